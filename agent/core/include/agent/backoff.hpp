@@ -1,0 +1,44 @@
+// Reconnect delays: exponential backoff with full jitter (AWS architecture
+// blog, "Exponential Backoff And Jitter"): delay = uniform(0, min(cap, base*2^n)).
+#pragma once
+
+#include <cstdint>
+
+namespace agent {
+
+/// A small deterministic PRNG (xorshift64*) so tests can fix the seed.
+class Rng {
+ public:
+  explicit Rng(uint64_t seed) : state_(seed ? seed : 0x9E3779B97F4A7C15ull) {}
+  uint64_t next();
+  /// Uniform in [0, bound] inclusive.
+  uint64_t uniform(uint64_t bound);
+
+ private:
+  uint64_t state_;
+};
+
+class Backoff {
+ public:
+  /// base_ms >= 1, cap_ms >= base_ms.
+  Backoff(uint32_t base_ms, uint32_t cap_ms, Rng& rng);
+  /// The delay before the next attempt, then counts the attempt. The ceiling
+  /// doubles per attempt from base_ms up to cap_ms; the delay is uniform in
+  /// [0, ceiling] but never below min_delay_ms() (so a storm of zero delays
+  /// cannot hammer a server).
+  uint32_t next_delay_ms();
+  /// After a successful login.
+  void reset() { attempt_ = 0; }
+  uint32_t attempt() const { return attempt_; }
+  /// The ceiling that the next call would draw under.
+  uint32_t ceiling_ms() const;
+  uint32_t min_delay_ms() const { return base_ms_ / 10 ? base_ms_ / 10 : 1; }
+
+ private:
+  uint32_t base_ms_;
+  uint32_t cap_ms_;
+  Rng& rng_;
+  uint32_t attempt_ = 0;
+};
+
+}  // namespace agent

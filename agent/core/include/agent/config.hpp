@@ -1,0 +1,72 @@
+// Agent configuration: the JSON file described in shared/DESIGN.md, validated
+// key by key at start-up. Relative paths are resolved against the directory of
+// the config file.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace agent {
+
+enum class TlsMode : uint8_t { Required, Direct };
+enum class Encoding : uint8_t { SenmlXml, Protobuf };
+enum class LogLevel : uint8_t { Error, Warn, Info, Debug };
+
+struct XmppConfig {
+  std::string jid;            ///< bare JID "dev1@localhost"
+  std::string password;       ///< from "password" or the file named by "password_file" (trailing newline trimmed)
+  std::string resource = "xiot";
+  std::string host;           ///< default: the JID's domain
+  uint16_t port = 5222;
+  TlsMode tls = TlsMode::Required;
+  std::string ca_file;        ///< absolute; empty = system trust store
+  std::string client_cert;    ///< absolute; with client_key: SASL EXTERNAL
+  std::string client_key;
+  uint32_t ping_interval_s = 30;       ///< 5..3600
+  double reconnect_base_s = 1.0;       ///< "reconnect_base_s", 0.1..3600 (full-jitter backoff base)
+  double reconnect_cap_s = 60.0;       ///< "reconnect_cap_s", >= base, <= 86400
+};
+
+struct TelemetryConfig {
+  double interval_s = 10.0;   ///< 0.05..86400
+  std::string service = "pep";  ///< "pep" or a pubsub service JID
+  std::string node;           ///< default "urn:xiot:telemetry:0" (pep) or "xiot/<localpart>/telemetry"
+  uint32_t batch_max = 1;     ///< 1..100
+  Encoding encoding = Encoding::SenmlXml;
+};
+
+struct AclConfig {
+  std::vector<std::string> owners;     ///< bare JIDs or "*@domain", lower-cased
+  std::vector<std::string> operators;
+  std::vector<std::string> viewers;
+};
+
+struct JournalConfig {
+  std::string path;            ///< absolute; default "<config dir>/state/journal"
+  uint64_t max_bytes = 1048576;  ///< 4096..1 GiB
+};
+
+struct AgentConfig {
+  std::string file;            ///< the config file as given (for messages)
+  XmppConfig xmpp;
+  std::string board;           ///< absolute path of the board file
+  TelemetryConfig telemetry;
+  AclConfig acl;
+  JournalConfig journal;
+  LogLevel log_level = LogLevel::Info;
+};
+
+/// Reads and validates `path`. On failure returns false and sets `error` to one
+/// line naming the file, the key (dotted path, e.g. "telemetry.interval_s") and
+/// what was expected, e.g.
+///   "agent.json: telemetry.interval_s: expected a number from 0.05 to 86400, got 0"
+/// Unknown keys, wrong types, out-of-range values, a missing jid/board/credential,
+/// unreadable password_file and a malformed file (with line:column) are errors.
+/// Creates the journal's parent directory if missing (failure is an error naming journal.path).
+bool load_config(const char* path, AgentConfig* out, std::string* error);
+
+/// Parses "error|warn|info|debug". Returns false for anything else.
+bool parse_log_level(const char* text, LogLevel* out);
+
+}  // namespace agent

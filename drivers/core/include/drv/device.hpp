@@ -1,0 +1,52 @@
+// A device instance on a board: one chip or one pin function, with its channels.
+#pragma once
+
+#include <cstddef>
+
+#include "drv/channel.hpp"
+#include "hal/status.hpp"
+
+namespace drv {
+
+/// Lifecycle: init() once; then sample() takes one coherent snapshot of every
+/// sensor channel (one bus burst), and get() only converts that snapshot.
+class Device {
+ public:
+  virtual ~Device() = default;
+  Device(const Device&) = delete;
+  Device& operator=(const Device&) = delete;
+
+  /// Instance name from the board file ("env0"). Lives as long as the device.
+  const char* name() const { return name_; }
+  /// The "vendor,part" compatible string this device was created from.
+  const char* compatible() const { return compatible_; }
+
+  virtual size_t channel_count() const = 0;
+  /// Precondition: i < channel_count().
+  virtual const ChannelSpec& channel(size_t i) const = 0;
+
+  /// Checks chip identity and loads calibration/initial state.
+  /// Errors: Nack, Timeout, Io (bus), BadChipId, InvalidArgument (bad parameters).
+  virtual hal::Err init() = 0;
+  /// One coherent snapshot of all channels. Errors: as the bus returns, NotReady.
+  virtual hal::Err sample() = 0;
+  /// Converts channel `i` of the last snapshot. Errors: NotReady (no snapshot
+  /// yet), NotFound (i out of range).
+  virtual hal::Result<Value> get(size_t i) const = 0;
+  /// Drives actuator channel `i`. Errors: ReadOnly (a sensor channel),
+  /// InvalidArgument (wrong type/range), NotFound, bus errors.
+  virtual hal::Err set(size_t i, const Value& v) {
+    (void)i;
+    (void)v;
+    return hal::Err::NotSupported;
+  }
+
+ protected:
+  Device(const char* name, const char* compatible) : name_(name), compatible_(compatible) {}
+
+ private:
+  const char* name_;
+  const char* compatible_;
+};
+
+}  // namespace drv
