@@ -1,0 +1,30 @@
+// The explicit compatible -> factory table. Built into xiot_drivers (not
+// xiot_drivers_core) because it names every driver.
+#include "drv/driver_table.hpp"
+
+#include <cstring>
+
+#include "bme280/bme280.hpp"
+#include "gpio_input/gpio_input.hpp"
+#include "gpio_output/gpio_output.hpp"
+#include "sys_metrics/sys_metrics.hpp"
+
+namespace drv {
+
+const DriverEntry kDrivers[] = {
+    {"bosch,bme280", &create_bme280, "Bosch BME280 temperature/humidity/pressure sensor (I2C)"},
+    {"xiot,gpio-output", &create_gpio_output, "GPIO output: relay, LED (boolean actuator)"},
+    {"xiot,gpio-input", &create_gpio_input, "GPIO input: contact, button (boolean sensor)"},
+    {"xiot,system-metrics", &create_sys_metrics, "host uptime, load and memory"},
+};
+const size_t kDriverCount = sizeof kDrivers / sizeof kDrivers[0];
+
+const DriverEntry* find_driver(const char* compatible) {
+  if (compatible == nullptr) return nullptr;
+  for (size_t i = 0; i < kDriverCount; ++i) {
+    if (std::strcmp(kDrivers[i].compatible, compatible) == 0) return &kDrivers[i];
+  }
+  return nullptr;
+}
+
+}  // namespace drv
