@@ -1,5 +1,7 @@
 // Reconnect delays: exponential backoff with full jitter (AWS architecture
-// blog, "Exponential Backoff And Jitter"): delay = uniform(0, min(cap, base*2^n)).
+// blog, "Exponential Backoff And Jitter"): delay = uniform(0, min(cap, base*2^n)),
+// with a small floor so that a run of tiny draws cannot hammer a server.
+// Monotonic milliseconds only; never allocates.
 #pragma once
 
 #include <cstdint>
@@ -10,8 +12,9 @@ namespace agent {
 class Rng {
  public:
   explicit Rng(uint64_t seed) : state_(seed ? seed : 0x9E3779B97F4A7C15ull) {}
+  /// The next 64 pseudo-random bits.
   uint64_t next();
-  /// Uniform in [0, bound] inclusive.
+  /// Uniform in [0, bound] inclusive, without modulo bias.
   uint64_t uniform(uint64_t bound);
 
  private:
@@ -20,12 +23,13 @@ class Rng {
 
 class Backoff {
  public:
-  /// base_ms >= 1, cap_ms >= base_ms.
+  /// base_ms >= 1, cap_ms >= base_ms (out-of-range values are clamped to
+  /// that). `rng` is borrowed and must outlive the Backoff.
   Backoff(uint32_t base_ms, uint32_t cap_ms, Rng& rng);
   /// The delay before the next attempt, then counts the attempt. The ceiling
   /// doubles per attempt from base_ms up to cap_ms; the delay is uniform in
-  /// [0, ceiling] but never below min_delay_ms() (so a storm of zero delays
-  /// cannot hammer a server).
+  /// [min_delay_ms(), ceiling] (so a storm of zero delays cannot hammer a
+  /// server).
   uint32_t next_delay_ms();
   /// After a successful login.
   void reset() { attempt_ = 0; }

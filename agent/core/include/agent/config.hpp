@@ -1,6 +1,13 @@
 // Agent configuration: the JSON file described in shared/DESIGN.md, validated
 // key by key at start-up. Relative paths are resolved against the directory of
-// the config file.
+// the config file (made absolute and lexically cleaned: "a/./b/../c" -> "a/c").
+//
+// Besides the DESIGN.md keys, "xmpp" accepts reconnect_base_s and
+// reconnect_cap_s. A JSON null for an optional key means "not set" (the
+// default applies); required keys (xmpp.jid, board) may not be null.
+//
+// This is start-up code: it allocates freely (std::string) and uses POSIX file
+// calls (realpath, stat, mkdir). Nothing here runs per message.
 #pragma once
 
 #include <cstdint>
@@ -16,6 +23,7 @@ enum class LogLevel : uint8_t { Error, Warn, Info, Debug };
 struct XmppConfig {
   std::string jid;            ///< bare JID "dev1@localhost"
   std::string password;       ///< from "password" or the file named by "password_file" (trailing newline trimmed)
+  std::string password_file;  ///< absolute path when the password came from a file, else empty
   std::string resource = "xiot";
   std::string host;           ///< default: the JID's domain
   uint16_t port = 5222;
@@ -25,7 +33,7 @@ struct XmppConfig {
   std::string client_key;
   uint32_t ping_interval_s = 30;       ///< 5..3600
   double reconnect_base_s = 1.0;       ///< "reconnect_base_s", 0.1..3600 (full-jitter backoff base)
-  double reconnect_cap_s = 60.0;       ///< "reconnect_cap_s", >= base, <= 86400
+  double reconnect_cap_s = 60.0;       ///< "reconnect_cap_s", >= base, <= 86400; default max(60, base)
 };
 
 struct TelemetryConfig {
@@ -49,6 +57,7 @@ struct JournalConfig {
 
 struct AgentConfig {
   std::string file;            ///< the config file as given (for messages)
+  std::string dir;             ///< absolute directory of the config file (base of relative paths)
   XmppConfig xmpp;
   std::string board;           ///< absolute path of the board file
   TelemetryConfig telemetry;
@@ -57,16 +66,28 @@ struct AgentConfig {
   LogLevel log_level = LogLevel::Info;
 };
 
-/// Reads and validates `path`. On failure returns false and sets `error` to one
-/// line naming the file, the key (dotted path, e.g. "telemetry.interval_s") and
-/// what was expected, e.g.
+/// Reads and validates `path`. On success fills `*out` completely (defaults
+/// applied, paths absolute, ACL patterns lower-cased) and returns true. On
+/// failure returns false, leaves `*out` unspecified and sets `error` to one
+/// line naming the file, the key (dotted path, e.g. "telemetry.interval_s",
+/// "acl.viewers[2]") and what was expected, e.g.
 ///   "agent.json: telemetry.interval_s: expected a number from 0.05 to 86400, got 0"
-/// Unknown keys, wrong types, out-of-range values, a missing jid/board/credential,
-/// unreadable password_file and a malformed file (with line:column) are errors.
-/// Creates the journal's parent directory if missing (failure is an error naming journal.path).
+///   "agent.json: xmpp.passwrd: unknown key (did you mean \"password\"?)"
+///   "agent.json:7:3: malformed JSON: expected ',' or '}' near \"board\""
+///   "agent.json: xmpp.password_file: cannot read /etc/xiot/pw: No such file or directory"
+/// Unknown or duplicate keys, wrong types, out-of-range values, a missing
+/// jid/board/credential, more than one credential form, unreadable files
+/// (ca_file, board, password_file, client_cert, client_key) and a malformed
+/// file (with line:column) are errors. A password or its file's content never
+/// appears in a message. Creates the journal's parent directory if missing
+/// (failure is an error naming journal.path). Only the first error is reported.
 bool load_config(const char* path, AgentConfig* out, std::string* error);
 
-/// Parses "error|warn|info|debug". Returns false for anything else.
+/// Parses "error|warn|info|debug" (exact, lower case). Returns false for
+/// anything else, including nullptr, and leaves *out unchanged then.
 bool parse_log_level(const char* text, LogLevel* out);
+
+/// "error" | "warn" | "info" | "debug".
+const char* log_level_name(LogLevel level);
 
 }  // namespace agent

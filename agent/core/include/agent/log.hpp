@@ -1,13 +1,43 @@
-// The agent's logger: one line per event on stderr, "LEVEL area: message".
-// Secrets are never passed to it.
+// The agent's logger: one line per event, by default on stderr:
+//   2026-11-23T23:15:51.042Z INFO xmpp: connected to localhost:5222
+// Timestamps are UTC wall time (ISO 8601, milliseconds). Each line is built in
+// a fixed stack buffer (kLogLineMax bytes; longer messages end in "...") and
+// written with one call: no heap, usable from any code path. Single-threaded
+// by design (one loop). Secrets are never passed to it.
 #pragma once
 
+#include <cstddef>
+
 #include "agent/config.hpp"
+#include "hal/clock.hpp"
 
 namespace agent {
 
+/// Longest line, timestamp and newline included.
+constexpr size_t kLogLineMax = 512;
+
+/// Messages above `level` are dropped (Error < Warn < Info < Debug). Default Info.
 void log_set_level(LogLevel level);
 LogLevel log_level();
+/// True when a message at `level` would be written (to skip costly formatting).
+bool log_enabled(LogLevel level);
+/// "ERROR" | "WARN" | "INFO" | "DEBUG".
+const char* log_level_label(LogLevel level);
+
+/// Where lines go. `line` is NUL-terminated, without the trailing newline, and
+/// lives only for the call.
+using LogSink = void (*)(void* ctx, LogLevel level, const char* line, size_t len);
+/// Routes lines to `sink` (tests, syslog); nullptr restores stderr.
+void log_set_sink(LogSink sink, void* ctx);
+/// Timestamps come from `clock` (borrowed; must outlive its use, or be reset
+/// with nullptr); nullptr restores the C library's UTC clock.
+void log_set_clock(hal::WallClock* clock);
+
+/// Formats "YYYY-MM-DDTHH:MM:SS.mmmZ" (24 chars + NUL) for `t`; `cap` >= 25.
+/// Returns the length, 0 if cap is too small.
+size_t format_utc_timestamp(char* buf, size_t cap, hal::WallTime t);
+
+/// Writes one line "<timestamp> LEVEL area: message" if `level` is enabled.
 void log_write(LogLevel level, const char* area, const char* fmt, ...)
     __attribute__((format(printf, 3, 4)));
 

@@ -1,0 +1,203 @@
+// Telemetry: samples every channel on a monotonic schedule, batches the
+// snapshots into PubSub items (SenML XML or protobuf, per TelemetryConfig) and
+// hands them to a sink (the XMPP session). No libstrophe, no heap after
+// start(), no floating point per sample.
+//
+// Item ids are "<boot_id>-<seq>" with seq counting from 1, zero-padded to at
+// least 6 digits ("7f3a12cd-000042"): unique per boot and stable across
+// retries, so subscribers can de-duplicate. Payloads: docs/wire-format.md.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+
+#include "agent/config.hpp"
+#include "agent/senml.hpp"
+#include "drv/registry.hpp"
+#include "hal/clock.hpp"
+#include "hal/status.hpp"
+
+namespace agent {
+
+/// Where items go. Implemented by the XMPP session; fakes in tests.
+class TelemetrySink {
+ public:
+  virtual ~TelemetrySink() = default;
+  /// Logged in and stream management settled: publish() may be called.
+  virtual bool ready() = 0;
+  /// Sends one item. `item_id` and `payload` (the complete XML child of
+  /// <item/>, `len` bytes, NUL-terminated) are borrowed for the call only: the
+  /// sink copies what it keeps. Ok means the sink took the item over.
+  /// Errors: NotReady and Io (the publisher keeps the item and retries it on a
+  /// later tick, in order), Overflow (the item can never fit the sink: it is
+  /// dropped and counted).
+  virtual hal::Err publish(const char* item_id, const char* payload, size_t len) = 0;
+};
+
+/// Writes 8 lowercase hex digits derived from all 64 bits of `random`
+/// (high and low halves xor-folded), NUL-terminated. Returns 8.
+/// Errors: Overflow (cap < 9).
+hal::Result<size_t> make_boot_id(char* out, size_t cap, uint64_t random);
+
+/// Formats "<boot_id>-<seq>" with seq zero-padded to at least 6 digits.
+/// Returns the length. Errors: Overflow.
+hal::Result<size_t> format_item_id(char* out, size_t cap, const char* boot_id, uint64_t seq);
+
+/// The sampling/publishing scheduler. Single-threaded: call tick() from the
+/// main loop, at the latest when it said the next sample is due.
+///
+/// Schedule: the first tick() after start() samples at once; then every
+/// interval on the monotonic clock (next_due += interval, so no drift). When
+/// the loop was late by more than one interval the missed slots are skipped,
+/// not burst (slots_skipped() counts them). Timestamps are wall time.
+///
+/// Batching: each sample appends one snapshot (the channels whose device
+/// sampled Ok and whose get() succeeded; an all-empty sample is not kept).
+/// When the batch holds batch_max snapshots it becomes one item.
+///
+/// Delivery: items queue in a ring of kPendingCapacity, published oldest
+/// first whenever the sink is ready (on every tick(), flush(), publish_now()).
+/// When the ring is full and the sink still not ready, the oldest item is
+/// dropped (items_dropped()).
+///
+/// Memory: start() allocates everything once: batch_max x channels samples,
+/// and kPendingCapacity item slots of item_capacity() bytes each (an exact
+/// worst-case bound for the configured encoding and channel set).
+class TelemetryPublisher {
+ public:
+  static constexpr size_t kPendingCapacity = 16;
+  static constexpr size_t kMaxBootIdLen = 32;
+  static constexpr size_t kItemIdCap = kMaxBootIdLen + 1 + 20 + 1;
+
+  /// All references are borrowed and must outlive the publisher. `cfg` is
+  /// copied (interval_s, batch_max, encoding); `device_id` (the bare JID, for
+  /// the SenML base name) and `boot_id` are copied by start(). The registry
+  /// must hold all its devices before start(): the channel set is fixed then.
+  TelemetryPublisher(drv::Registry& reg, hal::MonotonicClock& mono, hal::WallClock& wall,
+                     const TelemetryConfig& cfg, const char* device_id, const char* boot_id,
+                     TelemetrySink& sink);
+  ~TelemetryPublisher();
+  TelemetryPublisher(const TelemetryPublisher&) = delete;
+  TelemetryPublisher& operator=(const TelemetryPublisher&) = delete;
+
+  /// Sizes and allocates the fixed buffers. Errors: InvalidArgument
+  /// (interval_s outside 0.05..86400, batch_max outside 1..100, null
+  /// device_id, boot_id empty/longer than 32/with spaces or controls, or
+  /// start() called twice), NoSpace (allocation failed).
+  hal::Err start();
+
+  /// Samples when due, closes a full batch into an item, publishes pending
+  /// items if the sink is ready. Returns when the next sample is due (before
+  /// start(): now, and does nothing). Errors are counted and logged, not
+  /// returned: see last_error().
+  hal::MonoTime tick();
+
+  /// Samples now (outside the schedule, which is left as it is), closes the
+  /// current batch into an item even if it is not full, and publishes. For
+  /// right after a command changed an actuator. No-op before start().
+  void publish_now();
+
+  /// Publishes pending items, oldest first, while the sink is ready. Call it
+  /// when the sink becomes ready. Returns how many items the sink took.
+  size_t flush();
+
+  /// Changes the schedule and batching (the `configure` command). The current
+  /// batch is closed into an item first. The next sample is due one new
+  /// interval from now. A batch_max above the one start() sized for
+  /// reallocates the buffers (pending items are kept).
+  /// Errors: InvalidArgument (out of range, or before start()), NoSpace
+  /// (allocation failed; the old settings stay).
+  hal::Err reconfigure(double interval_s, uint32_t batch_max);
+
+  uint64_t samples_taken() const { return samples_taken_; }
+  uint64_t items_published() const { return items_published_; }
+  /// Items lost: pushed out of a full ring, refused by the sink with
+  /// Overflow, or failed to format.
+  uint64_t items_dropped() const { return items_dropped_; }
+  /// Items formatted and waiting for the sink.
+  size_t pending() const { return ring_count_; }
+  /// Snapshots in the batch being built.
+  size_t batched() const { return batch_count_; }
+  /// Id of the last item the sink took; "" before the first.
+  const char* last_item_id() const { return last_item_id_; }
+  /// Schedule slots skipped because the loop was late.
+  uint64_t slots_skipped() const { return slots_skipped_; }
+  /// Device sample() failures seen while sampling (one per device per sample).
+  uint64_t read_errors() const { return read_errors_; }
+  /// The last error from the sink or the formatter (Ok if none yet).
+  hal::Err last_error() const { return last_error_; }
+  /// When the next scheduled sample is due (valid after the first tick()).
+  hal::MonoTime next_due() const { return next_due_; }
+  /// Bytes per pending item slot (0 before start()).
+  size_t item_capacity() const { return slot_cap_; }
+  uint32_t batch_max() const { return batch_max_; }
+  int64_t interval_us() const { return interval_us_; }
+
+ private:
+  struct Channel {
+    drv::Device* device;
+    size_t device_index;
+    size_t index;
+    const char* name;  // into names_
+    const char* unit;
+    drv::ValueType type;
+  };
+  struct Slot {
+    char id[kItemIdCap];
+    size_t len;
+  };
+
+  static bool valid_settings(double interval_s, uint32_t batch_max);
+  hal::Err allocate(uint32_t batch_cap, std::unique_ptr<Sample[]>* samples,
+                    std::unique_ptr<Snapshot[]>* snaps, std::unique_ptr<char[]>* slots,
+                    size_t* slot_cap);
+  size_t slot_bound(uint32_t batch_cap) const;
+  void take_sample();
+  void close_batch();
+  char* slot_data(size_t i) const { return slot_mem_.get() + i * slot_cap_; }
+
+  drv::Registry& reg_;
+  hal::MonotonicClock& mono_;
+  hal::WallClock& wall_;
+  TelemetrySink& sink_;
+  const char* device_id_arg_;
+  const char* boot_id_arg_;
+  Encoding encoding_;
+  double cfg_interval_s_;
+  uint32_t cfg_batch_max_;
+
+  bool started_ = false;
+  bool scheduled_ = false;
+  int64_t interval_us_ = 0;
+  uint32_t batch_max_ = 1;
+  uint32_t batch_cap_ = 0;  // what the buffers are sized for
+  hal::MonoTime next_due_{};
+
+  char boot_id_[kMaxBootIdLen + 1] = {};
+  std::unique_ptr<char[]> base_name_;
+  std::unique_ptr<char[]> names_;
+  std::unique_ptr<Channel[]> channels_;
+  size_t channel_count_ = 0;
+
+  std::unique_ptr<Sample[]> samples_;  // batch_cap_ rows of channel_count_
+  std::unique_ptr<Snapshot[]> snaps_;  // batch_cap_
+  size_t batch_count_ = 0;
+
+  std::unique_ptr<char[]> slot_mem_;  // kPendingCapacity x slot_cap_
+  size_t slot_cap_ = 0;
+  Slot slots_[kPendingCapacity] = {};
+  size_t ring_head_ = 0;
+  size_t ring_count_ = 0;
+  uint64_t next_seq_ = 1;
+
+  char last_item_id_[kItemIdCap] = {};
+  uint64_t samples_taken_ = 0;
+  uint64_t items_published_ = 0;
+  uint64_t items_dropped_ = 0;
+  uint64_t slots_skipped_ = 0;
+  uint64_t read_errors_ = 0;
+  hal::Err last_error_ = hal::Err::Ok;
+};
+
+}  // namespace agent

@@ -1,0 +1,169 @@
+#include "agent/description.hpp"
+
+#include <cstdio>
+#include <cstring>
+
+#include "agent/xml_text.hpp"
+#include "text_writer.hpp"
+
+namespace agent {
+
+namespace {
+
+const char* str(const char* s) { return s != nullptr ? s : ""; }
+
+/// Calls fn(device_name, verb, error) for every problem, in a stable order:
+/// failed inits first, then failed samples.
+template <typename Fn>
+void for_each_problem(const DeviceFacts& f, Fn&& fn) {
+  for (size_t i = 0; i < f.failed_count && f.failed_devices != nullptr; ++i) {
+    fn(str(f.failed_devices[i].name), "failed", f.failed_devices[i].error);
+  }
+  if (f.registry == nullptr) return;
+  for (size_t i = 0; i < f.registry->device_count(); ++i) {
+    const hal::Err e = f.registry->last_sample_error(i);
+    if (e != hal::Err::Ok) fn(f.registry->device(i).name(), "read failed", e);
+  }
+}
+
+size_t channel_count(const DeviceFacts& f) { return f.registry != nullptr ? f.registry->channel_count() : 0; }
+
+}  // namespace
+
+const char* health_name(Health h) {
+  switch (h) {
+    case Health::Degraded: return "degraded";
+    case Health::Maintenance: return "maintenance";
+    case Health::Healthy: break;
+  }
+  return "healthy";
+}
+
+HealthReport assess_health(const DeviceFacts& facts) {
+  HealthReport r;
+  for_each_problem(facts, [&r](const char* name, const char* verb, hal::Err e) {
+    if (r.problem_count == 0) {
+      std::snprintf(r.problem, sizeof r.problem, "%s %s: %s", name, verb, hal::err_name(e));
+    }
+    ++r.problem_count;
+  });
+  if (r.problem_count > 0) r.health = Health::Degraded;
+  if (facts.maintenance != nullptr) {
+    r.health = Health::Maintenance;
+    // The maintenance reason leads; device problems are still counted.
+    std::snprintf(r.problem, sizeof r.problem, "%s", facts.maintenance);
+    ++r.problem_count;
+  }
+  if (r.problem_count > 1) {
+    const size_t len = std::strlen(r.problem);
+    char more[32];
+    const int n = std::snprintf(more, sizeof more, " (+%zu more)", r.problem_count - 1);
+    // Keep the suffix visible even if the first problem is long.
+    const size_t keep = sizeof r.problem - 1 - static_cast<size_t>(n);
+    std::snprintf(r.problem + (len < keep ? len : keep), sizeof r.problem - (len < keep ? len : keep), "%s",
+                  more);
+  }
+  return r;
+}
+
+hal::Result<size_t> format_status_line(char* buf, size_t cap, const DeviceFacts& facts,
+                                       const HealthReport& report) {
+  detail::TextWriter w(buf, cap);
+  w.put(str(facts.board));
+  w.put(" board, xiot ");
+  w.put(str(facts.firmware));
+  w.put(", ");
+  const size_t n = channel_count(facts);
+  w.put_uint(n);
+  w.put(n == 1 ? " channel" : " channels");
+  if (report.health != Health::Healthy) {
+    w.put(", ");
+    w.put(health_name(report.health));
+    if (report.problem[0] != '\0') {
+      w.put(": ");
+      w.put(report.problem);
+    }
+  }
+  return w.finish();
+}
+
+hal::Result<size_t> format_device_description(char* buf, size_t cap, const DeviceFacts& facts,
+                                              const HealthReport& report) {
+  if (facts.board == nullptr || facts.firmware == nullptr || facts.boot_id == nullptr) {
+    return hal::Err::InvalidArgument;
+  }
+  detail::TextWriter w(buf, cap);
+  w.put("<device xmlns='");
+  w.put(kDeviceXmlns);
+  w.put("' board='");
+  w.put_escaped(facts.board);
+  w.put("' firmware='");
+  w.put_escaped(facts.firmware);
+  w.put("' boot-id='");
+  w.put_escaped(facts.boot_id);
+  w.put("' health='");
+  w.put(health_name(report.health));
+  w.put("'>");
+  if (facts.registry != nullptr) {
+    for (size_t d = 0; d < facts.registry->device_count(); ++d) {
+      const drv::Device& dev = facts.registry->device(d);
+      for (size_t c = 0; c < dev.channel_count(); ++c) {
+        const drv::ChannelSpec& spec = dev.channel(c);
+        w.put("<channel name='");
+        w.put_escaped(dev.name());
+        w.put_char('.');
+        w.put_escaped(spec.quantity);
+        w.put("' kind='");
+        w.put(drv::kind_name(spec.kind));
+        w.put_char('\'');
+        if (spec.unit != nullptr && spec.unit[0] != '\0') {
+          w.put(" unit='");
+          w.put_escaped(spec.unit);
+          w.put_char('\'');
+        }
+        w.put(" type='");
+        w.put(drv::type_name(spec.type));
+        w.put("'/>");
+      }
+    }
+  }
+  for_each_problem(facts, [&w](const char* name, const char* verb, hal::Err e) {
+    w.put("<problem>");
+    w.put_escaped(name);
+    w.put_char(' ');
+    w.put(verb);
+    w.put(": ");
+    w.put_escaped(hal::err_name(e));
+    w.put("</problem>");
+  });
+  if (facts.maintenance != nullptr) {
+    w.put("<problem>");
+    w.put_escaped(facts.maintenance);
+    w.put("</problem>");
+  }
+  w.put("</device>");
+  return w.finish();
+}
+
+size_t device_description_bound(const DeviceFacts& facts) {
+  size_t n = 128 + std::strlen(kDeviceXmlns);  // fixed element and attribute text
+  n += xml_escaped_len(str(facts.board)) + xml_escaped_len(str(facts.firmware)) +
+       xml_escaped_len(str(facts.boot_id));
+  if (facts.registry != nullptr) {
+    for (size_t d = 0; d < facts.registry->device_count(); ++d) {
+      const drv::Device& dev = facts.registry->device(d);
+      const size_t name = xml_escaped_len(dev.name());
+      for (size_t c = 0; c < dev.channel_count(); ++c) {
+        const drv::ChannelSpec& spec = dev.channel(c);
+        n += 80 + name + xml_escaped_len(spec.quantity) + xml_escaped_len(str(spec.unit));
+      }
+    }
+  }
+  for_each_problem(facts, [&n](const char* name, const char*, hal::Err) {
+    n += 64 + xml_escaped_len(name);
+  });
+  if (facts.maintenance != nullptr) n += 32 + xml_escaped_len(facts.maintenance);
+  return n;
+}
+
+}  // namespace agent
