@@ -1,0 +1,162 @@
+// A board is data: boards/<name>/board.json names the HAL backend, the buses
+// and the device instances (see boards/README.md for the schema). This module
+// parses and validates that file and builds the live board from it: HAL
+// backend objects, chip models (sim), and one driver instance per device,
+// collected in a drv::Registry. Runs at start-up; allocation is fine here.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "drv/registry.hpp"
+#include "hal/clock.hpp"
+#include "hal/status.hpp"
+#include "hal/system_info.hpp"
+#include "hal/watchdog.hpp"
+
+namespace hal {
+namespace sim {
+class SimGpio;
+class SimI2cBus;
+class SimSystemInfo;
+class SimWatchdog;
+}  // namespace sim
+}  // namespace hal
+namespace drv {
+namespace sim {
+class Bme280Model;
+}  // namespace sim
+}  // namespace drv
+
+namespace boards {
+
+enum class HalKind : uint8_t { Sim, Linux };
+enum class BusType : uint8_t { I2c, Gpio };
+
+/// One entry of "buses": an I2C bus or a GPIO controller.
+struct BusSpec {
+  std::string name;             ///< "i2c0", "gpio0"
+  BusType type = BusType::I2c;
+  std::string dev;              ///< linux I2C: the i2c-dev node ("/dev/i2c-1")
+  uint32_t lines = 1024;        ///< GPIO: number of lines (pins 0..lines-1)
+};
+
+/// One entry of a device's "params" object. Booleans are stored as 0/1.
+struct ParamSpec {
+  std::string key;
+  bool is_text = false;
+  int64_t number = 0;
+  std::string text;
+};
+
+/// A device's "sim" object: how the simulated world around it looks.
+struct SimSpec {
+  bool present = true;                  ///< false: the chip does not answer
+  std::optional<double> temperature_c;  ///< bosch,bme280
+  std::optional<double> humidity_pct;   ///< bosch,bme280
+  std::optional<double> pressure_pa;    ///< bosch,bme280
+  std::optional<uint8_t> chip_id;       ///< bosch,bme280: id register override
+  std::optional<bool> level;            ///< xiot,gpio-input: level driven onto the pin
+};
+
+struct DeviceSpec {
+  std::string name;        ///< [A-Za-z][A-Za-z0-9_-]*, at most 31 chars
+  std::string compatible;  ///< "vendor,part"
+  std::string bus;         ///< I2C bus name ("" if none)
+  std::optional<uint16_t> address;  ///< 7-bit I2C address (with bus)
+  std::string gpio;        ///< GPIO controller name ("" if none)
+  std::optional<uint32_t> pin;      ///< line number (with gpio)
+  bool active_low = false;
+  std::vector<ParamSpec> params;
+  SimSpec sim;
+};
+
+struct BoardSpec {
+  std::string name;
+  std::string description;
+  HalKind hal = HalKind::Sim;
+  std::vector<BusSpec> buses;
+  std::vector<DeviceSpec> devices;
+};
+
+/// Reads and validates the board file at `path`. Pure: touches no hardware.
+/// On failure returns false and sets `*error` to one line that names the
+/// file, the element and the field, e.g.
+///   `boards/x/board.json: devices[1] (relay0): pin: expected an integer 0..1023, got "x"`
+///   `boards/x/board.json:4:17: malformed JSON`
+/// Unknown keys, duplicate keys, duplicate names and resource clashes are
+/// errors. An unknown compatible is *not* a parse error (Board::open records
+/// it as a failed device). `out` is unspecified on failure.
+bool parse_board(const char* path, BoardSpec* out, std::string* error);
+/// As parse_board() on text already in memory; `path` is only used in messages.
+bool parse_board_text(const char* text, const char* path, BoardSpec* out, std::string* error);
+
+/// A device that was left out of the registry, and why.
+struct FailedDevice {
+  std::string name;
+  std::string compatible;
+  hal::Err err = hal::Err::Ok;  ///< NotFound (unknown compatible), InvalidArgument
+                                ///< (bad params/resources), or what init() returned
+  std::string text;             ///< one line: `init: wrong chip id`, `params.pull: ...`
+};
+
+/// The live board. Owns the HAL backend objects, the chip models (sim) and
+/// the registry of devices; everything lives as long as the Board. Not
+/// copyable or movable (devices point into it).
+class Board {
+ public:
+  /// Parses `path` and builds the board (see create()). Returns nullptr and
+  /// sets `*error` only when the file cannot be parsed; a device that fails to
+  /// initialise is listed in failed() instead and the board is still returned.
+  /// `mono` and `wall` must outlive the board (drivers use `mono` for
+  /// deadlines; the sim system info derives uptime from it).
+  static std::unique_ptr<Board> open(const char* path, hal::MonotonicClock& mono,
+                                     hal::WallClock& wall, std::string* error);
+  /// Builds a board from an already validated spec:
+  ///  - "sim": a SimI2cBus per I2C bus, a SimGpio per GPIO controller, a chip
+  ///    model per simulated chip at its address (from the device's "sim"
+  ///    object), SimSystemInfo and SimWatchdog on `mono`;
+  ///  - "linux": an i2c-dev bus per I2C bus (opened here), LinuxSystemInfo on
+  ///    /proc; GPIO controllers are not supported (parse error) and there is
+  ///    no watchdog.
+  /// Then, in file order, each device: driver lookup by compatible, factory,
+  /// init(); failures go to failed(). Returns nullptr only on an internal
+  /// error (`*error` says which).
+  static std::unique_ptr<Board> create(const BoardSpec& spec, hal::MonotonicClock& mono,
+                                       hal::WallClock& wall, std::string* error);
+  ~Board();
+  Board(const Board&) = delete;
+  Board& operator=(const Board&) = delete;
+
+  const std::string& name() const;
+  const BoardSpec& spec() const;
+  bool is_sim() const;
+  /// The devices that initialised. Lives as long as the board.
+  drv::Registry& registry();
+  /// Devices left out, in board-file order.
+  const std::vector<FailedDevice>& failed() const;
+  /// The backend's system facts (never null).
+  hal::SystemInfo* system_info();
+  /// The backend's watchdog, or nullptr if the board has none.
+  hal::Watchdog* watchdog();
+
+  // --- simulation hooks (nullptr on non-sim boards or unknown names) ---
+  /// The model behind BME280 device `device`, also when it was absent
+  /// ("present": false) or failed to initialise.
+  drv::sim::Bme280Model* sim_bme280(const char* device);
+  /// GPIO controller `name`; nullptr name = the first GPIO controller.
+  hal::sim::SimGpio* sim_gpio(const char* name = nullptr);
+  hal::sim::SimI2cBus* sim_i2c(const char* name);
+  hal::sim::SimSystemInfo* sim_system_info();
+  hal::sim::SimWatchdog* sim_watchdog();
+
+ private:
+  struct Impl;
+  Board();
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace boards

@@ -1,0 +1,266 @@
+// Building a live board from a BoardSpec: HAL backend objects, chip models
+// (sim), driver instances.
+#include "boards/board.hpp"
+
+#include <cstring>
+#include <new>
+
+#include "bme280/bme280_model.hpp"
+#include "drv/driver_table.hpp"
+#include "hal/linux/i2c_dev_bus.hpp"
+#include "hal/linux/linux_system_info.hpp"
+#include "hal/sim/sim_gpio.hpp"
+#include "hal/sim/sim_i2c_bus.hpp"
+#include "hal/sim/sim_system_info.hpp"
+#include "hal/sim/sim_watchdog.hpp"
+
+namespace boards {
+
+namespace {
+
+/// The live object behind one BusSpec.
+struct BusSlot {
+  const BusSpec* spec = nullptr;
+  std::unique_ptr<hal::I2cBus> i2c;
+  std::unique_ptr<hal::GpioController> gpio;
+  hal::sim::SimI2cBus* sim_i2c = nullptr;  // same object as i2c, on sim boards
+  hal::sim::SimGpio* sim_gpio = nullptr;   // same object as gpio, on sim boards
+  hal::Err open_err = hal::Err::Ok;        // linux: why the bus could not be opened
+};
+
+struct ModelSlot {
+  std::string device;
+  std::unique_ptr<drv::sim::Bme280Model> bme280;
+};
+
+}  // namespace
+
+// Declaration order is destruction order reversed: the registry (devices
+// point at buses, pins, models, system info) is declared last so it goes first.
+struct Board::Impl {
+  BoardSpec spec;
+  hal::MonotonicClock* mono = nullptr;
+  hal::WallClock* wall = nullptr;  // for boards with a real-time clock; unused so far
+  std::vector<BusSlot> buses;
+  std::vector<ModelSlot> models;
+  std::unique_ptr<hal::SystemInfo> system_info;
+  std::unique_ptr<hal::Watchdog> watchdog;
+  hal::sim::SimSystemInfo* sim_system_info = nullptr;
+  hal::sim::SimWatchdog* sim_watchdog = nullptr;
+  std::vector<FailedDevice> failed;
+  drv::Registry registry;
+
+  BusSlot* bus(const std::string& name) {
+    for (BusSlot& b : buses) {
+      if (b.spec->name == name) return &b;
+    }
+    return nullptr;
+  }
+  void fail(const DeviceSpec& d, hal::Err err, std::string text) {
+    failed.push_back(FailedDevice{d.name, d.compatible, err, std::move(text)});
+  }
+  bool build_backend(std::string* error);
+  void add_device(const DeviceSpec& d);
+};
+
+Board::Board() : impl_(new Impl()) {}
+Board::~Board() = default;
+
+bool Board::Impl::build_backend(std::string* error) {
+  const bool sim = spec.hal == HalKind::Sim;
+  buses.reserve(spec.buses.size());
+  for (const BusSpec& b : spec.buses) {
+    BusSlot slot;
+    slot.spec = &b;
+    if (b.type == BusType::I2c) {
+      if (sim) {
+        auto* s = new (std::nothrow) hal::sim::SimI2cBus();
+        slot.i2c.reset(s);
+        slot.sim_i2c = s;
+      } else {
+        auto* l = new (std::nothrow) hal::linux_::I2cDevBus(b.dev.c_str());
+        slot.i2c.reset(l);
+        if (l != nullptr) slot.open_err = l->open();
+      }
+      if (!slot.i2c) break;
+    } else {
+      if (!sim) {
+        *error = "gpio controllers are not supported with \"hal\": \"linux\"";
+        return false;
+      }
+      auto* g = new (std::nothrow) hal::sim::SimGpio(b.lines);
+      slot.gpio.reset(g);
+      slot.sim_gpio = g;
+      if (!slot.gpio) break;
+    }
+    buses.push_back(std::move(slot));
+  }
+  if (buses.size() != spec.buses.size()) {
+    *error = "out of memory";
+    return false;
+  }
+  if (sim) {
+    auto* info = new (std::nothrow) hal::sim::SimSystemInfo(*mono);
+    auto* wd = new (std::nothrow) hal::sim::SimWatchdog(*mono);
+    system_info.reset(info);
+    watchdog.reset(wd);
+    sim_system_info = info;
+    sim_watchdog = wd;
+  } else {
+    system_info.reset(new (std::nothrow) hal::linux_::LinuxSystemInfo("/proc"));
+  }
+  if (!system_info || (sim && !watchdog)) {
+    *error = "out of memory";
+    return false;
+  }
+
+  if (!sim) return true;
+  // The simulated world: chip models at their addresses, levels on pins.
+  for (const DeviceSpec& d : spec.devices) {
+    if (d.compatible == "bosch,bme280" && !d.bus.empty() && d.address) {
+      ModelSlot m;
+      m.device = d.name;
+      m.bme280.reset(new (std::nothrow) drv::sim::Bme280Model());
+      if (!m.bme280) {
+        *error = "out of memory";
+        return false;
+      }
+      if (d.sim.temperature_c) m.bme280->set_temperature_c(*d.sim.temperature_c);
+      if (d.sim.humidity_pct) m.bme280->set_humidity_pct(*d.sim.humidity_pct);
+      if (d.sim.pressure_pa) m.bme280->set_pressure_pa(*d.sim.pressure_pa);
+      if (d.sim.chip_id) m.bme280->set_chip_id(*d.sim.chip_id);
+      if (d.sim.present) {
+        // Cannot clash: parse_board rejects two devices on one address.
+        (void)bus(d.bus)->sim_i2c->attach(*d.address, m.bme280.get());
+      }
+      models.push_back(std::move(m));
+    }
+    if (d.sim.level && !d.gpio.empty() && d.pin) {
+      bus(d.gpio)->sim_gpio->set_external(*d.pin, *d.sim.level);
+    }
+  }
+  return true;
+}
+
+void Board::Impl::add_device(const DeviceSpec& d) {
+  const drv::DriverEntry* entry = drv::find_driver(d.compatible.c_str());
+  if (entry == nullptr) {
+    std::string known;
+    for (size_t i = 0; i < drv::kDriverCount; ++i) {
+      known += (i ? ", " : "");
+      known += drv::kDrivers[i].compatible;
+    }
+    fail(d, hal::Err::NotFound, "compatible: no driver for \"" + d.compatible + "\" (known: " + known + ")");
+    return;
+  }
+
+  drv::DeviceConfig cfg;
+  cfg.name = d.name.c_str();  // lives in spec, which outlives the registry
+  cfg.compatible = entry->compatible;
+  cfg.system_info = system_info.get();
+  cfg.clock = mono;
+  if (!d.bus.empty()) {
+    BusSlot* b = bus(d.bus);
+    if (b->open_err != hal::Err::Ok) {
+      fail(d, b->open_err, "bus: " + d.bus + " (" + b->spec->dev + "): " + hal::err_name(b->open_err));
+      return;
+    }
+    cfg.i2c = b->i2c.get();
+    cfg.i2c_address = d.address.value_or(0);
+  }
+  if (!d.gpio.empty()) {
+    BusSlot* b = bus(d.gpio);
+    hal::Result<hal::GpioPin*> pin = b->gpio->claim(d.pin.value_or(0));
+    if (!pin.ok()) {
+      fail(d, pin.error(), "pin: " + std::to_string(d.pin.value_or(0)) + " on " + d.gpio + ": " +
+                               hal::err_name(pin.error()));
+      return;
+    }
+    cfg.pin = pin.value();
+    cfg.active_low = d.active_low;
+  }
+  for (const ParamSpec& p : d.params) {
+    if (cfg.param_count == drv::DeviceConfig::kMaxParams) break;  // parse_board caps this
+    drv::Param& out = cfg.params[cfg.param_count++];
+    out.key = p.key.c_str();
+    out.is_text = p.is_text;
+    out.number = p.number;
+    out.text = p.text.c_str();
+  }
+
+  drv::DriverError derr;
+  std::unique_ptr<drv::Device> dev = entry->create(cfg, &derr);
+  if (!dev) {
+    fail(d, hal::Err::InvalidArgument, derr.text);
+    return;
+  }
+  if (hal::Err e = dev->init(); e != hal::Err::Ok) {
+    fail(d, e, std::string("init: ") + hal::err_name(e));
+    return;
+  }
+  if (hal::Err e = registry.add(std::move(dev)); e != hal::Err::Ok) {
+    fail(d, e, std::string("registry: ") + hal::err_name(e));
+  }
+}
+
+std::unique_ptr<Board> Board::create(const BoardSpec& spec, hal::MonotonicClock& mono,
+                                     hal::WallClock& wall, std::string* error) {
+  std::string scratch;
+  if (error == nullptr) error = &scratch;
+  std::unique_ptr<Board> board(new (std::nothrow) Board());
+  if (!board || !board->impl_) {
+    *error = "out of memory";
+    return nullptr;
+  }
+  Impl& im = *board->impl_;
+  im.spec = spec;
+  im.mono = &mono;
+  im.wall = &wall;
+  if (!im.build_backend(error)) return nullptr;
+  for (const DeviceSpec& d : im.spec.devices) im.add_device(d);
+  return board;
+}
+
+std::unique_ptr<Board> Board::open(const char* path, hal::MonotonicClock& mono, hal::WallClock& wall,
+                                   std::string* error) {
+  BoardSpec spec;
+  if (!parse_board(path, &spec, error)) return nullptr;
+  std::string why;
+  std::unique_ptr<Board> board = create(spec, mono, wall, &why);
+  if (!board && error != nullptr) *error = std::string(path) + ": " + why;
+  return board;
+}
+
+const std::string& Board::name() const { return impl_->spec.name; }
+const BoardSpec& Board::spec() const { return impl_->spec; }
+bool Board::is_sim() const { return impl_->spec.hal == HalKind::Sim; }
+drv::Registry& Board::registry() { return impl_->registry; }
+const std::vector<FailedDevice>& Board::failed() const { return impl_->failed; }
+hal::SystemInfo* Board::system_info() { return impl_->system_info.get(); }
+hal::Watchdog* Board::watchdog() { return impl_->watchdog.get(); }
+
+drv::sim::Bme280Model* Board::sim_bme280(const char* device) {
+  if (device == nullptr) return nullptr;
+  for (ModelSlot& m : impl_->models) {
+    if (m.device == device) return m.bme280.get();
+  }
+  return nullptr;
+}
+
+hal::sim::SimGpio* Board::sim_gpio(const char* name) {
+  for (BusSlot& b : impl_->buses) {
+    if (b.sim_gpio != nullptr && (name == nullptr || b.spec->name == name)) return b.sim_gpio;
+  }
+  return nullptr;
+}
+
+hal::sim::SimI2cBus* Board::sim_i2c(const char* name) {
+  if (name == nullptr) return nullptr;
+  BusSlot* b = impl_->bus(name);
+  return b != nullptr ? b->sim_i2c : nullptr;
+}
+
+hal::sim::SimSystemInfo* Board::sim_system_info() { return impl_->sim_system_info; }
+hal::sim::SimWatchdog* Board::sim_watchdog() { return impl_->sim_watchdog; }
+
+}  // namespace boards
