@@ -44,7 +44,7 @@ std::unique_ptr<Device> create_gpio_input(const DeviceConfig& config, DriverErro
   DriverError scratch;
   if (error == nullptr) error = &scratch;
   if (config.pin == nullptr) {
-    error->set("needs a GPIO pin (\"bus\", \"pin\")");
+    error->set("needs a GPIO pin (\"gpio\", \"pin\")");
     return nullptr;
   }
   static const char* const kKeys[] = {"pull"};

@@ -49,7 +49,7 @@ std::unique_ptr<Device> create_gpio_output(const DeviceConfig& config, DriverErr
   DriverError scratch;
   if (error == nullptr) error = &scratch;
   if (config.pin == nullptr) {
-    error->set("needs a GPIO pin (\"bus\", \"pin\")");
+    error->set("needs a GPIO pin (\"gpio\", \"pin\")");
     return nullptr;
   }
   static const char* const kKeys[] = {"initial"};
