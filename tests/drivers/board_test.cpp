@@ -1,0 +1,484 @@
+// boards: the shipped board files, a table of broken board files with their
+// exact error texts, init failures that leave a device out.
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "bme280/bme280_model.hpp"
+#include "boards/board.hpp"
+#include "hal/sim/manual_clock.hpp"
+#include "hal/sim/sim_gpio.hpp"
+#include "hal/sim/sim_i2c_bus.hpp"
+#include "hal/sim/sim_system_info.hpp"
+#include "hal/sim/sim_watchdog.hpp"
+#include "test_tmpdir.hpp"
+
+using hal::Err;
+using xiot_test::TempDir;
+
+namespace {
+
+const std::string kSimBoard = std::string(XIOT_BOARDS_DIR) + "/sim/board.json";
+const std::string kLinuxHostBoard = std::string(XIOT_BOARDS_DIR) + "/linux-host/board.json";
+
+struct Clocks {
+  hal::sim::ManualClock clock;
+};
+
+drv::Value read(drv::Registry& reg, const char* channel) {
+  auto ref = reg.find(channel);
+  EXPECT_TRUE(ref.ok()) << channel;
+  if (!ref.ok()) return drv::Value{};
+  auto v = ref.value().device->get(ref.value().index);
+  EXPECT_TRUE(v.ok()) << channel << ": " << hal::err_name(v.error());
+  return v.ok() ? v.value() : drv::Value{};
+}
+
+/// A minimal valid sim board with `devices` spliced in.
+std::string sim_board(const std::string& devices, const std::string& buses =
+                          R"([{"name": "i2c0", "type": "i2c"}, {"name": "gpio0", "type": "gpio"}])") {
+  return R"({"name": "t", "hal": "sim", "buses": )" + buses + R"(, "devices": [)" + devices + "]}";
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------
+// The shipped boards
+
+TEST(SimBoard, LoadsWithFourDevicesAndTheirChannels) {
+  Clocks c;
+  std::string error;
+  auto board = boards::Board::open(kSimBoard.c_str(), c.clock, c.clock, &error);
+  ASSERT_NE(board, nullptr) << error;
+  EXPECT_EQ(board->name(), "sim");
+  EXPECT_TRUE(board->is_sim());
+  EXPECT_TRUE(board->failed().empty());
+  drv::Registry& reg = board->registry();
+  ASSERT_EQ(reg.device_count(), 4u);
+  EXPECT_GE(reg.channel_count(), 8u);
+  EXPECT_STREQ(reg.device(0).name(), "env0");
+  EXPECT_STREQ(reg.device(1).name(), "relay0");
+  EXPECT_STREQ(reg.device(2).name(), "button0");
+  EXPECT_STREQ(reg.device(3).name(), "sys0");
+  for (const char* ch : {"env0.temperature", "env0.humidity", "env0.pressure", "relay0.state",
+                         "button0.state", "sys0.uptime", "sys0.load", "sys0.mem_available",
+                         "sys0.mem_used"}) {
+    EXPECT_TRUE(reg.find(ch).ok()) << ch;
+  }
+  EXPECT_EQ(reg.find("relay0.state").value().spec().kind, drv::ChannelKind::Actuator);
+  EXPECT_NE(board->system_info(), nullptr);
+  EXPECT_NE(board->watchdog(), nullptr);
+}
+
+TEST(SimBoard, DeterministicValuesFromTheBoardFile) {
+  Clocks c;
+  std::string error;
+  auto board = boards::Board::open(kSimBoard.c_str(), c.clock, c.clock, &error);
+  ASSERT_NE(board, nullptr) << error;
+  c.clock.advance_ms(42000);
+  drv::Registry& reg = board->registry();
+  ASSERT_EQ(reg.sample_all(), 0u);
+  drv::Value t = read(reg, "env0.temperature");
+  EXPECT_EQ(t.mantissa, 2154);
+  EXPECT_EQ(t.exponent, -2);
+  drv::Value h = read(reg, "env0.humidity");
+  EXPECT_EQ(h.mantissa, 401);
+  EXPECT_EQ(h.exponent, -1);
+  drv::Value p = read(reg, "env0.pressure");
+  EXPECT_EQ(p.mantissa, 101325);
+  EXPECT_EQ(p.exponent, 0);
+  EXPECT_FALSE(read(reg, "relay0.state").flag);
+  EXPECT_FALSE(read(reg, "button0.state").flag);  // pulled up, not pressed
+  EXPECT_EQ(read(reg, "sys0.uptime").mantissa, 42);
+  EXPECT_EQ(read(reg, "sys0.load").mantissa, 250);
+}
+
+TEST(SimBoard, SimHooksReachTheHardware) {
+  Clocks c;
+  std::string error;
+  auto board = boards::Board::open(kSimBoard.c_str(), c.clock, c.clock, &error);
+  ASSERT_NE(board, nullptr) << error;
+  drv::Registry& reg = board->registry();
+  hal::sim::SimGpio* gpio = board->sim_gpio();
+  ASSERT_NE(gpio, nullptr);
+  EXPECT_EQ(board->sim_gpio("gpio0"), gpio);
+  EXPECT_EQ(board->sim_gpio("nope"), nullptr);
+
+  // Relay: active high on pin 17.
+  auto relay = reg.find("relay0.state").value();
+  EXPECT_FALSE(gpio->level(17));
+  ASSERT_EQ(relay.device->set(relay.index, drv::Value::boolean(true)), Err::Ok);
+  EXPECT_TRUE(gpio->level(17));
+
+  // Button: active low with pull-up on pin 27.
+  EXPECT_EQ(gpio->mode(27), hal::PinMode::InputPullUp);
+  gpio->set_external(27, false);  // pressed
+  ASSERT_EQ(reg.sample_all(), 0u);
+  EXPECT_TRUE(read(reg, "button0.state").flag);
+
+  // BME280 model: new physical values, then an injected data-register fault.
+  drv::sim::Bme280Model* env = board->sim_bme280("env0");
+  ASSERT_NE(env, nullptr);
+  EXPECT_EQ(board->sim_bme280("relay0"), nullptr);
+  env->set_temperature_c(-5.25);
+  ASSERT_EQ(reg.sample_all(), 0u);
+  EXPECT_EQ(read(reg, "env0.temperature").mantissa, -525);
+  ASSERT_EQ(env->fail_register(0xF9, Err::Io, drv::sim::Bme280Model::Access::Read), Err::Ok);
+  EXPECT_EQ(reg.sample_all(), 1u);
+  EXPECT_EQ(reg.last_sample_error(0), Err::Io);
+  EXPECT_EQ(reg.last_sample_error(1), Err::Ok);
+
+  // Bus, system info and watchdog hooks.
+  ASSERT_NE(board->sim_i2c("i2c0"), nullptr);
+  board->sim_i2c("i2c0")->fail_next(Err::Timeout);
+  EXPECT_EQ(reg.sample_all(), 1u);
+  EXPECT_EQ(reg.last_sample_error(0), Err::Timeout);
+  ASSERT_NE(board->sim_system_info(), nullptr);
+  board->sim_system_info()->set_load({3000, 0, 0});
+  env->clear_faults();
+  ASSERT_EQ(reg.sample_all(), 0u);
+  EXPECT_EQ(read(reg, "sys0.load").mantissa, 3000);
+  ASSERT_NE(board->sim_watchdog(), nullptr);
+  EXPECT_EQ(board->watchdog()->start(1000), Err::Ok);
+}
+
+TEST(LinuxHostBoard, OpensWithSystemMetricsFromProc) {
+  Clocks c;
+  std::string error;
+  auto board = boards::Board::open(kLinuxHostBoard.c_str(), c.clock, c.clock, &error);
+  ASSERT_NE(board, nullptr) << error;
+  EXPECT_FALSE(board->is_sim());
+  EXPECT_TRUE(board->failed().empty());
+  ASSERT_EQ(board->registry().device_count(), 1u);
+  EXPECT_EQ(board->registry().sample_all(), 0u);
+  EXPECT_EQ(board->sim_gpio(), nullptr);
+  EXPECT_EQ(board->sim_bme280("sys0"), nullptr);
+  EXPECT_EQ(board->sim_system_info(), nullptr);
+  EXPECT_EQ(board->watchdog(), nullptr);
+}
+
+// ---------------------------------------------------------------------------
+// Broken board files: each gives exactly this one-line error
+
+struct Broken {
+  const char* what;
+  std::string text;
+  std::string error;  // after "<path>" (starts with ": " or ":<line>:<col>: ")
+};
+
+void PrintTo(const Broken& b, std::ostream* os) { *os << b.what; }
+
+class BrokenBoard : public ::testing::TestWithParam<Broken> {};
+
+TEST_P(BrokenBoard, ExactError) {
+  const Broken& b = GetParam();
+  TempDir tmp;
+  const std::string path = tmp.write("board.json", b.text);
+  boards::BoardSpec spec;
+  std::string error;
+  EXPECT_FALSE(boards::parse_board(path.c_str(), &spec, &error));
+  EXPECT_EQ(error, path + b.error);
+  Clocks c;
+  std::string open_error;
+  EXPECT_EQ(boards::Board::open(path.c_str(), c.clock, c.clock, &open_error), nullptr);
+  EXPECT_EQ(open_error, error);
+}
+
+const std::string kEnv = R"({"name": "env0", "compatible": "bosch,bme280", "bus": "i2c0", "address": 118})";
+const std::string kRelay = R"({"name": "relay0", "compatible": "xiot,gpio-output", "gpio": "gpio0", "pin": 17})";
+
+std::vector<Broken> broken_table() {
+  std::string too_many;
+  for (int i = 0; i < 33; ++i) {
+    too_many += std::string(i ? "," : "") + R"({"name": "s)" + std::to_string(i) +
+                R"(", "compatible": "xiot,system-metrics"})";
+  }
+  return {
+      {"empty_file", "", ":1:1: malformed JSON"},
+      {"missing_comma", "{\n  \"name\": \"x\",\n  \"hal\": \"sim\"\n  \"devices\": []\n}",
+       ":4:3: malformed JSON"},
+      {"trailing_garbage", "{\"name\": \"x\", \"hal\": \"sim\", \"devices\": []} x", ":1:44: malformed JSON"},
+      {"top_level_array", "[]", ": expected a JSON object at the top level, got an array"},
+      {"missing_name", R"({"hal": "sim", "devices": []})", ": name: missing"},
+      {"name_not_string", R"({"name": 5, "hal": "sim", "devices": []})",
+       ": name: expected a non-empty string (at most 63 characters), got 5"},
+      {"unknown_top_key", R"({"name": "x", "hal": "sim", "devices": [], "board": 1})",
+       ": unknown key \"board\" (known: name, description, hal, buses, devices)"},
+      {"duplicate_top_key", R"({"name": "x", "name": "y", "hal": "sim", "devices": []})",
+       ": duplicate key \"name\""},
+      {"missing_hal", R"({"name": "x", "devices": []})", ": hal: missing (\"sim\" or \"linux\")"},
+      {"bad_hal", R"({"name": "x", "hal": "esp32", "devices": []})",
+       ": hal: expected \"sim\" or \"linux\", got \"esp32\""},
+      {"missing_devices", R"({"name": "x", "hal": "sim"})", ": devices: missing (an array of devices)"},
+      {"devices_not_array", R"({"name": "x", "hal": "sim", "devices": {}})",
+       ": devices: expected an array, got an object"},
+      {"too_many_devices", R"({"name": "x", "hal": "sim", "devices": [)" + too_many + "]}",
+       ": devices: at most 32 devices, got 33"},
+      {"bus_type", sim_board("", R"([{"name": "i2c0", "type": "spi"}])"),
+       ": buses[0] (i2c0): type: expected \"i2c\" or \"gpio\", got \"spi\""},
+      {"bus_unknown_key", sim_board("", R"([{"name": "i2c0", "type": "i2c", "speed": 400}])"),
+       ": buses[0] (i2c0): unknown key \"speed\" (known: name, type, dev, lines)"},
+      {"bus_duplicate", sim_board("", R"([{"name": "i2c0", "type": "i2c"}, {"name": "i2c0", "type": "gpio"}])"),
+       ": buses[1] (i2c0): name: duplicate bus name \"i2c0\""},
+      {"bus_dev_on_sim", sim_board("", R"([{"name": "i2c0", "type": "i2c", "dev": "/dev/i2c-1"}])"),
+       ": buses[0] (i2c0): dev: only for i2c buses of \"hal\": \"linux\""},
+      {"gpio_lines", sim_board("", R"([{"name": "gpio0", "type": "gpio", "lines": 0}])"),
+       ": buses[0] (gpio0): lines: expected an integer 1..1024, got 0"},
+      {"linux_gpio",
+       R"({"name": "x", "hal": "linux", "buses": [{"name": "gpio0", "type": "gpio"}], "devices": []})",
+       ": buses[0] (gpio0): type: \"gpio\" is not supported with \"hal\": \"linux\" yet"},
+      {"linux_i2c_without_dev",
+       R"({"name": "x", "hal": "linux", "buses": [{"name": "i2c1", "type": "i2c"}], "devices": []})",
+       ": buses[0] (i2c1): dev: missing (the i2c-dev node, e.g. \"/dev/i2c-1\")"},
+      {"pin_not_integer",
+       sim_board(kEnv + R"(, {"name": "relay0", "compatible": "xiot,gpio-output", "gpio": "gpio0", "pin": "x"})"),
+       ": devices[1] (relay0): pin: expected an integer 0..1023, got \"x\""},
+      {"pin_beyond_lines",
+       sim_board(R"({"name": "relay0", "compatible": "xiot,gpio-output", "gpio": "gpio0", "pin": 64})",
+                 R"([{"name": "gpio0", "type": "gpio", "lines": 64}])"),
+       ": devices[0] (relay0): pin: expected an integer 0..63, got 64"},
+      {"pin_taken",
+       sim_board(kRelay + R"(, {"name": "led0", "compatible": "xiot,gpio-output", "gpio": "gpio0", "pin": 17})"),
+       ": devices[1] (led0): pin: 17 on gpio0 is already used by relay0"},
+      {"pin_without_gpio", sim_board(R"({"name": "relay0", "compatible": "xiot,gpio-output", "pin": 17})"),
+       ": devices[0] (relay0): gpio: missing (a GPIO controller name is needed with \"pin\")"},
+      {"gpio_is_i2c",
+       sim_board(R"({"name": "relay0", "compatible": "xiot,gpio-output", "gpio": "i2c0", "pin": 17})"),
+       ": devices[0] (relay0): gpio: \"i2c0\" is not a gpio controller"},
+      {"active_low_without_pin",
+       sim_board(R"({"name": "sys0", "compatible": "xiot,system-metrics", "active_low": true})"),
+       ": devices[0] (sys0): active_low: only meaningful with \"pin\""},
+      {"active_low_not_bool",
+       sim_board(R"({"name": "relay0", "compatible": "xiot,gpio-output", "gpio": "gpio0", "pin": 1, "active_low": 1})"),
+       ": devices[0] (relay0): active_low: expected true or false, got 1"},
+      {"duplicate_device_name", sim_board(kEnv + ", " + kEnv),
+       ": devices[1] (env0): name: duplicate device name (devices[0] is also \"env0\")"},
+      {"bad_device_name", sim_board(R"({"name": "env 0", "compatible": "bosch,bme280"})"),
+       ": devices[0]: name: expected a name of letters, digits, '_' and '-' (at most 31, starting "
+       "with a letter), got \"env 0\""},
+      {"device_without_name", sim_board(R"({"compatible": "bosch,bme280"})"), ": devices[0]: name: missing"},
+      {"device_not_object", sim_board("42"), ": devices[0]: expected an object, got 42"},
+      {"unknown_device_key",
+       sim_board(R"({"name": "env0", "compatible": "bosch,bme280", "bus": "i2c0", "adress": 118})"),
+       ": devices[0] (env0): unknown key \"adress\" (known: name, compatible, description, bus, "
+       "address, gpio, pin, active_low, params, sim)"},
+      {"duplicate_device_key",
+       sim_board(R"({"name": "env0", "compatible": "bosch,bme280", "bus": "i2c0", "bus": "i2c0", "address": 118})"),
+       ": devices[0] (env0): duplicate key \"bus\""},
+      {"missing_compatible", sim_board(R"({"name": "env0"})"),
+       ": devices[0] (env0): compatible: missing (a \"vendor,part\" string)"},
+      {"bad_compatible", sim_board(R"({"name": "env0", "compatible": "bme280"})"),
+       ": devices[0] (env0): compatible: expected a \"vendor,part\" string, got \"bme280\""},
+      {"address_out_of_range",
+       sim_board(R"({"name": "env0", "compatible": "bosch,bme280", "bus": "i2c0", "address": "0x80"})"),
+       ": devices[0] (env0): address: expected an I2C address 0x08..0x77 (integer or \"0x..\" "
+       "string), got \"0x80\""},
+      {"address_not_hex",
+       sim_board(R"({"name": "env0", "compatible": "bosch,bme280", "bus": "i2c0", "address": "118"})"),
+       ": devices[0] (env0): address: expected an I2C address 0x08..0x77 (integer or \"0x..\" "
+       "string), got \"118\""},
+      {"address_taken",
+       sim_board(kEnv + R"(, {"name": "env1", "compatible": "bosch,bme280", "bus": "i2c0", "address": "0x76"})"),
+       ": devices[1] (env1): address: 0x76 on i2c0 is already used by env0"},
+      {"address_without_bus", sim_board(R"({"name": "env0", "compatible": "bosch,bme280", "address": 118})"),
+       ": devices[0] (env0): bus: missing (an I2C bus name is needed with \"address\")"},
+      {"unknown_bus",
+       sim_board(R"({"name": "env0", "compatible": "bosch,bme280", "bus": "i2c9", "address": 118})"),
+       ": devices[0] (env0): bus: no bus named \"i2c9\" in \"buses\""},
+      {"bus_is_gpio",
+       sim_board(R"({"name": "env0", "compatible": "bosch,bme280", "bus": "gpio0", "address": 118})"),
+       ": devices[0] (env0): bus: \"gpio0\" is not an i2c bus"},
+      {"bus_without_address", sim_board(R"({"name": "env0", "compatible": "bosch,bme280", "bus": "i2c0"})"),
+       ": devices[0] (env0): address: missing (the chip's 7-bit I2C address)"},
+      {"param_float",
+       sim_board(R"({"name": "relay0", "compatible": "xiot,gpio-output", "gpio": "gpio0", "pin": 1, "params": {"initial": 0.5}})"),
+       ": devices[0] (relay0): params.initial: expected an integer, a string or a boolean, got 0.5"},
+      {"params_not_object",
+       sim_board(R"({"name": "sys0", "compatible": "xiot,system-metrics", "params": [1]})"),
+       ": devices[0] (sys0): params: expected an object, got an array"},
+      {"param_duplicate",
+       sim_board(R"({"name": "sys0", "compatible": "xiot,system-metrics", "params": {"a": 1, "a": 2}})"),
+       ": devices[0] (sys0): duplicate key \"params.a\""},
+      {"sim_out_of_range",
+       sim_board(R"({"name": "env0", "compatible": "bosch,bme280", "bus": "i2c0", "address": 118, "sim": {"temperature_c": 200}})"),
+       ": devices[0] (env0): sim.temperature_c: expected a number -40..85, got 200"},
+      {"sim_unknown_key",
+       sim_board(R"({"name": "env0", "compatible": "bosch,bme280", "bus": "i2c0", "address": 118, "sim": {"colour": "red"}})"),
+       ": devices[0] (env0): unknown key \"sim.colour\" (known: present, temperature_c, "
+       "humidity_pct, pressure_pa, chip_id)"},
+      {"sim_present_not_bool",
+       sim_board(R"({"name": "env0", "compatible": "bosch,bme280", "bus": "i2c0", "address": 118, "sim": {"present": "no"}})"),
+       ": devices[0] (env0): sim.present: expected true or false, got \"no\""},
+      {"sim_level",
+       sim_board(R"({"name": "b0", "compatible": "xiot,gpio-input", "gpio": "gpio0", "pin": 2, "sim": {"level": 2}})"),
+       ": devices[0] (b0): sim.level: expected 0, 1, true or false, got 2"},
+      {"sim_on_linux",
+       R"({"name": "x", "hal": "linux", "devices": [{"name": "sys0", "compatible": "xiot,system-metrics", "sim": {}}]})",
+       ": devices[0] (sys0): sim: only allowed with \"hal\": \"sim\""},
+  };
+}
+
+INSTANTIATE_TEST_SUITE_P(Table, BrokenBoard, ::testing::ValuesIn(broken_table()),
+                         [](const ::testing::TestParamInfo<Broken>& i) { return std::string(i.param.what); });
+
+TEST(BoardParse, MissingFile) {
+  boards::BoardSpec spec;
+  std::string error;
+  EXPECT_FALSE(boards::parse_board("/nonexistent/board.json", &spec, &error));
+  EXPECT_EQ(error, "/nonexistent/board.json: cannot open: No such file or directory");
+}
+
+TEST(BoardParse, TheShippedSimBoardSpec) {
+  boards::BoardSpec spec;
+  std::string error;
+  ASSERT_TRUE(boards::parse_board(kSimBoard.c_str(), &spec, &error)) << error;
+  EXPECT_EQ(spec.hal, boards::HalKind::Sim);
+  ASSERT_EQ(spec.buses.size(), 2u);
+  ASSERT_EQ(spec.devices.size(), 4u);
+  const boards::DeviceSpec& env = spec.devices[0];
+  EXPECT_EQ(env.compatible, "bosch,bme280");
+  EXPECT_EQ(env.bus, "i2c0");
+  EXPECT_EQ(env.address.value_or(0), 0x76);
+  EXPECT_DOUBLE_EQ(env.sim.temperature_c.value_or(0), 21.54);
+  EXPECT_DOUBLE_EQ(env.sim.humidity_pct.value_or(0), 40.1);
+  EXPECT_DOUBLE_EQ(env.sim.pressure_pa.value_or(0), 101325);
+  const boards::DeviceSpec& relay = spec.devices[1];
+  EXPECT_EQ(relay.pin.value_or(0), 17u);
+  EXPECT_FALSE(relay.active_low);
+  const boards::DeviceSpec& button = spec.devices[2];
+  EXPECT_EQ(button.pin.value_or(0), 27u);
+  EXPECT_TRUE(button.active_low);
+  ASSERT_EQ(button.params.size(), 1u);
+  EXPECT_EQ(button.params[0].key, "pull");
+  EXPECT_EQ(button.params[0].text, "up");
+  EXPECT_EQ(spec.devices[3].compatible, "xiot,system-metrics");
+}
+
+TEST(BoardParse, AddressFormsAndBooleanParams) {
+  boards::BoardSpec spec;
+  std::string error;
+  const std::string text = sim_board(
+      R"({"name": "a", "compatible": "bosch,bme280", "bus": "i2c0", "address": "0x77"},)"
+      R"({"name": "b", "compatible": "bosch,bme280", "bus": "i2c0", "address": 118},)"
+      R"({"name": "c", "compatible": "xiot,gpio-output", "gpio": "gpio0", "pin": 0, "params": {"initial": true}})");
+  ASSERT_TRUE(boards::parse_board_text(text.c_str(), "mem", &spec, &error)) << error;
+  EXPECT_EQ(spec.devices[0].address.value_or(0), 0x77);
+  EXPECT_EQ(spec.devices[1].address.value_or(0), 0x76);
+  EXPECT_EQ(spec.devices[2].params[0].number, 1);
+  EXPECT_FALSE(spec.devices[2].params[0].is_text);
+}
+
+// ---------------------------------------------------------------------------
+// Devices that fail are left out, never fatal
+
+struct InitFailure {
+  const char* what;
+  std::string device_json;
+  Err err;
+  std::string text;
+};
+
+void PrintTo(const InitFailure& f, std::ostream* os) { *os << f.what; }
+
+class BoardInitFailure : public ::testing::TestWithParam<InitFailure> {};
+
+TEST_P(BoardInitFailure, DeviceIsLeftOutAndListed) {
+  const InitFailure& f = GetParam();
+  TempDir tmp;
+  const std::string path = tmp.write(
+      "board.json", sim_board(f.device_json + R"(, {"name": "sys0", "compatible": "xiot,system-metrics"})"));
+  Clocks c;
+  std::string error;
+  auto board = boards::Board::open(path.c_str(), c.clock, c.clock, &error);
+  ASSERT_NE(board, nullptr) << error;
+  ASSERT_EQ(board->failed().size(), 1u);
+  const boards::FailedDevice& fd = board->failed()[0];
+  EXPECT_EQ(fd.name, "bad0");
+  EXPECT_EQ(fd.err, f.err) << hal::err_name(fd.err);
+  EXPECT_EQ(fd.text, f.text);
+  ASSERT_EQ(board->registry().device_count(), 1u);
+  EXPECT_STREQ(board->registry().device(0).name(), "sys0");
+  EXPECT_EQ(board->registry().sample_all(), 0u);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Table, BoardInitFailure,
+    ::testing::Values(
+        InitFailure{"chip_absent",
+                    R"({"name": "bad0", "compatible": "bosch,bme280", "bus": "i2c0", "address": "0x76", "sim": {"present": false}})",
+                    Err::Nack, "init: no acknowledge"},
+        InitFailure{"wrong_chip",
+                    R"({"name": "bad0", "compatible": "bosch,bme280", "bus": "i2c0", "address": "0x76", "sim": {"chip_id": 88}})",
+                    Err::BadChipId, "init: wrong chip id"},
+        InitFailure{"unknown_compatible", R"({"name": "bad0", "compatible": "acme,widget"})", Err::NotFound,
+                    "compatible: no driver for \"acme,widget\" (known: bosch,bme280, xiot,gpio-output, "
+                    "xiot,gpio-input, xiot,system-metrics)"},
+        InitFailure{"bad_param",
+                    R"({"name": "bad0", "compatible": "xiot,gpio-input", "gpio": "gpio0", "pin": 3, "params": {"pull": "sideways"}})",
+                    Err::InvalidArgument, "params.pull: expected \"up\", \"down\" or \"none\", got \"sideways\""},
+        InitFailure{"unknown_param",
+                    R"({"name": "bad0", "compatible": "bosch,bme280", "bus": "i2c0", "address": "0x76", "params": {"osrs": 2}})",
+                    Err::InvalidArgument,
+                    "params.osrs: unknown parameter (known: mode, osrs_t, osrs_p, osrs_h, filter, standby_ms, "
+                    "soft_reset)"},
+        InitFailure{"missing_resource", R"({"name": "bad0", "compatible": "bosch,bme280"})",
+                    Err::InvalidArgument, "needs an I2C bus and address (\"bus\", \"address\")"}),
+    [](const ::testing::TestParamInfo<InitFailure>& i) { return std::string(i.param.what); });
+
+TEST(BoardInit, AbsentChipsModelIsStillReachableAndCanBePluggedIn) {
+  TempDir tmp;
+  const std::string path = tmp.write(
+      "board.json",
+      sim_board(R"({"name": "env0", "compatible": "bosch,bme280", "bus": "i2c0", "address": "0x76", "sim": {"present": false}})"));
+  Clocks c;
+  std::string error;
+  auto board = boards::Board::open(path.c_str(), c.clock, c.clock, &error);
+  ASSERT_NE(board, nullptr) << error;
+  ASSERT_EQ(board->failed().size(), 1u);
+  EXPECT_EQ(board->failed()[0].compatible, "bosch,bme280");
+  drv::sim::Bme280Model* model = board->sim_bme280("env0");
+  ASSERT_NE(model, nullptr);
+  EXPECT_EQ(board->sim_i2c("i2c0")->attach(0x76, model), Err::Ok);
+}
+
+TEST(BoardInit, LinuxBusThatCannotBeOpenedFailsOnlyItsDevices) {
+  TempDir tmp;
+  const std::string path = tmp.write("board.json", R"({
+    "name": "pi", "hal": "linux",
+    "buses": [{"name": "i2c1", "type": "i2c", "dev": "/dev/i2c-does-not-exist"}],
+    "devices": [
+      {"name": "env0", "compatible": "bosch,bme280", "bus": "i2c1", "address": "0x76"},
+      {"name": "sys0", "compatible": "xiot,system-metrics"}
+    ]})");
+  Clocks c;
+  std::string error;
+  auto board = boards::Board::open(path.c_str(), c.clock, c.clock, &error);
+  ASSERT_NE(board, nullptr) << error;
+  ASSERT_EQ(board->failed().size(), 1u);
+  EXPECT_EQ(board->failed()[0].err, Err::NotFound);
+  EXPECT_EQ(board->failed()[0].text, "bus: i2c1 (/dev/i2c-does-not-exist): not found");
+  EXPECT_EQ(board->registry().device_count(), 1u);
+}
+
+TEST(BoardCreate, FromASpecBuiltInCode) {
+  boards::BoardSpec spec;
+  spec.name = "code";
+  spec.hal = boards::HalKind::Sim;
+  spec.buses.push_back(boards::BusSpec{"gpio0", boards::BusType::Gpio, "", 8});
+  boards::DeviceSpec led;
+  led.name = "led0";
+  led.compatible = "xiot,gpio-output";
+  led.gpio = "gpio0";
+  led.pin = 3;
+  led.active_low = true;
+  led.params.push_back(boards::ParamSpec{"initial", false, 1, ""});
+  spec.devices.push_back(led);
+  Clocks c;
+  std::string error;
+  auto board = boards::Board::create(spec, c.clock, c.clock, &error);
+  ASSERT_NE(board, nullptr) << error;
+  ASSERT_EQ(board->registry().device_count(), 1u);
+  EXPECT_FALSE(board->sim_gpio()->level(3));  // on, active low
+  EXPECT_TRUE(read(board->registry(), "led0.state").flag);
+}
