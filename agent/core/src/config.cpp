@@ -637,6 +637,11 @@ bool Loader::load_acl_list(const cJSON* acl, const char* key, std::vector<std::s
       why = domain_problem(s + 2);
     } else {
       why = bare_jid_problem(s);
+      // '*' is legal in a localpart, but "dev*@x" almost surely means a wildcard.
+      const char* sep = std::strchr(s, '@');
+      if (why == nullptr && sep != nullptr && std::memchr(s, '*', static_cast<size_t>(sep - s)) != nullptr) {
+        why = "'*' is only a wildcard as the whole local part: *@domain";
+      }
     }
     if (why != nullptr) return fail(at, kExpected + quote(s) + " (" + why + ")");
     out->push_back(lower_ascii(s));

@@ -1,0 +1,589 @@
+// agent/config: every key and rule of DESIGN.md "Agent configuration", each
+// error message checked exactly.
+#include "agent/config.hpp"
+
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+namespace fs = std::filesystem;
+
+namespace {
+
+class TempDir {
+ public:
+  TempDir() {
+    std::string tmpl = (fs::temp_directory_path() / "xiot-config-XXXXXX").string();
+    char* made = ::mkdtemp(tmpl.data());
+    if (made == nullptr) throw std::runtime_error("mkdtemp failed");
+    path_ = fs::canonical(made).string();
+  }
+  ~TempDir() {
+    std::error_code ec;
+    fs::permissions(path_, fs::perms::owner_all, fs::perm_options::add, ec);
+    fs::remove_all(path_, ec);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+
+  const std::string& path() const { return path_; }
+  std::string write(const std::string& rel, const std::string& content) const {
+    const fs::path p = fs::path(path_) / rel;
+    fs::create_directories(p.parent_path());
+    std::ofstream(p, std::ios::binary) << content;
+    return p.string();
+  }
+
+ private:
+  std::string path_;
+};
+
+std::string replace_all(std::string s, const std::string& from, const std::string& to) {
+  for (size_t at = s.find(from); at != std::string::npos; at = s.find(from, at + to.size())) {
+    s.replace(at, from.size(), to);
+  }
+  return s;
+}
+
+/// A minimal valid config with `xmpp_extra` appended inside "xmpp" and
+/// `top_extra` appended at the top level.
+std::string cfg(const std::string& xmpp_extra = "", const std::string& top_extra = "") {
+  return R"({"xmpp": {"jid": "dev1@localhost", "password": "secret")" + xmpp_extra +
+         R"(}, "board": "board.json")" + top_extra + "}";
+}
+
+/// A config with the given "xmpp" object body (no password added).
+std::string xmpp_only(const std::string& xmpp_body) {
+  return R"({"xmpp": {)" + xmpp_body + R"(}, "board": "board.json"})";
+}
+
+struct ErrorCase {
+  const char* name;
+  std::string json;
+  std::string expected;  // {F} = the config path as given, {D} = its directory
+};
+
+std::vector<ErrorCase> error_cases() {
+  const std::string long_local(1024, 'a');
+  const std::string long_domain(1024, 'd');
+  const std::string kCreds = "exactly one of password, password_file, or client_cert with client_key";
+  return {
+      // -- the file itself
+      {"empty_file", "  \n", "{F}: empty file; expected a JSON object"},
+      {"malformed_trailing_comma_inline", R"({"xmpp": {"jid": "a@b",}})",
+       "{F}:1:25: malformed JSON near \"}\""},
+      {"malformed_missing_comma", "{\n  \"xmpp\": {\n    \"jid\": \"dev1@localhost\"\n    \"password\": \"x\"\n  }\n}",
+       "{F}:4:5: malformed JSON near \"\\\"password\\\": \\\"x\\\"\""},
+      {"malformed_truncated", "{\"xmpp\": {", "{F}:1:11: malformed JSON at end of file"},
+      {"malformed_trailing_garbage", cfg() + " x", "{F}:1:82: malformed JSON near \"x\""},
+      {"top_level_array", "[1, 2]", "{F}: expected a JSON object at the top level, got an array"},
+      {"top_level_string", "\"hello\"", "{F}: expected a JSON object at the top level, got \"hello\""},
+      {"unknown_top_key_suggestion", cfg("", R"(, "boards": 1)"),
+       "{F}: boards: unknown key (did you mean \"board\"?)"},
+      {"unknown_top_key_list", cfg("", R"(, "zzz": 1)"),
+       "{F}: zzz: unknown key (expected one of: xmpp board telemetry acl journal log)"},
+      {"duplicate_top_key", cfg("", R"(, "board": "board.json")"), "{F}: board: duplicate key"},
+      // -- xmpp
+      {"xmpp_not_object", R"({"xmpp": [], "board": "board.json"})", "{F}: xmpp: expected an object, got an array"},
+      {"xmpp_missing", R"({"board": "board.json"})",
+       "{F}: xmpp.jid: missing; expected a bare JID like dev1@example.com"},
+      {"jid_missing", xmpp_only(R"("password": "x")"),
+       "{F}: xmpp.jid: missing; expected a bare JID like dev1@example.com"},
+      {"jid_null", xmpp_only(R"("jid": null, "password": "x")"),
+       "{F}: xmpp.jid: expected a bare JID like dev1@example.com, got null"},
+      {"jid_number", xmpp_only(R"("jid": 5, "password": "x")"),
+       "{F}: xmpp.jid: expected a bare JID like dev1@example.com, got 5"},
+      {"jid_no_at", xmpp_only(R"("jid": "dev1", "password": "x")"),
+       "{F}: xmpp.jid: expected a bare JID like dev1@example.com, got \"dev1\" (no '@')"},
+      {"jid_resource", xmpp_only(R"("jid": "dev1@localhost/xiot", "password": "x")"),
+       "{F}: xmpp.jid: expected a bare JID like dev1@example.com, got \"dev1@localhost/xiot\" (has a resource)"},
+      {"jid_empty_local", xmpp_only(R"("jid": "@localhost", "password": "x")"),
+       "{F}: xmpp.jid: expected a bare JID like dev1@example.com, got \"@localhost\" (empty local part)"},
+      {"jid_empty_domain", xmpp_only(R"("jid": "dev1@", "password": "x")"),
+       "{F}: xmpp.jid: expected a bare JID like dev1@example.com, got \"dev1@\" (empty domain)"},
+      {"jid_empty", xmpp_only(R"("jid": "", "password": "x")"),
+       "{F}: xmpp.jid: expected a bare JID like dev1@example.com, got \"\" (empty)"},
+      {"jid_space", xmpp_only(R"("jid": "dev 1@localhost", "password": "x")"),
+       "{F}: xmpp.jid: expected a bare JID like dev1@example.com, got \"dev 1@localhost\" (contains whitespace "
+       "or control characters)"},
+      {"jid_control", xmpp_only(R"("jid": "dev1@local\u0001host", "password": "x")"),
+       "{F}: xmpp.jid: expected a bare JID like dev1@example.com, got \"dev1@local\\u0001host\" (contains "
+       "whitespace or control characters)"},
+      {"jid_local_forbidden", xmpp_only(R"("jid": "a:b@localhost", "password": "x")"),
+       "{F}: xmpp.jid: expected a bare JID like dev1@example.com, got \"a:b@localhost\" (local part contains "
+       "one of \"&'/:<>@)"},
+      {"jid_two_ats", xmpp_only(R"("jid": "a@b@c", "password": "x")"),
+       "{F}: xmpp.jid: expected a bare JID like dev1@example.com, got \"a@b@c\" (domain contains one of "
+       "\"&'<>@/)"},
+      {"jid_long_local", xmpp_only("\"jid\": \"" + long_local + "@localhost\", \"password\": \"x\""),
+       "{F}: xmpp.jid: expected a bare JID like dev1@example.com, got \"" + std::string(64, 'a') +
+           "...\" (local part longer than 1023 bytes)"},
+      {"jid_long_domain", xmpp_only("\"jid\": \"a@" + long_domain + "\", \"password\": \"x\""),
+       "{F}: xmpp.jid: expected a bare JID like dev1@example.com, got \"a@" + std::string(62, 'd') +
+           "...\" (domain longer than 1023 bytes)"},
+      {"xmpp_unknown_key", cfg(R"(, "passwrd": "x")"), "{F}: xmpp.passwrd: unknown key (did you mean \"password\"?)"},
+      {"xmpp_unknown_key_case", cfg(R"(, "JID": "x")"), "{F}: xmpp.JID: unknown key (did you mean \"jid\"?)"},
+      {"xmpp_duplicate_key", cfg(R"(, "password": "again")"), "{F}: xmpp.password: duplicate key"},
+      // -- credentials
+      {"password_number_not_echoed", xmpp_only(R"("jid": "dev1@localhost", "password": 123456)"),
+       "{F}: xmpp.password: expected a non-empty string, got a number"},
+      {"password_empty", xmpp_only(R"("jid": "dev1@localhost", "password": "")"),
+       "{F}: xmpp.password: expected a non-empty string, got \"\""},
+      {"no_credential", xmpp_only(R"("jid": "dev1@localhost")"),
+       "{F}: xmpp: missing credential; expected " + kCreds},
+      {"null_credential_is_absent", xmpp_only(R"("jid": "dev1@localhost", "password": null)"),
+       "{F}: xmpp: missing credential; expected " + kCreds},
+      {"password_and_file", cfg(R"(, "password_file": "pw.txt")"),
+       "{F}: xmpp.password_file: expected " + kCreds + ", got both password and password_file"},
+      {"password_and_cert", cfg(R"(, "client_cert": "c.crt", "client_key": "c.key")"),
+       "{F}: xmpp.client_cert: expected " + kCreds + ", got both password and a client certificate"},
+      {"password_file_and_key", xmpp_only(R"("jid": "dev1@localhost", "password_file": "pw.txt", "client_key": "c.key")"),
+       "{F}: xmpp.client_key: expected " + kCreds + ", got both password_file and a client certificate"},
+      {"cert_without_key", xmpp_only(R"("jid": "dev1@localhost", "client_cert": "c.crt")"),
+       "{F}: xmpp.client_key: missing; client_cert needs client_key"},
+      {"key_without_cert", xmpp_only(R"("jid": "dev1@localhost", "client_key": "c.key")"),
+       "{F}: xmpp.client_cert: missing; client_key needs client_cert"},
+      {"cert_unreadable", xmpp_only(R"("jid": "dev1@localhost", "client_cert": "nope.crt", "client_key": "c.key")"),
+       "{F}: xmpp.client_cert: cannot read {D}/nope.crt: No such file or directory"},
+      {"key_unreadable", xmpp_only(R"("jid": "dev1@localhost", "client_cert": "c.crt", "client_key": "nope.key")"),
+       "{F}: xmpp.client_key: cannot read {D}/nope.key: No such file or directory"},
+      {"cert_wrong_type", xmpp_only(R"("jid": "dev1@localhost", "client_cert": true, "client_key": "c.key")"),
+       "{F}: xmpp.client_cert: expected a file path (non-empty string), got true"},
+      {"password_file_missing", xmpp_only(R"("jid": "dev1@localhost", "password_file": "missing.pw")"),
+       "{F}: xmpp.password_file: cannot read {D}/missing.pw: No such file or directory"},
+      {"password_file_directory", xmpp_only(R"("jid": "dev1@localhost", "password_file": "sub")"),
+       "{F}: xmpp.password_file: cannot read {D}/sub: Is a directory"},
+      {"password_file_empty", xmpp_only(R"("jid": "dev1@localhost", "password_file": "empty.pw")"),
+       "{F}: xmpp.password_file: {D}/empty.pw is empty; expected a file holding the password"},
+      {"password_file_only_newline", xmpp_only(R"("jid": "dev1@localhost", "password_file": "newline.pw")"),
+       "{F}: xmpp.password_file: {D}/newline.pw is empty; expected a file holding the password"},
+      {"password_file_huge", xmpp_only(R"("jid": "dev1@localhost", "password_file": "huge.pw")"),
+       "{F}: xmpp.password_file: {D}/huge.pw is larger than 1024 bytes; expected a file holding only the "
+       "password"},
+      {"password_file_wrong_type", xmpp_only(R"("jid": "dev1@localhost", "password_file": ["pw.txt"])"),
+       "{F}: xmpp.password_file: expected a file path (non-empty string), got an array"},
+      // -- connection
+      {"resource_empty", cfg(R"(, "resource": "")"),
+       "{F}: xmpp.resource: expected a resource (1 to 1023 bytes, no control characters), got \"\""},
+      {"resource_control", cfg(R"(, "resource": "a\nb")"),
+       "{F}: xmpp.resource: expected a resource (1 to 1023 bytes, no control characters), got \"a\\u000ab\""},
+      {"host_empty", cfg(R"(, "host": "")"), "{F}: xmpp.host: expected a host name or IP address, got \"\""},
+      {"host_space", cfg(R"(, "host": "my host")"),
+       "{F}: xmpp.host: expected a host name or IP address, got \"my host\" (contains whitespace or control "
+       "characters)"},
+      {"host_number", cfg(R"(, "host": 127)"), "{F}: xmpp.host: expected a host name or IP address, got 127"},
+      {"port_zero", cfg(R"(, "port": 0)"), "{F}: xmpp.port: expected an integer from 1 to 65535, got 0"},
+      {"port_too_big", cfg(R"(, "port": 65536)"), "{F}: xmpp.port: expected an integer from 1 to 65535, got 65536"},
+      {"port_fraction", cfg(R"(, "port": 5222.5)"),
+       "{F}: xmpp.port: expected an integer from 1 to 65535, got 5222.5"},
+      {"port_string", cfg(R"(, "port": "5222")"),
+       "{F}: xmpp.port: expected an integer from 1 to 65535, got \"5222\""},
+      {"port_huge", cfg(R"(, "port": 1e400)"), "{F}: xmpp.port: expected an integer from 1 to 65535, got inf"},
+      {"tls_bad", cfg(R"(, "tls": "none")"), "{F}: xmpp.tls: expected \"required\" or \"direct\", got \"none\""},
+      {"tls_bool", cfg(R"(, "tls": true)"), "{F}: xmpp.tls: expected \"required\" or \"direct\", got true"},
+      {"ca_file_missing", cfg(R"(, "ca_file": "certs/missing.crt")"),
+       "{F}: xmpp.ca_file: cannot read {D}/certs/missing.crt: No such file or directory"},
+      {"ca_file_absolute_missing", cfg(R"(, "ca_file": "/nonexistent/ca.crt")"),
+       "{F}: xmpp.ca_file: cannot read /nonexistent/ca.crt: No such file or directory"},
+      {"ca_file_number", cfg(R"(, "ca_file": 5)"),
+       "{F}: xmpp.ca_file: expected a file path (non-empty string), got 5"},
+      {"ca_file_empty", cfg(R"(, "ca_file": "")"),
+       "{F}: xmpp.ca_file: expected a file path (non-empty string), got \"\""},
+      {"ping_low", cfg(R"(, "ping_interval_s": 4)"),
+       "{F}: xmpp.ping_interval_s: expected an integer from 5 to 3600, got 4"},
+      {"ping_high", cfg(R"(, "ping_interval_s": 3601)"),
+       "{F}: xmpp.ping_interval_s: expected an integer from 5 to 3600, got 3601"},
+      {"ping_fraction", cfg(R"(, "ping_interval_s": 30.5)"),
+       "{F}: xmpp.ping_interval_s: expected an integer from 5 to 3600, got 30.5"},
+      {"reconnect_base_low", cfg(R"(, "reconnect_base_s": 0.05)"),
+       "{F}: xmpp.reconnect_base_s: expected a number from 0.1 to 3600, got 0.05"},
+      {"reconnect_base_high", cfg(R"(, "reconnect_base_s": 3600.5)"),
+       "{F}: xmpp.reconnect_base_s: expected a number from 0.1 to 3600, got 3600.5"},
+      {"reconnect_cap_below_base", cfg(R"(, "reconnect_cap_s": 0.5)"),
+       "{F}: xmpp.reconnect_cap_s: expected a number from 1 (xmpp.reconnect_base_s) to 86400, got 0.5"},
+      {"reconnect_cap_below_custom_base", cfg(R"(, "reconnect_base_s": 2.5, "reconnect_cap_s": 2)"),
+       "{F}: xmpp.reconnect_cap_s: expected a number from 2.5 (xmpp.reconnect_base_s) to 86400, got 2"},
+      {"reconnect_cap_high", cfg(R"(, "reconnect_cap_s": 86401)"),
+       "{F}: xmpp.reconnect_cap_s: expected a number from 1 (xmpp.reconnect_base_s) to 86400, got 86401"},
+      // -- board
+      {"board_missing", R"({"xmpp": {"jid": "dev1@localhost", "password": "x"}})",
+       "{F}: board: missing; expected the path of a board file (boards/<name>/board.json)"},
+      {"board_null", R"({"xmpp": {"jid": "dev1@localhost", "password": "x"}, "board": null})",
+       "{F}: board: expected a file path (non-empty string), got null"},
+      {"board_object", R"({"xmpp": {"jid": "dev1@localhost", "password": "x"}, "board": {}})",
+       "{F}: board: expected a file path (non-empty string), got an object"},
+      {"board_unreadable", R"({"xmpp": {"jid": "dev1@localhost", "password": "x"}, "board": "../nope/board.json"})",
+       "{F}: board: cannot read " + std::string("{P}") + "/nope/board.json: No such file or directory"},
+      {"board_directory", R"({"xmpp": {"jid": "dev1@localhost", "password": "x"}, "board": "sub"})",
+       "{F}: board: cannot read {D}/sub: Is a directory"},
+      // -- telemetry
+      {"telemetry_not_object", cfg("", R"(, "telemetry": 5)"), "{F}: telemetry: expected an object, got 5"},
+      {"interval_zero", cfg("", R"(, "telemetry": {"interval_s": 0})"),
+       "{F}: telemetry.interval_s: expected a number from 0.05 to 86400, got 0"},
+      {"interval_just_below", cfg("", R"(, "telemetry": {"interval_s": 0.049})"),
+       "{F}: telemetry.interval_s: expected a number from 0.05 to 86400, got 0.049"},
+      {"interval_high", cfg("", R"(, "telemetry": {"interval_s": 86400.5})"),
+       "{F}: telemetry.interval_s: expected a number from 0.05 to 86400, got 86400.5"},
+      {"interval_string", cfg("", R"(, "telemetry": {"interval_s": "10"})"),
+       "{F}: telemetry.interval_s: expected a number from 0.05 to 86400, got \"10\""},
+      {"interval_negative", cfg("", R"(, "telemetry": {"interval_s": -1})"),
+       "{F}: telemetry.interval_s: expected a number from 0.05 to 86400, got -1"},
+      {"telemetry_unknown_key", cfg("", R"(, "telemetry": {"interval": 10})"),
+       "{F}: telemetry.interval: unknown key (did you mean \"interval_s\"?)"},
+      {"service_jid", cfg("", R"(, "telemetry": {"service": "a@pubsub.localhost"})"),
+       "{F}: telemetry.service: expected \"pep\" or a pubsub service domain like pubsub.example.com, got "
+       "\"a@pubsub.localhost\" (domain contains one of \"&'<>@/)"},
+      {"service_number", cfg("", R"(, "telemetry": {"service": 1})"),
+       "{F}: telemetry.service: expected \"pep\" or a pubsub service domain like pubsub.example.com, got 1"},
+      {"service_empty", cfg("", R"(, "telemetry": {"service": ""})"),
+       "{F}: telemetry.service: expected \"pep\" or a pubsub service domain like pubsub.example.com, got \"\" "
+       "(empty)"},
+      {"node_empty", cfg("", R"(, "telemetry": {"node": ""})"),
+       "{F}: telemetry.node: expected a node name (1 to 1023 bytes, no spaces or control characters), got \"\""},
+      {"node_space", cfg("", R"(, "telemetry": {"node": "my node"})"),
+       "{F}: telemetry.node: expected a node name (1 to 1023 bytes, no spaces or control characters), got \"my "
+       "node\""},
+      {"batch_zero", cfg("", R"(, "telemetry": {"batch_max": 0})"),
+       "{F}: telemetry.batch_max: expected an integer from 1 to 100, got 0"},
+      {"batch_high", cfg("", R"(, "telemetry": {"batch_max": 101})"),
+       "{F}: telemetry.batch_max: expected an integer from 1 to 100, got 101"},
+      {"batch_fraction", cfg("", R"(, "telemetry": {"batch_max": 1.5})"),
+       "{F}: telemetry.batch_max: expected an integer from 1 to 100, got 1.5"},
+      {"encoding_bad", cfg("", R"(, "telemetry": {"encoding": "json"})"),
+       "{F}: telemetry.encoding: expected \"senml-xml\" or \"protobuf\", got \"json\""},
+      // -- acl
+      {"acl_not_object", cfg("", R"(, "acl": [])"), "{F}: acl: expected an object, got an array"},
+      {"acl_unknown_key", cfg("", R"(, "acl": {"admins": []})"),
+       "{F}: acl.admins: unknown key (expected one of: owners operators viewers)"},
+      {"acl_owner_typo", cfg("", R"(, "acl": {"owner": []})"),
+       "{F}: acl.owner: unknown key (did you mean \"owners\"?)"},
+      {"acl_list_string", cfg("", R"(, "acl": {"owners": "admin@localhost"})"),
+       "{F}: acl.owners: expected an array of bare JIDs or *@domain patterns, got \"admin@localhost\""},
+      {"acl_viewer_2_malformed", cfg("", R"(, "acl": {"viewers": ["a@localhost", "*@localhost", "bob"]})"),
+       "{F}: acl.viewers[2]: expected a bare JID (local@domain) or *@domain, got \"bob\" (no '@')"},
+      {"acl_operator_number", cfg("", R"(, "acl": {"operators": [5]})"),
+       "{F}: acl.operators[0]: expected a bare JID (local@domain) or *@domain, got 5"},
+      {"acl_full_jid", cfg("", R"(, "acl": {"owners": ["admin@localhost/phone"]})"),
+       "{F}: acl.owners[0]: expected a bare JID (local@domain) or *@domain, got \"admin@localhost/phone\" (has a "
+       "resource)"},
+      {"acl_star_empty_domain", cfg("", R"(, "acl": {"viewers": ["*@"]})"),
+       "{F}: acl.viewers[0]: expected a bare JID (local@domain) or *@domain, got \"*@\" (empty)"},
+      {"acl_star_local", cfg("", R"(, "acl": {"viewers": ["a*@localhost"]})"),
+       "{F}: acl.viewers[0]: expected a bare JID (local@domain) or *@domain, got \"a*@localhost\" ('*' is "
+       "only a wildcard as the whole local part: *@domain)"},
+      {"acl_star_alone", cfg("", R"(, "acl": {"viewers": ["*"]})"),
+       "{F}: acl.viewers[0]: expected a bare JID (local@domain) or *@domain, got \"*\" (no '@')"},
+      // -- journal
+      {"journal_not_object", cfg("", R"(, "journal": "state")"),
+       "{F}: journal: expected an object, got \"state\""},
+      {"journal_max_low", cfg("", R"(, "journal": {"max_bytes": 4095})"),
+       "{F}: journal.max_bytes: expected an integer from 4096 to 1073741824, got 4095"},
+      {"journal_max_high", cfg("", R"(, "journal": {"max_bytes": 1073741825})"),
+       "{F}: journal.max_bytes: expected an integer from 4096 to 1073741824, got 1073741825"},
+      {"journal_path_number", cfg("", R"(, "journal": {"path": 5})"),
+       "{F}: journal.path: expected a file path (non-empty string), got 5"},
+      {"journal_path_root", cfg("", R"(, "journal": {"path": "/"})"),
+       "{F}: journal.path: expected a file path, got \"/\""},
+      {"journal_parent_is_file", cfg("", R"(, "journal": {"path": "blocker/sub/journal"})"),
+       "{F}: journal.path: cannot create directory {D}/blocker/sub: Not a directory"},
+      {"journal_unknown_key", cfg("", R"(, "journal": {"max": 5})"),
+       "{F}: journal.max: unknown key (expected one of: path max_bytes)"},
+      {"journal_key_typo", cfg("", R"(, "journal": {"max_byte": 5000})"),
+       "{F}: journal.max_byte: unknown key (did you mean \"max_bytes\"?)"},
+      // -- log
+      {"log_level_bad", cfg("", R"(, "log": {"level": "trace"})"),
+       "{F}: log.level: expected \"error\", \"warn\", \"info\" or \"debug\", got \"trace\""},
+      {"log_level_upper", cfg("", R"(, "log": {"level": "INFO"})"),
+       "{F}: log.level: expected \"error\", \"warn\", \"info\" or \"debug\", got \"INFO\""},
+      {"log_unknown_key", cfg("", R"(, "log": {"lvl": "info"})"),
+       "{F}: log.lvl: unknown key (did you mean \"level\"?)"},
+  };
+}
+
+class ConfigErrors : public ::testing::TestWithParam<ErrorCase> {};
+
+TEST_P(ConfigErrors, NamesFileKeyAndExpectation) {
+  const ErrorCase& c = GetParam();
+  TempDir dir;
+  // Files the cases refer to.
+  dir.write("board.json", "{}");
+  dir.write("c.crt", "cert");
+  dir.write("c.key", "key");
+  dir.write("pw.txt", "pw\n");
+  dir.write("empty.pw", "");
+  dir.write("newline.pw", "\n\r\n");
+  dir.write("huge.pw", std::string(2000, 'p'));
+  dir.write("blocker", "not a directory");
+  dir.write("sub/.keep", "");
+  const std::string file = dir.write("agent.json", c.json);
+
+  agent::AgentConfig out;
+  std::string error;
+  EXPECT_FALSE(agent::load_config(file.c_str(), &out, &error));
+  std::string expected = replace_all(c.expected, "{F}", file);
+  expected = replace_all(expected, "{D}", dir.path());
+  expected = replace_all(expected, "{P}", fs::path(dir.path()).parent_path().string());
+  EXPECT_EQ(error, expected);
+  EXPECT_EQ(error.find("secret"), std::string::npos);
+  EXPECT_EQ(error.find("123456"), std::string::npos);
+}
+
+INSTANTIATE_TEST_SUITE_P(Table, ConfigErrors, ::testing::ValuesIn(error_cases()),
+                         [](const ::testing::TestParamInfo<ErrorCase>& i) { return std::string(i.param.name); });
+
+TEST(Config, MissingFile) {
+  TempDir dir;
+  const std::string file = dir.path() + "/absent.json";
+  agent::AgentConfig out;
+  std::string error;
+  EXPECT_FALSE(agent::load_config(file.c_str(), &out, &error));
+  EXPECT_EQ(error, file + ": cannot read: No such file or directory");
+}
+
+TEST(Config, NullArguments) {
+  agent::AgentConfig out;
+  std::string error;
+  EXPECT_FALSE(agent::load_config(nullptr, &out, &error));
+  EXPECT_FALSE(error.empty());
+  EXPECT_FALSE(agent::load_config("", &out, &error));
+  EXPECT_FALSE(error.empty());
+}
+
+TEST(Config, AllKeys) {
+  TempDir dir;
+  dir.write("boards/sim/board.json", "{}");
+  dir.write("certs/ca.crt", "ca");
+  const std::string file = dir.write("etc/agent.json", R"({
+    "xmpp": {
+      "jid": "dev1@localhost", "password": "s3cret",
+      "resource": "lab bench", "host": "127.0.0.1", "port": 5223, "tls": "direct",
+      "ca_file": "../certs/ca.crt", "client_cert": null, "client_key": null,
+      "ping_interval_s": 45, "reconnect_base_s": 0.5, "reconnect_cap_s": 120
+    },
+    "board": "../boards/sim/board.json",
+    "telemetry": { "interval_s": 0.25, "service": "pubsub.localhost", "node": "fleet/dev1",
+                   "batch_max": 10, "encoding": "protobuf" },
+    "acl": { "owners": ["Admin@LocalHost"], "operators": ["ops@localhost"], "viewers": ["*@Localhost"] },
+    "journal": { "path": "/tmp/../)" + dir.path().substr(1) + R"(/var/./journal", "max_bytes": 4096 },
+    "log": { "level": "debug" }
+  })");
+  agent::AgentConfig c;
+  std::string error;
+  ASSERT_TRUE(agent::load_config(file.c_str(), &c, &error)) << error;
+  EXPECT_EQ(c.file, file);
+  EXPECT_EQ(c.dir, dir.path() + "/etc");
+  EXPECT_EQ(c.xmpp.jid, "dev1@localhost");
+  EXPECT_EQ(c.xmpp.password, "s3cret");
+  EXPECT_EQ(c.xmpp.password_file, "");
+  EXPECT_EQ(c.xmpp.resource, "lab bench");
+  EXPECT_EQ(c.xmpp.host, "127.0.0.1");
+  EXPECT_EQ(c.xmpp.port, 5223);
+  EXPECT_EQ(c.xmpp.tls, agent::TlsMode::Direct);
+  EXPECT_EQ(c.xmpp.ca_file, dir.path() + "/certs/ca.crt");
+  EXPECT_EQ(c.xmpp.client_cert, "");
+  EXPECT_EQ(c.xmpp.client_key, "");
+  EXPECT_EQ(c.xmpp.ping_interval_s, 45u);
+  EXPECT_DOUBLE_EQ(c.xmpp.reconnect_base_s, 0.5);
+  EXPECT_DOUBLE_EQ(c.xmpp.reconnect_cap_s, 120);
+  EXPECT_EQ(c.board, dir.path() + "/boards/sim/board.json");
+  EXPECT_DOUBLE_EQ(c.telemetry.interval_s, 0.25);
+  EXPECT_EQ(c.telemetry.service, "pubsub.localhost");
+  EXPECT_EQ(c.telemetry.node, "fleet/dev1");
+  EXPECT_EQ(c.telemetry.batch_max, 10u);
+  EXPECT_EQ(c.telemetry.encoding, agent::Encoding::Protobuf);
+  EXPECT_EQ(c.acl.owners, std::vector<std::string>{"admin@localhost"});
+  EXPECT_EQ(c.acl.operators, std::vector<std::string>{"ops@localhost"});
+  EXPECT_EQ(c.acl.viewers, std::vector<std::string>{"*@localhost"});
+  EXPECT_EQ(c.journal.path, dir.path() + "/var/journal");
+  EXPECT_EQ(c.journal.max_bytes, 4096u);
+  EXPECT_TRUE(fs::is_directory(dir.path() + "/var"));
+  EXPECT_EQ(c.log_level, agent::LogLevel::Debug);
+}
+
+TEST(Config, Defaults) {
+  TempDir dir;
+  dir.write("board.json", "{}");
+  const std::string file = dir.write("agent.json", R"({"xmpp": {"jid": "dev1@example.org", "password": "x"},
+                                                       "board": "board.json"})");
+  agent::AgentConfig c;
+  std::string error;
+  ASSERT_TRUE(agent::load_config(file.c_str(), &c, &error)) << error;
+  EXPECT_EQ(c.xmpp.resource, "xiot");
+  EXPECT_EQ(c.xmpp.host, "example.org");
+  EXPECT_EQ(c.xmpp.port, 5222);
+  EXPECT_EQ(c.xmpp.tls, agent::TlsMode::Required);
+  EXPECT_EQ(c.xmpp.ca_file, "");
+  EXPECT_EQ(c.xmpp.ping_interval_s, 30u);
+  EXPECT_DOUBLE_EQ(c.xmpp.reconnect_base_s, 1.0);
+  EXPECT_DOUBLE_EQ(c.xmpp.reconnect_cap_s, 60.0);
+  EXPECT_DOUBLE_EQ(c.telemetry.interval_s, 10.0);
+  EXPECT_EQ(c.telemetry.service, "pep");
+  EXPECT_EQ(c.telemetry.node, "urn:xiot:telemetry:0");
+  EXPECT_EQ(c.telemetry.batch_max, 1u);
+  EXPECT_EQ(c.telemetry.encoding, agent::Encoding::SenmlXml);
+  EXPECT_TRUE(c.acl.owners.empty());
+  EXPECT_TRUE(c.acl.operators.empty());
+  EXPECT_TRUE(c.acl.viewers.empty());
+  EXPECT_EQ(c.journal.path, dir.path() + "/state/journal");
+  EXPECT_EQ(c.journal.max_bytes, 1048576u);
+  EXPECT_TRUE(fs::is_directory(dir.path() + "/state"));
+  EXPECT_EQ(c.log_level, agent::LogLevel::Info);
+}
+
+TEST(Config, DesignExampleLoads) {
+  // The example of shared/DESIGN.md, with its relative paths laid out.
+  TempDir dir;
+  dir.write("boards/sim/board.json", "{}");
+  dir.write("agent/certs/ca.crt", "ca");
+  const std::string file = dir.write("agent/agent.json", R"({
+  "xmpp": {
+    "jid": "dev1@localhost", "password": "secret",
+    "resource": "xiot",
+    "host": "127.0.0.1", "port": 5222,
+    "tls": "required",
+    "ca_file": "certs/ca.crt",
+    "client_cert": null, "client_key": null,
+    "ping_interval_s": 30
+  },
+  "board": "../boards/sim/board.json",
+  "telemetry": { "interval_s": 10, "service": "pep", "node": "urn:xiot:telemetry:0",
+                 "batch_max": 1, "encoding": "senml-xml" },
+  "acl": { "owners": ["admin@localhost"], "operators": ["ops@localhost"], "viewers": ["*@localhost"] },
+  "journal": { "path": "state/journal", "max_bytes": 1048576 },
+  "log": { "level": "info" }
+})");
+  agent::AgentConfig c;
+  std::string error;
+  ASSERT_TRUE(agent::load_config(file.c_str(), &c, &error)) << error;
+  EXPECT_EQ(c.board, dir.path() + "/boards/sim/board.json");
+  EXPECT_EQ(c.xmpp.ca_file, dir.path() + "/agent/certs/ca.crt");
+  EXPECT_EQ(c.journal.path, dir.path() + "/agent/state/journal");
+}
+
+TEST(Config, PasswordFileTrimmedAndResolved) {
+  TempDir dir;
+  dir.write("board.json", "{}");
+  dir.write("secrets/pw", "  pass word \r\n\n");
+  const std::string file =
+      dir.write("agent.json", xmpp_only(R"("jid": "dev1@localhost", "password_file": "secrets/pw")"));
+  agent::AgentConfig c;
+  std::string error;
+  ASSERT_TRUE(agent::load_config(file.c_str(), &c, &error)) << error;
+  EXPECT_EQ(c.xmpp.password, "  pass word ");
+  EXPECT_EQ(c.xmpp.password_file, dir.path() + "/secrets/pw");
+}
+
+TEST(Config, PasswordFileUnreadableNeverShowsContent) {
+  if (::geteuid() == 0) GTEST_SKIP() << "root reads any file";
+  TempDir dir;
+  dir.write("board.json", "{}");
+  const std::string pw = dir.write("pw", "topsecret\n");
+  ASSERT_EQ(::chmod(pw.c_str(), 0), 0);
+  const std::string file = dir.write("agent.json", xmpp_only(R"("jid": "dev1@localhost", "password_file": "pw")"));
+  agent::AgentConfig c;
+  std::string error;
+  EXPECT_FALSE(agent::load_config(file.c_str(), &c, &error));
+  EXPECT_EQ(error, file + ": xmpp.password_file: cannot read " + pw + ": Permission denied");
+}
+
+TEST(Config, ClientCertificateForm) {
+  TempDir dir;
+  dir.write("board.json", "{}");
+  dir.write("tls/dev.crt", "c");
+  dir.write("tls/dev.key", "k");
+  const std::string file = dir.write(
+      "agent.json", xmpp_only(R"("jid": "dev1@localhost", "client_cert": "tls/dev.crt", "client_key": "tls/dev.key")"));
+  agent::AgentConfig c;
+  std::string error;
+  ASSERT_TRUE(agent::load_config(file.c_str(), &c, &error)) << error;
+  EXPECT_EQ(c.xmpp.client_cert, dir.path() + "/tls/dev.crt");
+  EXPECT_EQ(c.xmpp.client_key, dir.path() + "/tls/dev.key");
+  EXPECT_EQ(c.xmpp.password, "");
+}
+
+TEST(Config, RelativeConfigPathAndAbsoluteBoard) {
+  TempDir dir;
+  const std::string board = dir.write("elsewhere/board.json", "{}");
+  const std::string file = dir.write("conf/agent.json", R"({"xmpp": {"jid": "dev1@localhost", "password": "x"},
+                                                            "board": ")" + board + R"("})");
+  const std::string rel = fs::relative(file, fs::current_path()).string();
+  ASSERT_NE(rel[0], '/');
+  agent::AgentConfig c;
+  std::string error;
+  ASSERT_TRUE(agent::load_config(rel.c_str(), &c, &error)) << error;
+  EXPECT_EQ(c.file, rel);
+  EXPECT_EQ(c.dir, dir.path() + "/conf");
+  EXPECT_EQ(c.board, board);
+  EXPECT_EQ(c.journal.path, dir.path() + "/conf/state/journal");
+}
+
+TEST(Config, ServiceNodeDefaultUsesLocalpart) {
+  TempDir dir;
+  dir.write("board.json", "{}");
+  const std::string file =
+      dir.write("agent.json", cfg("", R"(, "telemetry": {"service": "pubsub.localhost"})"));
+  agent::AgentConfig c;
+  std::string error;
+  ASSERT_TRUE(agent::load_config(file.c_str(), &c, &error)) << error;
+  EXPECT_EQ(c.telemetry.node, "xiot/dev1/telemetry");
+}
+
+TEST(Config, ReconnectCapDefaultsToAtLeastBase) {
+  TempDir dir;
+  dir.write("board.json", "{}");
+  const std::string file = dir.write("agent.json", cfg(R"(, "reconnect_base_s": 90)"));
+  agent::AgentConfig c;
+  std::string error;
+  ASSERT_TRUE(agent::load_config(file.c_str(), &c, &error)) << error;
+  EXPECT_DOUBLE_EQ(c.xmpp.reconnect_cap_s, 90);
+}
+
+TEST(Config, BoundaryValuesAccepted) {
+  TempDir dir;
+  dir.write("board.json", "{}");
+  const std::string file = dir.write(
+      "agent.json",
+      cfg(R"(, "port": 65535, "ping_interval_s": 5, "reconnect_base_s": 0.1, "reconnect_cap_s": 86400)",
+          R"(, "telemetry": {"interval_s": 0.05, "batch_max": 100}, "journal": {"max_bytes": 1073741824})"));
+  agent::AgentConfig c;
+  std::string error;
+  ASSERT_TRUE(agent::load_config(file.c_str(), &c, &error)) << error;
+  EXPECT_EQ(c.xmpp.port, 65535);
+  EXPECT_EQ(c.xmpp.ping_interval_s, 5u);
+  EXPECT_DOUBLE_EQ(c.telemetry.interval_s, 0.05);
+  EXPECT_EQ(c.telemetry.batch_max, 100u);
+  EXPECT_EQ(c.journal.max_bytes, 1073741824u);
+}
+
+TEST(Config, Utf8BomAccepted) {
+  TempDir dir;
+  dir.write("board.json", "{}");
+  const std::string file = dir.write("agent.json", "\xEF\xBB\xBF" + cfg());
+  agent::AgentConfig c;
+  std::string error;
+  EXPECT_TRUE(agent::load_config(file.c_str(), &c, &error)) << error;
+}
+
+TEST(Config, ParseLogLevel) {
+  agent::LogLevel l = agent::LogLevel::Info;
+  EXPECT_TRUE(agent::parse_log_level("error", &l));
+  EXPECT_EQ(l, agent::LogLevel::Error);
+  EXPECT_TRUE(agent::parse_log_level("warn", &l));
+  EXPECT_EQ(l, agent::LogLevel::Warn);
+  EXPECT_TRUE(agent::parse_log_level("debug", &l));
+  EXPECT_EQ(l, agent::LogLevel::Debug);
+  EXPECT_TRUE(agent::parse_log_level("info", &l));
+  EXPECT_EQ(l, agent::LogLevel::Info);
+  EXPECT_FALSE(agent::parse_log_level("warning", &l));
+  EXPECT_FALSE(agent::parse_log_level("", &l));
+  EXPECT_FALSE(agent::parse_log_level(nullptr, &l));
+  EXPECT_EQ(l, agent::LogLevel::Info);
+  EXPECT_STREQ(agent::log_level_name(agent::LogLevel::Warn), "warn");
+}
+
+}  // namespace

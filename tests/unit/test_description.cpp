@@ -1,0 +1,161 @@
+// agent/description: health, status line, device description XML.
+#include "agent/description.hpp"
+
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "fakes.hpp"
+
+namespace {
+
+using xiot_test::FakeDevice;
+
+class Description : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto env = std::make_unique<FakeDevice>(
+        "env0", std::vector<drv::ChannelSpec>{xiot_test::sensor("temperature", "Cel"),
+                                              xiot_test::sensor("humidity", "%RH"),
+                                              xiot_test::sensor("pressure", "Pa")});
+    auto relay = std::make_unique<FakeDevice>("relay0",
+                                              std::vector<drv::ChannelSpec>{xiot_test::actuator("state", "")});
+    env_ = env.get();
+    ASSERT_EQ(reg_.add(std::move(env)), hal::Err::Ok);
+    ASSERT_EQ(reg_.add(std::move(relay)), hal::Err::Ok);
+  }
+  agent::DeviceFacts facts(const agent::FailedDevice* failed = nullptr, size_t n = 0) {
+    return agent::DeviceFacts{"sim", "0.1.0", "7f3a12cd", &reg_, failed, n};
+  }
+  std::string status(const agent::DeviceFacts& f) {
+    char buf[256];
+    const hal::Result<size_t> r = agent::format_status_line(buf, sizeof buf, f, agent::assess_health(f));
+    return r.ok() ? std::string(buf) : std::string("error");
+  }
+  std::string describe(const agent::DeviceFacts& f) {
+    std::vector<char> buf(agent::device_description_bound(f));
+    const hal::Result<size_t> r =
+        agent::format_device_description(buf.data(), buf.size(), f, agent::assess_health(f));
+    return r.ok() ? std::string(buf.data(), r.value()) : std::string("error");
+  }
+  drv::Registry reg_;
+  FakeDevice* env_ = nullptr;
+};
+
+TEST_F(Description, HealthyStatusAndDescription) {
+  const agent::DeviceFacts f = facts();
+  const agent::HealthReport h = agent::assess_health(f);
+  EXPECT_EQ(h.health, agent::Health::Healthy);
+  EXPECT_STREQ(h.problem, "");
+  EXPECT_EQ(h.problem_count, 0u);
+  EXPECT_EQ(status(f), "sim board, xiot 0.1.0, 4 channels");
+  EXPECT_EQ(describe(f),
+            "<device xmlns='urn:xiot:device:0' board='sim' firmware='0.1.0' boot-id='7f3a12cd' health='healthy'>"
+            "<channel name='env0.temperature' kind='sensor' unit='Cel' type='numeric'/>"
+            "<channel name='env0.humidity' kind='sensor' unit='%RH' type='numeric'/>"
+            "<channel name='env0.pressure' kind='sensor' unit='Pa' type='numeric'/>"
+            "<channel name='relay0.state' kind='actuator' type='boolean'/>"
+            "</device>");
+}
+
+TEST_F(Description, FailedInitDegrades) {
+  const agent::FailedDevice failed[] = {{"env1", hal::Err::Nack}};
+  const agent::DeviceFacts f = facts(failed, 1);
+  const agent::HealthReport h = agent::assess_health(f);
+  EXPECT_EQ(h.health, agent::Health::Degraded);
+  EXPECT_STREQ(h.problem, "env1 failed: no acknowledge");
+  EXPECT_EQ(status(f), "sim board, xiot 0.1.0, 4 channels, degraded: env1 failed: no acknowledge");
+  const std::string d = describe(f);
+  EXPECT_NE(d.find("health='degraded'"), std::string::npos);
+  EXPECT_NE(d.find("<problem>env1 failed: no acknowledge</problem></device>"), std::string::npos);
+}
+
+TEST_F(Description, ReadFailureDegradesAndRecovers) {
+  env_->sample_error = hal::Err::Timeout;
+  (void)reg_.sample_all();
+  agent::HealthReport h = agent::assess_health(facts());
+  EXPECT_EQ(h.health, agent::Health::Degraded);
+  EXPECT_STREQ(h.problem, "env0 read failed: timeout");
+  EXPECT_EQ(status(facts()), "sim board, xiot 0.1.0, 4 channels, degraded: env0 read failed: timeout");
+  env_->sample_error = hal::Err::Ok;
+  (void)reg_.sample_all();
+  h = agent::assess_health(facts());
+  EXPECT_EQ(h.health, agent::Health::Healthy);
+}
+
+TEST_F(Description, SeveralProblemsCounted) {
+  const agent::FailedDevice failed[] = {{"env1", hal::Err::Nack}, {"adc0", hal::Err::BadChipId}};
+  env_->sample_error = hal::Err::Io;
+  (void)reg_.sample_all();
+  const agent::DeviceFacts f = facts(failed, 2);
+  const agent::HealthReport h = agent::assess_health(f);
+  EXPECT_EQ(h.problem_count, 3u);
+  EXPECT_STREQ(h.problem, "env1 failed: no acknowledge (+2 more)");
+  const std::string d = describe(f);
+  EXPECT_NE(d.find("<problem>env1 failed: no acknowledge</problem><problem>adc0 failed: wrong chip id</problem>"
+                   "<problem>env0 read failed: i/o error</problem></device>"),
+            std::string::npos);
+}
+
+TEST_F(Description, LongProblemKeepsCountSuffix) {
+  const std::string name(200, 'n');
+  const agent::FailedDevice failed[] = {{name.c_str(), hal::Err::Nack}, {"b", hal::Err::Nack}};
+  const agent::HealthReport h = agent::assess_health(facts(failed, 2));
+  const std::string p = h.problem;
+  EXPECT_EQ(p.size(), sizeof h.problem - 1);
+  EXPECT_EQ(p.substr(p.size() - 10), " (+1 more)");
+}
+
+TEST_F(Description, MaintenanceWins) {
+  const agent::FailedDevice failed[] = {{"env1", hal::Err::Nack}};
+  agent::DeviceFacts f = facts(failed, 1);
+  f.maintenance = "firmware update running";
+  const agent::HealthReport h = agent::assess_health(f);
+  EXPECT_EQ(h.health, agent::Health::Maintenance);
+  EXPECT_STREQ(h.problem, "firmware update running (+1 more)");
+  agent::DeviceFacts only = facts();
+  only.maintenance = "firmware update running";
+  EXPECT_EQ(status(only), "sim board, xiot 0.1.0, 4 channels, maintenance: firmware update running");
+  EXPECT_NE(describe(f).find("health='maintenance'"), std::string::npos);
+}
+
+TEST_F(Description, SingularChannelAndEscaping) {
+  drv::Registry one;
+  ASSERT_EQ(one.add(std::make_unique<FakeDevice>("b0", std::vector<drv::ChannelSpec>{xiot_test::sensor(
+                                                           "state", "", drv::ValueType::String)})),
+            hal::Err::Ok);
+  const agent::DeviceFacts f{"o'brien & <co>", "1.0-\"rc\"", "00000000", &one, nullptr, 0};
+  EXPECT_EQ(status(f), "o'brien & <co> board, xiot 1.0-\"rc\", 1 channel");
+  EXPECT_EQ(describe(f),
+            "<device xmlns='urn:xiot:device:0' board='o&apos;brien &amp; &lt;co&gt;' firmware='1.0-&quot;rc&quot;' "
+            "boot-id='00000000' health='healthy'><channel name='b0.state' kind='sensor' type='string'/></device>");
+}
+
+TEST_F(Description, NoRegistry) {
+  const agent::DeviceFacts f{"sim", "0.1.0", "x", nullptr, nullptr, 0};
+  EXPECT_EQ(status(f), "sim board, xiot 0.1.0, 0 channels");
+  EXPECT_EQ(describe(f),
+            "<device xmlns='urn:xiot:device:0' board='sim' firmware='0.1.0' boot-id='x' health='healthy'></device>");
+}
+
+TEST_F(Description, OverflowAndInvalid) {
+  const agent::DeviceFacts f = facts();
+  const agent::HealthReport h = agent::assess_health(f);
+  char small[40];
+  EXPECT_EQ(agent::format_device_description(small, sizeof small, f, h).error(), hal::Err::Overflow);
+  EXPECT_EQ(agent::format_status_line(small, 10, f, h).error(), hal::Err::Overflow);
+  agent::DeviceFacts bad = f;
+  bad.board = nullptr;
+  char buf[1024];
+  EXPECT_EQ(agent::format_device_description(buf, sizeof buf, bad, h).error(), hal::Err::InvalidArgument);
+}
+
+TEST(Health, Names) {
+  EXPECT_STREQ(agent::health_name(agent::Health::Healthy), "healthy");
+  EXPECT_STREQ(agent::health_name(agent::Health::Degraded), "degraded");
+  EXPECT_STREQ(agent::health_name(agent::Health::Maintenance), "maintenance");
+}
+
+}  // namespace
