@@ -1,0 +1,161 @@
+// The XMPP session over libstrophe: the only module of the agent that includes
+// <strophe.h>. It owns the connection, TLS and login, reconnects with
+// full-jitter backoff, detects dead links with XEP-0199 pings, keeps presence
+// and the device node current, approves presence subscriptions from ACL'd
+// JIDs, answers the basic IQs, and publishes telemetry items.
+//
+// One thread, one loop: the application calls Context::run_once() and then
+// Session::tick() on every turn; nothing here blocks or spawns threads.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "agent/backoff.hpp"
+#include "agent/config.hpp"
+#include "agent/telemetry.hpp"
+#include "hal/clock.hpp"
+#include "hal/status.hpp"
+
+struct _xmpp_ctx_t;
+struct _xmpp_conn_t;
+struct _xmpp_stanza_t;
+struct _xmpp_mem_t;
+struct _xmpp_log_t;
+
+namespace agent {
+
+/// A libstrophe context with a counting allocator and the agent's logger.
+/// Several sessions may share one context (the fleet simulator does).
+class Context {
+ public:
+  Context();
+  ~Context();
+  Context(const Context&) = delete;
+  Context& operator=(const Context&) = delete;
+
+  /// Services every connection of this context for at most `timeout_ms`.
+  void run_once(uint32_t timeout_ms);
+  /// Blocks allocated through libstrophe and not yet freed. Zero after every
+  /// session and the context are gone (checked by the leak tests).
+  static int64_t outstanding_blocks();
+  _xmpp_ctx_t* raw() const { return ctx_; }
+
+ private:
+  _xmpp_ctx_t* ctx_ = nullptr;
+};
+
+/// Why a session gave up for good (the agent then exits 3).
+enum class Fatal : uint8_t { None, AuthFailed, TlsUntrusted };
+
+/// Receives the outcome of each publish (the IQ result or error).
+class PublishListener {
+ public:
+  virtual ~PublishListener() = default;
+  virtual void on_publish_result(const char* item_id, bool accepted, const char* error_condition) = 0;
+};
+
+struct SessionStats {
+  uint32_t connect_attempts = 0;
+  uint32_t logins = 0;          ///< XMPP_CONN_CONNECT events (new sessions and resumes)
+  uint32_t disconnects = 0;
+  uint32_t pings_sent = 0;
+  uint32_t ping_timeouts = 0;
+  uint64_t items_sent = 0;
+  uint64_t items_acked = 0;
+  uint64_t items_rejected = 0;
+};
+
+class Session : public TelemetrySink {
+ public:
+  /// `cfg`, `clock`, `rng` and `ctx` must outlive the session.
+  Session(Context& ctx, const AgentConfig& cfg, hal::MonotonicClock& clock, Rng& rng);
+  ~Session() override;
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
+
+  /// Creates the connection and makes the first connection attempt.
+  /// Errors: InvalidArgument (credentials unusable), Io (libstrophe refused).
+  hal::Err start();
+  /// Timers: reconnect when due, pings and dead-link detection. Call after
+  /// every Context::run_once(). Returns the milliseconds until it next needs
+  /// to run (for the loop's timeout).
+  uint32_t tick();
+
+  /// Logged in and stream management settled (enabled or failed).
+  bool online() const { return state_ == State::Online; }
+  Fatal fatal() const { return fatal_; }
+  /// Human-readable reason for fatal() (names the account or the server).
+  const std::string& fatal_message() const { return fatal_message_; }
+  const SessionStats& stats() const { return stats_; }
+
+  /// Sets the presence to advertise: `show` nullptr (healthy), "away"
+  /// (degraded) or "dnd" (maintenance); `status` the one-line summary.
+  /// Sent now if online and after every login.
+  void set_presence(const char* show, const char* status);
+  /// Sets the device description (the XML child of the `current` item of
+  /// urn:xiot:device:0). Published now if online and after every login.
+  void set_device_description(const char* xml);
+  void set_publish_listener(PublishListener* l) { listener_ = l; }
+
+  // TelemetrySink
+  bool ready() override { return online(); }
+  hal::Err publish(const char* item_id, const char* payload, size_t len) override;
+
+  /// Clean stop: unavailable presence carrying `reason`, then disconnect and
+  /// service the context until the stream is closed (at most ~2 s).
+  void stop(const char* reason);
+
+  // libstrophe trampolines (public so the C callbacks can reach them).
+  void on_conn_event(int event, int error, const char* stream_error);
+  int on_stanza(_xmpp_stanza_t* stanza);
+  int on_sm(_xmpp_stanza_t* stanza);
+  int on_ping_result(_xmpp_stanza_t* stanza);
+  int on_publish_result(_xmpp_stanza_t* stanza);
+  int on_certfail(const char* errormsg);
+  void on_log(const char* area, const char* msg);
+
+ private:
+  enum class State : uint8_t { Idle, Connecting, Settling, Online, Waiting, Stopped };
+
+  void connect_now();
+  void schedule_reconnect(const char* why);
+  void go_online();
+  void send_presence();
+  void publish_device();
+  void handle_subscription(_xmpp_stanza_t* stanza, const char* type);
+  void handle_iq(_xmpp_stanza_t* stanza);
+  void reply_disco_info(_xmpp_stanza_t* iq, const char* node);
+  void reply_error(_xmpp_stanza_t* iq, const char* type, const char* condition);
+  hal::Err send_xml(const char* xml);
+
+  Context& ctx_;
+  const AgentConfig& cfg_;
+  hal::MonotonicClock& clock_;
+  Backoff backoff_;
+  _xmpp_conn_t* conn_ = nullptr;
+  PublishListener* listener_ = nullptr;
+
+  State state_ = State::Idle;
+  Fatal fatal_ = Fatal::None;
+  std::string fatal_message_;
+  bool auth_failed_ = false;
+  bool resumed_ = false;
+  std::string tls_error_;
+  hal::MonoTime next_connect_{};
+  hal::MonoTime next_ping_{};
+  hal::MonoTime settle_deadline_{};
+  bool ping_outstanding_ = false;
+  uint32_t ping_seq_ = 0;
+
+  std::string full_jid_;
+  std::string show_;
+  std::string status_;
+  std::string device_xml_;
+  char caps_ver_[32] = {};
+  std::string iq_buf_;  ///< reused buffer for outgoing publish IQs (reserved once)
+  SessionStats stats_;
+};
+
+}  // namespace agent

@@ -1,0 +1,657 @@
+// libstrophe 0.12 session. See session.hpp for the contract.
+//
+// Facts this file relies on (verified against libstrophe 0.12 and Prosody 0.12):
+//  - libstrophe has no reconnect and no XEP-0199 ping: both are ours, driven by
+//    tick() on the injected monotonic clock.
+//  - A failed SASL login surfaces only as the log line "Cannot authenticate with
+//    known methods" (area "auth") followed by a disconnect: on_log() catches it.
+//  - XMPP_CONN_CONNECT fires before the server's <enabled/>/<failed/> for stream
+//    management; stanzas sent before it are not tracked, so we wait (Settling).
+//  - Reconnecting the same xmpp_conn_t resumes the XEP-0198 session when the
+//    server still has it; CONNECT fires again either way.
+//  - A handler that returns 0 is removed: every persistent handler returns 1.
+#include "agent/xmpp/session.hpp"
+
+#include <strophe.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <ctime>
+
+#include "agent/acl.hpp"
+#include "agent/caps.hpp"
+#include "agent/description.hpp"
+#include "agent/log.hpp"
+
+#ifndef XIOT_VERSION
+#define XIOT_VERSION "0.0.0"
+#endif
+
+namespace agent {
+namespace {
+
+constexpr const char* kNsDiscoInfo = "http://jabber.org/protocol/disco#info";
+constexpr const char* kNsCaps = "http://jabber.org/protocol/caps";
+constexpr const char* kNsPing = "urn:xmpp:ping";
+constexpr const char* kNsVersion = "jabber:iq:version";
+constexpr const char* kNsTime = "urn:xmpp:time";
+constexpr const char* kNsSm = "urn:xmpp:sm:3";
+constexpr const char* kNsStanzas = "urn:ietf:params:xml:ns:xmpp-stanzas";
+constexpr const char* kCapsNode = "urn:xiot:agent";
+
+// Sorted as XEP-0115 §5.1 would sort them (caps_ver sorts anyway).
+constexpr const char* kFeatures[] = {
+    kNsCaps, kNsDiscoInfo, kNsPing, kNsVersion, kNsTime,
+};
+constexpr Identity kIdentity = {"client", "bot", "", "xiot"};
+
+// ---- counting allocator -------------------------------------------------
+int64_t g_outstanding = 0;
+
+void* mem_alloc(size_t size, void* /*userdata*/) {
+  void* p = std::malloc(size);
+  if (p != nullptr) ++g_outstanding;
+  return p;
+}
+void mem_free(void* p, void* /*userdata*/) {
+  if (p != nullptr) --g_outstanding;
+  std::free(p);
+}
+void* mem_realloc(void* p, size_t size, void* /*userdata*/) {
+  void* q = std::realloc(p, size);
+  if (p == nullptr && q != nullptr) ++g_outstanding;
+  return q;
+}
+xmpp_mem_t g_mem = {mem_alloc, mem_free, mem_realloc, nullptr};
+
+// ---- logging ------------------------------------------------------------
+// Sessions are few (one in the agent, N in the fleet simulator); the log and
+// certificate callbacks carry no session pointer, so we look it up by conn.
+constexpr size_t kMaxSessions = 1024;
+Session* g_sessions[kMaxSessions];
+_xmpp_conn_t* g_conns[kMaxSessions];
+
+Session* session_for(const xmpp_conn_t* conn) {
+  for (size_t i = 0; i < kMaxSessions; ++i) {
+    if (g_conns[i] == conn && conn != nullptr) return g_sessions[i];
+  }
+  return nullptr;
+}
+void register_session(xmpp_conn_t* conn, Session* s) {
+  for (size_t i = 0; i < kMaxSessions; ++i) {
+    if (g_conns[i] == nullptr) {
+      g_conns[i] = conn;
+      g_sessions[i] = s;
+      return;
+    }
+  }
+}
+void unregister_session(const xmpp_conn_t* conn) {
+  for (size_t i = 0; i < kMaxSessions; ++i) {
+    if (g_conns[i] == conn) {
+      g_conns[i] = nullptr;
+      g_sessions[i] = nullptr;
+    }
+  }
+}
+
+// The last session to log something through libstrophe's context logger.
+// libstrophe's log callback has no conn, so auth failures are attributed to
+// the session whose connection is currently being serviced (see on_log users).
+Session* g_log_target = nullptr;
+
+void strophe_log(void* /*userdata*/, xmpp_log_level_t level, const char* area, const char* msg) {
+  if (g_log_target != nullptr) g_log_target->on_log(area, msg);
+  // Stanza dumps ("SENT:"/"RECV:") and SASL exchanges only at debug; they never
+  // carry the password (SCRAM), but keep auth payloads out of logs regardless.
+  if (std::strncmp(msg, "SENT: <auth", 11) == 0 || std::strncmp(msg, "SENT: <response", 15) == 0) return;
+  switch (level) {
+    case XMPP_LEVEL_ERROR: XLOG_WARN("strophe", "%s: %s", area, msg); break;
+    case XMPP_LEVEL_WARN: XLOG_INFO("strophe", "%s: %s", area, msg); break;
+    default: XLOG_DEBUG("strophe", "%s: %s", area, msg); break;
+  }
+}
+xmpp_log_t g_log = {strophe_log, nullptr};
+
+// ---- trampolines ----------------------------------------------------------
+void conn_handler(xmpp_conn_t* /*conn*/, xmpp_conn_event_t event, int error,
+                  xmpp_stream_error_t* stream_error, void* userdata) {
+  const char* se = nullptr;
+  if (stream_error != nullptr) se = stream_error->text;
+  static_cast<Session*>(userdata)->on_conn_event(static_cast<int>(event), error, se);
+}
+int stanza_handler(xmpp_conn_t* /*conn*/, xmpp_stanza_t* stanza, void* userdata) {
+  return static_cast<Session*>(userdata)->on_stanza(stanza);
+}
+int sm_handler(xmpp_conn_t* /*conn*/, xmpp_stanza_t* stanza, void* userdata) {
+  return static_cast<Session*>(userdata)->on_sm(stanza);
+}
+int ping_handler(xmpp_conn_t* /*conn*/, xmpp_stanza_t* stanza, void* userdata) {
+  return static_cast<Session*>(userdata)->on_ping_result(stanza);
+}
+int publish_handler(xmpp_conn_t* /*conn*/, xmpp_stanza_t* stanza, void* userdata) {
+  return static_cast<Session*>(userdata)->on_publish_result(stanza);
+}
+int certfail_handler(const xmpp_tlscert_t* cert, const char* errormsg) {
+  Session* s = session_for(xmpp_tlscert_get_conn(cert));
+  if (s == nullptr) return 0;  // unknown connection: never accept
+  return s->on_certfail(errormsg);
+}
+
+// Appends `text` to `out` with the five XML special characters escaped.
+void append_escaped(std::string& out, const char* text) {
+  for (const char* p = text; *p != '\0'; ++p) {
+    switch (*p) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '\'': out += "&apos;"; break;
+      case '"': out += "&quot;"; break;
+      default: out += *p; break;
+    }
+  }
+}
+
+xmpp_stanza_t* new_child(xmpp_ctx_t* ctx, xmpp_stanza_t* parent, const char* name, const char* ns) {
+  xmpp_stanza_t* c = xmpp_stanza_new(ctx);
+  xmpp_stanza_set_name(c, name);
+  if (ns != nullptr) xmpp_stanza_set_ns(c, ns);
+  xmpp_stanza_add_child_ex(parent, c, 0);  // parent takes our reference
+  return c;
+}
+
+void add_text_child(xmpp_ctx_t* ctx, xmpp_stanza_t* parent, const char* name, const char* text) {
+  xmpp_stanza_t* c = new_child(ctx, parent, name, nullptr);
+  xmpp_stanza_t* t = xmpp_stanza_new(ctx);
+  xmpp_stanza_set_text(t, text);
+  xmpp_stanza_add_child_ex(c, t, 0);
+}
+
+}  // namespace
+
+// ---- Context ---------------------------------------------------------------
+Context::Context() {
+  xmpp_initialize();
+  ctx_ = xmpp_ctx_new(&g_mem, &g_log);
+  // Verbosity 0 keeps libstrophe from formatting whole stanzas into debug
+  // lines on every send unless we are at debug level ourselves.
+  xmpp_ctx_set_verbosity(ctx_, log_level() == LogLevel::Debug ? 1 : 0);
+}
+
+Context::~Context() {
+  if (ctx_ != nullptr) xmpp_ctx_free(ctx_);
+  xmpp_shutdown();
+}
+
+void Context::run_once(uint32_t timeout_ms) { xmpp_run_once(ctx_, timeout_ms); }
+
+int64_t Context::outstanding_blocks() { return g_outstanding; }
+
+// ---- Session ---------------------------------------------------------------
+Session::Session(Context& ctx, const AgentConfig& cfg, hal::MonotonicClock& clock, Rng& rng)
+    : ctx_(ctx),
+      cfg_(cfg),
+      clock_(clock),
+      backoff_(static_cast<uint32_t>(cfg.xmpp.reconnect_base_s * 1000.0),
+               static_cast<uint32_t>(cfg.xmpp.reconnect_cap_s * 1000.0), rng) {
+  full_jid_ = cfg_.xmpp.jid + "/" + cfg_.xmpp.resource;
+  const size_t n_features = sizeof(kFeatures) / sizeof(kFeatures[0]);
+  if (!caps_ver(caps_ver_, sizeof(caps_ver_), &kIdentity, 1, kFeatures, n_features).ok()) {
+    caps_ver_[0] = '\0';
+  }
+  iq_buf_.reserve(4096);
+}
+
+Session::~Session() {
+  if (conn_ != nullptr) {
+    unregister_session(conn_);
+    xmpp_conn_release(conn_);
+  }
+  if (g_log_target == this) g_log_target = nullptr;
+}
+
+hal::Err Session::start() {
+  conn_ = xmpp_conn_new(ctx_.raw());
+  if (conn_ == nullptr) return hal::Err::Io;
+  register_session(conn_, this);
+
+  long flags = XMPP_CONN_FLAG_MANDATORY_TLS;
+  if (cfg_.xmpp.tls == TlsMode::Direct) flags = XMPP_CONN_FLAG_LEGACY_SSL;
+  if (xmpp_conn_set_flags(conn_, flags) != XMPP_EOK) return hal::Err::InvalidArgument;
+  // Always set the JID, also for SASL EXTERNAL (a certificate whose first
+  // extension is the subjectAltName hides its xmppAddr from libstrophe).
+  xmpp_conn_set_jid(conn_, full_jid_.c_str());
+  if (!cfg_.xmpp.client_cert.empty()) {
+    xmpp_conn_set_client_cert(conn_, cfg_.xmpp.client_cert.c_str(), cfg_.xmpp.client_key.c_str());
+  } else {
+    xmpp_conn_set_pass(conn_, cfg_.xmpp.password.c_str());
+  }
+  if (!cfg_.xmpp.ca_file.empty()) xmpp_conn_set_cafile(conn_, cfg_.xmpp.ca_file.c_str());
+  xmpp_conn_set_certfail_handler(conn_, certfail_handler);
+  xmpp_conn_set_sockopt_callback(conn_, xmpp_sockopt_cb_keepalive);
+  connect_now();
+  return hal::Err::Ok;
+}
+
+void Session::connect_now() {
+  ++stats_.connect_attempts;
+  auth_failed_ = false;
+  resumed_ = false;
+  tls_error_.clear();
+  state_ = State::Connecting;
+  g_log_target = this;
+  XLOG_INFO("xmpp", "connecting to %s:%u as %s", cfg_.xmpp.host.c_str(), cfg_.xmpp.port,
+            cfg_.xmpp.jid.c_str());
+  const int rc = xmpp_connect_client(conn_, cfg_.xmpp.host.c_str(), cfg_.xmpp.port, conn_handler, this);
+  if (rc != XMPP_EOK) {
+    schedule_reconnect("connect failed to start");
+  }
+}
+
+void Session::schedule_reconnect(const char* why) {
+  state_ = State::Waiting;
+  const uint32_t delay = backoff_.next_delay_ms();
+  next_connect_ = clock_.mono_now().plus_ms(delay);
+  XLOG_WARN("xmpp", "offline (%s); reconnecting in %u ms (attempt %u)", why, delay, backoff_.attempt());
+}
+
+void Session::on_log(const char* area, const char* msg) {
+  if (std::strcmp(area, "auth") == 0 && std::strstr(msg, "Cannot authenticate") != nullptr) {
+    auth_failed_ = true;
+  } else if (std::strstr(msg, "Session resumed successfully") != nullptr) {
+    // CONNECT follows <resumed/> directly: stream management is already settled.
+    resumed_ = true;
+  }
+}
+
+int Session::on_certfail(const char* errormsg) {
+  tls_error_ = errormsg != nullptr ? errormsg : "verification failed";
+  return 0;  // never accept an unverified certificate
+}
+
+void Session::on_conn_event(int event, int error, const char* stream_error) {
+  if (event == XMPP_CONN_CONNECT) {
+    ++stats_.logins;
+    state_ = State::Settling;
+    XLOG_INFO("xmpp", "logged in as %s", xmpp_conn_get_bound_jid(conn_) ? xmpp_conn_get_bound_jid(conn_) : full_jid_.c_str());
+    // Handlers may survive a reconnect; delete first so they are never doubled.
+    xmpp_handler_delete(conn_, stanza_handler);
+    xmpp_handler_delete(conn_, sm_handler);
+    xmpp_handler_add(conn_, stanza_handler, nullptr, "iq", nullptr, this);
+    xmpp_handler_add(conn_, stanza_handler, nullptr, "presence", nullptr, this);
+    xmpp_handler_add(conn_, sm_handler, kNsSm, nullptr, nullptr, this);
+    settle_deadline_ = clock_.mono_now().plus_ms(3000);
+    if (resumed_) {
+      XLOG_INFO("xmpp", "stream management session resumed");
+      go_online();
+    }
+    return;
+  }
+  // XMPP_CONN_DISCONNECT (XMPP_CONN_FAIL is never raised by libstrophe 0.12).
+  const bool was_online = state_ == State::Online || state_ == State::Settling;
+  ++stats_.disconnects;
+  ping_outstanding_ = false;
+  if (state_ == State::Stopped) return;
+  if (auth_failed_) {
+    fatal_ = Fatal::AuthFailed;
+    fatal_message_ = "authentication failed for " + cfg_.xmpp.jid + " at " + cfg_.xmpp.host + ":" +
+                     std::to_string(cfg_.xmpp.port) + " (wrong password or unknown account)";
+    state_ = State::Stopped;
+    XLOG_ERROR("xmpp", "%s", fatal_message_.c_str());
+    return;
+  }
+  if (!tls_error_.empty()) {
+    fatal_ = Fatal::TlsUntrusted;
+    fatal_message_ = "TLS certificate of " + cfg_.xmpp.host + ":" + std::to_string(cfg_.xmpp.port) +
+                     " not trusted (" + tls_error_ + "); ca_file: " +
+                     (cfg_.xmpp.ca_file.empty() ? std::string("system store") : cfg_.xmpp.ca_file);
+    state_ = State::Stopped;
+    XLOG_ERROR("xmpp", "%s", fatal_message_.c_str());
+    return;
+  }
+  char why[160];
+  if (stream_error != nullptr) {
+    std::snprintf(why, sizeof(why), "stream error: %s", stream_error);
+  } else if (error != 0) {
+    std::snprintf(why, sizeof(why), "%s", std::strerror(error));
+  } else {
+    std::snprintf(why, sizeof(why), "%s", was_online ? "connection closed" : "connection refused or closed");
+  }
+  schedule_reconnect(why);
+}
+
+int Session::on_sm(xmpp_stanza_t* stanza) {
+  const char* name = xmpp_stanza_get_name(stanza);
+  if (state_ == State::Settling && name != nullptr &&
+      (std::strcmp(name, "enabled") == 0 || std::strcmp(name, "failed") == 0 ||
+       std::strcmp(name, "resumed") == 0)) {
+    XLOG_DEBUG("xmpp", "stream management: %s", name);
+    go_online();
+  }
+  return 1;
+}
+
+void Session::go_online() {
+  state_ = State::Online;
+  backoff_.reset();
+  next_ping_ = clock_.mono_now().plus_ms(static_cast<int64_t>(cfg_.xmpp.ping_interval_s) * 1000);
+  send_presence();
+  publish_device();
+  XLOG_INFO("xmpp", "online");
+}
+
+uint32_t Session::tick() {
+  const hal::MonoTime now = clock_.mono_now();
+  uint32_t wait_ms = 1000;
+  switch (state_) {
+    case State::Waiting:
+      if (now >= next_connect_) {
+        connect_now();
+      } else {
+        wait_ms = static_cast<uint32_t>((next_connect_.us_since(now) + 999) / 1000);
+      }
+      break;
+    case State::Settling:
+      // A server that answers neither <enabled/> nor <failed/> must not keep
+      // telemetry back for ever.
+      if (now >= settle_deadline_) go_online();
+      break;
+    case State::Online:
+      if (now >= next_ping_) {
+        if (ping_outstanding_) {
+          // No answer to the previous ping for a whole interval: the link is
+          // dead (detected within two ping intervals of the link dying).
+          ++stats_.ping_timeouts;
+          XLOG_WARN("xmpp", "ping timeout after %u s: link considered dead", cfg_.xmpp.ping_interval_s);
+          ping_outstanding_ = false;
+          state_ = State::Connecting;  // on_conn_event will schedule the reconnect
+          xmpp_disconnect(conn_);
+          break;
+        }
+        char id[24];
+        std::snprintf(id, sizeof(id), "ping-%u", ++ping_seq_);
+        xmpp_stanza_t* iq = xmpp_iq_new(ctx_.raw(), "get", id);
+        const std::string domain = cfg_.xmpp.jid.substr(cfg_.xmpp.jid.find('@') + 1);
+        xmpp_stanza_set_to(iq, domain.c_str());
+        new_child(ctx_.raw(), iq, "ping", kNsPing);
+        xmpp_id_handler_add(conn_, ping_handler, id, this);
+        xmpp_send(conn_, iq);
+        xmpp_stanza_release(iq);
+        ++stats_.pings_sent;
+        ping_outstanding_ = true;
+        next_ping_ = now.plus_ms(static_cast<int64_t>(cfg_.xmpp.ping_interval_s) * 1000);
+      }
+      {
+        const int64_t until_ping = next_ping_.us_since(now) / 1000;
+        if (until_ping < wait_ms) wait_ms = until_ping < 1 ? 1 : static_cast<uint32_t>(until_ping);
+      }
+      break;
+    default:
+      break;
+  }
+  return wait_ms;
+}
+
+int Session::on_ping_result(xmpp_stanza_t* stanza) {
+  // Any answer, even an error, proves the link is alive.
+  (void)stanza;
+  ping_outstanding_ = false;
+  return 0;  // one-shot id handler
+}
+
+void Session::set_presence(const char* show, const char* status) {
+  show_ = show != nullptr ? show : "";
+  status_ = status != nullptr ? status : "";
+  if (online()) send_presence();
+}
+
+void Session::set_device_description(const char* xml) {
+  device_xml_ = xml != nullptr ? xml : "";
+  if (online()) publish_device();
+}
+
+void Session::send_presence() {
+  xmpp_ctx_t* ctx = ctx_.raw();
+  xmpp_stanza_t* pres = xmpp_presence_new(ctx);
+  if (!show_.empty()) add_text_child(ctx, pres, "show", show_.c_str());
+  if (!status_.empty()) add_text_child(ctx, pres, "status", status_.c_str());
+  if (caps_ver_[0] != '\0') {
+    xmpp_stanza_t* c = new_child(ctx, pres, "c", kNsCaps);
+    xmpp_stanza_set_attribute(c, "hash", "sha-1");
+    xmpp_stanza_set_attribute(c, "node", kCapsNode);
+    xmpp_stanza_set_attribute(c, "ver", caps_ver_);
+  }
+  xmpp_send(conn_, pres);
+  xmpp_stanza_release(pres);
+}
+
+hal::Err Session::send_xml(const char* xml) {
+  xmpp_stanza_t* st = xmpp_stanza_new_from_string(ctx_.raw(), xml);
+  if (st == nullptr) return hal::Err::InvalidArgument;
+  xmpp_send(conn_, st);
+  xmpp_stanza_release(st);
+  return hal::Err::Ok;
+}
+
+void Session::publish_device() {
+  if (device_xml_.empty()) return;
+  std::string& b = iq_buf_;
+  b.clear();
+  b += "<iq type='set' id='dev-";
+  b += std::to_string(stats_.logins);
+  b += "'><pubsub xmlns='http://jabber.org/protocol/pubsub'><publish node='";
+  b += kDeviceNode;
+  b += "'><item id='current'>";
+  b += device_xml_;
+  b += "</item></publish><publish-options><x xmlns='jabber:x:data' type='submit'>"
+       "<field var='FORM_TYPE' type='hidden'><value>http://jabber.org/protocol/pubsub#publish-options</value></field>"
+       "<field var='pubsub#persist_items'><value>true</value></field>"
+       "<field var='pubsub#access_model'><value>presence</value></field>"
+       "</x></publish-options></pubsub></iq>";
+  if (send_xml(b.c_str()) != hal::Err::Ok) XLOG_ERROR("xmpp", "device description is not well-formed XML");
+}
+
+hal::Err Session::publish(const char* item_id, const char* payload, size_t len) {
+  if (!online()) return hal::Err::NotReady;
+  const bool pep = cfg_.telemetry.service == "pep";
+  std::string& b = iq_buf_;
+  b.clear();
+  b += "<iq type='set' id='pub-";
+  append_escaped(b, item_id);
+  b += "'";
+  if (!pep) {
+    b += " to='";
+    append_escaped(b, cfg_.telemetry.service.c_str());
+    b += "'";
+  }
+  b += "><pubsub xmlns='http://jabber.org/protocol/pubsub'><publish node='";
+  append_escaped(b, cfg_.telemetry.node.c_str());
+  b += "'><item id='";
+  append_escaped(b, item_id);
+  b += "'>";
+  b.append(payload, len);
+  b += "</item></publish><publish-options><x xmlns='jabber:x:data' type='submit'>"
+       "<field var='FORM_TYPE' type='hidden'><value>http://jabber.org/protocol/pubsub#publish-options</value></field>"
+       "<field var='pubsub#persist_items'><value>true</value></field>";
+  if (pep) b += "<field var='pubsub#access_model'><value>presence</value></field>";
+  b += "</x></publish-options></pubsub></iq>";
+
+  xmpp_stanza_t* st = xmpp_stanza_new_from_string(ctx_.raw(), b.c_str());
+  if (st == nullptr) return hal::Err::InvalidArgument;
+  xmpp_id_handler_add(conn_, publish_handler, xmpp_stanza_get_id(st), this);
+  xmpp_send(conn_, st);
+  xmpp_stanza_release(st);
+  ++stats_.items_sent;
+  return hal::Err::Ok;
+}
+
+int Session::on_publish_result(xmpp_stanza_t* stanza) {
+  const char* id = xmpp_stanza_get_id(stanza);
+  const char* type = xmpp_stanza_get_type(stanza);
+  const char* item = (id != nullptr && std::strncmp(id, "pub-", 4) == 0) ? id + 4 : "";
+  const bool ok = type != nullptr && std::strcmp(type, "result") == 0;
+  const char* condition = "";
+  if (ok) {
+    ++stats_.items_acked;
+  } else {
+    ++stats_.items_rejected;
+    xmpp_stanza_t* err = xmpp_stanza_get_child_by_name(stanza, "error");
+    for (xmpp_stanza_t* c = err ? xmpp_stanza_get_children(err) : nullptr; c; c = xmpp_stanza_get_next(c)) {
+      const char* ns = xmpp_stanza_get_ns(c);
+      if (ns != nullptr && std::strcmp(ns, kNsStanzas) == 0) {
+        condition = xmpp_stanza_get_name(c);
+        break;
+      }
+    }
+    XLOG_WARN("xmpp", "publish of item %s rejected: %s", item, condition);
+  }
+  if (listener_ != nullptr) listener_->on_publish_result(item, ok, condition);
+  return 0;  // one-shot id handler
+}
+
+int Session::on_stanza(xmpp_stanza_t* stanza) {
+  const char* name = xmpp_stanza_get_name(stanza);
+  const char* type = xmpp_stanza_get_type(stanza);
+  if (name == nullptr) return 1;
+  if (std::strcmp(name, "presence") == 0) {
+    if (type != nullptr) handle_subscription(stanza, type);
+  } else if (std::strcmp(name, "iq") == 0) {
+    if (type != nullptr && (std::strcmp(type, "get") == 0 || std::strcmp(type, "set") == 0)) {
+      handle_iq(stanza);
+    }
+  }
+  return 1;
+}
+
+void Session::handle_subscription(xmpp_stanza_t* stanza, const char* type) {
+  if (std::strcmp(type, "subscribe") != 0) return;
+  const char* from = xmpp_stanza_get_from(stanza);
+  if (from == nullptr) return;
+  char* bare = xmpp_jid_bare(ctx_.raw(), from);
+  if (bare == nullptr) return;
+  const Role role = role_of(cfg_.acl, bare);
+  xmpp_ctx_t* ctx = ctx_.raw();
+  auto send_type = [&](const char* t) {
+    xmpp_stanza_t* p = xmpp_presence_new(ctx);
+    xmpp_stanza_set_type(p, t);
+    xmpp_stanza_set_to(p, bare);
+    xmpp_send(conn_, p);
+    xmpp_stanza_release(p);
+  };
+  if (role == Role::Stranger) {
+    XLOG_INFO("acl", "refused presence subscription from %s (not in the ACL)", bare);
+    send_type("unsubscribed");
+  } else {
+    XLOG_INFO("acl", "approved presence subscription from %s (%s)", bare, role_name(role));
+    send_type("subscribed");
+    send_type("subscribe");  // mutual, so the device sees its operators too
+    send_presence();         // the new subscriber gets our current presence now
+  }
+  xmpp_free(ctx, bare);
+}
+
+void Session::reply_error(xmpp_stanza_t* iq, const char* type, const char* condition) {
+  xmpp_ctx_t* ctx = ctx_.raw();
+  xmpp_stanza_t* r = xmpp_stanza_reply(iq);
+  xmpp_stanza_set_type(r, "error");
+  xmpp_stanza_t* err = new_child(ctx, r, "error", nullptr);
+  xmpp_stanza_set_type(err, type);
+  new_child(ctx, err, condition, kNsStanzas);
+  xmpp_send(conn_, r);
+  xmpp_stanza_release(r);
+}
+
+void Session::reply_disco_info(xmpp_stanza_t* iq, const char* node) {
+  xmpp_ctx_t* ctx = ctx_.raw();
+  xmpp_stanza_t* r = xmpp_stanza_reply(iq);
+  xmpp_stanza_set_type(r, "result");
+  xmpp_stanza_t* q = new_child(ctx, r, "query", kNsDiscoInfo);
+  if (node != nullptr) xmpp_stanza_set_attribute(q, "node", node);
+  xmpp_stanza_t* id = new_child(ctx, q, "identity", nullptr);
+  xmpp_stanza_set_attribute(id, "category", kIdentity.category);
+  xmpp_stanza_set_attribute(id, "type", kIdentity.type);
+  xmpp_stanza_set_attribute(id, "name", kIdentity.name);
+  for (const char* f : kFeatures) {
+    xmpp_stanza_t* fe = new_child(ctx, q, "feature", nullptr);
+    xmpp_stanza_set_attribute(fe, "var", f);
+  }
+  xmpp_send(conn_, r);
+  xmpp_stanza_release(r);
+}
+
+void Session::handle_iq(xmpp_stanza_t* iq) {
+  xmpp_ctx_t* ctx = ctx_.raw();
+  xmpp_stanza_t* payload = xmpp_stanza_get_children(iq);
+  while (payload != nullptr && !xmpp_stanza_is_tag(payload)) payload = xmpp_stanza_get_next(payload);
+  const char* ns = payload != nullptr ? xmpp_stanza_get_ns(payload) : nullptr;
+  const char* type = xmpp_stanza_get_type(iq);
+  const bool get = std::strcmp(type, "get") == 0;
+  if (ns == nullptr) {
+    reply_error(iq, "modify", "bad-request");
+    return;
+  }
+  if (get && std::strcmp(ns, kNsDiscoInfo) == 0) {
+    const char* node = xmpp_stanza_get_attribute(payload, "node");
+    if (node != nullptr) {
+      // Only our own caps node#ver is a known node (XEP-0115 §6.2).
+      std::string ours = std::string(kCapsNode) + "#" + caps_ver_;
+      if (ours != node) {
+        reply_error(iq, "cancel", "item-not-found");
+        return;
+      }
+    }
+    reply_disco_info(iq, node);
+  } else if (get && std::strcmp(ns, kNsPing) == 0) {
+    xmpp_stanza_t* r = xmpp_stanza_reply(iq);
+    xmpp_stanza_set_type(r, "result");
+    xmpp_send(conn_, r);
+    xmpp_stanza_release(r);
+  } else if (get && std::strcmp(ns, kNsVersion) == 0) {
+    xmpp_stanza_t* r = xmpp_stanza_reply(iq);
+    xmpp_stanza_set_type(r, "result");
+    xmpp_stanza_t* q = new_child(ctx, r, "query", kNsVersion);
+    add_text_child(ctx, q, "name", "xiot-agent");
+    add_text_child(ctx, q, "version", XIOT_VERSION);
+    xmpp_send(conn_, r);
+    xmpp_stanza_release(r);
+  } else if (get && std::strcmp(ns, kNsTime) == 0) {
+    const std::time_t now = std::time(nullptr);
+    std::tm tm_utc{};
+    gmtime_r(&now, &tm_utc);
+    char utc[32];
+    std::strftime(utc, sizeof(utc), "%Y-%m-%dT%H:%M:%SZ", &tm_utc);
+    xmpp_stanza_t* r = xmpp_stanza_reply(iq);
+    xmpp_stanza_set_type(r, "result");
+    xmpp_stanza_t* t = new_child(ctx, r, "time", kNsTime);
+    add_text_child(ctx, t, "tzo", "+00:00");
+    add_text_child(ctx, t, "utc", utc);
+    xmpp_send(conn_, r);
+    xmpp_stanza_release(r);
+  } else {
+    // RFC 6120 §8.4: an IQ we do not understand.
+    reply_error(iq, "cancel", "service-unavailable");
+  }
+}
+
+void Session::stop(const char* reason) {
+  if (conn_ == nullptr) return;
+  const bool connected = xmpp_conn_is_connected(conn_) != 0;
+  const State before = state_;
+  state_ = State::Stopped;
+  if (!connected) return;
+  if (before == State::Online || before == State::Settling) {
+    xmpp_stanza_t* pres = xmpp_presence_new(ctx_.raw());
+    xmpp_stanza_set_type(pres, "unavailable");
+    add_text_child(ctx_.raw(), pres, "status", reason);
+    xmpp_send(conn_, pres);
+    xmpp_stanza_release(pres);
+  }
+  xmpp_disconnect(conn_);
+  const hal::MonoTime deadline = clock_.mono_now().plus_ms(2000);
+  while (!xmpp_conn_is_disconnected(conn_) && clock_.mono_now() < deadline) {
+    ctx_.run_once(50);
+  }
+}
+
+}  // namespace agent
