@@ -315,7 +315,7 @@ bool Loader::parse(const std::string& text, JsonPtr* root) {
   if (pos > text.size()) pos = text.size();
   size_t line = 1;
   size_t col = 1;
-  for (size_t i = 0; i < pos; ++i) {
+  for (size_t i = skip; i < pos; ++i) {
     if (text[i] == '\n') {
       ++line;
       col = 1;
