@@ -123,16 +123,42 @@ uint8_t Bme280::ctrl_meas(uint8_t mode) const {
   return static_cast<uint8_t>((settings_.osrs_t << 5) | (settings_.osrs_p << 2) | mode);
 }
 
-hal::Err Bme280::wait_status_clear(uint8_t mask) {
+namespace {
+
+/// Polls `done` (which returns Ok when finished, NotReady to go on, or an
+/// error to stop) until kWaitDeadlineMs passed on `clock` or kMaxPolls polls.
+/// Every poll is a bus transfer, which paces the loop on real hardware.
+template <typename Step>
+hal::Err poll_until(hal::MonotonicClock* clock, Step step) {
   const hal::MonoTime deadline =
-      clock_ != nullptr ? clock_->mono_now().plus_ms(kWaitDeadlineMs) : hal::MonoTime{};
-  for (uint32_t poll = 0; poll < kMaxPolls; ++poll) {
-    hal::Result<uint8_t> status = io_.read_reg(kRegStatus);
-    if (!status.ok()) return status.error();
-    if ((status.value() & mask) == 0) return hal::Err::Ok;
-    if (clock_ != nullptr && clock_->mono_now() > deadline) return hal::Err::Timeout;
+      clock != nullptr ? clock->mono_now().plus_ms(Bme280::kWaitDeadlineMs) : hal::MonoTime{};
+  for (uint32_t poll = 0; poll < Bme280::kMaxPolls; ++poll) {
+    const hal::Err e = step();
+    if (e != hal::Err::NotReady) return e;
+    if (clock != nullptr && clock->mono_now() > deadline) return hal::Err::Timeout;
   }
   return hal::Err::Timeout;
+}
+
+}  // namespace
+
+hal::Err Bme280::wait_status_clear(uint8_t mask) {
+  return poll_until(clock_, [this, mask]() {
+    hal::Result<uint8_t> status = io_.read_reg(kRegStatus);
+    if (!status.ok()) return status.error();
+    return (status.value() & mask) == 0 ? hal::Err::Ok : hal::Err::NotReady;
+  });
+}
+
+hal::Err Bme280::wait_first_conversion() {
+  // §9.1: the first normal-mode conversion lands after t_measure (up to
+  // ~46 ms at x2/x16/x1); until then the data registers hold the reset value.
+  return poll_until(clock_, [this]() {
+    uint8_t t[3];
+    if (hal::Err e = io_.read_regs(kRegData + 3, t, sizeof t); e != hal::Err::Ok) return e;
+    const int32_t adc_T = (t[0] << 12) | (t[1] << 4) | (t[2] >> 4);
+    return adc_T == kSkippedTP ? hal::Err::NotReady : hal::Err::Ok;
+  });
 }
 
 hal::Err Bme280::init() {
@@ -172,6 +198,8 @@ hal::Err Bme280::init() {
   if (hal::Err e = io_.write_reg(kRegConfig, config); e != hal::Err::Ok) return e;
   if (settings_.mode == Mode::Normal) {
     if (hal::Err e = io_.write_reg(kRegCtrlMeas, ctrl_meas(kModeNormal)); e != hal::Err::Ok) return e;
+    // So that the first sample() after init() has data.
+    if (hal::Err e = wait_first_conversion(); e != hal::Err::Ok) return e;
   }
 
   calib_ = calib;

@@ -105,8 +105,10 @@ class Bme280 final : public Device {
     bool soft_reset = true;
   };
 
-  /// Longest wait for a forced conversion or the post-reset NVM copy.
-  static constexpr uint32_t kWaitDeadlineMs = 100;
+  /// Longest wait for a forced conversion, the post-reset NVM copy or the
+  /// first normal-mode conversion (t_measure,max is ~112 ms at x16/x16/x16,
+  /// datasheet §9.1; the defaults need ~46 ms).
+  static constexpr uint32_t kWaitDeadlineMs = 150;
   /// Upper bound on status polls per wait, so a wait ends even with a clock
   /// that does not move.
   static constexpr uint32_t kMaxPolls = 1000;
@@ -119,10 +121,12 @@ class Bme280 final : public Device {
   const ChannelSpec& channel(size_t i) const override;
 
   /// Checks the chip id, optionally soft-resets, reads the calibration and
-  /// configures oversampling, filter, standby and mode.
+  /// configures oversampling, filter, standby and mode. In normal mode it then
+  /// waits for the first conversion, so the first sample() has data.
   /// Errors: Nack, Timeout, Io (bus); BadChipId (id register != 0x60);
-  /// Timeout (the NVM copy after reset did not finish); Corrupt (calibration
-  /// with dig_T1 or dig_P1 zero: an erased or broken NVM).
+  /// Timeout (the NVM copy after reset, or the first normal-mode conversion,
+  /// did not finish within kWaitDeadlineMs); Corrupt (calibration with
+  /// dig_T1/dig_P1 0 or 0xFFFF: an erased or broken NVM).
   hal::Err init() override;
   /// One burst read of 0xF7..0xFE (after starting a conversion and waiting for
   /// it in forced mode), then compensation.
@@ -142,6 +146,7 @@ class Bme280 final : public Device {
 
  private:
   hal::Err wait_status_clear(uint8_t mask);
+  hal::Err wait_first_conversion();
   uint8_t ctrl_meas(uint8_t mode) const;
 
   RegIo io_;

@@ -414,13 +414,25 @@ TEST(Bme280Driver, StuckNvmCopyAfterResetTimesOut) {
 // Data validity
 
 TEST(Bme280Driver, NoConversionYetIsNotReady) {
-  Rig r;
-  r.model.set_data_fault(Bme280Model::DataFault::Skipped);
+  Rig r(forced());
   ASSERT_EQ(r.dev.init(), Err::Ok);
+  r.model.set_data_fault(Bme280Model::DataFault::Skipped);
   EXPECT_EQ(r.dev.sample(), Err::NotReady);
   EXPECT_EQ(r.dev.get(0).error(), Err::NotReady);
   r.model.set_data_fault(Bme280Model::DataFault::None);
   EXPECT_EQ(r.dev.sample(), Err::Ok);
+}
+
+TEST(Bme280Driver, NormalModeInitWaitsForTheFirstConversion) {
+  Rig r;
+  r.model.set_data_fault(Bme280Model::DataFault::Skipped);  // the chip never converts
+  r.clock.set_auto_advance_us(1000);
+  const hal::MonoTime start = r.clock.peek_mono();
+  EXPECT_EQ(r.dev.init(), Err::Timeout);
+  EXPECT_GE(r.clock.peek_mono().us_since(start) / 1000, Bme280::kWaitDeadlineMs);
+  r.model.set_data_fault(Bme280Model::DataFault::None);
+  ASSERT_EQ(r.dev.init(), Err::Ok);
+  EXPECT_EQ(r.dev.sample(), Err::Ok);  // data right away after init()
 }
 
 TEST(Bme280Driver, SampleBeforeInitIsNotReady) {
@@ -483,6 +495,7 @@ INSTANTIATE_TEST_SUITE_P(
                       RegFault{"ctrl_hum_write", 0xF2, A::Write, Err::Nack, false, false},
                       RegFault{"config_write", 0xF5, A::Write, Err::Io, false, false},
                       RegFault{"ctrl_meas_write", 0xF4, A::Write, Err::Timeout, false, false},
+                      RegFault{"first_conversion_read", 0xFA, A::Read, Err::Io, false, false},
                       RegFault{"press_msb_read", 0xF7, A::Read, Err::Io, true, false},
                       RegFault{"hum_lsb_read", 0xFE, A::Read, Err::Nack, true, false},
                       RegFault{"forced_trigger", 0xF4, A::Write, Err::Nack, true, true},
