@@ -137,6 +137,7 @@ bool check_keys(Reporter& r, const std::string& where, const std::string& prefix
         list += (list.empty() ? "" : ", ");
         list += *a;
       }
+      if (list.empty()) return r.fail(where, "", "unknown key \"" + prefix + key + "\" (none allowed here)");
       return r.fail(where, "", "unknown key \"" + prefix + key + "\" (known: " + list + ")");
     }
     for (const cJSON* d = obj->child; d != c; d = d->next) {
@@ -296,7 +297,7 @@ bool parse_sim(Reporter& r, const std::string& where, const cJSON* sim, DeviceSp
       dev->sim.chip_id = static_cast<uint8_t>(n);
     }
   } else if (dev->compatible == "xiot,gpio-input") {
-    static const char* const kKeys[] = {"present", "level", nullptr};
+    static const char* const kKeys[] = {"level", nullptr};
     if (!check_keys(r, where, "sim.", sim, kKeys)) return false;
     const cJSON* level = cJSON_GetObjectItemCaseSensitive(sim, "level");
     if (level != nullptr) {
@@ -310,7 +311,8 @@ bool parse_sim(Reporter& r, const std::string& where, const cJSON* sim, DeviceSp
       }
     }
   } else {
-    static const char* const kKeys[] = {"present", nullptr};
+    // No simulation knobs for this device (an empty object is fine).
+    static const char* const kKeys[] = {nullptr};
     if (!check_keys(r, where, "sim.", sim, kKeys)) return false;
   }
   const cJSON* present = cJSON_GetObjectItemCaseSensitive(sim, "present");

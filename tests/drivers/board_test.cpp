@@ -313,6 +313,9 @@ std::vector<Broken> broken_table() {
       {"sim_level",
        sim_board(R"({"name": "b0", "compatible": "xiot,gpio-input", "gpio": "gpio0", "pin": 2, "sim": {"level": 2}})"),
        ": devices[0] (b0): sim.level: expected 0, 1, true or false, got 2"},
+      {"sim_key_for_modelless_device",
+       sim_board(R"({"name": "sys0", "compatible": "xiot,system-metrics", "sim": {"present": false}})"),
+       ": devices[0] (sys0): unknown key \"sim.present\" (none allowed here)"},
       {"sim_on_linux",
        R"({"name": "x", "hal": "linux", "devices": [{"name": "sys0", "compatible": "xiot,system-metrics", "sim": {}}]})",
        ": devices[0] (sys0): sim: only allowed with \"hal\": \"sim\""},
@@ -440,6 +443,19 @@ TEST(BoardInit, AbsentChipsModelIsStillReachableAndCanBePluggedIn) {
   drv::sim::Bme280Model* model = board->sim_bme280("env0");
   ASSERT_NE(model, nullptr);
   EXPECT_EQ(board->sim_i2c("i2c0")->attach(0x76, model), Err::Ok);
+}
+
+TEST(BoardInit, SimLevelDrivesTheInputPin) {
+  TempDir tmp;
+  const std::string path = tmp.write(
+      "board.json",
+      sim_board(R"({"name": "door0", "compatible": "xiot,gpio-input", "gpio": "gpio0", "pin": 5, "sim": {"level": true}})"));
+  Clocks c;
+  std::string error;
+  auto board = boards::Board::open(path.c_str(), c.clock, c.clock, &error);
+  ASSERT_NE(board, nullptr) << error;
+  ASSERT_EQ(board->registry().sample_all(), 0u);
+  EXPECT_TRUE(read(board->registry(), "door0.state").flag);
 }
 
 TEST(BoardInit, LinuxBusThatCannotBeOpenedFailsOnlyItsDevices) {
