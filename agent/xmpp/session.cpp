@@ -121,7 +121,12 @@ void conn_handler(xmpp_conn_t* /*conn*/, xmpp_conn_event_t event, int error,
   if (stream_error != nullptr) se = stream_error->text;
   static_cast<Session*>(userdata)->on_conn_event(static_cast<int>(event), error, se);
 }
-int stanza_handler(xmpp_conn_t* /*conn*/, xmpp_stanza_t* stanza, void* userdata) {
+// libstrophe refuses a second handler with the same function and userdata
+// (whatever the name filter), so each stanza kind gets its own trampoline.
+int iq_handler(xmpp_conn_t* /*conn*/, xmpp_stanza_t* stanza, void* userdata) {
+  return static_cast<Session*>(userdata)->on_stanza(stanza);
+}
+int presence_handler(xmpp_conn_t* /*conn*/, xmpp_stanza_t* stanza, void* userdata) {
   return static_cast<Session*>(userdata)->on_stanza(stanza);
 }
 int sm_handler(xmpp_conn_t* /*conn*/, xmpp_stanza_t* stanza, void* userdata) {
@@ -276,10 +281,11 @@ void Session::on_conn_event(int event, int error, const char* stream_error) {
     state_ = State::Settling;
     XLOG_INFO("xmpp", "logged in as %s", xmpp_conn_get_bound_jid(conn_) ? xmpp_conn_get_bound_jid(conn_) : full_jid_.c_str());
     // Handlers may survive a reconnect; delete first so they are never doubled.
-    xmpp_handler_delete(conn_, stanza_handler);
+    xmpp_handler_delete(conn_, iq_handler);
+    xmpp_handler_delete(conn_, presence_handler);
     xmpp_handler_delete(conn_, sm_handler);
-    xmpp_handler_add(conn_, stanza_handler, nullptr, "iq", nullptr, this);
-    xmpp_handler_add(conn_, stanza_handler, nullptr, "presence", nullptr, this);
+    xmpp_handler_add(conn_, iq_handler, nullptr, "iq", nullptr, this);
+    xmpp_handler_add(conn_, presence_handler, nullptr, "presence", nullptr, this);
     xmpp_handler_add(conn_, sm_handler, kNsSm, nullptr, nullptr, this);
     settle_deadline_ = clock_.mono_now().plus_ms(3000);
     if (resumed_) {
@@ -336,6 +342,13 @@ void Session::go_online() {
   state_ = State::Online;
   backoff_.reset();
   next_ping_ = clock_.mono_now().plus_ms(static_cast<int64_t>(cfg_.xmpp.ping_interval_s) * 1000);
+  // RFC 6121 §2.2 and §3.1.3: a server delivers subscription requests only to
+  // "interested" resources, those that requested the roster; pending requests
+  // stored while we were offline are delivered after this and our presence.
+  xmpp_stanza_t* roster = xmpp_iq_new(ctx_.raw(), "get", "roster-1");
+  new_child(ctx_.raw(), roster, "query", "jabber:iq:roster");
+  xmpp_send(conn_, roster);
+  xmpp_stanza_release(roster);
   send_presence();
   publish_device();
   XLOG_INFO("xmpp", "online");
@@ -546,7 +559,8 @@ void Session::handle_subscription(xmpp_stanza_t* stanza, const char* type) {
     XLOG_INFO("acl", "approved presence subscription from %s (%s)", bare, role_name(role));
     send_type("subscribed");
     send_type("subscribe");  // mutual, so the device sees its operators too
-    send_presence();         // the new subscriber gets our current presence now
+    // The server now sends our current presence to the new subscriber itself
+    // (RFC 6121 §3.1.5); no broadcast needed.
   }
   xmpp_free(ctx, bare);
 }

@@ -39,6 +39,7 @@ class Probe(slixmpp.ClientXMPP):
         self.add_event_handler("presence", self.on_presence)
         self.add_event_handler("presence_subscribe", self.on_subscribe)
         self.device = args.device
+        self.seen_available = False
 
     def emit(self, doc):
         print(json.dumps(doc), flush=True)
@@ -77,7 +78,11 @@ class Probe(slixmpp.ClientXMPP):
             want = self.args.want
             got = "unavailable" if pres["type"] == "unavailable" else (
                 "available" if pres["type"] in ("available", "away", "dnd", "xa", "chat") else pres["type"])
-            if got == want:
+            if got == "available":
+                self.seen_available = True
+            # "unavailable" counts only after the device was seen online: the
+            # server answers our initial probe with an unavailable of its own.
+            if got == want and (want == "available" or self.seen_available):
                 self.finish(0)
 
     async def start(self, _event):
