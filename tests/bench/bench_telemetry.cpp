@@ -1,0 +1,182 @@
+// Microbenchmarks of the per-reading hot path: sampling the simulated board,
+// building one telemetry item (SenML XML and protobuf) and turning it into the
+// libstrophe stanza the session sends. Figures, not assertions: run
+// `tools/bench` (or build/tests/bench/xiot_bench) and read the output.
+#include <benchmark/benchmark.h>
+#include <strophe.h>
+
+#include <cstdio>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "agent/senml.hpp"
+#include "agent/senml_pb.hpp"
+#include "agent/telemetry.hpp"
+#include "boards/board.hpp"
+#include "hal/sim/manual_clock.hpp"
+
+#ifndef XIOT_SOURCE_DIR
+#error "XIOT_SOURCE_DIR must point at the source tree"
+#endif
+
+namespace {
+
+const char* sim_board_path() { return XIOT_SOURCE_DIR "/boards/sim/board.json"; }
+
+struct SimBoard {
+  hal::sim::ManualClock clock;
+  std::unique_ptr<boards::Board> board;
+  SimBoard() {
+    std::string error;
+    board = boards::Board::open(sim_board_path(), clock, clock, &error);
+    if (!board) std::fprintf(stderr, "bench: %s\n", error.c_str());
+  }
+};
+
+// Takes every item and remembers only its size (what a sink must copy).
+class CountingSink : public agent::TelemetrySink {
+ public:
+  bool ready() override { return true; }
+  hal::Err publish(const char* /*id*/, const char* /*payload*/, size_t len) override {
+    bytes += len;
+    ++items;
+    return hal::Err::Ok;
+  }
+  uint64_t bytes = 0;
+  uint64_t items = 0;
+};
+
+// One coherent snapshot of every device on the sim board (I2C burst of the
+// BME280 model, GPIO reads, system metrics).
+void BM_SampleSimBoard(benchmark::State& state) {
+  SimBoard sim;
+  if (!sim.board) return state.SkipWithError("sim board did not load");
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(sim.board->registry().sample_all());
+  }
+}
+BENCHMARK(BM_SampleSimBoard);
+
+// Snapshot values of the sim board, collected once, for the formatters.
+struct Readings {
+  std::vector<agent::Sample> samples;
+  std::vector<std::string> names;
+  explicit Readings(drv::Registry& reg) {
+    (void)reg.sample_all();
+    for (size_t d = 0; d < reg.device_count(); ++d) {
+      drv::Device& dev = reg.device(d);
+      for (size_t c = 0; c < dev.channel_count(); ++c) {
+        names.push_back(std::string(dev.name()) + "." + dev.channel(c).quantity);
+      }
+    }
+    size_t k = 0;
+    for (size_t d = 0; d < reg.device_count(); ++d) {
+      drv::Device& dev = reg.device(d);
+      for (size_t c = 0; c < dev.channel_count(); ++c, ++k) {
+        auto v = dev.get(c);
+        samples.push_back(agent::Sample{names[k].c_str(), dev.channel(c).unit, v.value()});
+      }
+    }
+  }
+};
+
+void BM_FormatSenmlXml(benchmark::State& state) {
+  SimBoard sim;
+  if (!sim.board) return state.SkipWithError("sim board did not load");
+  Readings r(sim.board->registry());
+  const size_t batch = static_cast<size_t>(state.range(0));
+  std::vector<agent::Snapshot> snaps(batch, agent::Snapshot{hal::WallTime{1795476707569569}, r.samples.data(),
+                                                            r.samples.size()});
+  for (size_t i = 0; i < batch; ++i) snaps[i].time.unix_us += static_cast<int64_t>(i) * 1000000;
+  char buf[65536];
+  size_t len = 0;
+  for (auto _ : state) {
+    auto n = agent::format_senml_xml(buf, sizeof(buf), "dev1_localhost:", snaps.data(), snaps.size());
+    len = n.value();
+    benchmark::DoNotOptimize(buf);
+  }
+  state.counters["bytes"] = static_cast<double>(len);
+}
+BENCHMARK(BM_FormatSenmlXml)->Arg(1)->Arg(10);
+
+void BM_FormatSenmlPb(benchmark::State& state) {
+  SimBoard sim;
+  if (!sim.board) return state.SkipWithError("sim board did not load");
+  Readings r(sim.board->registry());
+  const size_t batch = static_cast<size_t>(state.range(0));
+  std::vector<agent::Snapshot> snaps(batch, agent::Snapshot{hal::WallTime{1795476707569569}, r.samples.data(),
+                                                            r.samples.size()});
+  for (size_t i = 0; i < batch; ++i) snaps[i].time.unix_us += static_cast<int64_t>(i) * 1000000;
+  char buf[65536];
+  size_t len = 0;
+  for (auto _ : state) {
+    auto n = agent::format_senml_pb(buf, sizeof(buf), "dev1_localhost:", snaps.data(), snaps.size());
+    len = n.value();
+    benchmark::DoNotOptimize(buf);
+  }
+  state.counters["bytes"] = static_cast<double>(len);
+}
+BENCHMARK(BM_FormatSenmlPb)->Arg(1)->Arg(10);
+
+// The whole agent-side path for one item: the publisher's schedule fires,
+// samples the board, formats the item and hands it to the sink.
+void BM_TelemetryItemEndToEnd(benchmark::State& state) {
+  SimBoard sim;
+  if (!sim.board) return state.SkipWithError("sim board did not load");
+  agent::TelemetryConfig cfg;
+  cfg.interval_s = 1.0;
+  cfg.encoding = state.range(0) == 0 ? agent::Encoding::SenmlXml : agent::Encoding::Protobuf;
+  CountingSink sink;
+  agent::TelemetryPublisher pub(sim.board->registry(), sim.clock, sim.clock, cfg, "dev1@localhost", "7f3a91c2",
+                                sink);
+  if (pub.start() != hal::Err::Ok) return state.SkipWithError("publisher did not start");
+  (void)pub.tick();
+  for (auto _ : state) {
+    sim.clock.advance_ms(1000);
+    benchmark::DoNotOptimize(pub.tick());
+  }
+  state.counters["bytes/item"] = sink.items ? static_cast<double>(sink.bytes) / static_cast<double>(sink.items) : 0;
+  state.SetLabel(state.range(0) == 0 ? "senml-xml" : "protobuf");
+}
+BENCHMARK(BM_TelemetryItemEndToEnd)->Arg(0)->Arg(1);
+
+// What the session does with an item: wrap it in the publish IQ text, let
+// libstrophe parse it into a stanza tree and serialise it for the socket.
+void BM_PublishStanzaRoundTrip(benchmark::State& state) {
+  SimBoard sim;
+  if (!sim.board) return state.SkipWithError("sim board did not load");
+  Readings r(sim.board->registry());
+  agent::Snapshot snap{hal::WallTime{1795476707569569}, r.samples.data(), r.samples.size()};
+  char payload[8192];
+  const size_t plen = agent::format_senml_xml(payload, sizeof(payload), "dev1_localhost:", &snap, 1).value();
+  std::string iq = "<iq type='set' id='pub-7f3a91c2-000042'><pubsub xmlns='http://jabber.org/protocol/pubsub'>"
+                   "<publish node='urn:xiot:telemetry:0'><item id='7f3a91c2-000042'>";
+  iq.append(payload, plen);
+  iq += "</item></publish><publish-options><x xmlns='jabber:x:data' type='submit'>"
+        "<field var='FORM_TYPE' type='hidden'><value>http://jabber.org/protocol/pubsub#publish-options</value></field>"
+        "<field var='pubsub#persist_items'><value>true</value></field>"
+        "<field var='pubsub#access_model'><value>presence</value></field></x></publish-options></pubsub></iq>";
+  xmpp_initialize();
+  xmpp_ctx_t* ctx = xmpp_ctx_new(nullptr, nullptr);
+  size_t wire = 0;
+  for (auto _ : state) {
+    xmpp_stanza_t* st = xmpp_stanza_new_from_string(ctx, iq.c_str());
+    char* text = nullptr;
+    size_t len = 0;
+    if (xmpp_stanza_to_text(st, &text, &len) == XMPP_EOK) {
+      wire = len;
+      xmpp_free(ctx, text);
+    }
+    xmpp_stanza_release(st);
+  }
+  xmpp_ctx_free(ctx);
+  xmpp_shutdown();
+  state.counters["wire_bytes"] = static_cast<double>(wire);
+}
+BENCHMARK(BM_PublishStanzaRoundTrip);
+
+}  // namespace
+
+BENCHMARK_MAIN();
