@@ -1,0 +1,154 @@
+// The operator's XMPP client: one connection, one thread, one loop.
+//
+// Connects with mandatory STARTTLS (certificate verified against the CA file,
+// host name checked against the JID's domain), logs in with SCRAM, fetches the
+// roster, tracks presence, answers disco#info for its own XEP-0115 caps (so
+// Prosody's mod_pep sends it the PEP items of the nodes it lists as
+// "+notify"), answers pings, and approves presence subscription requests the
+// caller accepts.
+//
+// Nothing here blocks without a deadline. Handlers run inside run_once(); an
+// exception thrown by a handler is re-thrown from run_once() after libstrophe
+// has returned.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "fleet/error.hpp"
+#include "fleet/options.hpp"
+#include "fleet/xml.hpp"
+
+namespace fleet {
+
+using Clock = std::chrono::steady_clock;
+using Deadline = Clock::time_point;
+
+/// A roster entry (RFC 6121 §2.1.2).
+struct RosterItem {
+  std::string jid;           ///< bare JID
+  std::string name;          ///< "" if none
+  std::string subscription;  ///< none | to | from | both
+  bool ask_subscribe = false;
+};
+
+/// One PubSub item from a `<message><event xmlns='…pubsub#event'>` notification.
+struct ItemEvent {
+  std::string from;  ///< bare JID of the PEP owner, or the pubsub service JID
+  std::string node;
+  std::string id;
+  bool has_payload = false;
+  XmlElement payload;  ///< the item's first child element
+};
+
+struct PresenceEvent {
+  std::string from;  ///< full JID
+  std::string bare;
+  bool available = false;
+  std::string show;    ///< "" (online), away, chat, dnd, xa
+  std::string status;  ///< "" if none
+};
+
+/// Presence subscription traffic (RFC 6121 §3).
+struct SubscriptionEvent {
+  enum class Type { Request, Approved, Refused, Unsubscribe };
+  Type type;
+  std::string from;  ///< bare JID
+  bool auto_approved = false;  ///< Request only: the client answered 'subscribed'
+};
+
+class Client {
+ public:
+  explicit Client(ConnectionOptions options);
+  ~Client();
+  Client(const Client&) = delete;
+  Client& operator=(const Client&) = delete;
+
+  // --- set-up, before connect() ----------------------------------------------
+  /// Adds a disco#info feature (e.g. "urn:xiot:telemetry:0+notify"); it is part
+  /// of the caps hash sent with presence.
+  void add_feature(const std::string& var);
+  void on_item(std::function<void(const ItemEvent&)> fn) { on_item_ = std::move(fn); }
+  void on_presence(std::function<void(const PresenceEvent&)> fn) { on_presence_ = std::move(fn); }
+  void on_subscription(std::function<void(const SubscriptionEvent&)> fn) {
+    on_subscription_ = std::move(fn);
+  }
+  /// Decides whether a subscription request from a bare JID is approved (the
+  /// client then also subscribes back). Default: nobody.
+  void set_auto_approve(std::function<bool(const std::string&)> fn) { approve_ = std::move(fn); }
+
+  // --- connection ------------------------------------------------------------------
+  /// Connects, logs in, fetches the roster and sends available presence with
+  /// caps (priority -1: chat to the bare JID is not for this tool).
+  /// Throws Error(Connect) with a message like "cannot connect to
+  /// 127.0.0.1:5299: connection refused", "TLS certificate not trusted: …",
+  /// "authentication failed for ops@localhost"; Error(Timeout) when the
+  /// deadline passes first; Error(Usage) for options that cannot work.
+  void connect(Deadline deadline);
+
+  /// Runs the event loop for at most `max_wait`. Throws Error(Connect) when
+  /// the connection is lost, or what a handler threw.
+  void run_once(std::chrono::milliseconds max_wait);
+
+  /// Runs the loop until `done()` is true (checked after every event batch)
+  /// or the deadline passes. Returns whether done() became true.
+  bool run_until(const std::function<bool()>& done, Deadline deadline);
+
+  /// Ends the session politely (unavailable presence, </stream>) and waits for
+  /// the close, at most until `deadline`. Never throws.
+  void disconnect(Deadline deadline) noexcept;
+
+  // --- state and requests ------------------------------------------------------------
+  bool connected() const { return state_ == State::Online; }
+  std::string bound_jid() const;
+  std::string bare() const { return bare_jid(options_.jid); }
+  const std::map<std::string, RosterItem>& roster() const { return roster_; }
+  /// Full JID -> latest available presence of every contact resource online.
+  const std::map<std::string, PresenceEvent>& online() const { return online_; }
+
+  /// Asks for the presence of `bare_jid` unless already subscribed or asked.
+  /// Returns whether a request was sent.
+  bool subscribe(const std::string& bare_jid);
+  /// Sends our available presence (with caps) straight to `jid`: mod_pep then
+  /// (re)evaluates our +notify interests for that contact at once.
+  void send_directed_presence(const std::string& jid);
+
+  /// The caps `ver` sent in presence (XEP-0115 §5.1, sha-1).
+  const std::string& caps_ver() const { return caps_ver_; }
+  static constexpr const char* kCapsNode = "urn:xiot:xiotctl";
+
+ private:
+  enum class State { Idle, Connecting, Online, Closed };
+  struct Strophe;  // libstrophe objects and the C callbacks
+
+  // Called from the libstrophe callbacks (stanzas passed as void* so that
+  // this header does not need <strophe.h>). They may throw; Strophe stores the
+  // exception and run_once() re-throws it.
+  void handle_conn_event(int event, int error, void* stream_error);
+  void handle_roster_result(void* stanza);
+  void apply_roster_items(void* query);
+  void handle_message(void* stanza);
+  void handle_presence(void* stanza);
+  void handle_iq(void* stanza);
+  std::string describe_login_failure() const;
+  std::string endpoint() const;  ///< "host:port" as dialled
+
+  ConnectionOptions options_;
+  std::unique_ptr<Strophe> s_;
+  State state_ = State::Idle;
+  bool roster_ready_ = false;
+  std::vector<std::string> features_;
+  std::string caps_ver_;
+  std::map<std::string, RosterItem> roster_;
+  std::map<std::string, PresenceEvent> online_;
+  std::function<void(const ItemEvent&)> on_item_;
+  std::function<void(const PresenceEvent&)> on_presence_;
+  std::function<void(const SubscriptionEvent&)> on_subscription_;
+  std::function<bool(const std::string&)> approve_;
+};
+
+}  // namespace fleet

@@ -1,0 +1,36 @@
+// How the operator client reaches the server: from an ops.json file and/or
+// command-line flags.
+#pragma once
+
+#include <string>
+
+namespace fleet {
+
+struct ConnectionOptions {
+  std::string jid;       ///< "ops@localhost" (a resource, if any, is kept)
+  std::string password;
+  std::string host;      ///< "" = the JID's domain
+  int port = 5222;
+  std::string ca_file;   ///< "" = the system trust store; otherwise the only CA trusted
+  bool verbose = false;  ///< libstrophe's log (stanzas included) on stderr
+};
+
+/// Reads an operator config file and overrides the fields it sets:
+/// {"jid": "ops@localhost", "password": "..." | "password_file": "...",
+///  "host": "127.0.0.1", "port": 5222, "ca_file": "certs/ca.crt"}.
+/// Relative paths are relative to the file's directory. Unknown keys, wrong
+/// types and out-of-range ports are refused.
+/// Throws fleet::Error(Exit::Usage) naming the file, the key and the problem.
+void load_operator_config(const std::string& path, ConnectionOptions* opts);
+
+/// Checks what a login needs: a bare or full JID with a local part and a
+/// domain, a password, a port in 1-65535, a readable CA file if one is set.
+/// Throws fleet::Error(Exit::Usage).
+void validate_options(const ConnectionOptions& opts);
+
+/// "ops@localhost/x" -> "ops@localhost"; "localhost" -> "localhost".
+std::string bare_jid(const std::string& jid);
+/// "ops@localhost/x" -> "localhost".
+std::string jid_domain(const std::string& jid);
+
+}  // namespace fleet

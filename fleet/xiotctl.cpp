@@ -1,0 +1,372 @@
+// xiotctl: the operator's fleet tool (DESIGN.md "xiotctl").
+//
+//   xiotctl [--config ops.json | --jid J --password P --host H --port N --ca-file F] COMMAND
+//
+// Exit codes: 0 ok, 1 the device answered with an error, 2 usage/config,
+// 3 connect/auth failure, 4 timeout.
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <deque>
+#include <set>
+#include <string>
+#include <unordered_set>
+#include <vector>
+
+#include <unistd.h>
+
+#include "fleet/client.hpp"
+#include "fleet/error.hpp"
+#include "fleet/options.hpp"
+#include "fleet/senml.hpp"
+
+#ifndef XIOT_VERSION
+#define XIOT_VERSION "0.0.0"
+#endif
+
+namespace {
+
+using fleet::Error;
+using fleet::Exit;
+
+constexpr const char* kTelemetryNode = "urn:xiot:telemetry:0";
+constexpr const char* kDeviceNode = "urn:xiot:device:0";
+// Connecting never waits longer than this, even without --timeout.
+constexpr std::chrono::seconds kConnectLimit{30};
+constexpr std::chrono::seconds kDisconnectLimit{2};
+
+constexpr const char* kUsage =
+    "usage: xiotctl [--config ops.json | --jid J --password P --host H --port N --ca-file F]\n"
+    "               [-v] COMMAND [ARGS]\n"
+    "\n"
+    "commands:\n"
+    "  watch [DEVICE...] [--json] [--count N] [--timeout S]\n"
+    "        live telemetry, one line per reading, de-duplicated by item id.\n"
+    "        DEVICE is a JID (dev1@localhost) or a local part (dev1, same domain as\n"
+    "        the operator); none = every contact in the roster. xiotctl asks for\n"
+    "        their presence (devices approve operators in their ACL) and approves\n"
+    "        theirs. --count N: exit 0 after N readings; --timeout S: stop after S\n"
+    "        seconds (exit 4 if N readings did not arrive by then).\n"
+    "  devices [--json]                      (not implemented yet)\n"
+    "  commands DEVICE                       (not implemented yet)\n"
+    "  run DEVICE NODE [field=value ...] [--json]  (not implemented yet)\n"
+    "  info DEVICE [--json]                  (not implemented yet)\n"
+    "\n"
+    "connection (flags override the config file):\n"
+    "  --config FILE     JSON: {\"jid\", \"password\" | \"password_file\", \"host\", \"port\", \"ca_file\"}\n"
+    "                    (relative paths are relative to the file)\n"
+    "  --jid JID         operator account, e.g. ops@localhost\n"
+    "  --password PW     its password\n"
+    "  --host HOST       server address (default: the JID's domain)\n"
+    "  --port N          server port (default 5222)\n"
+    "  --ca-file FILE    the only CA trusted for the server certificate (default: system store)\n"
+    "  -v, --verbose     log the XMPP session on stderr\n"
+    "  -h, --help        this text;  --version  the version\n"
+    "\n"
+    "TLS is mandatory (STARTTLS, certificate and host name verified); login is SCRAM.\n"
+    "exit codes: 0 ok, 1 device error, 2 usage/config, 3 connect/auth failure, 4 timeout\n";
+
+volatile std::sig_atomic_t g_stop = 0;
+
+void on_signal(int) {
+  if (g_stop != 0) _exit(130);  // a second Ctrl-C does not wait for anything
+  g_stop = 1;
+}
+
+[[noreturn]] void usage_error(const std::string& msg) {
+  throw Error(Exit::Usage, msg + "\n(see 'xiotctl --help')");
+}
+
+bool take_value(const std::vector<std::string>& args, size_t* i, const std::string& name,
+                std::string* out) {
+  const std::string& a = args[*i];
+  if (a == name) {
+    if (*i + 1 >= args.size()) usage_error(name + " needs a value");
+    *out = args[++*i];
+    return true;
+  }
+  if (a.compare(0, name.size() + 1, name + "=") == 0) {
+    *out = a.substr(name.size() + 1);
+    return true;
+  }
+  return false;
+}
+
+long parse_long(const std::string& what, const std::string& text, long lo, long hi) {
+  char* end = nullptr;
+  errno = 0;
+  const long v = std::strtol(text.c_str(), &end, 10);
+  if (text.empty() || *end != '\0' || errno != 0 || v < lo || v > hi) {
+    usage_error(what + " must be an integer in " + std::to_string(lo) + "-" + std::to_string(hi) +
+                ", not '" + text + "'");
+  }
+  return v;
+}
+
+double parse_seconds(const std::string& what, const std::string& text) {
+  char* end = nullptr;
+  errno = 0;
+  const double v = std::strtod(text.c_str(), &end);
+  if (text.empty() || *end != '\0' || errno != 0 || !(v > 0) || v > 1e7) {
+    usage_error(what + " must be a positive number of seconds, not '" + text + "'");
+  }
+  return v;
+}
+
+int64_t wall_now_us() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+/// Remembers the last `capacity` keys (a bounded de-duplication window).
+class RecentKeys {
+ public:
+  explicit RecentKeys(size_t capacity) : capacity_(capacity) {}
+  /// True when `key` is new (and remembers it).
+  bool insert(const std::string& key) {
+    if (!set_.insert(key).second) return false;
+    order_.push_back(key);
+    if (order_.size() > capacity_) {
+      set_.erase(order_.front());
+      order_.pop_front();
+    }
+    return true;
+  }
+
+ private:
+  size_t capacity_;
+  std::unordered_set<std::string> set_;
+  std::deque<std::string> order_;
+};
+
+std::string normalize_device(const std::string& arg, const std::string& operator_jid) {
+  std::string jid = fleet::bare_jid(arg);
+  if (jid.empty() || jid.find_first_of(" \t\"'<>&") != std::string::npos) {
+    usage_error("'" + arg + "' is not a device JID");
+  }
+  if (jid.find('@') == std::string::npos) jid += "@" + fleet::jid_domain(operator_jid);
+  return jid;
+}
+
+// --- watch ------------------------------------------------------------------------------
+
+struct WatchArgs {
+  std::vector<std::string> devices;
+  bool json = false;
+  long count = 0;          // 0 = unlimited
+  double timeout_s = 0;    // 0 = none
+};
+
+WatchArgs parse_watch(const std::vector<std::string>& args) {
+  WatchArgs w;
+  for (size_t i = 0; i < args.size(); ++i) {
+    std::string v;
+    if (args[i] == "--json") {
+      w.json = true;
+    } else if (take_value(args, &i, "--count", &v)) {
+      w.count = parse_long("--count", v, 1, 1000000000L);
+    } else if (take_value(args, &i, "--timeout", &v)) {
+      w.timeout_s = parse_seconds("--timeout", v);
+    } else if (args[i].size() > 1 && args[i][0] == '-') {
+      usage_error("watch: unknown option '" + args[i] + "'");
+    } else {
+      w.devices.push_back(args[i]);
+    }
+  }
+  return w;
+}
+
+int cmd_watch(const fleet::ConnectionOptions& opts, const std::vector<std::string>& args) {
+  const WatchArgs w = parse_watch(args);
+  fleet::validate_options(opts);
+  std::set<std::string> devices;
+  for (const auto& d : w.devices) devices.insert(normalize_device(d, opts.jid));
+
+  const auto start = fleet::Clock::now();
+  const fleet::Deadline overall =
+      w.timeout_s > 0 ? start + std::chrono::duration_cast<fleet::Clock::duration>(
+                                    std::chrono::duration<double>(w.timeout_s))
+                      : fleet::Deadline::max();
+  const fleet::Deadline connect_by = std::min(overall, start + kConnectLimit);
+
+  fleet::Client client(opts);
+  // XEP-0163 §4 filtered notifications: Prosody's mod_pep sends the items of
+  // these nodes (and the last one on our presence) to contacts whose caps list
+  // "<node>+notify" and who are subscribed to the owner's presence.
+  client.add_feature(std::string(kTelemetryNode) + "+notify");
+  client.add_feature(std::string(kDeviceNode) + "+notify");
+  client.set_auto_approve([&](const std::string& jid) {
+    if (!devices.empty()) return devices.count(jid) > 0;
+    auto it = client.roster().find(jid);  // a device we asked for
+    return it != client.roster().end() &&
+           (it->second.subscription == "to" || it->second.subscription == "both" || it->second.ask_subscribe);
+  });
+
+  RecentKeys seen(4096);
+  long printed = 0;
+  bool output_broken = false;
+  std::set<std::string> refused;
+
+  client.on_item([&](const fleet::ItemEvent& ev) {
+    if (ev.node != kTelemetryNode) return;
+    if (!devices.empty() && devices.count(ev.from) == 0) return;
+    if (!seen.insert(ev.from + '\n' + ev.node + '\n' + ev.id)) return;
+    if (!ev.has_payload) {
+      std::fprintf(stderr, "xiotctl: skipping item %s from %s: no payload\n", ev.id.c_str(), ev.from.c_str());
+      return;
+    }
+    std::vector<fleet::Reading> readings;
+    try {
+      readings = fleet::parse_telemetry_payload(ev.payload, wall_now_us());
+    } catch (const fleet::SenmlError& e) {
+      std::fprintf(stderr, "xiotctl: skipping item %s from %s: %s\n", ev.id.c_str(), ev.from.c_str(), e.what());
+      return;
+    }
+    for (auto& r : readings) {
+      if (w.count > 0 && printed >= w.count) break;
+      r.device = ev.from;
+      r.item = ev.id;
+      const std::string line = (w.json ? fleet::format_reading_json(r) : fleet::format_reading_line(r)) + "\n";
+      if (std::fputs(line.c_str(), stdout) < 0) output_broken = true;
+      ++printed;
+    }
+    if (std::fflush(stdout) != 0) output_broken = true;
+  });
+  client.on_subscription([&](const fleet::SubscriptionEvent& ev) {
+    if (ev.type == fleet::SubscriptionEvent::Type::Approved) {
+      // Now that we may see its presence, tell its PEP service our interests.
+      client.send_directed_presence(ev.from);
+      if (opts.verbose) std::fprintf(stderr, "xiotctl: %s approved our subscription\n", ev.from.c_str());
+    } else if (ev.type == fleet::SubscriptionEvent::Type::Refused && devices.count(ev.from) > 0) {
+      std::fprintf(stderr, "xiotctl: %s refused the presence subscription (is %s in its ACL?)\n",
+                   ev.from.c_str(), fleet::bare_jid(opts.jid).c_str());
+      refused.insert(ev.from);
+    }
+  });
+
+  client.connect(connect_by);
+  if (opts.verbose) std::fprintf(stderr, "xiotctl: logged in as %s\n", client.bound_jid().c_str());
+
+  if (!devices.empty()) {
+    for (const auto& d : devices) {
+      client.subscribe(d);
+      client.send_directed_presence(d);
+    }
+  } else {
+    size_t contacts = 0;
+    for (const auto& kv : client.roster()) {
+      if (kv.second.subscription == "to" || kv.second.subscription == "both") {
+        client.send_directed_presence(kv.first);
+        ++contacts;
+      }
+    }
+    if (contacts == 0) {
+      std::fprintf(stderr,
+                   "xiotctl: no device in %s's roster yet; name one: xiotctl watch dev1@%s\n",
+                   fleet::bare_jid(opts.jid).c_str(), fleet::jid_domain(opts.jid).c_str());
+    }
+  }
+
+  auto all_refused = [&] { return !devices.empty() && refused.size() == devices.size(); };
+  client.run_until(
+      [&] { return g_stop != 0 || output_broken || (w.count > 0 && printed >= w.count) || all_refused(); },
+      overall);
+  client.disconnect(fleet::Clock::now() + kDisconnectLimit);
+
+  if (g_stop != 0 || output_broken) return 0;
+  if (w.count > 0 && printed >= w.count) return 0;
+  if (all_refused()) throw Error(Exit::DeviceError, "no device accepted the subscription");
+  if (w.count > 0) {
+    char secs[32];
+    std::snprintf(secs, sizeof secs, "%g", w.timeout_s);
+    throw Error(Exit::Timeout, std::string("timed out after ") + secs + " s: " + std::to_string(printed) +
+                                   " of " + std::to_string(w.count) + " readings");
+  }
+  return 0;  // --timeout without --count: watched for that long
+}
+
+// --- main -----------------------------------------------------------------------------------
+
+int run(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  std::string config_path;
+  fleet::ConnectionOptions cli;
+  bool have_jid = false, have_password = false, have_host = false, have_port = false, have_ca = false;
+  std::vector<std::string> rest;
+  for (size_t i = 0; i < args.size(); ++i) {
+    std::string v;
+    const std::string& a = args[i];
+    if (a == "-h" || a == "--help") {
+      std::fputs(kUsage, stdout);
+      return 0;
+    } else if (a == "--version") {
+      std::printf("xiotctl %s\n", XIOT_VERSION);
+      return 0;
+    } else if (a == "-v" || a == "--verbose") {
+      cli.verbose = true;
+    } else if (take_value(args, &i, "--config", &v)) {
+      config_path = v;
+    } else if (take_value(args, &i, "--jid", &v)) {
+      cli.jid = v;
+      have_jid = true;
+    } else if (take_value(args, &i, "--password", &v)) {
+      cli.password = v;
+      have_password = true;
+    } else if (take_value(args, &i, "--host", &v)) {
+      cli.host = v;
+      have_host = true;
+    } else if (take_value(args, &i, "--port", &v)) {
+      cli.port = static_cast<int>(parse_long("--port", v, 1, 65535));
+      have_port = true;
+    } else if (take_value(args, &i, "--ca-file", &v)) {
+      cli.ca_file = v;
+      have_ca = true;
+    } else {
+      rest.push_back(a);
+    }
+  }
+  if (rest.empty()) usage_error("missing COMMAND");
+  const std::string command = rest.front();
+  rest.erase(rest.begin());
+
+  if (command == "devices" || command == "commands" || command == "run" || command == "info") {
+    throw Error(Exit::Usage, "'" + command + "' is not implemented yet");
+  }
+  if (command != "watch") usage_error("unknown command '" + command + "'");
+
+  fleet::ConnectionOptions opts;
+  if (!config_path.empty()) fleet::load_operator_config(config_path, &opts);
+  if (have_jid) opts.jid = cli.jid;
+  if (have_password) opts.password = cli.password;
+  if (have_host) opts.host = cli.host;
+  if (have_port) opts.port = cli.port;
+  if (have_ca) opts.ca_file = cli.ca_file;
+  opts.verbose = cli.verbose;
+
+  return cmd_watch(opts, rest);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::signal(SIGPIPE, SIG_IGN);
+  struct sigaction sa{};
+  sa.sa_handler = on_signal;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+  try {
+    return run(argc, argv);
+  } catch (const Error& e) {
+    std::fprintf(stderr, "xiotctl: %s\n", e.what());
+    return static_cast<int>(e.code());
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "xiotctl: internal error: %s\n", e.what());
+    return static_cast<int>(Exit::DeviceError);
+  }
+}
