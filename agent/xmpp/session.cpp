@@ -173,6 +173,18 @@ void add_text_child(xmpp_ctx_t* ctx, xmpp_stanza_t* parent, const char* name, co
   xmpp_stanza_add_child_ex(c, t, 0);
 }
 
+// A reply to `iq` of `type` ("result"/"error"). Unlike libstrophe's own
+// reply helper, copes with a request that has no 'from' (server-originated,
+// e.g. a roster push), which would hand libstrophe a NULL attribute value.
+xmpp_stanza_t* make_reply(xmpp_ctx_t* ctx, xmpp_stanza_t* iq, const char* type) {
+  xmpp_stanza_t* r = xmpp_iq_new(ctx, type, nullptr);
+  const char* id = xmpp_stanza_get_id(iq);
+  if (id != nullptr) xmpp_stanza_set_id(r, id);
+  const char* from = xmpp_stanza_get_from(iq);
+  if (from != nullptr) xmpp_stanza_set_to(r, from);
+  return r;
+}
+
 }  // namespace
 
 // ---- Context ---------------------------------------------------------------
@@ -567,8 +579,7 @@ void Session::handle_subscription(xmpp_stanza_t* stanza, const char* type) {
 
 void Session::reply_error(xmpp_stanza_t* iq, const char* type, const char* condition) {
   xmpp_ctx_t* ctx = ctx_.raw();
-  xmpp_stanza_t* r = xmpp_stanza_reply(iq);
-  xmpp_stanza_set_type(r, "error");
+  xmpp_stanza_t* r = make_reply(ctx_.raw(), iq, "error");
   xmpp_stanza_t* err = new_child(ctx, r, "error", nullptr);
   xmpp_stanza_set_type(err, type);
   new_child(ctx, err, condition, kNsStanzas);
@@ -578,8 +589,7 @@ void Session::reply_error(xmpp_stanza_t* iq, const char* type, const char* condi
 
 void Session::reply_disco_info(xmpp_stanza_t* iq, const char* node) {
   xmpp_ctx_t* ctx = ctx_.raw();
-  xmpp_stanza_t* r = xmpp_stanza_reply(iq);
-  xmpp_stanza_set_type(r, "result");
+  xmpp_stanza_t* r = make_reply(ctx_.raw(), iq, "result");
   xmpp_stanza_t* q = new_child(ctx, r, "query", kNsDiscoInfo);
   if (node != nullptr) xmpp_stanza_set_attribute(q, "node", node);
   xmpp_stanza_t* id = new_child(ctx, q, "identity", nullptr);
@@ -605,6 +615,17 @@ void Session::handle_iq(xmpp_stanza_t* iq) {
     reply_error(iq, "modify", "bad-request");
     return;
   }
+  if (!get && std::strcmp(ns, "jabber:iq:roster") == 0) {
+    // A roster push (RFC 6121 §2.1.6): acknowledge it if it comes from our own
+    // server (no 'from', or our bare JID); anything else is a spoof, ignored.
+    const char* from = xmpp_stanza_get_from(iq);
+    if (from == nullptr || cfg_.xmpp.jid == from) {
+      xmpp_stanza_t* r = make_reply(ctx, iq, "result");
+      xmpp_send(conn_, r);
+      xmpp_stanza_release(r);
+    }
+    return;
+  }
   if (get && std::strcmp(ns, kNsDiscoInfo) == 0) {
     const char* node = xmpp_stanza_get_attribute(payload, "node");
     if (node != nullptr) {
@@ -617,13 +638,11 @@ void Session::handle_iq(xmpp_stanza_t* iq) {
     }
     reply_disco_info(iq, node);
   } else if (get && std::strcmp(ns, kNsPing) == 0) {
-    xmpp_stanza_t* r = xmpp_stanza_reply(iq);
-    xmpp_stanza_set_type(r, "result");
+    xmpp_stanza_t* r = make_reply(ctx_.raw(), iq, "result");
     xmpp_send(conn_, r);
     xmpp_stanza_release(r);
   } else if (get && std::strcmp(ns, kNsVersion) == 0) {
-    xmpp_stanza_t* r = xmpp_stanza_reply(iq);
-    xmpp_stanza_set_type(r, "result");
+    xmpp_stanza_t* r = make_reply(ctx_.raw(), iq, "result");
     xmpp_stanza_t* q = new_child(ctx, r, "query", kNsVersion);
     add_text_child(ctx, q, "name", "xiot-agent");
     add_text_child(ctx, q, "version", XIOT_VERSION);
@@ -635,8 +654,7 @@ void Session::handle_iq(xmpp_stanza_t* iq) {
     gmtime_r(&now, &tm_utc);
     char utc[32];
     std::strftime(utc, sizeof(utc), "%Y-%m-%dT%H:%M:%SZ", &tm_utc);
-    xmpp_stanza_t* r = xmpp_stanza_reply(iq);
-    xmpp_stanza_set_type(r, "result");
+    xmpp_stanza_t* r = make_reply(ctx_.raw(), iq, "result");
     xmpp_stanza_t* t = new_child(ctx, r, "time", kNsTime);
     add_text_child(ctx, t, "tzo", "+00:00");
     add_text_child(ctx, t, "utc", utc);
