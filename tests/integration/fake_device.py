@@ -17,6 +17,7 @@ JIDs), then reads commands, one per line, from stdin:
 and reports on stdout, one line per event (flushed):
 
     ready                               logged in, roster fetched, presence sent
+    sm-enabled                          the server enabled XEP-0198 stream management
     approved JID                        a subscription request from JID was approved
     published ITEM_ID                   the publish IQ came back as a result
     error ITEM_ID CONDITION             the publish IQ came back as an error
@@ -61,6 +62,7 @@ class FakeDevice(slixmpp.ClientXMPP):
         self.roster.auto_subscribe = True
         self.add_event_handler("session_start", self.on_session_start)
         self.add_event_handler("presence_subscribe", self.on_subscribe)
+        self.add_event_handler("sm_enabled", lambda _e: say("sm-enabled"))
         self.add_event_handler("failed_auth", lambda _e: (say("auth-failed"), self.disconnect()))
         self.add_event_handler("disconnected", lambda _e: self.done.set_result(None)
                                if not self.done.done() else None)

@@ -56,11 +56,27 @@ const char* stream_error_name(xmpp_error_type_t t) {
   }
 }
 
-// An empty <iq type='result'/> answering `iq` (xmpp_stanza_reply() keeps the
-// request's type and drops the children).
-xmpp_stanza_t* iq_result(xmpp_stanza_t* iq) {
-  xmpp_stanza_t* r = xmpp_stanza_reply(iq);
-  xmpp_stanza_set_type(r, "result");
+// An empty <iq type='result'/> answering `iq`. Built by hand: in 0.12
+// xmpp_stanza_reply() keeps the request's type and returns NULL for a stanza
+// without 'from' (a roster push from our own server).
+xmpp_stanza_t* iq_result(xmpp_ctx_t* ctx, xmpp_stanza_t* iq) {
+  const char* id = xmpp_stanza_get_id(iq);
+  xmpp_stanza_t* r = xmpp_iq_new(ctx, "result", id != nullptr ? id : "");
+  const char* from = xmpp_stanza_get_from(iq);
+  if (from != nullptr) xmpp_stanza_set_to(r, from);
+  return r;
+}
+
+// An error answer: <iq type='error'><error type=...><condition/></error></iq>.
+xmpp_stanza_t* iq_error(xmpp_ctx_t* ctx, xmpp_stanza_t* iq, const char* type, const char* condition) {
+  const char* id = xmpp_stanza_get_id(iq);
+  xmpp_stanza_t* r = xmpp_iq_new(ctx, "error", id != nullptr ? id : "");
+  const char* from = xmpp_stanza_get_from(iq);
+  if (from != nullptr) xmpp_stanza_set_to(r, from);
+  xmpp_stanza_t* err = detail::new_element(ctx, "error");
+  xmpp_stanza_set_attribute(err, "type", type);
+  detail::adopt_child(err, detail::new_element(ctx, condition, "urn:ietf:params:xml:ns:xmpp-stanzas"));
+  detail::adopt_child(r, err);
   return r;
 }
 
@@ -491,16 +507,16 @@ void Client::handle_iq(void* stanza) {
   if (roster != nullptr && type == "set") {
     // Roster push (RFC 6121 §2.1.6): only from our own account.
     if (!from.empty() && bare_jid(from) != bare()) {
-      s_->send(xmpp_stanza_reply_error(st, "cancel", "service-unavailable", nullptr));
+      s_->send(iq_error(s_->ctx, st, "cancel", "service-unavailable"));
       return;
     }
     apply_roster_items(roster);
-    s_->send(iq_result(st));
+    s_->send(iq_result(s_->ctx, st));
     return;
   }
   xmpp_stanza_t* disco = xmpp_stanza_get_child_by_name_and_ns(st, "query", kNsDiscoInfo);
   if (disco != nullptr && type == "get") {
-    xmpp_stanza_t* reply = iq_result(st);
+    xmpp_stanza_t* reply = iq_result(s_->ctx, st);
     xmpp_stanza_t* q = detail::new_element(s_->ctx, "query", kNsDiscoInfo);
     const char* node = xmpp_stanza_get_attribute(disco, "node");
     if (node != nullptr) xmpp_stanza_set_attribute(q, "node", node);
@@ -521,10 +537,10 @@ void Client::handle_iq(void* stanza) {
     return;
   }
   if (type == "get" && xmpp_stanza_get_child_by_name_and_ns(st, "ping", kNsPing) != nullptr) {
-    s_->send(iq_result(st));  // XEP-0199 §4: an empty result
+    s_->send(iq_result(s_->ctx, st));  // XEP-0199 §4: an empty result
     return;
   }
-  s_->send(xmpp_stanza_reply_error(st, "cancel", "service-unavailable", nullptr));
+  s_->send(iq_error(s_->ctx, st, "cancel", "service-unavailable"));
 }
 
 }  // namespace fleet
