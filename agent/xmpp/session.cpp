@@ -5,6 +5,9 @@
 //    tick() on the injected monotonic clock.
 //  - A failed SASL login surfaces only as the log line "Cannot authenticate with
 //    known methods" (area "auth") followed by a disconnect: on_log() catches it.
+//  - A server certificate that fails verification shows as the "tls" log line
+//    "Certificate verification FAILED, result=..."; the certfail handler is
+//    often not called at all. on_log() catches that too.
 //  - XMPP_CONN_CONNECT fires before the server's <enabled/>/<failed/> for stream
 //    management; stanzas sent before it are not tracked, so we wait (Settling).
 //  - Reconnecting the same xmpp_conn_t resumes the XEP-0198 session when the
@@ -276,6 +279,12 @@ void Session::schedule_reconnect(const char* why) {
 void Session::on_log(const char* area, const char* msg) {
   if (std::strcmp(area, "auth") == 0 && std::strstr(msg, "Cannot authenticate") != nullptr) {
     auth_failed_ = true;
+  } else if (std::strcmp(area, "tls") == 0 && std::strstr(msg, "Certificate verification FAILED") != nullptr) {
+    // libstrophe 0.12 (OpenSSL) reports a failed chain here, often without
+    // calling the certfail handler ("Certificate was not presented by peer"
+    // inside its verify callback). "..., result=X509_V_ERR_...(20)".
+    const char* result = std::strstr(msg, "result=");
+    tls_error_ = result != nullptr ? result + 7 : "certificate verification failed";
   } else if (std::strstr(msg, "Session resumed successfully") != nullptr) {
     // CONNECT follows <resumed/> directly: stream management is already settled.
     resumed_ = true;

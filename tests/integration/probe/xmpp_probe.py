@@ -80,9 +80,11 @@ class Probe(slixmpp.ClientXMPP):
                 "available" if pres["type"] in ("available", "away", "dnd", "xa", "chat") else pres["type"])
             if got == "available":
                 self.seen_available = True
-            # "unavailable" counts only after the device was seen online: the
-            # server answers our initial probe with an unavailable of its own.
-            if got == want and (want == "available" or self.seen_available):
+            # "unavailable" counts only from a session of the device (a full
+            # JID) seen online before: the server answers presence probes with
+            # bare-JID unavailables of its own.
+            if got == want and (want == "available" or
+                                (self.seen_available and pres["from"].resource)):
                 self.finish(0)
 
     async def start(self, _event):
