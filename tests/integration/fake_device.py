@@ -31,6 +31,7 @@ import argparse
 import asyncio
 import json
 import logging
+import os
 import sys
 import xml.etree.ElementTree as ET
 
@@ -68,6 +69,7 @@ class FakeDevice(slixmpp.ClientXMPP):
                                if not self.done.done() else None)
         self.done = asyncio.get_event_loop().create_future()
         self.commands = asyncio.Queue()
+        self.pending = b""
 
     async def on_session_start(self, _event):
         await self.get_roster()
@@ -94,14 +96,19 @@ class FakeDevice(slixmpp.ClientXMPP):
         say("approved", presence["from"].bare)
 
     def on_stdin(self):
-        line = sys.stdin.readline()
-        if not line:  # EOF: the test is gone
+        # Raw reads: sys.stdin.readline() would buffer a second line that then
+        # never wakes the reader again.
+        data = os.read(sys.stdin.fileno(), 65536)
+        if not data:  # EOF: the test is gone
             asyncio.get_event_loop().remove_reader(sys.stdin.fileno())
             self.commands.put_nowait(None)
             return
-        line = line.rstrip("\n")
-        if line.strip():
-            self.commands.put_nowait(line)
+        self.pending += data
+        *lines, self.pending = self.pending.split(b"\n")
+        for raw in lines:
+            line = raw.decode("utf-8", "replace").rstrip("\r")
+            if line.strip():
+                self.commands.put_nowait(line)
 
     def options_form(self, pep):
         form = self["xep_0004"].make_form(ftype="submit")
