@@ -330,6 +330,15 @@ TEST_F(CmdFake, AclBeforeFormLimits) {
   EXPECT_TRUE(IsError(run(kOperator, "set", nullptr, CommandAction::Execute, &form_), StanzaCondition::BadRequest,
                       CommandCondition::BadPayload));
   EXPECT_STREQ(resp_.err.text, "form rejected: more than 32 fields");
+  // A value over the limit is refused, not cut to fit.
+  form_.reset(FormType::Submit);
+  ASSERT_TRUE(form_.add_field(FieldType::TextSingle, "channel").ok());
+  ASSERT_EQ(form_.add_value("dim0.level"), hal::Err::Ok);
+  ASSERT_TRUE(form_.add_field(FieldType::TextSingle, "value").ok());
+  EXPECT_EQ(form_.add_value(("5" + std::string(300, '0')).c_str()), hal::Err::Overflow);
+  EXPECT_TRUE(IsError(run(kOperator, "set", nullptr, CommandAction::Execute, &form_), StanzaCondition::BadRequest,
+                      CommandCondition::BadPayload));
+  EXPECT_STREQ(resp_.err.text, "form rejected: value of field 'value' longer than 256 bytes");
   EXPECT_EQ(dim_->sets, 0);
 }
 

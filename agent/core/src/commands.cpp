@@ -477,6 +477,7 @@ size_t CommandRouter::list_commands(const char* from, const CommandInfo** out, s
 }
 
 CommandRouter::Node CommandRouter::node_of(const CommandInfo* info) {
+  // kCommands is in the order of the Node enum.
   return static_cast<Node>(info - kCommands);
 }
 
@@ -568,7 +569,7 @@ CommandRouter::Session* CommandRouter::allocate_session(const char* from) {
     }
   }
   if (slot->state == SlotState::Live) {
-    XLOG_INFO(kArea, "session table full: dropped session %s of %s", slot->id, slot->jid);
+    XLOG_INFO(kArea, "session limit reached: recycled session %s of %s", slot->id, slot->jid);
   }
   free_session(slot);
   slot->state = SlotState::Live;
@@ -589,7 +590,8 @@ void CommandRouter::handle(const CommandRequest& req, CommandResponse* out) {
   // nothing about which nodes exist.
   const Role held = role_of(req.from);
   if (held == Role::Stranger) {
-    XLOG_INFO(kArea, "refused command '%.64s' from stranger %.128s", nz(req.node), nz(req.from));
+    // Debug only: anyone on the federated network can send these.
+    XLOG_DEBUG(kArea, "refused command '%.64s' from stranger %.128s", nz(req.node), nz(req.from));
     fail(out, StanzaCondition::Forbidden, CommandCondition::None, "not authorised");
     return;
   }
