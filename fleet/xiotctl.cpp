@@ -12,8 +12,10 @@
 #include <cstdlib>
 #include <cstring>
 #include <deque>
+#include <functional>
 #include <set>
 #include <string>
+#include <thread>
 #include <unordered_set>
 #include <vector>
 
@@ -38,6 +40,9 @@ constexpr const char* kDeviceNode = "urn:xiot:device:0";
 // Connecting never waits longer than this, even without --timeout.
 constexpr std::chrono::seconds kConnectLimit{30};
 constexpr std::chrono::seconds kDisconnectLimit{2};
+// Reconnect backoff after a lost connection (watch keeps going).
+constexpr std::chrono::milliseconds kReconnectFirst{250};
+constexpr std::chrono::milliseconds kReconnectCap{8000};
 
 constexpr const char* kUsage =
     "usage: xiotctl [--config ops.json | --jid J --password P --host H --port N --ca-file F]\n"
@@ -50,7 +55,8 @@ constexpr const char* kUsage =
     "        the operator); none = every contact in the roster. xiotctl asks for\n"
     "        their presence (devices approve operators in their ACL) and approves\n"
     "        theirs. --count N: exit 0 after N readings; --timeout S: stop after S\n"
-    "        seconds (exit 4 if N readings did not arrive by then).\n"
+    "        seconds (exit 4 if N readings did not arrive by then). A lost connection\n"
+    "        is re-established (with backoff) once watching has started.\n"
     "  devices [--json]                      (not implemented yet)\n"
     "  commands DEVICE                       (not implemented yet)\n"
     "  run DEVICE NODE [field=value ...] [--json]  (not implemented yet)\n"
@@ -181,19 +187,20 @@ WatchArgs parse_watch(const std::vector<std::string>& args) {
   return w;
 }
 
-int cmd_watch(const fleet::ConnectionOptions& opts, const std::vector<std::string>& args) {
-  const WatchArgs w = parse_watch(args);
-  fleet::validate_options(opts);
-  std::set<std::string> devices;
-  for (const auto& d : w.devices) devices.insert(normalize_device(d, opts.jid));
+// What survives a reconnection: the de-duplication window (the last item of
+// every node is sent again after each login) and the counters.
+struct WatchState {
+  RecentKeys seen{4096};
+  long printed = 0;
+  bool output_broken = false;
+  std::set<std::string> refused;
+};
 
-  const auto start = fleet::Clock::now();
-  const fleet::Deadline overall =
-      w.timeout_s > 0 ? start + std::chrono::duration_cast<fleet::Clock::duration>(
-                                    std::chrono::duration<double>(w.timeout_s))
-                      : fleet::Deadline::max();
-  const fleet::Deadline connect_by = std::min(overall, start + kConnectLimit);
-
+/// One login: subscribe, print readings until done or the deadline. Returns
+/// normally when finished; throws Error (transient for a lost connection).
+void watch_session(const fleet::ConnectionOptions& opts, const WatchArgs& w, const std::set<std::string>& devices,
+                   WatchState& st, fleet::Deadline overall, const std::function<void()>& on_online) {
+  const fleet::Deadline connect_by = std::min(overall, fleet::Clock::now() + kConnectLimit);
   fleet::Client client(opts);
   // XEP-0163 §4 filtered notifications: Prosody's mod_pep sends the items of
   // these nodes (and the last one on our presence) to contacts whose caps list
@@ -207,15 +214,10 @@ int cmd_watch(const fleet::ConnectionOptions& opts, const std::vector<std::strin
            (it->second.subscription == "to" || it->second.subscription == "both" || it->second.ask_subscribe);
   });
 
-  RecentKeys seen(4096);
-  long printed = 0;
-  bool output_broken = false;
-  std::set<std::string> refused;
-
   client.on_item([&](const fleet::ItemEvent& ev) {
     if (ev.node != kTelemetryNode) return;
     if (!devices.empty() && devices.count(ev.from) == 0) return;
-    if (!seen.insert(ev.from + '\n' + ev.node + '\n' + ev.id)) return;
+    if (!st.seen.insert(ev.from + '\n' + ev.node + '\n' + ev.id)) return;
     if (!ev.has_payload) {
       std::fprintf(stderr, "xiotctl: skipping item %s from %s: no payload\n", ev.id.c_str(), ev.from.c_str());
       return;
@@ -228,14 +230,14 @@ int cmd_watch(const fleet::ConnectionOptions& opts, const std::vector<std::strin
       return;
     }
     for (auto& r : readings) {
-      if (w.count > 0 && printed >= w.count) break;
+      if (w.count > 0 && st.printed >= w.count) break;
       r.device = ev.from;
       r.item = ev.id;
       const std::string line = (w.json ? fleet::format_reading_json(r) : fleet::format_reading_line(r)) + "\n";
-      if (std::fputs(line.c_str(), stdout) < 0) output_broken = true;
-      ++printed;
+      if (std::fputs(line.c_str(), stdout) < 0) st.output_broken = true;
+      ++st.printed;
     }
-    if (std::fflush(stdout) != 0) output_broken = true;
+    if (std::fflush(stdout) != 0) st.output_broken = true;
   });
   client.on_subscription([&](const fleet::SubscriptionEvent& ev) {
     if (ev.type == fleet::SubscriptionEvent::Type::Approved) {
@@ -245,12 +247,13 @@ int cmd_watch(const fleet::ConnectionOptions& opts, const std::vector<std::strin
     } else if (ev.type == fleet::SubscriptionEvent::Type::Refused && devices.count(ev.from) > 0) {
       std::fprintf(stderr, "xiotctl: %s refused the presence subscription (is %s in its ACL?)\n",
                    ev.from.c_str(), fleet::bare_jid(opts.jid).c_str());
-      refused.insert(ev.from);
+      st.refused.insert(ev.from);
     }
   });
 
   client.connect(connect_by);
   if (opts.verbose) std::fprintf(stderr, "xiotctl: logged in as %s\n", client.bound_jid().c_str());
+  on_online();
 
   if (!devices.empty()) {
     for (const auto& d : devices) {
@@ -266,25 +269,80 @@ int cmd_watch(const fleet::ConnectionOptions& opts, const std::vector<std::strin
       }
     }
     if (contacts == 0) {
-      std::fprintf(stderr,
-                   "xiotctl: no device in %s's roster yet; name one: xiotctl watch dev1@%s\n",
+      std::fprintf(stderr, "xiotctl: no device in %s's roster yet; name one: xiotctl watch dev1@%s\n",
                    fleet::bare_jid(opts.jid).c_str(), fleet::jid_domain(opts.jid).c_str());
     }
   }
 
-  auto all_refused = [&] { return !devices.empty() && refused.size() == devices.size(); };
-  client.run_until(
-      [&] { return g_stop != 0 || output_broken || (w.count > 0 && printed >= w.count) || all_refused(); },
-      overall);
+  auto finished = [&] {
+    return g_stop != 0 || st.output_broken || (w.count > 0 && st.printed >= w.count) ||
+           (!devices.empty() && st.refused.size() == devices.size());
+  };
+  try {
+    client.run_until(finished, overall);
+  } catch (...) {
+    client.disconnect(fleet::Clock::now());
+    throw;
+  }
   client.disconnect(fleet::Clock::now() + kDisconnectLimit);
+}
 
-  if (g_stop != 0 || output_broken) return 0;
-  if (w.count > 0 && printed >= w.count) return 0;
-  if (all_refused()) throw Error(Exit::DeviceError, "no device accepted the subscription");
+/// Waits until `until` or a signal, whichever is first.
+void pause_until(fleet::Deadline until) {
+  while (g_stop == 0 && fleet::Clock::now() < until) {
+    const auto left = until - fleet::Clock::now();
+    std::this_thread::sleep_for(std::min<fleet::Clock::duration>(left, std::chrono::milliseconds(100)));
+  }
+}
+
+int cmd_watch(const fleet::ConnectionOptions& opts, const std::vector<std::string>& args) {
+  const WatchArgs w = parse_watch(args);
+  fleet::validate_options(opts);
+  std::set<std::string> devices;
+  for (const auto& d : w.devices) devices.insert(normalize_device(d, opts.jid));
+
+  const auto start = fleet::Clock::now();
+  const fleet::Deadline overall =
+      w.timeout_s > 0 ? start + std::chrono::duration_cast<fleet::Clock::duration>(
+                                    std::chrono::duration<double>(w.timeout_s))
+                      : fleet::Deadline::max();
+  WatchState st;
+  bool ever_online = false;
+  bool reconnecting = false;
+  auto backoff = kReconnectFirst;
+  for (;;) {
+    try {
+      watch_session(opts, w, devices, st, overall, [&] {
+        if (reconnecting) std::fprintf(stderr, "xiotctl: reconnected\n");
+        ever_online = true;
+        reconnecting = false;
+        backoff = kReconnectFirst;
+      });
+      break;
+    } catch (const Error& e) {
+      // The first login fails loudly; once watching, a lost or refused
+      // connection (a server restart) is retried with backoff until the
+      // deadline. Wrong credentials and untrusted certificates never are.
+      if (!ever_online || !e.transient() || g_stop != 0) throw;
+      if (!reconnecting) std::fprintf(stderr, "xiotctl: %s; reconnecting\n", e.what());
+      reconnecting = true;
+      const auto retry_at = fleet::Clock::now() + backoff;
+      if (retry_at >= overall) break;
+      pause_until(retry_at);
+      backoff = std::min(backoff * 2, kReconnectCap);
+      if (g_stop != 0) break;
+    }
+  }
+
+  if (g_stop != 0 || st.output_broken) return 0;
+  if (w.count > 0 && st.printed >= w.count) return 0;
+  if (!devices.empty() && st.refused.size() == devices.size()) {
+    throw Error(Exit::DeviceError, "no device accepted the subscription");
+  }
   if (w.count > 0) {
     char secs[32];
     std::snprintf(secs, sizeof secs, "%g", w.timeout_s);
-    throw Error(Exit::Timeout, std::string("timed out after ") + secs + " s: " + std::to_string(printed) +
+    throw Error(Exit::Timeout, std::string("timed out after ") + secs + " s: " + std::to_string(st.printed) +
                                    " of " + std::to_string(w.count) + " readings");
   }
   return 0;  // --timeout without --count: watched for that long

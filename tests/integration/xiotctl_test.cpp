@@ -105,6 +105,25 @@ TEST_F(XiotctlTest, WatchPrintsEachReadingOnceInOrder) {
       << watch->describe();
 }
 
+TEST_F(XiotctlTest, WatchReconnectsAfterAServerRestart) {
+  auto dev = start_device();
+  auto watch = xiotctl({"watch", "dev1", "--count", "2", "--timeout", "60"});
+  publish(*dev, "r-1", sensml("<senml bn='dev1_localhost:' bt='1763900000' n='env0.temperature' u='Cel' v='20'/>"));
+  ASSERT_TRUE(watch->wait_for_output("env0.temperature = 20 Cel", in(20s))) << watch->describe();
+  dev.reset();
+  server_.restart();
+  ASSERT_TRUE(watch->wait_for_output("xiotctl: reconnected", in(30s), Process::Stream::Err)) << watch->describe();
+  dev = start_device();
+  publish(*dev, "r-2", sensml("<senml bn='dev1_localhost:' bt='1763900001' n='env0.temperature' u='Cel' v='21'/>"));
+  ASSERT_EQ(watch->wait_exit(in(20s)), 0) << watch->describe();
+  // r-1 came again after the new login (last item of the node) and was not printed twice.
+  EXPECT_EQ(lines_of(watch->out()),
+            (std::vector<std::string>{"2025-11-23T12:13:20.000Z dev1@localhost env0.temperature = 20 Cel",
+                                      "2025-11-23T12:13:21.000Z dev1@localhost env0.temperature = 21 Cel"}))
+      << watch->describe();
+  EXPECT_NE(watch->err().find("lost; reconnecting"), std::string::npos) << watch->describe();
+}
+
 TEST_F(XiotctlTest, WatchJsonLinesParse) {
   auto dev = start_device();
   auto watch = xiotctl({"watch", "dev1@localhost", "--json", "--count", "3", "--timeout", "30"});

@@ -264,16 +264,19 @@ void Client::connect(Deadline deadline) {
   if (xmpp_connect_client(s_->conn, host.c_str(), static_cast<unsigned short>(options_.port),
                           &Strophe::on_conn, s_.get()) != 0) {
     state_ = State::Closed;
-    throw Error(Exit::Connect, "cannot connect to " + endpoint() +
-                                   (s_->socket_error != 0 ? ": " + lower_first(std::strerror(s_->socket_error))
-                                                          : ": cannot resolve or open a socket"));
+    throw Error(Exit::Connect,
+                "cannot connect to " + endpoint() +
+                    (s_->socket_error != 0 ? ": " + lower_first(std::strerror(s_->socket_error))
+                                           : ": cannot resolve or open a socket"),
+                true);
   }
   while (!(state_ == State::Online && roster_ready_)) {
     const auto now = Clock::now();
     if (now >= deadline) {
-      throw Error(Exit::Timeout, "timed out " + std::string(state_ == State::Online ? "logging in to "
-                                                                                   : "connecting to ") +
-                                     endpoint());
+      throw Error(Exit::Timeout,
+                  "timed out " + std::string(state_ == State::Online ? "logging in to " : "connecting to ") +
+                      endpoint(),
+                  true);
     }
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now);
     run_once(std::min(left + std::chrono::milliseconds(1), std::chrono::milliseconds(100)));
@@ -379,10 +382,14 @@ void Client::handle_conn_event(int event, int error, void* stream_error_ptr) {
   const State was = state_;
   state_ = State::Closed;
   if (s_->closing) return;
-  if (was == State::Connecting) throw Error(Exit::Connect, describe_login_failure());
+  if (was == State::Connecting) {
+    const bool transient = s_->tls_untrusted.empty() && s_->tls_other.empty() && !s_->auth_failed;
+    throw Error(Exit::Connect, describe_login_failure(), transient);
+  }
   if (was == State::Online) {
-    throw Error(Exit::Connect, "connection to " + endpoint() + " lost" +
-                                   (s_->stream_error.empty() ? "" : ": " + s_->stream_error));
+    throw Error(Exit::Connect,
+                "connection to " + endpoint() + " lost" + (s_->stream_error.empty() ? "" : ": " + s_->stream_error),
+                true);
   }
 }
 

@@ -88,10 +88,11 @@ class Client {
   /// 127.0.0.1:5299: connection refused", "TLS certificate not trusted: …",
   /// "authentication failed for ops@localhost"; Error(Timeout) when the
   /// deadline passes first; Error(Usage) for options that cannot work.
+  /// Refused/closed connections and timeouts are Error::transient().
   void connect(Deadline deadline);
 
-  /// Runs the event loop for at most `max_wait`. Throws Error(Connect) when
-  /// the connection is lost, or what a handler threw.
+  /// Runs the event loop for at most `max_wait`. Throws Error(Connect,
+  /// transient) when the connection is lost, or what a handler threw.
   void run_once(std::chrono::milliseconds max_wait);
 
   /// Runs the loop until `done()` is true (checked after every event batch)

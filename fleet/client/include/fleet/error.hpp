@@ -16,14 +16,19 @@ enum class Exit : int {
 };
 
 /// The one exception type of the fleet client: a message meant for the
-/// operator (no "error:" prefix, no trailing newline) and the exit code.
+/// operator (no "error:" prefix, no trailing newline), the exit code, and
+/// whether trying again later may help (refused or lost connection, timeout)
+/// or not (wrong password, untrusted certificate, bad options).
 class Error : public std::runtime_error {
  public:
-  Error(Exit code, const std::string& message) : std::runtime_error(message), code_(code) {}
+  Error(Exit code, const std::string& message, bool transient = false)
+      : std::runtime_error(message), code_(code), transient_(transient) {}
   Exit code() const { return code_; }
+  bool transient() const { return transient_; }
 
  private:
   Exit code_;
+  bool transient_;
 };
 
 }  // namespace fleet
