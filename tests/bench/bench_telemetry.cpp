@@ -82,7 +82,10 @@ struct Readings {
   }
 };
 
-void BM_FormatSenmlXml(benchmark::State& state) {
+using Formatter = hal::Result<size_t> (*)(char*, size_t, const char*, const agent::Snapshot*, size_t);
+
+// Formats state.range(0) snapshots of the sim board, one second apart.
+void format_batch(benchmark::State& state, Formatter format) {
   SimBoard sim;
   if (!sim.board) return state.SkipWithError("sim board did not load");
   Readings r(sim.board->registry());
@@ -93,31 +96,17 @@ void BM_FormatSenmlXml(benchmark::State& state) {
   char buf[65536];
   size_t len = 0;
   for (auto _ : state) {
-    auto n = agent::format_senml_xml(buf, sizeof(buf), "dev1_localhost:", snaps.data(), snaps.size());
+    auto n = format(buf, sizeof(buf), "dev1_localhost:", snaps.data(), snaps.size());
     len = n.value();
     benchmark::DoNotOptimize(buf);
   }
   state.counters["bytes"] = static_cast<double>(len);
 }
+
+void BM_FormatSenmlXml(benchmark::State& state) { format_batch(state, agent::format_senml_xml); }
 BENCHMARK(BM_FormatSenmlXml)->Arg(1)->Arg(10);
 
-void BM_FormatSenmlPb(benchmark::State& state) {
-  SimBoard sim;
-  if (!sim.board) return state.SkipWithError("sim board did not load");
-  Readings r(sim.board->registry());
-  const size_t batch = static_cast<size_t>(state.range(0));
-  std::vector<agent::Snapshot> snaps(batch, agent::Snapshot{hal::WallTime{1795476707569569}, r.samples.data(),
-                                                            r.samples.size()});
-  for (size_t i = 0; i < batch; ++i) snaps[i].time.unix_us += static_cast<int64_t>(i) * 1000000;
-  char buf[65536];
-  size_t len = 0;
-  for (auto _ : state) {
-    auto n = agent::format_senml_pb(buf, sizeof(buf), "dev1_localhost:", snaps.data(), snaps.size());
-    len = n.value();
-    benchmark::DoNotOptimize(buf);
-  }
-  state.counters["bytes"] = static_cast<double>(len);
-}
+void BM_FormatSenmlPb(benchmark::State& state) { format_batch(state, agent::format_senml_pb); }
 BENCHMARK(BM_FormatSenmlPb)->Arg(1)->Arg(10);
 
 // The whole agent-side path for one item: the publisher's schedule fires,
