@@ -122,18 +122,6 @@ void format_uptime(char* buf, size_t cap, uint64_t s) {
   }
 }
 
-/// Counts what a TextWriter would write, for command_xml_len().
-class LengthCounter {
- public:
-  void put(const char* s) { n_ += std::strlen(s); }
-  void put(const char*, size_t n) { n_ += n; }
-  void put_escaped(const char* s) { n_ += xml_escaped_len(s); }
-  size_t length() const { return n_; }
-
- private:
-  size_t n_ = 0;
-};
-
 template <typename W>
 void write_command(W& w, const CommandResponse& r) {
   w.put("<command xmlns='");
@@ -397,7 +385,7 @@ hal::Result<size_t> format_command_xml(char* buf, size_t cap, const CommandRespo
 }
 
 size_t command_xml_len(const CommandResponse& r) {
-  LengthCounter c;
+  detail::LengthCounter c;
   write_command(c, r);
   if (r.has_form) c.put(nullptr, form_xml_len(r.form));
   c.put("</command>");

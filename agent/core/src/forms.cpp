@@ -42,18 +42,6 @@ bool equal_nocase(const char* a, const char* b) {
   return *a == *b;
 }
 
-/// Counts what a TextWriter would write, for form_xml_len().
-class LengthCounter {
- public:
-  void put(const char* s) { n_ += std::strlen(s); }
-  void put(const char*, size_t n) { n_ += n; }
-  void put_escaped(const char* s) { n_ += xml_escaped_len(s); }
-  size_t length() const { return n_; }
-
- private:
-  size_t n_ = 0;
-};
-
 template <typename W>
 void put_attr(W& w, const char* name, const char* value) {
   w.put(" ");
@@ -477,7 +465,7 @@ hal::Result<size_t> format_form_xml(char* buf, size_t cap, const Form& form) {
 }
 
 size_t form_xml_len(const Form& form) {
-  LengthCounter c;
+  detail::LengthCounter c;
   write_form(c, form);
   return c.length();
 }

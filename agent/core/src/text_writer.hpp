@@ -55,6 +55,19 @@ class TextWriter {
   bool overflow_ = false;
 };
 
+/// Counts what a TextWriter would write for the same puts, so a template
+/// writer function can report the exact length (form_xml_len(), command_xml_len()).
+class LengthCounter {
+ public:
+  void put(const char* s) { n_ += std::strlen(s); }
+  void put(const char*, size_t n) { n_ += n; }
+  void put_escaped(const char* s);  // xml_escaped_len(s); defined in xml_text.cpp
+  size_t length() const { return n_; }
+
+ private:
+  size_t n_ = 0;
+};
+
 /// Length of the UTF-8 sequence starting at `s` (1..4), or 0 if it is not a
 /// valid, shortest-form, non-surrogate sequence within `avail` bytes.
 size_t utf8_sequence_len(const unsigned char* s, size_t avail);

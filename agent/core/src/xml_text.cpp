@@ -128,6 +128,8 @@ size_t xml_escaped_len(const char* text, size_t max_in) {
   return total;
 }
 
+void detail::LengthCounter::put_escaped(const char* s) { n_ += xml_escaped_len(s, SIZE_MAX); }
+
 hal::Result<size_t> xml_escape(char* buf, size_t cap, const char* text, size_t max_in) {
   detail::TextWriter w(buf, cap);
   w.put_escaped(text, max_in);
