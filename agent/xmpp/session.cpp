@@ -216,10 +216,12 @@ Session::Session(Context& ctx, const AgentConfig& cfg, hal::MonotonicClock& cloc
       backoff_(static_cast<uint32_t>(cfg.xmpp.reconnect_base_s * 1000.0),
                static_cast<uint32_t>(cfg.xmpp.reconnect_cap_s * 1000.0), rng) {
   full_jid_ = cfg_.xmpp.jid + "/" + cfg_.xmpp.resource;
+  domain_ = cfg_.xmpp.jid.substr(cfg_.xmpp.jid.find('@') + 1);
   const size_t n_features = sizeof(kFeatures) / sizeof(kFeatures[0]);
   if (!caps_ver(caps_ver_, sizeof(caps_ver_), &kIdentity, 1, kFeatures, n_features).ok()) {
     caps_ver_[0] = '\0';
   }
+  caps_node_ver_ = std::string(kCapsNode) + "#" + caps_ver_;
   iq_buf_.reserve(4096);
 }
 
@@ -406,8 +408,7 @@ uint32_t Session::tick() {
         char id[24];
         std::snprintf(id, sizeof(id), "ping-%u", ++ping_seq_);
         xmpp_stanza_t* iq = xmpp_iq_new(ctx_.raw(), "get", id);
-        const std::string domain = cfg_.xmpp.jid.substr(cfg_.xmpp.jid.find('@') + 1);
-        xmpp_stanza_set_to(iq, domain.c_str());
+        xmpp_stanza_set_to(iq, domain_.c_str());
         new_child(ctx_.raw(), iq, "ping", kNsPing);
         xmpp_id_handler_add(conn_, ping_handler, id, this);
         xmpp_send(conn_, iq);
@@ -460,47 +461,23 @@ void Session::send_presence() {
   xmpp_stanza_release(pres);
 }
 
-hal::Err Session::send_xml(const char* xml) {
-  xmpp_stanza_t* st = xmpp_stanza_new_from_string(ctx_.raw(), xml);
-  if (st == nullptr) return hal::Err::InvalidArgument;
-  xmpp_send(conn_, st);
-  xmpp_stanza_release(st);
-  return hal::Err::Ok;
-}
-
-void Session::publish_device() {
-  if (device_xml_.empty()) return;
+xmpp_stanza_t* Session::make_publish_iq(const char* iq_id, const char* to, const char* node, const char* item_id,
+                                        const char* payload, size_t len) {
+  // PEP nodes get access_model=presence; a pubsub component refuses that
+  // option (precondition-not-met), so it gets persistence only.
+  const bool pep = to == nullptr;
   std::string& b = iq_buf_;
   b.clear();
-  b += "<iq type='set' id='dev-";
-  b += std::to_string(stats_.logins);
-  b += "'><pubsub xmlns='http://jabber.org/protocol/pubsub'><publish node='";
-  b += kDeviceNode;
-  b += "'><item id='current'>";
-  b += device_xml_;
-  b += "</item></publish><publish-options><x xmlns='jabber:x:data' type='submit'>"
-       "<field var='FORM_TYPE' type='hidden'><value>http://jabber.org/protocol/pubsub#publish-options</value></field>"
-       "<field var='pubsub#persist_items'><value>true</value></field>"
-       "<field var='pubsub#access_model'><value>presence</value></field>"
-       "</x></publish-options></pubsub></iq>";
-  if (send_xml(b.c_str()) != hal::Err::Ok) XLOG_ERROR("xmpp", "device description is not well-formed XML");
-}
-
-hal::Err Session::publish(const char* item_id, const char* payload, size_t len) {
-  if (!online()) return hal::Err::NotReady;
-  const bool pep = cfg_.telemetry.service == "pep";
-  std::string& b = iq_buf_;
-  b.clear();
-  b += "<iq type='set' id='pub-";
-  append_escaped(b, item_id);
+  b += "<iq type='set' id='";
+  append_escaped(b, iq_id);
   b += "'";
   if (!pep) {
     b += " to='";
-    append_escaped(b, cfg_.telemetry.service.c_str());
+    append_escaped(b, to);
     b += "'";
   }
   b += "><pubsub xmlns='http://jabber.org/protocol/pubsub'><publish node='";
-  append_escaped(b, cfg_.telemetry.node.c_str());
+  append_escaped(b, node);
   b += "'><item id='";
   append_escaped(b, item_id);
   b += "'>";
@@ -510,8 +487,29 @@ hal::Err Session::publish(const char* item_id, const char* payload, size_t len) 
        "<field var='pubsub#persist_items'><value>true</value></field>";
   if (pep) b += "<field var='pubsub#access_model'><value>presence</value></field>";
   b += "</x></publish-options></pubsub></iq>";
+  return xmpp_stanza_new_from_string(ctx_.raw(), b.c_str());
+}
 
-  xmpp_stanza_t* st = xmpp_stanza_new_from_string(ctx_.raw(), b.c_str());
+void Session::publish_device() {
+  if (device_xml_.empty()) return;
+  char iq_id[24];
+  std::snprintf(iq_id, sizeof(iq_id), "dev-%u", stats_.logins);
+  xmpp_stanza_t* st =
+      make_publish_iq(iq_id, nullptr, kDeviceNode, kDeviceItemId, device_xml_.data(), device_xml_.size());
+  if (st == nullptr) {
+    XLOG_ERROR("xmpp", "device description is not well-formed XML");
+    return;
+  }
+  xmpp_send(conn_, st);
+  xmpp_stanza_release(st);
+}
+
+hal::Err Session::publish(const char* item_id, const char* payload, size_t len) {
+  if (!online()) return hal::Err::NotReady;
+  char iq_id[TelemetryPublisher::kItemIdCap + 4];
+  std::snprintf(iq_id, sizeof(iq_id), "pub-%s", item_id);
+  const char* to = cfg_.telemetry.service == "pep" ? nullptr : cfg_.telemetry.service.c_str();
+  xmpp_stanza_t* st = make_publish_iq(iq_id, to, cfg_.telemetry.node.c_str(), item_id, payload, len);
   if (st == nullptr) return hal::Err::InvalidArgument;
   xmpp_id_handler_add(conn_, publish_handler, xmpp_stanza_get_id(st), this);
   xmpp_send(conn_, st);
@@ -639,8 +637,7 @@ void Session::handle_iq(xmpp_stanza_t* iq) {
     const char* node = xmpp_stanza_get_attribute(payload, "node");
     if (node != nullptr) {
       // Only our own caps node#ver is a known node (XEP-0115 §6.2).
-      std::string ours = std::string(kCapsNode) + "#" + caps_ver_;
-      if (ours != node) {
+      if (caps_node_ver_ != node) {
         reply_error(iq, "cancel", "item-not-found");
         return;
       }

@@ -128,7 +128,10 @@ class Session : public TelemetrySink {
   void handle_iq(_xmpp_stanza_t* stanza);
   void reply_disco_info(_xmpp_stanza_t* iq, const char* node);
   void reply_error(_xmpp_stanza_t* iq, const char* type, const char* condition);
-  hal::Err send_xml(const char* xml);
+  /// Parses a publish IQ (with publish-options) built in iq_buf_; `to`
+  /// nullptr = our own PEP service. Returns nullptr if it is not well-formed.
+  _xmpp_stanza_t* make_publish_iq(const char* iq_id, const char* to, const char* node, const char* item_id,
+                                  const char* payload, size_t len);
 
   Context& ctx_;
   const AgentConfig& cfg_;
@@ -150,6 +153,8 @@ class Session : public TelemetrySink {
   uint32_t ping_seq_ = 0;
 
   std::string full_jid_;
+  std::string domain_;         ///< of our JID: where pings go
+  std::string caps_node_ver_;  ///< "node#ver", the one disco#info node we know
   std::string show_;
   std::string status_;
   std::string device_xml_;
