@@ -1,6 +1,8 @@
-// xiot-agent: the composition root. Loads the config and the board, wires the
-// drivers, the telemetry publisher and the XMPP session, and runs the one loop:
-//   run libstrophe (bounded) -> session timers -> telemetry -> health -> watchdog.
+// xiot-agent: the composition root. Loads the config and the board, composes
+// one AgentRuntime (telemetry, session, commands, chat) and runs the one loop:
+//   run libstrophe (bounded) -> runtime tick (session timers, telemetry, health).
+// A `reboot` command ends the loop: offline with the reason, then the HAL
+// restart (re-exec of this binary with the same arguments).
 //
 // Exit codes (shared/DESIGN.md): 0 clean stop on SIGINT/SIGTERM, 2 bad config
 // or arguments, 3 authentication refused (either side: our credentials, or the
@@ -14,15 +16,13 @@
 #include <ctime>
 #include <memory>
 #include <string>
-#include <vector>
 
-#include "agent/backoff.hpp"
 #include "agent/config.hpp"
-#include "agent/description.hpp"
 #include "agent/log.hpp"
-#include "agent/telemetry.hpp"
-#include "agent/xmpp/session.hpp"
+#include "agent/runtime.hpp"
 #include "boards/board.hpp"
+#include "hal/linux/exec_restart.hpp"
+#include "hal/linux/file_storage.hpp"
 #include "hal/linux/system_clock.hpp"
 
 #ifndef XIOT_VERSION
@@ -107,56 +107,14 @@ int parse_args(int argc, char** argv, Args* args) {
   return -1;
 }
 
-// Keeps presence and the device node in step with the board's health.
-class HealthPublisher {
- public:
-  HealthPublisher(boards::Board& board, agent::Session& session, const char* boot_id)
-      : board_(board), session_(session), boot_id_(boot_id) {
-    for (const auto& f : board.failed()) failed_.push_back(agent::FailedDevice{f.name.c_str(), f.err});
-  }
+// The directory persisted settings live in: beside the journal.
+std::string state_dir(const agent::AgentConfig& cfg) {
+  const size_t slash = cfg.journal.path.rfind('/');
+  return slash == std::string::npos || slash == 0 ? std::string("/") : cfg.journal.path.substr(0, slash);
+}
 
-  /// Recomputes health; on a change, updates presence and the device node.
-  void refresh() {
-    agent::DeviceFacts facts{};
-    facts.board = board_.name().c_str();
-    facts.firmware = XIOT_VERSION;
-    facts.boot_id = boot_id_;
-    facts.registry = &board_.registry();
-    facts.failed_devices = failed_.empty() ? nullptr : failed_.data();
-    facts.failed_count = failed_.size();
-    const agent::HealthReport report = agent::assess_health(facts);
-    if (have_last_ && report.health == last_.health && std::strcmp(report.problem, last_.problem) == 0) {
-      return;
-    }
-    last_ = report;
-    have_last_ = true;
-    char status[256];
-    if (!agent::format_status_line(status, sizeof(status), facts, report).ok()) status[0] = '\0';
-    const char* show = report.health == agent::Health::Healthy    ? nullptr
-                       : report.health == agent::Health::Degraded ? "away"
-                                                                  : "dnd";
-    if (report.health != agent::Health::Healthy) {
-      XLOG_WARN("health", "%s: %s", agent::health_name(report.health), report.problem);
-    } else {
-      XLOG_INFO("health", "healthy");
-    }
-    static char description[8192];
-    if (!agent::format_device_description(description, sizeof(description), facts, report).ok()) {
-      XLOG_ERROR("health", "device description does not fit %zu bytes", sizeof(description));
-      description[0] = '\0';
-    }
-    session_.set_presence(show, status);
-    session_.set_device_description(description);
-  }
-
- private:
-  boards::Board& board_;
-  agent::Session& session_;
-  const char* boot_id_;
-  std::vector<agent::FailedDevice> failed_;
-  agent::HealthReport last_{};
-  bool have_last_ = false;
-};
+// Returns an exit code, or kRestart when the agent went offline for a reboot.
+constexpr int kRestart = -1;
 
 int run(const agent::AgentConfig& cfg) {
   hal::linux_::SystemClock clock;
@@ -177,51 +135,33 @@ int run(const agent::AgentConfig& cfg) {
   // ca_file, point them at it (saves ~50 ms CPU and ~1 MiB per login).
   if (!cfg.xmpp.ca_file.empty()) setenv("SSL_CERT_FILE", cfg.xmpp.ca_file.c_str(), 1);
 
-  char boot_id[16];
-  if (!agent::make_boot_id(boot_id, sizeof(boot_id), random_u64()).ok()) {
-    XLOG_ERROR("agent", "cannot make a boot id");
-    return kExitFailure;
-  }
-  agent::Rng rng(random_u64());
-
+  const std::string settings_dir = state_dir(cfg);
+  hal::linux_::FileStorage storage(settings_dir.c_str());
   agent::Context ctx;
-  agent::Session session(ctx, cfg, clock, rng);
-  agent::TelemetryPublisher publisher(board->registry(), clock, clock, cfg.telemetry, cfg.xmpp.jid.c_str(),
-                                      boot_id, session);
-  if (publisher.start() != hal::Err::Ok) {
-    XLOG_ERROR("telemetry", "cannot allocate telemetry buffers");
+  agent::AgentRuntime agent(ctx, cfg, *board, clock, clock, &storage, random_u64());
+  if (agent.start() != hal::Err::Ok) {
+    XLOG_ERROR("agent", "cannot start (telemetry buffers or the XMPP connection)");
     return kExitFailure;
   }
-  HealthPublisher health(*board, session, boot_id);
-  health.refresh();
-  XLOG_INFO("agent", "xiot-agent %s boot %s, telemetry every %g s to %s node %s", XIOT_VERSION, boot_id,
-            cfg.telemetry.interval_s, cfg.telemetry.service.c_str(), cfg.telemetry.node.c_str());
-  if (session.start() != hal::Err::Ok) {
-    XLOG_ERROR("xmpp", "cannot create the XMPP connection");
-    return kExitFailure;
-  }
+  XLOG_INFO("agent", "xiot-agent %s boot %s, telemetry every %u ms to %s node %s", XIOT_VERSION, agent.boot_id(),
+            agent.settings().interval_ms, cfg.telemetry.service.c_str(), cfg.telemetry.node.c_str());
 
-  uint64_t samples_seen = publisher.samples_taken();
-  while (g_stop_signal == 0) {
-    const uint32_t session_wait = session.tick();
-    const hal::MonoTime next_sample = publisher.tick();
-    if (publisher.samples_taken() != samples_seen) {
-      samples_seen = publisher.samples_taken();
-      health.refresh();
-    }
-    if (session.fatal() != agent::Fatal::None) {
-      std::fprintf(stderr, "xiot-agent: %s\n", session.fatal_message().c_str());
+  while (g_stop_signal == 0 && !agent.reboot_requested()) {
+    const uint32_t wait_ms = agent.tick();
+    if (agent.session().fatal() != agent::Fatal::None) {
+      std::fprintf(stderr, "xiot-agent: %s\n", agent.session().fatal_message().c_str());
       return kExitAuth;
     }
-    int64_t wait_ms = next_sample.us_since(clock.mono_now()) / 1000;
-    if (wait_ms > session_wait) wait_ms = session_wait;
-    if (wait_ms < 1) wait_ms = 1;
-    ctx.run_once(static_cast<uint32_t>(wait_ms));
+    ctx.run_once(wait_ms);
   }
-
+  if (agent.reboot_requested()) {
+    XLOG_INFO("agent", "rebooting: %s", agent.reboot_reason());
+    agent.stop(agent.reboot_reason());
+    return kRestart;
+  }
   const char* why = g_stop_signal == SIGINT ? "agent stopped (SIGINT)" : "agent stopped (SIGTERM)";
   XLOG_INFO("agent", "%s; going offline", why);
-  session.stop(why);
+  agent.stop(why);
   return kExitOk;
 }
 
@@ -255,5 +195,12 @@ int main(int argc, char** argv) {
     std::printf("%s: ok (board %s)\n", args.config, cfg.board.c_str());
     return kExitOk;
   }
-  return run(cfg);
+  const int rc = run(cfg);
+  if (rc != kRestart) return rc;
+  // `reboot`: every object of run() is gone (the stream closed, files
+  // flushed); the HAL restarts the device, here by re-executing ourselves.
+  hal::linux_::ExecRestart restart(argv);
+  const hal::Err e = restart.restart();
+  std::fprintf(stderr, "xiot-agent: reboot failed: %s\n", hal::err_name(e));
+  return kExitFailure;
 }

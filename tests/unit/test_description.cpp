@@ -60,6 +60,19 @@ TEST_F(Description, HealthyStatusAndDescription) {
             "</device>");
 }
 
+TEST_F(Description, ActuatorsReportTheirCurrentValue) {
+  // Reported state: after a sample an actuator carries what it is set to, so
+  // a `set` shows in the device node; sensors carry no value (telemetry does).
+  (void)reg_.sample_all();
+  auto* relay = static_cast<FakeDevice*>(&reg_.device(1));
+  relay->set_value(0, drv::Value::boolean(true));
+  const std::string d = describe(facts());
+  EXPECT_NE(d.find("<channel name='relay0.state' kind='actuator' type='boolean' value='true'/>"), std::string::npos)
+      << d;
+  EXPECT_NE(d.find("<channel name='env0.temperature' kind='sensor' unit='Cel' type='numeric'/>"), std::string::npos)
+      << d;
+}
+
 TEST_F(Description, FailedInitDegrades) {
   const agent::FailedDevice failed[] = {{"env1", hal::Err::Nack}};
   const agent::DeviceFacts f = facts(failed, 1);

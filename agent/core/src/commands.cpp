@@ -338,22 +338,6 @@ hal::Err load_settings(hal::Storage& storage, const char* key, TelemetrySettings
 
 // --- formatting ---
 
-hal::Result<size_t> format_value_text(char* buf, size_t cap, const drv::Value& v) {
-  switch (v.type) {
-    case drv::ValueType::Numeric: return format_decimal(buf, cap, v.mantissa, v.exponent);
-    case drv::ValueType::Boolean: {
-      detail::TextWriter w(buf, cap);
-      w.put(v.flag ? "true" : "false");
-      return w.finish();
-    }
-    case drv::ValueType::String: {
-      detail::TextWriter w(buf, cap);
-      w.put(v.text, strnlen(v.text, sizeof v.text));
-      return w.finish();
-    }
-  }
-  return hal::Err::InvalidArgument;
-}
 
 hal::Result<size_t> format_channel_name(char* buf, size_t cap, const drv::Device& d, size_t channel) {
   detail::TextWriter w(buf, cap);

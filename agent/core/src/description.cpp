@@ -3,12 +3,15 @@
 #include <cstdio>
 #include <cstring>
 
+#include "agent/senml.hpp"
 #include "agent/xml_text.hpp"
 #include "text_writer.hpp"
 
 namespace agent {
-
 namespace {
+
+// A formatted value (drv::Value text is at most 32 bytes; numbers far less).
+constexpr size_t kValueTextBound = 48;
 
 const char* str(const char* s) { return s != nullptr ? s : ""; }
 
@@ -123,7 +126,18 @@ hal::Result<size_t> format_device_description(char* buf, size_t cap, const Devic
         }
         w.put(" type='");
         w.put(drv::type_name(spec.type));
-        w.put("'/>");
+        w.put_char('\'');
+        // An actuator's state is reported state: what it was last set to.
+        if (spec.kind == drv::ChannelKind::Actuator) {
+          const hal::Result<drv::Value> v = dev.get(c);
+          char text[kValueTextBound];
+          if (v.ok() && format_value_text(text, sizeof text, v.value()).ok()) {
+            w.put(" value='");
+            w.put_escaped(text);
+            w.put_char('\'');
+          }
+        }
+        w.put("/>");
       }
     }
   }
@@ -156,6 +170,7 @@ size_t device_description_bound(const DeviceFacts& facts) {
       for (size_t c = 0; c < dev.channel_count(); ++c) {
         const drv::ChannelSpec& spec = dev.channel(c);
         n += 80 + name + xml_escaped_len(spec.quantity) + xml_escaped_len(str(spec.unit));
+        if (spec.kind == drv::ChannelKind::Actuator) n += 10 + 6 * kValueTextBound;
       }
     }
   }

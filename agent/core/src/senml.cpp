@@ -207,4 +207,21 @@ size_t senml_xml_bound(const char* base_name, const Sample* channels, size_t cha
   return total + per_snapshot * snapshot_count;
 }
 
+hal::Result<size_t> format_value_text(char* buf, size_t cap, const drv::Value& v) {
+  switch (v.type) {
+    case drv::ValueType::Numeric: return format_decimal(buf, cap, v.mantissa, v.exponent);
+    case drv::ValueType::Boolean: {
+      detail::TextWriter w(buf, cap);
+      w.put(v.flag ? "true" : "false");
+      return w.finish();
+    }
+    case drv::ValueType::String: {
+      detail::TextWriter w(buf, cap);
+      w.put(v.text, strnlen(v.text, sizeof v.text));
+      return w.finish();
+    }
+  }
+  return hal::Err::InvalidArgument;
+}
+
 }  // namespace agent

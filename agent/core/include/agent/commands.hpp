@@ -30,6 +30,7 @@
 #include "agent/backoff.hpp"
 #include "agent/config.hpp"
 #include "agent/forms.hpp"
+#include "agent/senml.hpp"
 #include "drv/registry.hpp"
 #include "hal/clock.hpp"
 #include "hal/status.hpp"
@@ -249,10 +250,6 @@ hal::Err save_settings(hal::Storage& storage, const char* key, const TelemetrySe
 /// or values out of range), Overflow (blob over 512 bytes), InvalidArgument, Io.
 hal::Err load_settings(hal::Storage& storage, const char* key, TelemetrySettings* out);
 
-/// Exact text of a value: numeric via format_decimal() ("21.54"), boolean
-/// "true"/"false", string as is. Returns the length (NUL-terminated).
-/// Errors: Overflow.
-hal::Result<size_t> format_value_text(char* buf, size_t cap, const drv::Value& v);
 /// "device.quantity". Errors: Overflow.
 hal::Result<size_t> format_channel_name(char* buf, size_t cap, const drv::Device& d, size_t channel);
 

@@ -5,7 +5,7 @@
 //   <device xmlns='urn:xiot:device:0' board='sim' firmware='0.1.0'
 //           boot-id='7f3a12cd' health='degraded'>
 //     <channel name='env0.temperature' kind='sensor' unit='Cel' type='numeric'/>
-//     <channel name='relay0.state' kind='actuator' type='boolean'/>
+//     <channel name='relay0.state' kind='actuator' type='boolean' value='false'/>
 //     <problem>env0 failed: no acknowledge</problem>
 //   </device>
 // (no whitespace between elements on the wire). `unit` is omitted when the

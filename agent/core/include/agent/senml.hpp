@@ -44,6 +44,11 @@ struct Snapshot {
 /// Errors: Overflow (buf then holds a NUL-terminated prefix if cap > 0).
 hal::Result<size_t> format_decimal(char* buf, size_t cap, int64_t mantissa, int8_t exponent);
 
+/// Exact text of a value: numeric via format_decimal() ("21.54"), boolean
+/// "true"/"false", string as is. Returns the length (NUL-terminated).
+/// Errors: Overflow.
+hal::Result<size_t> format_value_text(char* buf, size_t cap, const drv::Value& v);
+
 /// Wall time in seconds with up to 6 fraction digits, trailing zeros dropped:
 /// 1763900000250000 us -> "1763900000.25", 1763900000000000 -> "1763900000".
 /// Works for negative values (relative times). Returns the length.

@@ -2,7 +2,8 @@
 // <strophe.h>. It owns the connection, TLS and login, reconnects with
 // full-jitter backoff, detects dead links with XEP-0199 pings, keeps presence
 // and the device node current, approves presence subscriptions from ACL'd
-// JIDs, answers the basic IQs, and publishes telemetry items.
+// JIDs, answers the basic IQs, publishes telemetry items, and translates
+// XEP-0050 command IQs and chat messages for the CommandRouter / ChatBot.
 //
 // One thread, one loop: the application calls Context::run_once() and then
 // Session::tick() on every turn; nothing here blocks or spawns threads.
@@ -10,9 +11,12 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 
 #include "agent/backoff.hpp"
+#include "agent/chat.hpp"
+#include "agent/commands.hpp"
 #include "agent/config.hpp"
 #include "agent/telemetry.hpp"
 #include "hal/clock.hpp"
@@ -65,6 +69,9 @@ struct SessionStats {
   uint64_t items_sent = 0;
   uint64_t items_acked = 0;
   uint64_t items_rejected = 0;
+  uint64_t commands = 0;        ///< <command/> IQs answered (results and errors)
+  uint64_t command_errors = 0;  ///< of those, answered with an IQ error
+  uint64_t chats = 0;           ///< chat messages answered
 };
 
 class Session : public TelemetrySink {
@@ -98,6 +105,11 @@ class Session : public TelemetrySink {
   /// urn:xiot:device:0). Published now if online and after every login.
   void set_device_description(const char* xml);
   void set_publish_listener(PublishListener* l) { listener_ = l; }
+  /// Routes `<command/>` IQs (and disco on the commands node) to `router`
+  /// and chat messages to `chat` (either may be null: then commands get
+  /// service-unavailable and chat is ignored). Both are borrowed. Allocates
+  /// the fixed request/response scratch (~30 KiB) once, here.
+  void set_command_handlers(CommandRouter* router, ChatBot* chat);
 
   // TelemetrySink
   bool ready() override { return online(); }
@@ -110,6 +122,7 @@ class Session : public TelemetrySink {
   // libstrophe trampolines (public so the C callbacks can reach them).
   void on_conn_event(int event, int error, const char* stream_error);
   int on_stanza(_xmpp_stanza_t* stanza);
+  int on_message(_xmpp_stanza_t* stanza);
   int on_sm(_xmpp_stanza_t* stanza);
   int on_ping_result(_xmpp_stanza_t* stanza);
   int on_publish_result(_xmpp_stanza_t* stanza);
@@ -127,7 +140,14 @@ class Session : public TelemetrySink {
   void handle_subscription(_xmpp_stanza_t* stanza, const char* type);
   void handle_iq(_xmpp_stanza_t* stanza);
   void reply_disco_info(_xmpp_stanza_t* iq, const char* node);
+  void reply_disco_items(_xmpp_stanza_t* iq, const char* node);
   void reply_error(_xmpp_stanza_t* iq, const char* type, const char* condition);
+  void handle_command(_xmpp_stanza_t* iq, _xmpp_stanza_t* command);
+  /// Answers `request` with an IQ of `type` whose payload is `child`, XML
+  /// text made by agent/core. Returns false when the text does not parse.
+  bool reply_with_xml(_xmpp_stanza_t* request, const char* type, const char* child);
+  /// The role of the IQ's sender (stranger when it has no from).
+  Role sender_role(_xmpp_stanza_t* stanza) const;
   /// Parses a publish IQ (with publish-options) built in iq_buf_; `to`
   /// nullptr = our own PEP service. Returns nullptr if it is not well-formed.
   _xmpp_stanza_t* make_publish_iq(const char* iq_id, const char* to, const char* node, const char* item_id,
@@ -160,6 +180,10 @@ class Session : public TelemetrySink {
   std::string device_xml_;
   char caps_ver_[32] = {};
   std::string iq_buf_;  ///< reused buffer for outgoing publish IQs (reserved once)
+  CommandRouter* router_ = nullptr;
+  ChatBot* chat_ = nullptr;
+  struct CommandScratch;
+  std::unique_ptr<CommandScratch> cmd_;  ///< allocated once by set_command_handlers()
   SessionStats stats_;
 };
 

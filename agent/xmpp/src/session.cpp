@@ -26,6 +26,7 @@
 #include "agent/caps.hpp"
 #include "agent/description.hpp"
 #include "agent/log.hpp"
+#include "agent/xmpp/stanza_form.hpp"
 
 #ifndef XIOT_VERSION
 #define XIOT_VERSION "0.0.0"
@@ -35,6 +36,7 @@ namespace agent {
 namespace {
 
 constexpr const char* kNsDiscoInfo = "http://jabber.org/protocol/disco#info";
+constexpr const char* kNsDiscoItems = "http://jabber.org/protocol/disco#items";
 constexpr const char* kNsCaps = "http://jabber.org/protocol/caps";
 constexpr const char* kNsPing = "urn:xmpp:ping";
 constexpr const char* kNsVersion = "jabber:iq:version";
@@ -45,8 +47,15 @@ constexpr const char* kCapsNode = "urn:xiot:agent";
 
 // Sorted as XEP-0115 §5.1 would sort them (caps_ver sorts anyway).
 constexpr const char* kFeatures[] = {
-    kNsCaps, kNsDiscoInfo, kNsPing, kNsVersion, kNsTime,
+    kNsCaps, kCommandsXmlns, kNsDiscoInfo, kNsDiscoItems, kDataFormsXmlns, kNsPing, kNsVersion, kNsTime,
 };
+// XEP-0050 §2.2 / §2.3: the commands node and each command node.
+constexpr Identity kCommandListIdentity = {"automation", "command-list", "", "Commands"};
+constexpr const char* kCommandNodeFeatures[] = {kCommandsXmlns, kDataFormsXmlns};
+// Size of the scratch a <command/> answer is formatted into. A full Form
+// (4 KiB of text) escaped and wrapped fits comfortably; a larger answer is
+// refused with resource-constraint rather than cut.
+constexpr size_t kCommandXmlCap = 16384;
 constexpr Identity kIdentity = {"client", "bot", "", "xiot"};
 
 // ---- counting allocator -------------------------------------------------
@@ -132,6 +141,9 @@ int iq_handler(xmpp_conn_t* /*conn*/, xmpp_stanza_t* stanza, void* userdata) {
 int presence_handler(xmpp_conn_t* /*conn*/, xmpp_stanza_t* stanza, void* userdata) {
   return static_cast<Session*>(userdata)->on_stanza(stanza);
 }
+int message_handler(xmpp_conn_t* /*conn*/, xmpp_stanza_t* stanza, void* userdata) {
+  return static_cast<Session*>(userdata)->on_message(stanza);
+}
 int sm_handler(xmpp_conn_t* /*conn*/, xmpp_stanza_t* stanza, void* userdata) {
   return static_cast<Session*>(userdata)->on_sm(stanza);
 }
@@ -209,6 +221,15 @@ void Context::run_once(uint32_t timeout_ms) { xmpp_run_once(ctx_, timeout_ms); }
 int64_t Context::outstanding_blocks() { return g_outstanding; }
 
 // ---- Session ---------------------------------------------------------------
+// What one <command/> or chat message needs, allocated once: the request's
+// form, the router's answer and the text it is formatted into.
+struct Session::CommandScratch {
+  Form form;
+  CommandResponse response;
+  char xml[kCommandXmlCap];
+  char chat_body[kChatBodyMax + 2];  // one byte over the bot's limit: it says "too long"
+};
+
 Session::Session(Context& ctx, const AgentConfig& cfg, hal::MonotonicClock& clock, Rng& rng)
     : ctx_(ctx),
       cfg_(cfg),
@@ -307,9 +328,11 @@ void Session::on_conn_event(int event, int error, const char* stream_error) {
     xmpp_handler_delete(conn_, iq_handler);
     xmpp_handler_delete(conn_, presence_handler);
     xmpp_handler_delete(conn_, sm_handler);
+    xmpp_handler_delete(conn_, message_handler);
     xmpp_handler_add(conn_, iq_handler, nullptr, "iq", nullptr, this);
     xmpp_handler_add(conn_, presence_handler, nullptr, "presence", nullptr, this);
     xmpp_handler_add(conn_, sm_handler, kNsSm, nullptr, nullptr, this);
+    xmpp_handler_add(conn_, message_handler, nullptr, "message", nullptr, this);
     settle_deadline_ = clock_.mono_now().plus_ms(3000);
     if (resumed_) {
       XLOG_INFO("xmpp", "stream management session resumed");
@@ -372,8 +395,10 @@ void Session::go_online() {
   new_child(ctx_.raw(), roster, "query", "jabber:iq:roster");
   xmpp_send(conn_, roster);
   xmpp_stanza_release(roster);
-  send_presence();
+  // The device node first: the server handles our stanzas in order, so a
+  // subscriber that reacts to the presence already reads the new description.
   publish_device();
+  send_presence();
   XLOG_INFO("xmpp", "online");
 }
 
@@ -595,20 +620,167 @@ void Session::reply_error(xmpp_stanza_t* iq, const char* type, const char* condi
 }
 
 void Session::reply_disco_info(xmpp_stanza_t* iq, const char* node) {
+  // XEP-0030: the entity itself (and our caps node#ver, XEP-0115 §6.2), the
+  // commands node (XEP-0050 §2.2) and each command node the sender may run
+  // (§2.3). A command node the sender may not run is item-not-found, as for
+  // a stranger every command node is: probing reveals nothing.
+  const Identity* identity = &kIdentity;
+  const char* const* features = kFeatures;
+  size_t n_features = sizeof(kFeatures) / sizeof(kFeatures[0]);
+  Identity command_identity = {"automation", "command-node", "", ""};
+  if (node != nullptr && caps_node_ver_ != node) {
+    if (std::strcmp(node, kCommandsXmlns) == 0) {
+      identity = &kCommandListIdentity;
+      features = kCommandNodeFeatures;
+      n_features = 1;
+    } else {
+      const CommandInfo* info = find_command(node);
+      if (info == nullptr || router_ == nullptr || !role_allows(sender_role(iq), info->role)) {
+        reply_error(iq, "cancel", "item-not-found");
+        return;
+      }
+      command_identity.name = info->name;
+      identity = &command_identity;
+      features = kCommandNodeFeatures;
+      n_features = sizeof(kCommandNodeFeatures) / sizeof(kCommandNodeFeatures[0]);
+    }
+  }
   xmpp_ctx_t* ctx = ctx_.raw();
   xmpp_stanza_t* r = make_reply(ctx_.raw(), iq, "result");
   xmpp_stanza_t* q = new_child(ctx, r, "query", kNsDiscoInfo);
   if (node != nullptr) xmpp_stanza_set_attribute(q, "node", node);
   xmpp_stanza_t* id = new_child(ctx, q, "identity", nullptr);
-  xmpp_stanza_set_attribute(id, "category", kIdentity.category);
-  xmpp_stanza_set_attribute(id, "type", kIdentity.type);
-  xmpp_stanza_set_attribute(id, "name", kIdentity.name);
-  for (const char* f : kFeatures) {
+  xmpp_stanza_set_attribute(id, "category", identity->category);
+  xmpp_stanza_set_attribute(id, "type", identity->type);
+  if (identity->name != nullptr && identity->name[0] != '\0') xmpp_stanza_set_attribute(id, "name", identity->name);
+  for (size_t i = 0; i < n_features; ++i) {
     xmpp_stanza_t* fe = new_child(ctx, q, "feature", nullptr);
-    xmpp_stanza_set_attribute(fe, "var", f);
+    xmpp_stanza_set_attribute(fe, "var", features[i]);
   }
   xmpp_send(conn_, r);
   xmpp_stanza_release(r);
+}
+
+void Session::reply_disco_items(xmpp_stanza_t* iq, const char* node) {
+  // The commands node lists what the sender's role may run (a stranger: an
+  // empty list); the entity and each command node have no items.
+  const CommandInfo* listed[8];
+  size_t n = 0;
+  if (node != nullptr && std::strcmp(node, kCommandsXmlns) == 0) {
+    const char* from = xmpp_stanza_get_from(iq);
+    if (router_ != nullptr && from != nullptr) n = router_->list_commands(from, listed, 8);
+  } else if (node != nullptr && find_command(node) == nullptr) {
+    reply_error(iq, "cancel", "item-not-found");
+    return;
+  }
+  xmpp_ctx_t* ctx = ctx_.raw();
+  xmpp_stanza_t* r = make_reply(ctx, iq, "result");
+  xmpp_stanza_t* q = new_child(ctx, r, "query", kNsDiscoItems);
+  if (node != nullptr) xmpp_stanza_set_attribute(q, "node", node);
+  const char* bound = xmpp_conn_get_bound_jid(conn_);
+  for (size_t i = 0; i < n; ++i) {
+    xmpp_stanza_t* item = new_child(ctx, q, "item", nullptr);
+    xmpp_stanza_set_attribute(item, "jid", bound != nullptr ? bound : full_jid_.c_str());
+    xmpp_stanza_set_attribute(item, "node", listed[i]->node);
+    xmpp_stanza_set_attribute(item, "name", listed[i]->name);
+  }
+  xmpp_send(conn_, r);
+  xmpp_stanza_release(r);
+}
+
+Role Session::sender_role(xmpp_stanza_t* stanza) const {
+  const char* from = xmpp_stanza_get_from(stanza);
+  return from != nullptr ? role_of(cfg_.acl, from) : Role::Stranger;
+}
+
+bool Session::reply_with_xml(xmpp_stanza_t* request, const char* type, const char* child) {
+  xmpp_ctx_t* ctx = ctx_.raw();
+  xmpp_stanza_t* payload = xmpp_stanza_new_from_string(ctx, child);
+  if (payload == nullptr) return false;
+  xmpp_stanza_t* r = make_reply(ctx, request, type);
+  xmpp_stanza_add_child_ex(r, payload, 0);  // r takes our reference
+  xmpp_send(conn_, r);
+  xmpp_stanza_release(r);
+  return true;
+}
+
+void Session::set_command_handlers(CommandRouter* router, ChatBot* chat) {
+  router_ = router;
+  chat_ = chat;
+  if ((router != nullptr || chat != nullptr) && !cmd_) cmd_.reset(new CommandScratch());
+}
+
+void Session::handle_command(xmpp_stanza_t* iq, xmpp_stanza_t* command) {
+  CommandScratch& k = *cmd_;
+  const char* from = xmpp_stanza_get_from(iq);
+  CommandRequest req;
+  req.from = from != nullptr ? from : "";
+  req.node = xmpp_stanza_get_attribute(command, "node");
+  req.sessionid = xmpp_stanza_get_attribute(command, "sessionid");
+  req.action = parse_command_action(xmpp_stanza_get_attribute(command, "action"));
+  xmpp_stanza_t* x = find_child(command, "x", kDataFormsXmlns);
+  if (x != nullptr) {
+    form_from_stanza(x, &k.form);
+    req.form = &k.form;
+  }
+  if (req.node == nullptr) req.node = "";
+  router_->handle(req, &k.response);
+  ++stats_.commands;
+  const CommandResponse& resp = k.response;
+  if (resp.is_error) {
+    ++stats_.command_errors;
+    if (resp.err.condition == StanzaCondition::Forbidden && role_of(cfg_.acl, req.from) == Role::Stranger) {
+      XLOG_INFO("acl", "refused command '%.64s' from %s (not in the ACL)", req.node, req.from);
+    } else {
+      XLOG_DEBUG("cmd", "'%.64s' from %s: %s%s%s %s", req.node, req.from,
+                 stanza_condition_name(resp.err.condition), resp.err.app != CommandCondition::None ? "/" : "",
+                 command_condition_name(resp.err.app), resp.err.text);
+    }
+    if (!format_command_error_xml(k.xml, sizeof k.xml, resp.err).ok() || !reply_with_xml(iq, "error", k.xml)) {
+      reply_error(iq, "cancel", "internal-server-error");
+    }
+    return;
+  }
+  if (resp.status != CommandStatus::Executing) {
+    XLOG_INFO("cmd", "'%s' for %s: %s", resp.node, req.from, command_status_name(resp.status));
+  }
+  if (!format_command_xml(k.xml, sizeof k.xml, resp).ok()) {
+    XLOG_WARN("cmd", "answer to '%s' does not fit %zu bytes", resp.node, sizeof k.xml);
+    reply_error(iq, "wait", "resource-constraint");
+    return;
+  }
+  if (!reply_with_xml(iq, "result", k.xml)) {
+    XLOG_ERROR("cmd", "answer to '%s' is not well-formed XML", resp.node);
+    reply_error(iq, "cancel", "internal-server-error");
+  }
+}
+
+int Session::on_message(xmpp_stanza_t* stanza) {
+  // DESIGN.md "Chat, for people": type chat only (not groupchat, normal,
+  // headline or error), with a body. The bot checks the ACL first and stays
+  // silent for strangers.
+  const char* type = xmpp_stanza_get_type(stanza);
+  const char* from = xmpp_stanza_get_from(stanza);
+  if (chat_ == nullptr || type == nullptr || from == nullptr || std::strcmp(type, "chat") != 0) return 1;
+  xmpp_stanza_t* body = find_child(stanza, "body", nullptr);
+  if (body == nullptr) return 1;  // chat states and receipts
+  CommandScratch& k = *cmd_;
+  element_text(body, k.chat_body, sizeof k.chat_body);
+  const char* reply = chat_->reply(from, k.chat_body);
+  if (reply == nullptr) {
+    if (role_of(cfg_.acl, from) == Role::Stranger) XLOG_DEBUG("acl", "ignored chat from %s", from);
+    return 1;
+  }
+  xmpp_ctx_t* ctx = ctx_.raw();
+  xmpp_stanza_t* m = xmpp_message_new(ctx, "chat", from, nullptr);
+  xmpp_message_set_body(m, reply);
+  xmpp_stanza_t* thread = find_child(stanza, "thread", nullptr);
+  // Keep the conversation's thread. A copy: a stanza is linked into one tree.
+  if (thread != nullptr) xmpp_stanza_add_child_ex(m, xmpp_stanza_copy(thread), 0);
+  xmpp_send(conn_, m);
+  xmpp_stanza_release(m);
+  ++stats_.chats;
+  return 1;
 }
 
 void Session::handle_iq(xmpp_stanza_t* iq) {
@@ -633,16 +805,16 @@ void Session::handle_iq(xmpp_stanza_t* iq) {
     }
     return;
   }
-  if (get && std::strcmp(ns, kNsDiscoInfo) == 0) {
-    const char* node = xmpp_stanza_get_attribute(payload, "node");
-    if (node != nullptr) {
-      // Only our own caps node#ver is a known node (XEP-0115 §6.2).
-      if (caps_node_ver_ != node) {
-        reply_error(iq, "cancel", "item-not-found");
-        return;
-      }
+  if (!get && std::strcmp(ns, kCommandsXmlns) == 0 && std::strcmp(xmpp_stanza_get_name(payload), "command") == 0) {
+    if (router_ == nullptr) {
+      reply_error(iq, "cancel", "service-unavailable");
+    } else {
+      handle_command(iq, payload);
     }
-    reply_disco_info(iq, node);
+  } else if (get && std::strcmp(ns, kNsDiscoInfo) == 0) {
+    reply_disco_info(iq, xmpp_stanza_get_attribute(payload, "node"));
+  } else if (get && std::strcmp(ns, kNsDiscoItems) == 0) {
+    reply_disco_items(iq, xmpp_stanza_get_attribute(payload, "node"));
   } else if (get && std::strcmp(ns, kNsPing) == 0) {
     xmpp_stanza_t* r = make_reply(ctx_.raw(), iq, "result");
     xmpp_send(conn_, r);

@@ -1,0 +1,97 @@
+// One running agent: the board's registry, the telemetry publisher, the XMPP
+// session, the command router and the chat bot, composed and driven by one
+// tick(). xiot-agent runs one (agent/app/main.cpp); the fleet simulator runs
+// many on one libstrophe Context. The runtime is also the CommandHost: it is
+// where `configure`, `set` and `reboot` take effect.
+//
+// Persisted settings (the `configure` command) live in `storage` under
+// kSettingsKey; start() applies them over the config file's telemetry
+// interval/batch_max (the config is the default, a `configure` overrides it
+// until the next one).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "agent/backoff.hpp"
+#include "agent/chat.hpp"
+#include "agent/commands.hpp"
+#include "agent/config.hpp"
+#include "agent/description.hpp"
+#include "agent/telemetry.hpp"
+#include "agent/xmpp/session.hpp"
+#include "boards/board.hpp"
+#include "hal/clock.hpp"
+#include "hal/storage.hpp"
+
+namespace agent {
+
+class AgentRuntime final : public CommandHost {
+ public:
+  /// Everything is borrowed and must outlive the runtime. `storage` may be
+  /// null (settings are then not persisted; `configure` says so). `seed`
+  /// seeds the boot id, the backoff jitter and the command session ids.
+  AgentRuntime(Context& ctx, const AgentConfig& cfg, boards::Board& board, hal::MonotonicClock& mono,
+               hal::WallClock& wall, hal::Storage* storage, uint64_t seed);
+  ~AgentRuntime() override;
+  AgentRuntime(const AgentRuntime&) = delete;
+  AgentRuntime& operator=(const AgentRuntime&) = delete;
+
+  /// Loads persisted settings, starts the publisher and the session (the
+  /// first connection attempt). Errors: NoSpace (telemetry buffers),
+  /// InvalidArgument / Io (the session could not be created).
+  hal::Err start();
+  /// Session timers, telemetry schedule, health. Returns the milliseconds
+  /// until it next needs to run (at least 1).
+  uint32_t tick();
+  /// Going offline with `reason` (unavailable presence), then disconnected.
+  void stop(const char* reason);
+
+  /// Set once `reboot` completed: the caller stops the runtime with
+  /// reboot_reason() and restarts through the HAL.
+  bool reboot_requested() const { return reboot_requested_; }
+  const char* reboot_reason() const { return reboot_reason_; }
+
+  Session& session() { return session_; }
+  TelemetryPublisher& publisher() { return publisher_; }
+  const char* boot_id() const { return boot_id_; }
+  /// The telemetry settings in force.
+  const TelemetrySettings& settings() const { return settings_; }
+
+  // CommandHost
+  void publish_telemetry_now() override;
+  TelemetrySettings telemetry_settings() override { return settings_; }
+  hal::Err reconfigure_telemetry(const TelemetrySettings& s) override;
+  hal::Err request_reboot(const char* reason) override;
+  void diagnostics(DiagnosticsInfo* out) override;
+
+ private:
+  /// Presence and the device node follow health and the actuators' state.
+  void refresh_description();
+  DeviceFacts facts() const;
+
+  const AgentConfig& cfg_;
+  boards::Board& board_;
+  hal::MonotonicClock& mono_;
+  hal::Storage* storage_;
+  Rng rng_;
+  hal::MonoTime started_{};
+  char boot_id_[16] = {};
+  TelemetrySettings settings_;
+  TelemetryConfig telemetry_cfg_;  ///< cfg_.telemetry with the persisted settings applied
+  Session session_;
+  TelemetryPublisher publisher_;
+  CommandRouter router_;
+  ChatBot chat_;
+  std::vector<FailedDevice> failed_;
+  uint64_t samples_seen_ = 0;
+  HealthReport last_health_{};
+  bool have_health_ = false;
+  std::vector<char> description_;      ///< scratch, sized once
+  std::vector<char> last_description_; ///< what the device node holds
+  bool reboot_requested_ = false;
+  char reboot_reason_[kCommandTextMax] = {};
+};
+
+}  // namespace agent

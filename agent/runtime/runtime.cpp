@@ -1,0 +1,172 @@
+// See agent/runtime.hpp.
+#include "agent/runtime.hpp"
+
+#include <cstdio>
+#include <cstring>
+
+#include "agent/log.hpp"
+
+#ifndef XIOT_VERSION
+#define XIOT_VERSION "0.0.0"
+#endif
+
+namespace agent {
+namespace {
+
+TelemetrySettings settings_of(const TelemetryConfig& t) {
+  TelemetrySettings s;
+  s.interval_ms = static_cast<uint32_t>(t.interval_s * 1000.0 + 0.5);
+  s.batch_max = t.batch_max;
+  return s;
+}
+
+// The config with the persisted settings applied, computed before the
+// publisher is constructed (it copies its config).
+TelemetryConfig effective_telemetry(const AgentConfig& cfg, hal::Storage* storage) {
+  TelemetryConfig t = cfg.telemetry;
+  if (storage == nullptr) return t;
+  TelemetrySettings s;
+  const hal::Err e = load_settings(*storage, kSettingsKey, &s);
+  if (e == hal::Err::Ok) {
+    t.interval_s = s.interval_ms / 1000.0;
+    t.batch_max = s.batch_max;
+    XLOG_INFO("agent", "persisted settings: telemetry every %g s, batch_max %u (from %s)", t.interval_s,
+              t.batch_max, kSettingsKey);
+  } else if (e != hal::Err::NotFound) {
+    // A damaged blob is not fatal: the config's values hold until the next
+    // `configure` replaces it.
+    XLOG_WARN("agent", "persisted settings %s unusable (%s); using the config file's", kSettingsKey,
+              hal::err_name(e));
+  }
+  return t;
+}
+
+}  // namespace
+
+AgentRuntime::AgentRuntime(Context& ctx, const AgentConfig& cfg, boards::Board& board, hal::MonotonicClock& mono,
+                           hal::WallClock& wall, hal::Storage* storage, uint64_t seed)
+    : cfg_(cfg),
+      board_(board),
+      mono_(mono),
+      storage_(storage),
+      rng_(seed),
+      telemetry_cfg_(effective_telemetry(cfg, storage)),
+      session_(ctx, cfg, mono, rng_),
+      publisher_(board.registry(), mono, wall, telemetry_cfg_, cfg.xmpp.jid.c_str(), boot_id_, session_),
+      router_(cfg.acl, board.registry(), mono, rng_, *this, storage),
+      chat_(router_) {
+  (void)make_boot_id(boot_id_, sizeof boot_id_, rng_.next());
+  settings_ = settings_of(telemetry_cfg_);
+  for (const auto& f : board.failed()) failed_.push_back(FailedDevice{f.name.c_str(), f.err});
+}
+
+AgentRuntime::~AgentRuntime() = default;
+
+DeviceFacts AgentRuntime::facts() const {
+  DeviceFacts f{};
+  f.board = board_.name().c_str();
+  f.firmware = XIOT_VERSION;
+  f.boot_id = boot_id_;
+  f.registry = &board_.registry();
+  f.failed_devices = failed_.empty() ? nullptr : failed_.data();
+  f.failed_count = failed_.size();
+  return f;
+}
+
+hal::Err AgentRuntime::start() {
+  started_ = mono_.mono_now();
+  const hal::Err e = publisher_.start();
+  if (e != hal::Err::Ok) return e;
+  const DeviceFacts f = facts();
+  description_.resize(device_description_bound(f));
+  session_.set_command_handlers(&router_, &chat_);
+  refresh_description();
+  return session_.start();
+}
+
+void AgentRuntime::refresh_description() {
+  const DeviceFacts f = facts();
+  const HealthReport report = assess_health(f);
+  const bool health_changed = !have_health_ || report.health != last_health_.health ||
+                              std::strcmp(report.problem, last_health_.problem) != 0;
+  if (health_changed) {
+    last_health_ = report;
+    have_health_ = true;
+    char status[256];
+    if (!format_status_line(status, sizeof status, f, report).ok()) status[0] = '\0';
+    const char* show = report.health == Health::Healthy ? nullptr : report.health == Health::Degraded ? "away" : "dnd";
+    if (report.health != Health::Healthy) {
+      XLOG_WARN("health", "%s: %s", health_name(report.health), report.problem);
+    } else {
+      XLOG_INFO("health", "healthy");
+    }
+    session_.set_presence(show, status);
+  }
+  // The device node is the reported state: it changes with health and with
+  // the actuators' values (a `set`), and is republished only then.
+  auto len = format_device_description(description_.data(), description_.size(), f, report);
+  if (!len.ok()) {
+    XLOG_ERROR("health", "device description does not fit %zu bytes", description_.size());
+    return;
+  }
+  const size_t n = len.value() + 1;
+  if (last_description_.size() == n && std::memcmp(last_description_.data(), description_.data(), n) == 0) return;
+  last_description_.assign(description_.data(), description_.data() + n);
+  session_.set_device_description(last_description_.data());
+}
+
+uint32_t AgentRuntime::tick() {
+  const uint32_t session_wait = session_.tick();
+  const hal::MonoTime next_sample = publisher_.tick();
+  if (publisher_.samples_taken() != samples_seen_) {
+    samples_seen_ = publisher_.samples_taken();
+    refresh_description();
+  }
+  int64_t wait_ms = next_sample.us_since(mono_.mono_now()) / 1000;
+  if (wait_ms > session_wait) wait_ms = session_wait;
+  if (wait_ms < 1) wait_ms = 1;
+  return static_cast<uint32_t>(wait_ms);
+}
+
+void AgentRuntime::stop(const char* reason) { session_.stop(reason); }
+
+void AgentRuntime::publish_telemetry_now() {
+  publisher_.publish_now();
+  samples_seen_ = publisher_.samples_taken();
+  refresh_description();
+}
+
+hal::Err AgentRuntime::reconfigure_telemetry(const TelemetrySettings& s) {
+  const hal::Err e = publisher_.reconfigure(s.interval_ms / 1000.0, s.batch_max);
+  if (e != hal::Err::Ok) return e;
+  settings_ = s;
+  XLOG_INFO("agent", "telemetry reconfigured: every %u ms, batch_max %u", s.interval_ms, s.batch_max);
+  return hal::Err::Ok;
+}
+
+hal::Err AgentRuntime::request_reboot(const char* reason) {
+  std::snprintf(reboot_reason_, sizeof reboot_reason_, "%s", reason != nullptr && reason[0] != '\0' ? reason : "reboot requested");
+  reboot_requested_ = true;
+  XLOG_INFO("agent", "reboot requested: %s", reboot_reason_);
+  return hal::Err::Ok;
+}
+
+void AgentRuntime::diagnostics(DiagnosticsInfo* out) {
+  out->uptime_s = static_cast<uint64_t>(mono_.mono_now().us_since(started_) / 1000000);
+  std::snprintf(out->firmware, sizeof out->firmware, "%s", XIOT_VERSION);
+  std::snprintf(out->board, sizeof out->board, "%s", board_.name().c_str());
+  std::snprintf(out->boot_id, sizeof out->boot_id, "%s", boot_id_);
+  const HealthReport report = assess_health(facts());
+  std::snprintf(out->health, sizeof out->health, "%s", health_name(report.health));
+  std::snprintf(out->problem, sizeof out->problem, "%s", report.problem);
+  const SessionStats& st = session_.stats();
+  out->reconnects = st.logins > 0 ? st.logins - 1 : 0;
+  out->journal_depth = publisher_.pending() + publisher_.batched();
+  out->dropped_readings = publisher_.items_dropped();
+  out->errors = publisher_.read_errors() + st.items_rejected;
+  if (publisher_.last_error() != hal::Err::Ok) {
+    std::snprintf(out->last_error, sizeof out->last_error, "telemetry: %s", hal::err_name(publisher_.last_error()));
+  }
+}
+
+}  // namespace agent
