@@ -20,6 +20,8 @@ constexpr const char* kNsDiscoInfo = "http://jabber.org/protocol/disco#info";
 constexpr const char* kNsCaps = "http://jabber.org/protocol/caps";
 constexpr const char* kNsPing = "urn:xmpp:ping";
 constexpr const char* kNsPubsubEvent = "http://jabber.org/protocol/pubsub#event";
+constexpr const char* kNsStanzas = "urn:ietf:params:xml:ns:xmpp-stanzas";
+constexpr const char* kNsDelay = "urn:xmpp:delay";
 
 // The identity every xiotctl answers disco#info with (XEP-0030 registry:
 // client/console = a text-mode client).
@@ -89,7 +91,42 @@ std::string text_of(xmpp_stanza_t* parent, const char* child_name) {
   return t != nullptr ? t : "";
 }
 
+// JIDs compare case-insensitively in their local part and domain (both are
+// case-folded by the server's stringprep/PRECIS) and exactly in the resource.
+bool same_jid(const std::string& a, const std::string& b) {
+  const size_t sa = a.find('/'), sb = b.find('/');
+  const std::string ba = a.substr(0, sa), bb = b.substr(0, sb);
+  if (ba.size() != bb.size()) return false;
+  for (size_t i = 0; i < ba.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(ba[i])) != std::tolower(static_cast<unsigned char>(bb[i]))) {
+      return false;
+    }
+  }
+  const std::string ra = sa == std::string::npos ? "" : a.substr(sa);
+  const std::string rb = sb == std::string::npos ? "" : b.substr(sb);
+  return ra == rb;
+}
+
 }  // namespace
+
+StanzaError parse_stanza_error(const XmlElement& error) {
+  StanzaError e;
+  if (const std::string* t = error.attr("type")) e.type = *t;
+  for (const auto& c : error.children) {
+    if (c.ns == kNsStanzas) {
+      if (c.name == "text") {
+        e.text = c.text;
+      } else if (e.condition.empty()) {
+        e.condition = c.name;
+      }
+    } else if (e.app_condition.empty()) {
+      e.app_condition = c.name;
+      e.app_ns = c.ns;
+    }
+  }
+  if (e.condition.empty()) e.condition = "undefined-condition";
+  return e;
+}
 
 struct Client::Strophe {
   Client* self = nullptr;
@@ -249,7 +286,8 @@ void Client::connect(Deadline deadline) {
   s_->conn = s_->ctx != nullptr ? xmpp_conn_new(s_->ctx) : nullptr;
   if (s_->conn == nullptr) throw Error(Exit::Connect, "out of memory");
   ctx_registry()[s_->ctx] = s_.get();
-  xmpp_conn_set_flags(s_->conn, XMPP_CONN_FLAG_MANDATORY_TLS);
+  xmpp_conn_set_flags(s_->conn, XMPP_CONN_FLAG_MANDATORY_TLS |
+                                     (options_.stream_management ? 0UL : XMPP_CONN_FLAG_DISABLE_SM));
   xmpp_conn_set_jid(s_->conn, options_.jid.c_str());
   xmpp_conn_set_pass(s_->conn, options_.password.c_str());
   if (!options_.ca_file.empty()) xmpp_conn_set_cafile(s_->conn, options_.ca_file.c_str());
@@ -338,6 +376,44 @@ bool Client::subscribe(const std::string& jid) {
   return true;
 }
 
+std::string Client::send_iq(const std::string& to, const char* type, const XmlElement& payload,
+                            std::function<void(const IqReply&)> on_reply) {
+  if (state_ != State::Online) throw Error(Exit::Connect, "not connected", true);
+  const std::string id = s_->new_id("q");
+  xmpp_stanza_t* iq = xmpp_iq_new(s_->ctx, type, id.c_str());
+  if (!to.empty()) xmpp_stanza_set_to(iq, to.c_str());
+  detail::adopt_child(iq, detail::from_xml(s_->ctx, payload, "jabber:client"));
+  pending_[id] = PendingIq{to, std::move(on_reply)};
+  s_->send(iq);
+  return id;
+}
+
+IqReply Client::request(const std::string& to, const char* type, const XmlElement& payload, Deadline deadline,
+                        const std::string& what) {
+  bool answered = false;
+  IqReply reply;
+  const std::string id = send_iq(to, type, payload, [&](const IqReply& r) {
+    reply = r;
+    answered = true;
+  });
+  bool done = false;
+  try {
+    done = run_until([&] { return answered; }, deadline);
+  } catch (...) {
+    pending_.erase(id);  // the callback refers to this frame
+    throw;
+  }
+  if (!done) {
+    pending_.erase(id);
+    throw Error(Exit::Timeout, "timed out waiting for " + what + (to.empty() ? "" : " from " + to), true);
+  }
+  return reply;
+}
+
+void Client::sync(Deadline deadline) {
+  (void)request("", "get", make_element("ping", kNsPing), deadline, "the server's answer to a ping");
+}
+
 void Client::send_directed_presence(const std::string& jid) {
   xmpp_stanza_t* p = xmpp_presence_new(s_->ctx);
   xmpp_stanza_set_to(p, jid.c_str());
@@ -381,6 +457,7 @@ void Client::handle_conn_event(int event, int error, void* stream_error_ptr) {
   if (error != 0 && s_->socket_error == 0) s_->socket_error = error;
   const State was = state_;
   state_ = State::Closed;
+  pending_.clear();  // never answered now
   if (s_->closing) return;
   if (was == State::Connecting) {
     const bool transient = s_->tls_untrusted.empty() && s_->tls_other.empty() && !s_->auth_failed;
@@ -495,6 +572,10 @@ void Client::handle_presence(void* stanza) {
   if (ev.available) {
     ev.show = text_of(st, "show");
     ev.status = text_of(st, "status");
+    const std::string prio = text_of(st, "priority");
+    if (!prio.empty()) ev.priority = std::max(-128, std::min(127, std::atoi(prio.c_str())));
+    xmpp_stanza_t* delay = xmpp_stanza_get_child_by_name_and_ns(st, "delay", kNsDelay);
+    if (delay != nullptr) ev.delay_stamp = detail::attr_or_empty(delay, "stamp");
     online_[from] = ev;
   } else {
     online_.erase(from);
@@ -506,9 +587,48 @@ void Client::handle_iq(void* stanza) {
   auto* st = static_cast<xmpp_stanza_t*>(stanza);
   const char* type_c = xmpp_stanza_get_type(st);
   const std::string type = type_c != nullptr ? type_c : "";
-  if (type != "get" && type != "set") return;  // results and errors go to id handlers
   const char* from_c = xmpp_stanza_get_from(st);
   const std::string from = from_c != nullptr ? from_c : "";
+  if (type == "result" || type == "error") {
+    const char* id_c = xmpp_stanza_get_id(st);
+    auto it = id_c != nullptr ? pending_.find(id_c) : pending_.end();
+    if (it == pending_.end()) return;  // the roster's own handler, or an answer we gave up on
+    const std::string& to = it->second.to;
+    const bool from_ok = (to.empty() || same_jid(to, bare()))
+                             ? (from.empty() || same_jid(from, bare()) || same_jid(from, jid_domain(bare())) ||
+                                same_jid(from, bound_jid()))
+                             : same_jid(from, to);
+    if (!from_ok) {
+      if (options_.verbose) {
+        std::fprintf(stderr, "xiotctl: ignoring an answer to %s from %s (asked %s)\n", id_c, from.c_str(),
+                     to.empty() ? "the server" : to.c_str());
+      }
+      return;
+    }
+    IqReply reply;
+    reply.from = from;
+    reply.ok = type == "result";
+    for (xmpp_stanza_t* c = xmpp_stanza_get_children(st); c != nullptr; c = xmpp_stanza_get_next(c)) {
+      if (!xmpp_stanza_is_tag(c)) continue;
+      if (reply.ok) {
+        reply.payload = detail::to_xml(c, "jabber:client");
+        reply.has_payload = true;
+        break;
+      }
+      if (std::strcmp(xmpp_stanza_get_name(c), "error") == 0) {
+        reply.error = parse_stanza_error(detail::to_xml(c, "jabber:client"));
+      } else if (!reply.has_payload) {
+        reply.payload = detail::to_xml(c, "jabber:client");  // the request, echoed back
+        reply.has_payload = true;
+      }
+    }
+    if (!reply.ok && reply.error.condition.empty()) reply.error.condition = "undefined-condition";
+    auto on_reply = std::move(it->second.on_reply);
+    pending_.erase(it);  // before the call: it may send more requests
+    if (on_reply) on_reply(reply);
+    return;
+  }
+  if (type != "get" && type != "set") return;
 
   xmpp_stanza_t* roster = xmpp_stanza_get_child_by_name_and_ns(st, "query", kNsRoster);
   if (roster != nullptr && type == "set") {

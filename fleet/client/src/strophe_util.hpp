@@ -35,6 +35,10 @@ void add_text(xmpp_stanza_t* parent, const std::string& text);
 /// Attribute or "" when absent.
 std::string attr_or_empty(xmpp_stanza_t* s, const char* name);
 
+/// A new libstrophe element tree from an owned one (xmlns set where it
+/// differs from `parent_ns`; text before the children). Caller owns it.
+xmpp_stanza_t* from_xml(xmpp_ctx_t* ctx, const XmlElement& e, const std::string& parent_ns = "");
+
 /// Deep copy of a libstrophe element into an owned tree. Children without an
 /// own namespace inherit `parent_ns`.
 XmlElement to_xml(xmpp_stanza_t* s, const std::string& parent_ns = "");

@@ -21,6 +21,87 @@ const XmlElement* XmlElement::child(const std::string& name_, const std::string&
   return nullptr;
 }
 
+std::string XmlElement::child_text(const std::string& name_, const std::string& ns_) const {
+  const XmlElement* c = child(name_, ns_);
+  return c != nullptr ? c->text : std::string();
+}
+
+XmlElement& XmlElement::set(const std::string& key, const std::string& value) {
+  for (auto& kv : attrs) {
+    if (kv.first == key) {
+      kv.second = value;
+      return *this;
+    }
+  }
+  attrs.emplace_back(key, value);
+  return *this;
+}
+
+XmlElement& XmlElement::add(const std::string& name_, const std::string& ns_) {
+  children.emplace_back();
+  XmlElement& c = children.back();
+  c.name = name_;
+  c.ns = ns_.empty() ? ns : ns_;
+  return c;
+}
+
+XmlElement make_element(const std::string& name, const std::string& ns) {
+  XmlElement e;
+  e.name = name;
+  e.ns = ns;
+  return e;
+}
+
+namespace {
+
+void escape_into(std::string* out, const std::string& s) {
+  for (char c : s) {
+    switch (c) {
+      case '&': *out += "&amp;"; break;
+      case '<': *out += "&lt;"; break;
+      case '>': *out += "&gt;"; break;
+      case '\'': *out += "&apos;"; break;
+      case '"': *out += "&quot;"; break;
+      default: *out += c;
+    }
+  }
+}
+
+void serialise(std::string* out, const XmlElement& e, const std::string& parent_ns) {
+  *out += '<';
+  *out += e.name;
+  if (e.ns != parent_ns) {
+    *out += " xmlns='";
+    escape_into(out, e.ns);
+    *out += '\'';
+  }
+  for (const auto& kv : e.attrs) {
+    *out += ' ';
+    *out += kv.first;
+    *out += "='";
+    escape_into(out, kv.second);
+    *out += '\'';
+  }
+  if (e.children.empty() && e.text.empty()) {
+    *out += "/>";
+    return;
+  }
+  *out += '>';
+  escape_into(out, e.text);
+  for (const auto& c : e.children) serialise(out, c, e.ns);
+  *out += "</";
+  *out += e.name;
+  *out += '>';
+}
+
+}  // namespace
+
+std::string to_string(const XmlElement& e) {
+  std::string out;
+  serialise(&out, e, "");
+  return out;
+}
+
 XmlElement parse_xml(const std::string& text) {
   std::unique_ptr<xmpp_ctx_t, decltype(&xmpp_ctx_free)> ctx(xmpp_ctx_new(nullptr, nullptr),
                                                             &xmpp_ctx_free);
@@ -55,6 +136,14 @@ void add_text(xmpp_stanza_t* parent, const std::string& text) {
 std::string attr_or_empty(xmpp_stanza_t* s, const char* name) {
   const char* v = xmpp_stanza_get_attribute(s, name);
   return v != nullptr ? v : "";
+}
+
+xmpp_stanza_t* from_xml(xmpp_ctx_t* ctx, const XmlElement& e, const std::string& parent_ns) {
+  xmpp_stanza_t* s = new_element(ctx, e.name.c_str(), e.ns != parent_ns ? e.ns.c_str() : nullptr);
+  for (const auto& kv : e.attrs) xmpp_stanza_set_attribute(s, kv.first.c_str(), kv.second.c_str());
+  if (!e.text.empty()) add_text(s, e.text);
+  for (const auto& c : e.children) adopt_child(s, from_xml(ctx, c, e.ns));
+  return s;
 }
 
 XmlElement to_xml(xmpp_stanza_t* s, const std::string& parent_ns) {

@@ -51,6 +51,23 @@ struct PresenceEvent {
   bool available = false;
   std::string show;    ///< "" (online), away, chat, dnd, xa
   std::string status;  ///< "" if none
+  int priority = 0;    ///< RFC 6121 §4.7.2.3, -128..127
+  /// XEP-0203 `<delay stamp=…/>` as sent ("2025-11-23T12:13:20Z"): when the
+  /// presence was first sent (the server adds it to presence it replays on
+  /// our login). "" when absent.
+  std::string delay_stamp;
+};
+
+/// Reads `<error/>` (the child of an IQ of type error). Missing pieces stay "".
+StanzaError parse_stanza_error(const XmlElement& error);
+
+/// The answer to an IQ get/set.
+struct IqReply {
+  std::string from;          ///< as stamped by the server ("" for our own server or account)
+  bool ok = false;           ///< type='result'
+  bool has_payload = false;  ///< a result with a child element
+  XmlElement payload;        ///< that first child element
+  StanzaError error;         ///< when !ok
 };
 
 /// Presence subscription traffic (RFC 6121 §3).
@@ -118,6 +135,32 @@ class Client {
   /// (re)evaluates our +notify interests for that contact at once.
   void send_directed_presence(const std::string& jid);
 
+  /// Sends `<iq type=type to=to>payload</iq>` (no 'to' when `to` is "": our
+  /// own server) and returns its id. `on_reply` runs inside run_once() when the
+  /// answer arrives; it is dropped, never called, if the connection is lost.
+  /// An answer is accepted only from the JID the request went to (RFC 6120
+  /// §8.1.2.1; for "" or our own bare JID: no 'from', our bare JID or our
+  /// domain), so a forged reply from someone else is ignored.
+  /// `type` is "get" or "set". Must be connected.
+  std::string send_iq(const std::string& to, const char* type, const XmlElement& payload,
+                      std::function<void(const IqReply&)> on_reply);
+  /// IQs sent and not answered yet.
+  size_t pending_iqs() const { return pending_.size(); }
+  /// Forgets every unanswered IQ: late answers are then ignored.
+  void forget_pending_iqs() { pending_.clear(); }
+
+  /// Sends one IQ and runs the loop until it is answered. Throws
+  /// Error(Timeout, "timed out waiting for <what> from <to>") at the
+  /// deadline, or what run_once() throws.
+  IqReply request(const std::string& to, const char* type, const XmlElement& payload, Deadline deadline,
+                  const std::string& what);
+
+  /// One round trip to our server (an XEP-0199 ping). The server handles our
+  /// stanzas in order, so once it answers, the presence it replays for local
+  /// contacts after our initial presence (RFC 6121 §4.4.2) has arrived.
+  /// Throws like request().
+  void sync(Deadline deadline);
+
   /// The caps `ver` sent in presence (XEP-0115 §5.1, sha-1).
   const std::string& caps_ver() const { return caps_ver_; }
   static constexpr const char* kCapsNode = "urn:xiot:xiotctl";
@@ -150,6 +193,11 @@ class Client {
   std::function<void(const PresenceEvent&)> on_presence_;
   std::function<void(const SubscriptionEvent&)> on_subscription_;
   std::function<bool(const std::string&)> approve_;
+  struct PendingIq {
+    std::string to;
+    std::function<void(const IqReply&)> on_reply;
+  };
+  std::map<std::string, PendingIq> pending_;
 };
 
 }  // namespace fleet

@@ -3,6 +3,7 @@
 
 #include <stdexcept>
 #include <string>
+#include <utility>
 
 namespace fleet {
 
@@ -29,6 +30,32 @@ class Error : public std::runtime_error {
  private:
   Exit code_;
   bool transient_;
+};
+
+/// An XMPP stanza error (RFC 6120 §8.3):
+/// `<error type=…><condition/><text/><app-condition/></error>`.
+struct StanzaError {
+  std::string type;           ///< cancel | continue | modify | auth | wait ("" if absent)
+  std::string condition;      ///< defined condition ("undefined-condition" when none is given)
+  std::string app_condition;  ///< application-specific condition element's name, "" if none
+  std::string app_ns;         ///< its namespace
+  std::string text;           ///< the <text/>, "" if none
+
+  /// "bad-request (bad-payload): value: 'maybe' is not a boolean" — the
+  /// condition, the app condition in parentheses and the text, as present.
+  std::string describe() const;
+};
+
+/// Error(Exit::DeviceError) that carries the stanza error the device (or
+/// its server, on its behalf) answered with, for --json output.
+class RemoteError : public Error {
+ public:
+  RemoteError(const std::string& message, StanzaError stanza)
+      : Error(Exit::DeviceError, message), stanza_(std::move(stanza)) {}
+  const StanzaError& stanza() const { return stanza_; }
+
+ private:
+  StanzaError stanza_;
 };
 
 }  // namespace fleet

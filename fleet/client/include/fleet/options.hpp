@@ -13,6 +13,9 @@ struct ConnectionOptions {
   int port = 5222;
   std::string ca_file;   ///< "" = the system trust store; otherwise the only CA trusted
   bool verbose = false;  ///< libstrophe's log (stanzas included) on stderr
+  /// XEP-0198. Worth it for a long `watch`; a one-shot query turns it off:
+  /// libstrophe sends an <r/> after every stanza and the server answers each.
+  bool stream_management = true;
 };
 
 /// Reads an operator config file and overrides the fields it sets:

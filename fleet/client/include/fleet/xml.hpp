@@ -19,7 +19,23 @@ struct XmlElement {
   const std::string* attr(const std::string& key) const;
   /// First child element with this name (and namespace, if `ns_` is not empty), or nullptr.
   const XmlElement* child(const std::string& name_, const std::string& ns_ = "") const;
+  /// The text of the first child with this name, or "" when there is none.
+  std::string child_text(const std::string& name_, const std::string& ns_ = "") const;
+
+  // --- building (requests) ---
+  /// Sets (or replaces) an attribute; returns *this.
+  XmlElement& set(const std::string& key, const std::string& value);
+  /// Appends a child `<name_/>` in namespace `ns_` ("" = this element's) and
+  /// returns it. The reference is valid until the next child is added.
+  XmlElement& add(const std::string& name_, const std::string& ns_ = "");
 };
+
+/// `<name xmlns='ns'/>`: the root of a request payload.
+XmlElement make_element(const std::string& name, const std::string& ns);
+
+/// Serialises the tree (xmlns written where it differs from the parent's,
+/// text and attributes escaped, no whitespace added). For logs and tests.
+std::string to_string(const XmlElement& e);
 
 /// Parses one XML element from text (via libstrophe's parser).
 /// Throws fleet::Error(Exit::Usage) with the reason when the text is not one
