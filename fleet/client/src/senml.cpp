@@ -12,6 +12,7 @@
 
 #include "agent/senml.hpp"
 #include "agent/senml_pb_decode.hpp"
+#include "json_util.hpp"
 
 namespace fleet {
 namespace {
@@ -327,33 +328,51 @@ std::string format_reading_line(const Reading& r) {
 }
 
 std::string format_reading_json(const Reading& r) {
-  std::unique_ptr<cJSON, decltype(&cJSON_Delete)> o(cJSON_CreateObject(), &cJSON_Delete);
-  cJSON_AddStringToObject(o.get(), "device", r.device.c_str());
-  cJSON_AddStringToObject(o.get(), "item", r.item.c_str());
-  cJSON_AddStringToObject(o.get(), "time", format_time_ms(r.time_us).c_str());
-  cJSON_AddStringToObject(o.get(), "name", r.name.c_str());
-  switch (r.kind) {
-    case Reading::Kind::Number:
-      // The decimal text is a valid JSON number: keep it exact ("2.50").
-      cJSON_AddRawToObject(o.get(), "value", r.number.c_str());
-      break;
-    case Reading::Kind::Boolean:
-      cJSON_AddBoolToObject(o.get(), "value", r.boolean ? 1 : 0);
-      break;
-    case Reading::Kind::String:
-    case Reading::Kind::Data:
-      cJSON_AddStringToObject(o.get(), "value", r.text.c_str());
-      break;
-  }
-  if (r.unit.empty()) {
-    cJSON_AddNullToObject(o.get(), "unit");
-  } else {
-    cJSON_AddStringToObject(o.get(), "unit", r.unit.c_str());
-  }
-  char* text = cJSON_PrintUnformatted(o.get());
-  std::string out = text != nullptr ? text : "{}";
+  detail::JsonPtr o(detail::reading_json(r, true), &cJSON_Delete);
+  return detail::json_text(o.get());
+}
+
+namespace detail {
+
+std::string json_text(const cJSON* doc) {
+  char* text = cJSON_PrintUnformatted(doc);
+  std::string out = text != nullptr ? text : "null";
   cJSON_free(text);
   return out;
 }
 
+void add_string(cJSON* obj, const char* key, const std::string& value, bool empty_is_null) {
+  if (empty_is_null && value.empty()) {
+    cJSON_AddNullToObject(obj, key);
+  } else {
+    cJSON_AddStringToObject(obj, key, value.c_str());
+  }
+}
+
+cJSON* reading_json(const Reading& r, bool with_source) {
+  cJSON* o = cJSON_CreateObject();
+  if (with_source) {
+    cJSON_AddStringToObject(o, "device", r.device.c_str());
+    cJSON_AddStringToObject(o, "item", r.item.c_str());
+  }
+  cJSON_AddStringToObject(o, "time", format_time_ms(r.time_us).c_str());
+  cJSON_AddStringToObject(o, "name", r.name.c_str());
+  switch (r.kind) {
+    case Reading::Kind::Number:
+      // The decimal text is a valid JSON number: keep it exact ("2.50").
+      cJSON_AddRawToObject(o, "value", r.number.c_str());
+      break;
+    case Reading::Kind::Boolean:
+      cJSON_AddBoolToObject(o, "value", r.boolean ? 1 : 0);
+      break;
+    case Reading::Kind::String:
+    case Reading::Kind::Data:
+      cJSON_AddStringToObject(o, "value", r.text.c_str());
+      break;
+  }
+  add_string(o, "unit", r.unit, true);
+  return o;
+}
+
+}  // namespace detail
 }  // namespace fleet
