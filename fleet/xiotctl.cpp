@@ -13,6 +13,7 @@
 #include <cstring>
 #include <deque>
 #include <functional>
+#include <memory>
 #include <set>
 #include <string>
 #include <thread>
@@ -21,9 +22,14 @@
 
 #include <unistd.h>
 
+#include "fleet/adhoc.hpp"
 #include "fleet/client.hpp"
+#include "fleet/device.hpp"
 #include "fleet/error.hpp"
+#include "fleet/fleet_ops.hpp"
+#include "fleet/forms.hpp"
 #include "fleet/options.hpp"
+#include "fleet/report.hpp"
 #include "fleet/senml.hpp"
 
 #ifndef XIOT_VERSION
@@ -35,10 +41,13 @@ namespace {
 using fleet::Error;
 using fleet::Exit;
 
-constexpr const char* kTelemetryNode = "urn:xiot:telemetry:0";
-constexpr const char* kDeviceNode = "urn:xiot:device:0";
+using fleet::kDeviceNode;
+using fleet::kTelemetryNode;
 // Connecting never waits longer than this, even without --timeout.
 constexpr std::chrono::seconds kConnectLimit{30};
+// devices, info, commands and run: the whole operation (login included)
+// unless --timeout says otherwise.
+constexpr double kQueryTimeoutS = 15;
 constexpr std::chrono::seconds kDisconnectLimit{2};
 // Reconnect backoff after a lost connection (watch keeps going).
 constexpr std::chrono::milliseconds kReconnectFirst{250};
@@ -48,19 +57,40 @@ constexpr const char* kUsage =
     "usage: xiotctl [--config ops.json | --jid J --password P --host H --port N --ca-file F]\n"
     "               [-v] COMMAND [ARGS]\n"
     "\n"
+    "DEVICE is a JID (dev1@localhost) or a local part (dev1: same domain as the\n"
+    "operator). info, commands and run need it in the operator's roster (else:\n"
+    "unknown device, exit 2); commands and run need it online (else exit 1).\n"
+    "\n"
     "commands:\n"
+    "  devices [--json] [--timeout S]\n"
+    "        every contact in the roster: online/degraded/maintenance/offline/unknown,\n"
+    "        last seen, firmware and channel count (device node urn:xiot:device:0),\n"
+    "        the last telemetry item and its age (also for offline devices).\n"
     "  watch [DEVICE...] [--json] [--count N] [--timeout S]\n"
     "        live telemetry, one line per reading, de-duplicated by item id.\n"
-    "        DEVICE is a JID (dev1@localhost) or a local part (dev1, same domain as\n"
-    "        the operator); none = every contact in the roster. xiotctl asks for\n"
-    "        their presence (devices approve operators in their ACL) and approves\n"
-    "        theirs. --count N: exit 0 after N readings; --timeout S: stop after S\n"
-    "        seconds (exit 4 if N readings did not arrive by then). A lost connection\n"
-    "        is re-established (with backoff) once watching has started.\n"
-    "  devices [--json]                      (not implemented yet)\n"
-    "  commands DEVICE                       (not implemented yet)\n"
-    "  run DEVICE NODE [field=value ...] [--json]  (not implemented yet)\n"
-    "  info DEVICE [--json]                  (not implemented yet)\n"
+    "        none = every contact in the roster. xiotctl asks for their presence\n"
+    "        (devices approve operators in their ACL) and approves theirs.\n"
+    "        --count N: exit 0 after N readings; --timeout S: stop after S seconds\n"
+    "        (exit 4 if N readings did not arrive by then). A lost connection is\n"
+    "        re-established (with backoff) once watching has started.\n"
+    "  commands DEVICE [--json] [--timeout S]\n"
+    "        the ad-hoc commands this operator may run on DEVICE.\n"
+    "  run DEVICE NODE [field=value ...] [--json] [--timeout S]\n"
+    "        execute ad-hoc command NODE (read, set, diagnostics, configure, reboot):\n"
+    "        the form the device returns is filled from the field=value arguments,\n"
+    "        checked against its field types and options (a bad or missing field:\n"
+    "        exit 2 with the form's fields listed), submitted, and the result printed.\n"
+    "        e.g. run dev1 set channel=relay0.state value=on\n"
+    "             run dev1 configure interval_s=5      run dev1 reboot confirm=true\n"
+    "        A device error (condition, app condition, text) or a canceled command\n"
+    "        exits 1.\n"
+    "  info DEVICE [--json] [--timeout S]\n"
+    "        the device description node: board, firmware, boot id, health,\n"
+    "        channels and problems.\n"
+    "  --json      one JSON document on stdout (watch: one per line); a device's\n"
+    "              error answer is a document with \"error\" too (exit 1)\n"
+    "  --timeout S the whole operation, login included, in seconds (default 15;\n"
+    "              watch: none); when it passes: exit 4\n"
     "\n"
     "connection (flags override the config file):\n"
     "  --config FILE     JSON: {\"jid\", \"password\" | \"password_file\", \"host\", \"port\", \"ca_file\"}\n"
@@ -74,7 +104,9 @@ constexpr const char* kUsage =
     "  -h, --help        this text;  --version  the version\n"
     "\n"
     "TLS is mandatory (STARTTLS, certificate and host name verified); login is SCRAM.\n"
-    "exit codes: 0 ok, 1 device error, 2 usage/config, 3 connect/auth failure, 4 timeout\n";
+    "exit codes: 0 ok, 1 the device answered with an error (or is offline, or\n"
+    "canceled the command), 2 usage/config (also: unknown device, bad field),\n"
+    "3 connect/auth failure, 4 timeout. Details: docs/xiotctl.md\n";
 
 volatile std::sig_atomic_t g_stop = 0;
 
@@ -159,6 +191,13 @@ std::string normalize_device(const std::string& arg, const std::string& operator
   return jid;
 }
 
+/// True for a contact whose presence we receive or asked for: a device that
+/// subscribes back after approving us (the agent does) is approved in turn.
+bool asked_for(const fleet::Client& client, const std::string& jid) {
+  auto it = client.roster().find(jid);
+  return it != client.roster().end() && (fleet::sees_presence(it->second.subscription) || it->second.ask_subscribe);
+}
+
 // --- watch ------------------------------------------------------------------------------
 
 struct WatchArgs {
@@ -209,9 +248,7 @@ void watch_session(const fleet::ConnectionOptions& opts, const WatchArgs& w, con
   client.add_feature(std::string(kDeviceNode) + "+notify");
   client.set_auto_approve([&](const std::string& jid) {
     if (!devices.empty()) return devices.count(jid) > 0;
-    auto it = client.roster().find(jid);  // a device we asked for
-    return it != client.roster().end() &&
-           (it->second.subscription == "to" || it->second.subscription == "both" || it->second.ask_subscribe);
+    return asked_for(client, jid);
   });
 
   client.on_item([&](const fleet::ItemEvent& ev) {
@@ -348,6 +385,140 @@ int cmd_watch(const fleet::ConnectionOptions& opts, const std::vector<std::strin
   return 0;  // --timeout without --count: watched for that long
 }
 
+// --- devices, info, commands, run ---------------------------------------------------------
+
+struct QueryArgs {
+  bool json = false;
+  double timeout_s = kQueryTimeoutS;
+  std::vector<std::string> positional;  // DEVICE, NODE, field=value...
+};
+
+QueryArgs parse_query(const std::string& command, const std::vector<std::string>& args) {
+  QueryArgs q;
+  for (size_t i = 0; i < args.size(); ++i) {
+    std::string v;
+    if (args[i] == "--json") {
+      q.json = true;
+    } else if (take_value(args, &i, "--timeout", &v)) {
+      q.timeout_s = parse_seconds("--timeout", v);
+    } else if (args[i] == "--") {
+      q.positional.insert(q.positional.end(), args.begin() + static_cast<long>(i) + 1, args.end());
+      break;
+    } else if (args[i].size() > 1 && args[i][0] == '-' && args[i].find('=') == std::string::npos) {
+      usage_error(command + ": unknown option '" + args[i] + "'");
+    } else {
+      q.positional.push_back(args[i]);
+    }
+  }
+  const size_t n = q.positional.size();
+  if (command == "devices" && n != 0) usage_error("devices takes no arguments, not '" + q.positional[0] + "'");
+  if ((command == "info" || command == "commands") && n != 1) {
+    usage_error(command + (n == 0 ? " needs a DEVICE" : " takes one DEVICE"));
+  }
+  if (command == "run") {
+    if (n < 2) usage_error(n == 0 ? "run needs a DEVICE and a command NODE" : "run needs a command NODE");
+    (void)fleet::parse_field_args({q.positional.begin() + 2, q.positional.end()});  // checked early
+  }
+  return q;
+}
+
+fleet::Deadline deadline_in(double seconds) {
+  return fleet::Clock::now() +
+         std::chrono::duration_cast<fleet::Clock::duration>(std::chrono::duration<double>(seconds));
+}
+
+/// Logs in for a one-shot query. The operator's presence goes out, so the
+/// server replays the presence of every contact we are subscribed to.
+std::unique_ptr<fleet::Client> connect_for_query(const fleet::ConnectionOptions& opts, fleet::Deadline deadline) {
+  auto client = std::make_unique<fleet::Client>(opts);
+  fleet::Client* c = client.get();
+  client->set_auto_approve([c](const std::string& jid) { return asked_for(*c, jid); });
+  client->connect(std::min(deadline, fleet::Clock::now() + kConnectLimit));
+  if (opts.verbose) std::fprintf(stderr, "xiotctl: logged in as %s\n", client->bound_jid().c_str());
+  return client;
+}
+
+void put(const std::string& text) {
+  std::fputs(text.c_str(), stdout);
+  std::fflush(stdout);
+}
+
+std::string timed_out(double seconds) {
+  char secs[32];
+  std::snprintf(secs, sizeof secs, "%g", seconds);
+  return std::string("timed out after ") + secs + " s";
+}
+
+int cmd_devices(const fleet::ConnectionOptions& opts, const QueryArgs& q) {
+  const fleet::Deadline deadline = deadline_in(q.timeout_s);
+  auto client = connect_for_query(opts, deadline);
+  const fleet::DevicesResult r = fleet::query_devices(*client, deadline, wall_now_us);
+  const int64_t now = wall_now_us();
+  put(q.json ? fleet::format_devices_json(r, client->bare(), now) : fleet::format_devices_text(r, now));
+  client->disconnect(fleet::Clock::now() + kDisconnectLimit);
+  if (!r.complete()) {
+    throw Error(Exit::Timeout, timed_out(q.timeout_s) + ": " + std::to_string(r.unanswered) +
+                                   " requests unanswered (the listing is incomplete)");
+  }
+  return 0;
+}
+
+/// info, commands and run: one device.
+int cmd_device(const fleet::ConnectionOptions& opts, const std::string& command, const QueryArgs& q) {
+  const fleet::Deadline deadline = deadline_in(q.timeout_s);
+  const std::string device = normalize_device(q.positional[0], opts.jid);
+  const std::string node = command == "run" ? q.positional[1] : "";
+  auto client = connect_for_query(opts, deadline);
+  std::string full;
+  try {
+    if (command == "info") {
+      (void)fleet::require_contact(*client, device);
+      const fleet::DeviceDescription d = fleet::fetch_description(*client, device, deadline);
+      put(q.json ? fleet::format_info_json(device, d) : fleet::format_info_text(device, d));
+    } else if (command == "commands") {
+      full = fleet::resolve_online_device(*client, device, deadline);
+      const auto items = fleet::fetch_commands(*client, full, deadline);
+      if (q.json) {
+        put(fleet::format_commands_json(device, full, items));
+      } else if (items.empty()) {
+        std::fprintf(stderr, "xiotctl: %s offers no commands to %s\n", full.c_str(), client->bare().c_str());
+      } else {
+        put(fleet::format_commands_text(items));
+      }
+    } else {
+      full = fleet::resolve_online_device(*client, device, deadline);
+      const auto args = fleet::parse_field_args({q.positional.begin() + 2, q.positional.end()});
+      std::function<void(const std::string&)> trace;
+      if (opts.verbose) trace = [](const std::string& line) { std::fprintf(stderr, "xiotctl: %s\n", line.c_str()); };
+      const fleet::CommandOutcome o = fleet::run_command(*client, full, node, args, deadline, trace);
+      if (!o.ok) {
+        throw fleet::RemoteError(full + " answered '" + node + "' with " + o.error.describe(), o.error);
+      }
+      put(q.json ? fleet::format_run_json(device, o) : fleet::format_run_text(o));
+      for (const auto& a : o.unused) {
+        std::fprintf(stderr, "xiotctl: ignored %s=%s: '%s' %s without asking for it\n", a.var.c_str(),
+                     a.value.c_str(), node.c_str(), o.reply.status.c_str());
+      }
+      if (o.reply.status == "canceled") {
+        std::string why;
+        for (const auto& n : o.reply.notes) why += (why.empty() ? ": " : "; ") + n.text;
+        client->disconnect(fleet::Clock::now() + kDisconnectLimit);
+        throw Error(Exit::DeviceError, "command '" + node + "' was canceled by " + full + why);
+      }
+    }
+  } catch (const fleet::RemoteError& e) {
+    if (q.json) put(fleet::format_error_json(device, full, command == "info" ? kDeviceNode : node, e.stanza()));
+    client->disconnect(fleet::Clock::now() + kDisconnectLimit);
+    throw;
+  } catch (const Error& e) {
+    // Leave politely (a timeout or refused field still has a live session).
+    if (e.code() != Exit::Connect) client->disconnect(fleet::Clock::now() + kDisconnectLimit);
+    throw;
+  }
+  client->disconnect(fleet::Clock::now() + kDisconnectLimit);
+  return 0;
+}
+
 // --- main -----------------------------------------------------------------------------------
 
 int run(int argc, char** argv) {
@@ -392,10 +563,13 @@ int run(int argc, char** argv) {
   const std::string command = rest.front();
   rest.erase(rest.begin());
 
-  if (command == "devices" || command == "commands" || command == "run" || command == "info") {
-    throw Error(Exit::Usage, "'" + command + "' is not implemented yet");
+  if (command != "watch" && command != "devices" && command != "commands" && command != "run" &&
+      command != "info") {
+    usage_error("unknown command '" + command + "'");
   }
-  if (command != "watch") usage_error("unknown command '" + command + "'");
+  // Arguments first: a usage error needs no config file.
+  QueryArgs query;
+  if (command != "watch") query = parse_query(command, rest);
 
   fleet::ConnectionOptions opts;
   if (!config_path.empty()) fleet::load_operator_config(config_path, &opts);
@@ -406,7 +580,11 @@ int run(int argc, char** argv) {
   if (have_ca) opts.ca_file = cli.ca_file;
   opts.verbose = cli.verbose;
 
-  return cmd_watch(opts, rest);
+  if (command == "watch") return cmd_watch(opts, rest);
+  opts.stream_management = false;  // one-shot: no <r/> after every request
+  fleet::validate_options(opts);
+  if (command == "devices") return cmd_devices(opts, query);
+  return cmd_device(opts, command, query);
 }
 
 }  // namespace

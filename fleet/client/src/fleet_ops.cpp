@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <deque>
 #include <map>
+#include <set>
 
 namespace fleet {
 namespace {
@@ -167,7 +168,7 @@ DevicesResult query_devices(Client& client, Deadline deadline, const std::functi
       d.resource = p->from;
       d.show = p->show;
       d.status = p->status;
-      d.online_since = p->delay_stamp;
+      d.presence_since = p->delay_stamp;
       d.last_seen_us = now_us;
       d.last_seen_source = "presence";
     }
@@ -181,7 +182,6 @@ DevicesResult query_devices(Client& client, Deadline deadline, const std::functi
     client.send_iq("", "get", make_element("ping", "urn:xmpp:ping"), [&](const IqReply&) { synced = true; });
     finished = client.run_until([&] { return drained() && synced; }, deadline);
     // Phase 2: when were the offline ones last seen?
-
     if (finished) {
       settle_states();
       for (size_t i = 0; i < result.devices.size(); ++i) {
@@ -304,6 +304,10 @@ CommandOutcome run_command(Client& client, const std::string& full_jid, const st
     return out;
   }
   CommandReply reply = parse(r);
+  // Every stage fills its form from all the arguments (a var asked again in a
+  // later stage gets the same value); an argument no stage has asked for yet
+  // may be for a later one.
+  std::set<std::string> used;
   std::vector<FieldArg> remaining = args;
   for (size_t stage = 0; reply.status == "executing"; ++stage) {
     if (stage >= kMaxStages) {
@@ -311,29 +315,37 @@ CommandOutcome run_command(Client& client, const std::string& full_jid, const st
       throw Error(Exit::DeviceError, "command '" + node + "' still executing after " + std::to_string(kMaxStages) +
                                          " stages; canceled");
     }
-    std::vector<FieldArg> left;
     DataForm filled;
     bool has_form = false;
     std::string action;
     try {
       if (reply.form) {
-        filled = fill_form(*reply.form, remaining, &left);
+        std::vector<FieldArg> not_here;
+        filled = fill_form(*reply.form, args, &not_here);
         has_form = true;
-      } else {
-        left = remaining;
+        for (const auto& a : args) {
+          if (reply.form->find(a.var) != nullptr) used.insert(a.var);
+        }
       }
-      action = choose_submit_action(reply, !left.empty());
-      if (!left.empty() && action != "next") {
+      remaining.clear();
+      for (const auto& a : args) {
+        if (used.count(a.var) == 0) remaining.push_back(a);
+      }
+      action = choose_submit_action(reply, !remaining.empty());
+      if (!remaining.empty() && action != "next") {
         std::string names;
-        for (const auto& a : left) names += (names.empty() ? "'" : ", '") + a.var + "'";
-        throw Error(Exit::Usage, "command '" + node + "' has no field " + names +
-                                     (reply.form ? "\n" + describe_fields(*reply.form) : std::string()));
+        for (const auto& a : remaining) names += (names.empty() ? "'" : ", '") + a.var + "'";
+        std::string forms;
+        for (const auto& st : out.stages) {
+          if (st.form) forms += "\n" + describe_fields(*st.form);
+        }
+        if (reply.form) forms += "\n" + describe_fields(*reply.form);
+        throw Error(Exit::Usage, "command '" + node + "' has no field " + names + forms);
       }
     } catch (const Error&) {
       cancel(reply.sessionid);
       throw;
     }
-    remaining = std::move(left);
     const std::string sessionid = reply.sessionid;
     out.stages.push_back(std::move(reply));
     r = send(make_command_request(node, sessionid, action, has_form ? &filled : nullptr));
@@ -344,6 +356,7 @@ CommandOutcome run_command(Client& client, const std::string& full_jid, const st
     }
     reply = parse(r);
   }
+  if (out.stages.empty()) remaining = args;  // completed at once: nothing was asked
   out.reply = std::move(reply);
   out.unused = std::move(remaining);
   out.ok = true;

@@ -222,7 +222,7 @@ std::string format_devices_json(const DevicesResult& r, const std::string& opera
     add_string(o, "resource", d.resource, true);
     add_string(o, "show", d.show, true);
     add_string(o, "status", d.status, true);
-    add_string(o, "online_since", d.online_since, true);
+    add_string(o, "presence_since", d.presence_since, true);
     add_string(o, "last_seen", d.last_seen_us != 0 ? format_time_ms(d.last_seen_us) : "", true);
     add_string(o, "last_seen_source", d.last_seen_source, true);
     if (d.description) {

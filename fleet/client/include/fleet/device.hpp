@@ -98,7 +98,7 @@ struct DeviceStatus {
   std::string resource;      ///< full JID of the resource chosen (online only)
   std::string show;          ///< its <show/>
   std::string status;        ///< its <status/> line
-  std::string online_since;  ///< XEP-0203 stamp of its presence, "" if none
+  std::string presence_since;  ///< XEP-0203 stamp: since when its presence is as it is, "" if unknown
   /// When the device was last seen: now if it is online, else from XEP-0012
   /// last activity, else the time of its last telemetry. 0 = unknown.
   int64_t last_seen_us = 0;

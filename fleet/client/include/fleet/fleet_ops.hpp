@@ -90,8 +90,11 @@ struct CommandOutcome {
 
 /// Runs `node` on `full_jid` (XEP-0050 §3): execute; while the answer is
 /// executing, fill its form from `args` (fill_form(): checked against the
-/// field types and options) and submit it with choose_submit_action();
-/// at most 16 stages. A device error at any stage ends the run (ok false;
+/// field types and options; every stage takes the arguments for the fields
+/// it has, so a var asked again later gets the same value) and submit it
+/// with choose_submit_action(), which goes `next` while some argument has not
+/// been asked for yet; at most 16 stages. An argument no stage asked for is
+/// a usage error listing the fields of every stage seen. A device error at any stage ends the run (ok false;
 /// an open session is canceled first).
 /// Throws Error(Usage) for arguments the form refuses (after canceling the
 /// device's session), Error(DeviceError) for answers that are not XEP-0050,
