@@ -196,6 +196,14 @@ int main(int argc, char** argv) {
     return kExitOk;
   }
   const int rc = run(cfg);
+  // Every session and the libstrophe context are gone: whatever libstrophe
+  // still holds through our counting allocator is a leak (tests check this).
+  const int64_t blocks = agent::Context::outstanding_blocks();
+  if (blocks != 0) {
+    XLOG_WARN("agent", "libstrophe leaked %lld blocks", static_cast<long long>(blocks));
+  } else {
+    XLOG_INFO("agent", "libstrophe blocks outstanding at exit: 0");
+  }
   if (rc != kRestart) return rc;
   // `reboot`: every object of run() is gone (the stream closed, files
   // flushed); the HAL restarts the device, here by re-executing ourselves.
