@@ -299,11 +299,30 @@ std::string Process::describe() const {
 
 // --- DevServer ---------------------------------------------------------------------------------
 
+std::string test_server_kind() {
+  const std::string kind = env_or("XIOT_TEST_SERVER", "prosody");
+  if (kind != "prosody" && kind != "ejabberd") {
+    throw std::invalid_argument("XIOT_TEST_SERVER must be prosody or ejabberd, not '" + kind + "'");
+  }
+  return kind;
+}
+
+bool testing_ejabberd() { return test_server_kind() == "ejabberd"; }
+
+namespace {
+std::string kind_of(const DevServer::Options& o) { return o.server.empty() ? test_server_kind() : o.server; }
+}  // namespace
+
 DevServer::DevServer() : DevServer(Options()) {}
 
-DevServer::DevServer(Options options) : options_(std::move(options)), dir_("xiot-prosody") {
-  std::vector<std::string> args = {"start", dir(), "--owner-pid", std::to_string(getpid()),
+DevServer::DevServer(Options options)
+    : options_(std::move(options)), kind_(kind_of(options_)), dir_("xiot-" + kind_) {
+  std::vector<std::string> args = {"start", dir(), "--server", kind_, "--owner-pid", std::to_string(getpid()),
                                    "--log-level", options_.log_level};
+  if (options_.nodes != 1) {
+    args.push_back("--nodes");
+    args.push_back(std::to_string(options_.nodes));
+  }
   if (!options_.accounts.empty()) {
     args.push_back("--accounts");
     args.push_back(options_.accounts);
@@ -348,12 +367,31 @@ void DevServer::load_env() {
     return j->valueint;
   };
   host_ = str("host");
+  log_path_ = str("log");
   domain_ = str("domain");
   pubsub_ = str("pubsub_service");
   ca_file_ = str("ca_file");
   rogue_ca_file_ = str("rogue_ca_file");
   port_ = num("port");
   direct_tls_port_ = num("direct_tls_port");
+  nodes_.clear();
+  const cJSON* nodes = cJSON_GetObjectItemCaseSensitive(root.get(), "nodes");
+  for (const cJSON* n = nodes != nullptr ? nodes->child : nullptr; n != nullptr; n = n->next) {
+    Node node;
+    const cJSON* name = cJSON_GetObjectItemCaseSensitive(n, "name");
+    const cJSON* port = cJSON_GetObjectItemCaseSensitive(n, "port");
+    const cJSON* dport = cJSON_GetObjectItemCaseSensitive(n, "direct_tls_port");
+    const cJSON* log = cJSON_GetObjectItemCaseSensitive(n, "log");
+    if (!cJSON_IsString(name) || !cJSON_IsNumber(port) || !cJSON_IsNumber(dport) || !cJSON_IsString(log)) {
+      throw std::runtime_error(env_json() + ": malformed entry in 'nodes'");
+    }
+    node.name = name->valuestring;
+    node.port = port->valueint;
+    node.direct_tls_port = dport->valueint;
+    node.log = log->valuestring;
+    nodes_.push_back(node);
+  }
+  if (nodes_.empty()) nodes_.push_back(Node{kind_, port_, direct_tls_port_, log_path_});
   accounts_.clear();
   const cJSON* accts = cJSON_GetObjectItemCaseSensitive(root.get(), "accounts");
   for (const cJSON* a = accts != nullptr ? accts->child : nullptr; a != nullptr; a = a->next) {
@@ -386,7 +424,26 @@ void DevServer::add_account(const std::string& user, const std::string& pw) {
   load_env();
 }
 
-std::string DevServer::log_tail(size_t lines) const { return tail_lines(read_file(log_path()), lines); }
+std::string DevServer::ctl(const std::vector<std::string>& args, size_t node) const {
+  if (!is_ejabberd()) throw std::runtime_error("DevServer::ctl: only for ejabberd (this is " + kind_ + ")");
+  std::vector<std::string> argv = {source_path("tools/devserver"), "ctl", dir(), "--node", std::to_string(node + 1)};
+  argv.insert(argv.end(), args.begin(), args.end());
+  Process p(Process::Options{argv, {}, "", dir() + "/logs/harness", false});
+  const auto code = p.wait_exit(in(std::chrono::seconds(120)));
+  if (!code || *code != 0) {
+    throw std::runtime_error("tools/devserver ctl " + (args.empty() ? std::string() : args[0]) + " failed: " +
+                             p.describe());
+  }
+  return p.out();
+}
+
+std::string DevServer::log_tail(size_t lines) const {
+  std::string out;
+  for (const Node& n : nodes_) {
+    out += "--- " + n.log + " ---\n" + tail_lines(read_file(n.log), lines);
+  }
+  return out;
+}
 
 // --- config writers --------------------------------------------------------------------------------
 
@@ -397,7 +454,8 @@ std::string write_agent_config(const DevServer& server, const std::string& path,
   cJSON_AddStringToObject(xmpp, "password", server.password(c.account).c_str());
   cJSON_AddStringToObject(xmpp, "resource", c.resource.c_str());
   cJSON_AddStringToObject(xmpp, "host", server.host().c_str());
-  cJSON_AddNumberToObject(xmpp, "port", c.tls == "direct" ? server.direct_tls_port() : server.port());
+  const DevServer::Node& node = server.nodes().at(c.server_node);
+  cJSON_AddNumberToObject(xmpp, "port", c.tls == "direct" ? node.direct_tls_port : node.port);
   cJSON_AddStringToObject(xmpp, "tls", c.tls.c_str());
   cJSON_AddStringToObject(xmpp, "ca_file", (c.use_rogue_ca ? server.rogue_ca_file() : server.ca_file()).c_str());
   cJSON_AddNumberToObject(xmpp, "ping_interval_s", c.ping_interval_s);
@@ -435,12 +493,13 @@ std::string write_agent_config(const DevServer& server, const std::string& path,
   return path;
 }
 
-std::string write_ops_config(const DevServer& server, const std::string& path, const std::string& account) {
+std::string write_ops_config(const DevServer& server, const std::string& path, const std::string& account,
+                             size_t node) {
   auto root = json(cJSON_CreateObject());
   cJSON_AddStringToObject(root.get(), "jid", server.jid(account).c_str());
   cJSON_AddStringToObject(root.get(), "password", server.password(account).c_str());
   cJSON_AddStringToObject(root.get(), "host", server.host().c_str());
-  cJSON_AddNumberToObject(root.get(), "port", server.port());
+  cJSON_AddNumberToObject(root.get(), "port", server.nodes().at(node).port);
   cJSON_AddStringToObject(root.get(), "ca_file", server.ca_file().c_str());
   write_json(path, root.get());
   return path;

@@ -1,7 +1,9 @@
-// Integration-test fixture: a real Prosody per test (tools/devserver), child
-// processes with captured output, bounded waits, and config-file writers.
+// Integration-test fixture: a real XMPP server per test (tools/devserver:
+// Prosody, or ejabberd with XIOT_TEST_SERVER=ejabberd, or an ejabberd
+// cluster), child processes with captured output, bounded waits, and
+// config-file writers.
 //
-//   xiot::test::DevServer server;                 // fresh Prosody in a temp dir
+//   xiot::test::DevServer server;                 // fresh server in a temp dir
 //   auto cfg = xiot::test::write_agent_config(server, server.dir() + "/agent.json");
 //   xiot::test::Process agent({xiot::test::binary_path("xiot-agent"), "--config", cfg});
 //   ASSERT_TRUE(agent.wait_for_output("logged in", xiot::test::in(10s)));
@@ -119,9 +121,17 @@ class Process {
   std::string out_path_, err_path_;
 };
 
-/// A real Prosody on 127.0.0.1 started by tools/devserver in a fresh temp dir.
+/// The server kind the integration tests run against: $XIOT_TEST_SERVER
+/// ("prosody" or "ejabberd"), "prosody" when unset. Tests that cannot pass on
+/// one kind skip with GTEST_SKIP() and the reason (see docs/servers.md).
+std::string test_server_kind();
+/// test_server_kind() == "ejabberd"
+bool testing_ejabberd();
+
+/// A real XMPP server on 127.0.0.1 started by tools/devserver in a fresh temp
+/// dir: Prosody, or ejabberd (one node or a cluster of nodes).
 /// Accounts (default): dev1, admin, ops, viewer, stranger with random passwords;
-/// the pubsub component pubsub.localhost lets dev* and admin publish.
+/// the pubsub service pubsub.localhost lets dev* and admin publish.
 class DevServer {
  public:
   struct Options {
@@ -129,8 +139,20 @@ class DevServer {
     std::string accounts;
     /// The server presents a certificate from the unrelated rogue CA.
     bool serve_rogue_cert = false;
-    /// Prosody's log level (logs/prosody.log): debug, info, warn, error.
+    /// The server's log level (log_path()): debug, info, warn, error.
     std::string log_level = "info";
+    /// "prosody" or "ejabberd"; "" = test_server_kind().
+    std::string server;
+    /// ejabberd only: this many nodes joined into one cluster (1-4).
+    int nodes = 1;
+  };
+  /// One node of the server (Prosody is one node; names like xiot1@127.0.0.1
+  /// for ejabberd). Node 0 is the one port()/direct_tls_port() name.
+  struct Node {
+    std::string name;
+    int port = 0;             ///< c2s (STARTTLS)
+    int direct_tls_port = 0;  ///< XEP-0368
+    std::string log;          ///< its log file
   };
   DevServer();
   explicit DevServer(Options options);
@@ -148,7 +170,12 @@ class DevServer {
   const std::string& ca_file() const { return ca_file_; }
   const std::string& rogue_ca_file() const { return rogue_ca_file_; }
   std::string env_json() const { return dir() + "/env.json"; }
-  std::string log_path() const { return dir() + "/logs/prosody.log"; }
+  /// Node 0's log (logs/prosody.log or logs/ejabberd.log).
+  const std::string& log_path() const { return log_path_; }
+  /// "prosody" or "ejabberd"
+  const std::string& kind() const { return kind_; }
+  bool is_ejabberd() const { return kind_ == "ejabberd"; }
+  const std::vector<Node>& nodes() const { return nodes_; }
 
   /// "dev1" -> "dev1@localhost"
   std::string jid(const std::string& user) const { return user + "@" + domain_; }
@@ -166,7 +193,11 @@ class DevServer {
   bool running() const;
   /// Registers (or re-keys) an account.
   void add_account(const std::string& user, const std::string& password);
-  /// The last `lines` lines of Prosody's log, for failure messages.
+  /// ejabberd only: runs the ejabberdctl command `args` on node `node` and
+  /// returns what it printed. Throws std::runtime_error when it fails (or on
+  /// Prosody).
+  std::string ctl(const std::vector<std::string>& args, size_t node = 0) const;
+  /// The last `lines` lines of every node's log, for failure messages.
   std::string log_tail(size_t lines = 40) const;
 
  private:
@@ -174,8 +205,10 @@ class DevServer {
   void load_env();
 
   Options options_;
+  std::string kind_;
   TempDir dir_;
-  std::string host_, domain_, pubsub_, ca_file_, rogue_ca_file_;
+  std::string host_, domain_, pubsub_, ca_file_, rogue_ca_file_, log_path_;
+  std::vector<Node> nodes_;
   int port_ = 0;
   int direct_tls_port_ = 0;
   std::map<std::string, std::string> accounts_;
@@ -202,6 +235,8 @@ struct AgentConfig {
   std::vector<std::string> viewers;    ///< default {*@domain}
   std::string journal_path = "state/journal";
   std::string log_level = "debug";
+  /// The server node (of a cluster) the agent logs in to: a DevServer::nodes() index.
+  size_t server_node = 0;
   /// Applied last, merged into the generated JSON: objects merge key by key, a
   /// key set to null is removed, anything else replaces, e.g.
   /// R"({"telemetry":{"interval_s":0.05}, "journal":null})".
@@ -213,9 +248,10 @@ struct AgentConfig {
 std::string write_agent_config(const DevServer& server, const std::string& path,
                                const AgentConfig& config = AgentConfig());
 
-/// Writes an xiotctl config (ops.json) for `account` and returns `path`.
+/// Writes an xiotctl config (ops.json) for `account`, connecting to cluster
+/// node `node`, and returns `path`.
 std::string write_ops_config(const DevServer& server, const std::string& path,
-                             const std::string& account = "ops");
+                             const std::string& account = "ops", size_t node = 0);
 
 /// argv for fake_device.py (a slixmpp stand-in device; see its docstring)
 /// logging in as `account`.

@@ -1,7 +1,9 @@
-// The fixture itself: Prosody comes up on loopback only, restarts on the same
+// The fixture itself: the server (Prosody, or ejabberd with
+// XIOT_TEST_SERVER=ejabberd) comes up on loopback only, restarts on the same
 // port, stops cleanly; processes, waits and config writers behave.
 #include <arpa/inet.h>
 #include <cjson/cJSON.h>
+#include <dirent.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -10,6 +12,8 @@
 
 #include <cstdio>
 #include <fstream>
+#include <memory>
+#include <set>
 #include <sstream>
 
 #include "harness.hpp"
@@ -50,6 +54,43 @@ std::vector<std::string> listeners_on(int port) {
   return out;
 }
 
+/// Local addresses of every TCP socket that process `pid` listens on, from its
+/// fds and /proc/net/tcp{,6}. "?" when /proc/PID/fd cannot be read.
+std::vector<std::string> listeners_of(int pid) {
+  std::set<std::string> inodes;
+  const std::string fd_dir = "/proc/" + std::to_string(pid) + "/fd";
+  DIR* d = opendir(fd_dir.c_str());
+  if (d == nullptr) return {"?"};
+  while (const dirent* e = readdir(d)) {
+    char target[128] = {};
+    const std::string link = fd_dir + "/" + e->d_name;
+    const ssize_t n = readlink(link.c_str(), target, sizeof target - 1);
+    const std::string t(target, n > 0 ? static_cast<size_t>(n) : 0);
+    if (t.rfind("socket:[", 0) == 0) inodes.insert(t.substr(8, t.size() - 9));
+  }
+  closedir(d);
+  std::vector<std::string> out;
+  for (const char* file : {"/proc/net/tcp", "/proc/net/tcp6"}) {
+    std::ifstream in(file);
+    std::string line;
+    std::getline(in, line);  // header
+    while (std::getline(in, line)) {
+      std::istringstream ss(line);
+      std::string sl, local, remote, state, queues, tr, retr, uid, timeout, inode;
+      ss >> sl >> local >> remote >> state >> queues >> tr >> retr >> uid >> timeout >> inode;
+      if (state == "0A" && inodes.count(inode) != 0) out.push_back(local);  // hex addr:port
+    }
+  }
+  return out;
+}
+
+/// A /proc/net/tcp{,6} local address ("0100007F:3A98") is on loopback.
+bool hex_is_loopback(const std::string& local) {
+  const std::string hex = local.substr(0, local.rfind(':'));
+  if (hex.size() == 8) return (std::stoul(hex, nullptr, 16) & 0xFFu) == 127u;  // little-endian 127.x.y.z
+  return hex == "00000000000000000000000001000000";                           // ::1
+}
+
 bool tcp_connects(const std::string& host, int port) {
   const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   sockaddr_in sa{};
@@ -63,7 +104,7 @@ bool tcp_connects(const std::string& host, int port) {
 
 bool file_exists(const std::string& p) { return access(p.c_str(), R_OK) == 0; }
 
-TEST(DevServer, StartsProsodyOnLoopbackOnlyWithCertsAndAccounts) {
+TEST(DevServer, StartsOnLoopbackOnlyWithCertsAndAccounts) {
   DevServer server;
   EXPECT_EQ(server.host(), "127.0.0.1");
   EXPECT_EQ(server.domain(), "localhost");
@@ -80,15 +121,48 @@ TEST(DevServer, StartsProsodyOnLoopbackOnlyWithCertsAndAccounts) {
     EXPECT_FALSE(server.password(user).empty()) << user;
   }
   EXPECT_TRUE(server.running());
-  // Only the intended certificate is where Prosody looks.
-  const std::string cfg = xiot::test::read_file(server.dir() + "/prosody.cfg.lua");
-  EXPECT_NE(cfg.find("c2s_require_encryption = true"), std::string::npos);
-  EXPECT_NE(cfg.find("interfaces = { \"127.0.0.1\" }"), std::string::npos);
-  EXPECT_EQ(cfg.find("/etc/prosody"), std::string::npos);
+  // Every socket the server (and, for ejabberd, its private epmd) listens on is
+  // on loopback: c2s, direct TLS, Erlang distribution, epmd.
+  std::unique_ptr<cJSON, decltype(&cJSON_Delete)> env(
+      cJSON_Parse(xiot::test::read_file(server.env_json()).c_str()), &cJSON_Delete);
+  ASSERT_TRUE(env);
+  EXPECT_STREQ(cJSON_GetObjectItem(env.get(), "server")->valuestring, server.kind().c_str());
+  std::vector<int> pids = {cJSON_GetObjectItem(env.get(), "pid")->valueint};
+  if (server.is_ejabberd()) {
+    pids.push_back(std::stoi(xiot::test::read_file(server.dir() + "/epmd.pid")));
+    const int epmd_port = cJSON_GetObjectItem(env.get(), "epmd_port")->valueint;
+    EXPECT_NE(epmd_port, 4369) << "never the system epmd's port";
+    EXPECT_FALSE(listeners_on(epmd_port).empty());
+  }
+  for (int pid : pids) {
+    const auto listening = listeners_of(pid);
+    EXPECT_FALSE(listening.empty()) << "pid " << pid;
+    for (const auto& l : listening) EXPECT_TRUE(l != "?" && hex_is_loopback(l)) << "pid " << pid << " listens on " << l;
+  }
+  if (server.is_ejabberd()) {
+    // Only the intended certificate; TLS required; nothing from /etc/ejabberd.
+    const std::string cfg = xiot::test::read_file(server.dir() + "/ejabberd/node1/ejabberd.yml");
+    EXPECT_NE(cfg.find("starttls_required: true"), std::string::npos);
+    EXPECT_NE(cfg.find("ip: \"127.0.0.1\""), std::string::npos);
+    EXPECT_NE(cfg.find("\"" + server.dir() + "/certs/localhost.crt\""), std::string::npos);
+    EXPECT_EQ(cfg.find("/etc/ejabberd"), std::string::npos);
+    EXPECT_EQ(server.nodes().size(), 1u);
+    EXPECT_EQ(server.nodes()[0].name, "xiot1@127.0.0.1");
+  } else {
+    // Only the intended certificate is where Prosody looks.
+    const std::string cfg = xiot::test::read_file(server.dir() + "/prosody.cfg.lua");
+    EXPECT_NE(cfg.find("c2s_require_encryption = true"), std::string::npos);
+    EXPECT_NE(cfg.find("interfaces = { \"127.0.0.1\" }"), std::string::npos);
+    EXPECT_EQ(cfg.find("/etc/prosody"), std::string::npos);
+  }
 
   server.stop();
   EXPECT_FALSE(server.running());
   EXPECT_FALSE(tcp_connects(server.host(), server.port()));
+  for (int pid : pids) {
+    const auto left = listeners_of(pid);  // "?": the process is gone
+    EXPECT_TRUE(left.empty() || left == std::vector<std::string>{"?"}) << "pid " << pid << " still listens";
+  }
 }
 
 TEST(DevServer, ExplicitAccountsAndAddAccount) {

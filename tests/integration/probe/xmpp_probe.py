@@ -12,6 +12,10 @@ usage: xmpp_probe.py --jid J --password P --host H --port N --ca-file F ACTION D
       request a subscription and print the answer: subscribed / unsubscribed
   items DEVICE NODE
       fetch the items of DEVICE's PEP node NODE and print them
+  watch DEVICE NODE [--count N]
+      subscribe explicitly (XEP-0060 <subscribe/>, not +notify caps) to
+      DEVICE's PEP node NODE, print each item notified ({"from", "node",
+      "id", "payload"}), exit 0 after N distinct item ids (default 1)
 """
 import argparse
 import asyncio
@@ -38,6 +42,8 @@ class Probe(slixmpp.ClientXMPP):
         self.add_event_handler("failed_auth", self.failed_auth)
         self.add_event_handler("presence", self.on_presence)
         self.add_event_handler("presence_subscribe", self.on_subscribe)
+        self.add_event_handler("pubsub_publish", self.on_publish)
+        self.seen_items = set()
         self.device = args.device
         self.seen_available = False
 
@@ -87,6 +93,20 @@ class Probe(slixmpp.ClientXMPP):
                                 (self.seen_available and pres["from"].resource)):
                 self.finish(0)
 
+    def on_publish(self, msg):
+        if self.args.action != "watch" or msg["from"].bare != self.device:
+            return
+        items = msg["pubsub_event"]["items"]
+        if items["node"] != self.args.node:
+            return
+        for item in items["substanzas"]:
+            payload = item.xml[0] if len(item.xml) else None
+            self.emit({"from": str(msg["from"]), "node": items["node"], "id": item["id"],
+                       "payload": ET.tostring(payload, encoding="unicode") if payload is not None else ""})
+            self.seen_items.add(item["id"])
+        if len(self.seen_items) >= self.args.count:
+            self.finish(0)
+
     async def start(self, _event):
         self.send_presence()
         await self.get_roster()
@@ -112,6 +132,17 @@ class Probe(slixmpp.ClientXMPP):
                               "payload": ET.tostring(payload, encoding="unicode") if payload is not None else ""})
             self.emit({"node": a.node, "items": items})
             self.finish(0)
+        if a.action == "watch":
+            try:
+                res = await self.plugin["xep_0060"].subscribe(self.device, a.node, timeout=10)
+            except IqError as e:
+                self.emit({"error": e.iq["error"]["condition"]})
+                self.finish(1)
+                return
+            except IqTimeout:
+                self.finish(4)
+                return
+            self.emit({"subscribed": a.node, "subscription": res["pubsub"]["subscription"]["subscription"]})
 
 
 def main():
@@ -123,16 +154,17 @@ def main():
     p.add_argument("--ca-file", required=True)
     p.add_argument("--timeout", type=float, default=20)
     p.add_argument("--debug", action="store_true")
-    p.add_argument("action", choices=["presence", "subscribe", "items"])
+    p.add_argument("action", choices=["presence", "subscribe", "items", "watch"])
     p.add_argument("device")
     p.add_argument("node", nargs="?")
     p.add_argument("--want", default="available", choices=["available", "unavailable"])
     p.add_argument("--subscribe", action="store_true")
+    p.add_argument("--count", type=int, default=1)
     args = p.parse_args()
     if args.debug:
         logging.basicConfig(level=logging.DEBUG)
-    if args.action == "items" and not args.node:
-        p.error("items needs a NODE")
+    if args.action in ("items", "watch") and not args.node:
+        p.error(args.action + " needs a NODE")
 
     probe = Probe(args)
     probe.connect(address=(args.host, args.port), force_starttls=True, disable_starttls=False)
