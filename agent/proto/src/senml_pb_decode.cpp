@@ -22,7 +22,9 @@ bool extract_base64(const char* p, size_t len, std::string* b64) {
   if (begin < end && p[begin] == '<') {
     const char* kOpen = "<senml-pb";
     const size_t open_len = std::strlen(kOpen);
-    if (end - begin < open_len || std::memcmp(p + begin, kOpen, open_len) != 0) return false;
+    // `<=`: the byte after the name is read below (a payload that ends right
+    // after "<senml-pb" was read one past its end; found by fuzz_senml_pb).
+    if (end - begin <= open_len || std::memcmp(p + begin, kOpen, open_len) != 0) return false;
     const char after = p[begin + open_len];
     if (after != ' ' && after != '>' && after != '\t' && after != '\n' && after != '\r' && after != '/') {
       return false;
