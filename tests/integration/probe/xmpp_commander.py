@@ -32,6 +32,7 @@ Steps (DEVICE is the device's full JID, given with --device):
                                             -> the presence
   {"op": "ping" | "version" | "time"}       -> the answer
 
+Every document also carries "ms", the step's wall time (for tools/bench).
 An answer is {"type": "result", ...payload} or {"type": "error", "condition",
 "app", "text", "error_type"}. A command result carries node, status,
 sessionid, actions {execute, allowed: [...]}, notes [{type, text}] and form
@@ -43,6 +44,7 @@ import asyncio
 import json
 import logging
 import sys
+import time
 
 import slixmpp
 from slixmpp.exceptions import IqError, IqTimeout
@@ -267,8 +269,10 @@ class Commander(slixmpp.ClientXMPP):
         await self.get_roster()
         try:
             for i, step in enumerate(self.steps):
+                started = time.monotonic()
                 doc = await self.run_step(step)
                 doc = dict(doc)
+                doc["ms"] = round((time.monotonic() - started) * 1000, 3)
                 doc["step"] = i
                 doc["op"] = step["op"]
                 self.emit(doc)
