@@ -502,7 +502,6 @@ int cmd_device(const fleet::ConnectionOptions& opts, const std::string& command,
       if (o.reply.status == "canceled") {
         std::string why;
         for (const auto& n : o.reply.notes) why += (why.empty() ? ": " : "; ") + n.text;
-        client->disconnect(fleet::Clock::now() + kDisconnectLimit);
         throw Error(Exit::DeviceError, "command '" + node + "' was canceled by " + full + why);
       }
     }
@@ -511,7 +510,7 @@ int cmd_device(const fleet::ConnectionOptions& opts, const std::string& command,
     client->disconnect(fleet::Clock::now() + kDisconnectLimit);
     throw;
   } catch (const Error& e) {
-    // Leave politely (a timeout or refused field still has a live session).
+    // Leave politely (also after a timeout, a refused field or a canceled command).
     if (e.code() != Exit::Connect) client->disconnect(fleet::Clock::now() + kDisconnectLimit);
     throw;
   }
