@@ -328,6 +328,10 @@ DevServer::DevServer(Options options)
     args.push_back(options_.accounts);
   }
   if (options_.serve_rogue_cert) args.push_back("--serve-rogue-cert");
+  if (!options_.also_listen.empty()) {
+    args.push_back("--also-listen");
+    args.push_back(options_.also_listen);
+  }
   devserver(args, std::chrono::seconds(60));
   started_ = true;
   load_env();

@@ -145,6 +145,9 @@ class DevServer {
     std::string server;
     /// ejabberd only: this many nodes joined into one cluster (1-4).
     int nodes = 1;
+    /// Prosody only: c2s also listens on this IPv4 address (a NetNs's
+    /// host_ip(), so an agent inside that namespace can reach the server).
+    std::string also_listen;
   };
   /// One node of the server (Prosody is one node; names like xiot1@127.0.0.1
   /// for ejabberd). Node 0 is the one port()/direct_tls_port() name.

@@ -1,0 +1,108 @@
+// Faults between the agent and its server (issue 5), against a real Prosody,
+// with a subscriber (xiotctl watch --json) counting what arrives:
+//  - the agent's TCP connection killed mid-stream (ss -K): it reconnects at
+//    once, resumes, and no reading is lost or duplicated;
+//  - (with the journal) the network cut for 30 s: see NetNs in netns.hpp.
+// "Lost" is checked by item ids: <boot-id>-<seq>, seq counting up from 1, so
+// every seq between the first and the last one seen must have arrived.
+#include <cjson/cJSON.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <chrono>
+#include <map>
+#include <regex>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "harness.hpp"
+#include "netns.hpp"  // run_checked
+
+namespace {
+
+using namespace std::chrono_literals;
+using xiot::test::AgentConfig;
+using xiot::test::DevServer;
+using xiot::test::in;
+using xiot::test::Process;
+
+constexpr const char* kOnline = "INFO xmpp: online";
+
+/// The seqs of the distinct item ids `watch` printed, per boot id.
+std::map<std::string, std::set<long>> seqs_seen(const std::string& watch_out) {
+  std::map<std::string, std::set<long>> out;
+  const std::regex item("\"item\": *\"([0-9a-f]{8})-([0-9]+)\"");
+  for (auto it = std::sregex_iterator(watch_out.begin(), watch_out.end(), item); it != std::sregex_iterator(); ++it) {
+    out[(*it)[1]].insert(std::stol((*it)[2]));
+  }
+  return out;
+}
+
+size_t items_seen(const std::string& watch_out) {
+  size_t n = 0;
+  for (const auto& [boot, seqs] : seqs_seen(watch_out)) n += seqs.size();
+  return n;
+}
+
+/// Every seq from the first to the last one seen arrived (per boot).
+void expect_no_gaps(const std::string& watch_out) {
+  const auto seen = seqs_seen(watch_out);
+  ASSERT_FALSE(seen.empty()) << watch_out;
+  for (const auto& [boot, seqs] : seen) {
+    std::vector<long> missing;
+    for (long s = *seqs.begin(); s <= *seqs.rbegin(); ++s) {
+      if (!seqs.count(s)) missing.push_back(s);
+    }
+    std::string list;
+    for (long m : missing) list += std::to_string(m) + " ";
+    EXPECT_TRUE(missing.empty()) << "boot " << boot << ": " << missing.size() << " readings lost: " << list
+                                 << "(saw " << *seqs.begin() << ".." << *seqs.rbegin() << ")";
+  }
+}
+
+/// The local port of `pid`'s established TCP connection to `port`, or 0.
+int local_port_of(pid_t pid, int port) {
+  Process ss({"ss", "-tnpH", "state", "established", "dport", "=", ":" + std::to_string(port)});
+  (void)ss.wait_exit(in(10s));
+  const std::regex line(":([0-9]+) +[0-9.]+:" + std::to_string(port) + " .*pid=" + std::to_string(pid) + ",");
+  std::smatch m;
+  const std::string text = ss.out();
+  return std::regex_search(text, m, line) ? std::stoi(m[1]) : 0;
+}
+
+Process watch_all(const DevServer& server) {
+  const std::string ops = xiot::test::write_ops_config(server, server.dir() + "/ops.json");
+  return Process({xiot::test::binary_path("xiotctl"), "--config", ops, "watch", server.jid("dev1"), "--json",
+                  "--timeout", "600"});
+}
+
+TEST(AgentFaults, TcpConnectionKilledMidStreamLosesNothing) {
+  DevServer server;
+  AgentConfig c;
+  c.interval_s = 0.2;
+  c.override_json = R"({"xmpp":{"reconnect_base_s":0.2,"reconnect_cap_s":1}})";
+  Process agent({xiot::test::binary_path("xiot-agent"), "--config",
+                 write_agent_config(server, server.dir() + "/agent/agent.json", c)});
+  ASSERT_TRUE(agent.wait_for_output(kOnline, in(20s))) << agent.describe();
+  Process watch = watch_all(server);
+  ASSERT_TRUE(xiot::test::wait_until([&] { return items_seen(watch.out()) >= 5; }, in(30s))) << watch.describe();
+
+  for (int round = 1; round <= 3; ++round) {
+    const int lport = local_port_of(agent.pid(), server.port());
+    ASSERT_NE(lport, 0) << "no connection of the agent found";
+    xiot::test::run_checked({"ss", "-K", "sport", "=", ":" + std::to_string(lport), "dport", "=",
+                             ":" + std::to_string(server.port())});
+    ASSERT_TRUE(xiot::test::wait_until(
+        [&] { return agent.count_output(kOnline, Process::Stream::Either) > static_cast<size_t>(round); }, in(30s)))
+        << "round " << round << "\n" << agent.describe();
+    const size_t before = items_seen(watch.out());
+    ASSERT_TRUE(xiot::test::wait_until([&] { return items_seen(watch.out()) >= before + 5; }, in(30s)))
+        << watch.describe();
+  }
+  agent.kill(SIGTERM);
+  ASSERT_EQ(agent.wait_exit(in(15s)), std::optional<int>(0)) << agent.describe();
+  expect_no_gaps(watch.out());
+}
+
+}  // namespace
