@@ -119,7 +119,7 @@ TempDir::TempDir(const std::string& prefix) {
 
 TempDir::~TempDir() {
   if (path_.empty()) return;
-  if (std::getenv("XIOT_KEEP_TMP") != nullptr || current_test_failed()) {
+  if (keep_ || std::getenv("XIOT_KEEP_TMP") != nullptr || current_test_failed()) {
     std::fprintf(stderr, "[harness] kept %s\n", path_.c_str());
     return;
   }
@@ -342,7 +342,9 @@ DevServer::~DevServer() {
   try {
     stop();
   } catch (const std::exception& e) {
+    // Its state stays, so the owner watcher's `stop` can still find it.
     std::fprintf(stderr, "[harness] stopping the dev server failed: %s\n", e.what());
+    dir_.keep();
   }
 }
 

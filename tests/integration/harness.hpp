@@ -55,9 +55,12 @@ class TempDir {
   const std::string& path() const { return path_; }
   /// path() + "/" + rel
   std::string operator/(const std::string& rel) const { return path_ + "/" + rel; }
+  /// Leave the directory in place (and say so) whatever the test's outcome.
+  void keep() { keep_ = true; }
 
  private:
   std::string path_;
+  bool keep_ = false;
 };
 
 /// A child process with stdout/stderr captured to files (no pipe to drain,
