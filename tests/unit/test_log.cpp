@@ -45,6 +45,34 @@ TEST_F(Log, LineFormat) {
   EXPECT_EQ(cap_.levels[0], agent::LogLevel::Info);
 }
 
+TEST_F(Log, TagGoesBeforeTheAreaUntilCleared) {
+  clock_.now = hal::WallTime{1795475751042999};
+  EXPECT_EQ(agent::log_tag(), nullptr);
+  agent::log_set_tag("dev0042@localhost");
+  XLOG_WARN("xmpp", "offline (%s)", "connection closed");
+  EXPECT_STREQ(agent::log_tag(), "dev0042@localhost");
+  agent::log_set_tag("");  // empty = none
+  XLOG_INFO("xmpp", "untagged");
+  agent::log_set_tag("x");
+  agent::log_set_tag(nullptr);
+  XLOG_INFO("xmpp", "untagged again");
+  ASSERT_EQ(cap_.lines.size(), 3u);
+  EXPECT_EQ(cap_.lines[0], "2026-11-23T23:15:51.042Z WARN [dev0042@localhost] xmpp: offline (connection closed)");
+  EXPECT_EQ(cap_.lines[1], "2026-11-23T23:15:51.042Z INFO xmpp: untagged");
+  EXPECT_EQ(cap_.lines[2], "2026-11-23T23:15:51.042Z INFO xmpp: untagged again");
+  EXPECT_EQ(agent::log_tag(), nullptr);
+}
+
+TEST_F(Log, AnOverlongTagStillYieldsOneBoundedLine) {
+  const std::string tag(2 * agent::kLogLineMax, 't');
+  agent::log_set_tag(tag.c_str());
+  XLOG_INFO("xmpp", "message");
+  agent::log_set_tag(nullptr);
+  ASSERT_EQ(cap_.lines.size(), 1u);
+  EXPECT_LT(cap_.lines[0].size(), agent::kLogLineMax);
+  EXPECT_EQ(cap_.lines[0].substr(cap_.lines[0].size() - 3), "...");
+}
+
 TEST_F(Log, LevelsFilter) {
   agent::log_set_level(agent::LogLevel::Warn);
   XLOG_DEBUG("a", "debug");

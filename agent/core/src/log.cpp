@@ -13,6 +13,7 @@ LogLevel g_level = LogLevel::Info;
 LogSink g_sink = nullptr;
 void* g_sink_ctx = nullptr;
 hal::WallClock* g_clock = nullptr;
+const char* g_tag = nullptr;
 
 hal::WallTime default_now() {
   std::timespec ts{};
@@ -58,6 +59,9 @@ void log_set_sink(LogSink sink, void* ctx) {
 
 void log_set_clock(hal::WallClock* clock) { g_clock = clock; }
 
+void log_set_tag(const char* tag) { g_tag = tag != nullptr && tag[0] != '\0' ? tag : nullptr; }
+const char* log_tag() { return g_tag; }
+
 size_t format_utc_timestamp(char* buf, size_t cap, hal::WallTime t) {
   if (buf == nullptr || cap < 25) return 0;
   int64_t secs = t.unix_us / 1000000;
@@ -90,8 +94,10 @@ void log_write(LogLevel level, const char* area, const char* fmt, ...) {
   constexpr size_t kBody = kLogLineMax - 5;
   const hal::WallTime now = g_clock != nullptr ? g_clock->wall_now() : default_now();
   size_t len = format_utc_timestamp(line, kBody, now);
-  int n = std::snprintf(line + len, kBody - len, " %s %s: ", log_level_label(level),
-                        area != nullptr ? area : "-");
+  int n = g_tag != nullptr ? std::snprintf(line + len, kBody - len, " %s [%s] %s: ", log_level_label(level), g_tag,
+                                           area != nullptr ? area : "-")
+                            : std::snprintf(line + len, kBody - len, " %s %s: ", log_level_label(level),
+                                            area != nullptr ? area : "-");
   if (n > 0) len += static_cast<size_t>(n) < kBody - len ? static_cast<size_t>(n) : kBody - len - 1;
   bool truncated = false;
   if (len < kBody - 1) {

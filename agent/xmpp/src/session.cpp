@@ -127,35 +127,68 @@ void strophe_log(void* /*userdata*/, xmpp_log_level_t level, const char* area, c
 xmpp_log_t g_log = {strophe_log, nullptr};
 
 // ---- trampolines ----------------------------------------------------------
+// While libstrophe calls a session back, lines carry that session's log tag
+// (if it has one: the single agent has none, and nothing changes then).
+class LogTagScope {
+ public:
+  explicit LogTagScope(const Session* s) : prev_(log_tag()), tag_(s->log_tag()) {
+    if (tag_ != nullptr) log_set_tag(tag_);
+  }
+  ~LogTagScope() {
+    if (tag_ != nullptr) log_set_tag(prev_);
+  }
+  LogTagScope(const LogTagScope&) = delete;
+  LogTagScope& operator=(const LogTagScope&) = delete;
+
+ private:
+  const char* prev_;
+  const char* tag_;
+};
+
 void conn_handler(xmpp_conn_t* /*conn*/, xmpp_conn_event_t event, int error,
                   xmpp_stream_error_t* stream_error, void* userdata) {
   const char* se = nullptr;
   if (stream_error != nullptr) se = stream_error->text;
-  static_cast<Session*>(userdata)->on_conn_event(static_cast<int>(event), error, se);
+  Session* s = static_cast<Session*>(userdata);
+  LogTagScope tag(s);
+  s->on_conn_event(static_cast<int>(event), error, se);
 }
 // libstrophe refuses a second handler with the same function and userdata
 // (whatever the name filter), so each stanza kind gets its own trampoline.
 int iq_handler(xmpp_conn_t* /*conn*/, xmpp_stanza_t* stanza, void* userdata) {
-  return static_cast<Session*>(userdata)->on_stanza(stanza);
+  Session* s = static_cast<Session*>(userdata);
+  LogTagScope tag(s);
+  return s->on_stanza(stanza);
 }
 int presence_handler(xmpp_conn_t* /*conn*/, xmpp_stanza_t* stanza, void* userdata) {
-  return static_cast<Session*>(userdata)->on_stanza(stanza);
+  Session* s = static_cast<Session*>(userdata);
+  LogTagScope tag(s);
+  return s->on_stanza(stanza);
 }
 int message_handler(xmpp_conn_t* /*conn*/, xmpp_stanza_t* stanza, void* userdata) {
-  return static_cast<Session*>(userdata)->on_message(stanza);
+  Session* s = static_cast<Session*>(userdata);
+  LogTagScope tag(s);
+  return s->on_message(stanza);
 }
 int sm_handler(xmpp_conn_t* /*conn*/, xmpp_stanza_t* stanza, void* userdata) {
-  return static_cast<Session*>(userdata)->on_sm(stanza);
+  Session* s = static_cast<Session*>(userdata);
+  LogTagScope tag(s);
+  return s->on_sm(stanza);
 }
 int ping_handler(xmpp_conn_t* /*conn*/, xmpp_stanza_t* stanza, void* userdata) {
-  return static_cast<Session*>(userdata)->on_ping_result(stanza);
+  Session* s = static_cast<Session*>(userdata);
+  LogTagScope tag(s);
+  return s->on_ping_result(stanza);
 }
 int publish_handler(xmpp_conn_t* /*conn*/, xmpp_stanza_t* stanza, void* userdata) {
-  return static_cast<Session*>(userdata)->on_publish_result(stanza);
+  Session* s = static_cast<Session*>(userdata);
+  LogTagScope tag(s);
+  return s->on_publish_result(stanza);
 }
 int certfail_handler(const xmpp_tlscert_t* cert, const char* errormsg) {
   Session* s = session_for(xmpp_tlscert_get_conn(cert));
   if (s == nullptr) return 0;  // unknown connection: never accept
+  LogTagScope tag(s);
   return s->on_certfail(errormsg);
 }
 
@@ -203,6 +236,16 @@ xmpp_stanza_t* make_reply(xmpp_ctx_t* ctx, xmpp_stanza_t* iq, const char* type) 
 }  // namespace
 
 // ---- Context ---------------------------------------------------------------
+// What one <command/> or chat message needs: the request's form, the
+// router's answer and the text it is formatted into. Used only while one
+// stanza is handled, so the sessions of a context share one.
+struct CommandScratch {
+  Form form;
+  CommandResponse response;
+  char xml[kCommandXmlCap];
+  char chat_body[kChatBodyMax + 2];  // one byte over the bot's limit: it says "too long"
+};
+
 Context::Context() {
   xmpp_initialize();
   ctx_ = xmpp_ctx_new(&g_mem, &g_log);
@@ -218,18 +261,14 @@ Context::~Context() {
 
 void Context::run_once(uint32_t timeout_ms) { xmpp_run_once(ctx_, timeout_ms); }
 
+CommandScratch& Context::command_scratch() {
+  if (!command_scratch_) command_scratch_.reset(new CommandScratch());
+  return *command_scratch_;
+}
+
 int64_t Context::outstanding_blocks() { return g_outstanding; }
 
 // ---- Session ---------------------------------------------------------------
-// What one <command/> or chat message needs, allocated once: the request's
-// form, the router's answer and the text it is formatted into.
-struct Session::CommandScratch {
-  Form form;
-  CommandResponse response;
-  char xml[kCommandXmlCap];
-  char chat_body[kChatBodyMax + 2];  // one byte over the bot's limit: it says "too long"
-};
-
 Session::Session(Context& ctx, const AgentConfig& cfg, hal::MonotonicClock& clock, Rng& rng)
     : ctx_(ctx),
       cfg_(cfg),
@@ -707,8 +746,10 @@ bool Session::reply_with_xml(xmpp_stanza_t* request, const char* type, const cha
 void Session::set_command_handlers(CommandRouter* router, ChatBot* chat) {
   router_ = router;
   chat_ = chat;
-  if ((router != nullptr || chat != nullptr) && !cmd_) cmd_.reset(new CommandScratch());
+  if ((router != nullptr || chat != nullptr) && cmd_ == nullptr) cmd_ = &ctx_.command_scratch();
 }
+
+void Session::set_log_tag(const char* tag) { log_tag_ = tag != nullptr ? tag : ""; }
 
 void Session::handle_command(xmpp_stanza_t* iq, xmpp_stanza_t* command) {
   CommandScratch& k = *cmd_;
@@ -845,6 +886,14 @@ void Session::handle_iq(xmpp_stanza_t* iq) {
 }
 
 void Session::stop(const char* reason) {
+  stop_begin(reason);
+  const hal::MonoTime deadline = clock_.mono_now().plus_ms(2000);
+  while (!stop_done() && clock_.mono_now() < deadline) {
+    ctx_.run_once(50);
+  }
+}
+
+void Session::stop_begin(const char* reason) {
   if (conn_ == nullptr) return;
   const bool connected = xmpp_conn_is_connected(conn_) != 0;
   const State before = state_;
@@ -857,11 +906,10 @@ void Session::stop(const char* reason) {
     xmpp_send(conn_, pres);
     xmpp_stanza_release(pres);
   }
+  closing_ = true;
   xmpp_disconnect(conn_);
-  const hal::MonoTime deadline = clock_.mono_now().plus_ms(2000);
-  while (!xmpp_conn_is_disconnected(conn_) && clock_.mono_now() < deadline) {
-    ctx_.run_once(50);
-  }
 }
+
+bool Session::stop_done() const { return !closing_ || xmpp_conn_is_disconnected(conn_) != 0; }
 
 }  // namespace agent

@@ -33,11 +33,21 @@ void log_set_sink(LogSink sink, void* ctx);
 /// with nullptr); nullptr restores the C library's UTC clock.
 void log_set_clock(hal::WallClock* clock);
 
+/// A tag written before the area of every line until changed, e.g. the
+/// device's JID when one process runs many agents (the fleet simulator):
+///   2026-11-23T23:15:51.042Z WARN [dev0042@localhost] xmpp: offline (...)
+/// nullptr or "" = no tag (the default; the single agent never sets one).
+/// Borrowed: the string must stay valid until the tag is changed.
+void log_set_tag(const char* tag);
+/// The current tag (nullptr when none).
+const char* log_tag();
+
 /// Formats "YYYY-MM-DDTHH:MM:SS.mmmZ" (24 chars + NUL) for `t`; `cap` >= 25.
 /// Returns the length, 0 if cap is too small.
 size_t format_utc_timestamp(char* buf, size_t cap, hal::WallTime t);
 
-/// Writes one line "<timestamp> LEVEL area: message" if `level` is enabled.
+/// Writes one line "<timestamp> LEVEL area: message" (with a tag:
+/// "<timestamp> LEVEL [tag] area: message") if `level` is enabled.
 void log_write(LogLevel level, const char* area, const char* fmt, ...)
     __attribute__((format(printf, 3, 4)));
 

@@ -30,6 +30,8 @@ struct _xmpp_log_t;
 
 namespace agent {
 
+struct CommandScratch;
+
 /// A libstrophe context with a counting allocator and the agent's logger.
 /// Several sessions may share one context (the fleet simulator does).
 class Context {
@@ -45,9 +47,16 @@ class Context {
   /// session and the context are gone (checked by the leak tests).
   static int64_t outstanding_blocks();
   _xmpp_ctx_t* raw() const { return ctx_; }
+  /// The fixed request/response scratch (~30 KiB) that <command/> IQs and
+  /// chat messages are handled in, allocated on the first call. One per
+  /// context, shared by its sessions: the one loop handles one stanza at a
+  /// time and nothing of it is kept between stanzas, so N simulated devices
+  /// need one scratch, not N.
+  CommandScratch& command_scratch();
 
  private:
   _xmpp_ctx_t* ctx_ = nullptr;
+  std::unique_ptr<CommandScratch> command_scratch_;
 };
 
 /// Why a session gave up for good (the agent then exits 3).
@@ -107,9 +116,16 @@ class Session : public TelemetrySink {
   void set_publish_listener(PublishListener* l) { listener_ = l; }
   /// Routes `<command/>` IQs (and disco on the commands node) to `router`
   /// and chat messages to `chat` (either may be null: then commands get
-  /// service-unavailable and chat is ignored). Both are borrowed. Allocates
-  /// the fixed request/response scratch (~30 KiB) once, here.
+  /// service-unavailable and chat is ignored). Both are borrowed. The fixed
+  /// request/response scratch is the context's (Context::command_scratch(),
+  /// allocated by the first session that gets handlers), taken here.
   void set_command_handlers(CommandRouter* router, ChatBot* chat);
+  /// Lines logged while libstrophe calls this session back carry `tag`
+  /// (log_set_tag(); the fleet simulator passes the device's JID). "" = none,
+  /// the default. Copied.
+  void set_log_tag(const char* tag);
+  /// The tag, or nullptr when none.
+  const char* log_tag() const { return log_tag_.empty() ? nullptr : log_tag_.c_str(); }
 
   // TelemetrySink
   bool ready() override { return online(); }
@@ -117,7 +133,17 @@ class Session : public TelemetrySink {
 
   /// Clean stop: unavailable presence carrying `reason`, then disconnect and
   /// service the context until the stream is closed (at most ~2 s).
+  /// Equivalent to stop_begin(reason) and running the context until
+  /// stop_done() or 2 s have passed.
   void stop(const char* reason);
+  /// The first half of stop(): unavailable presence, stream close requested;
+  /// returns at once. Many sessions of one context can be stopped together
+  /// this way: stop_begin() each, then run the context until every
+  /// stop_done() (libstrophe gives up on a peer that does not close after 2 s).
+  void stop_begin(const char* reason);
+  /// After stop_begin(): the stream it closed is closed (true at once when
+  /// there was no open stream to close).
+  bool stop_done() const;
 
   // libstrophe trampolines (public so the C callbacks can reach them).
   void on_conn_event(int event, int error, const char* stream_error);
@@ -170,6 +196,7 @@ class Session : public TelemetrySink {
   hal::MonoTime next_ping_{};
   hal::MonoTime settle_deadline_{};
   bool ping_outstanding_ = false;
+  bool closing_ = false;  ///< stop_begin() asked libstrophe to close the stream
   uint32_t ping_seq_ = 0;
 
   std::string full_jid_;
@@ -182,8 +209,8 @@ class Session : public TelemetrySink {
   std::string iq_buf_;  ///< reused buffer for outgoing publish IQs (reserved once)
   CommandRouter* router_ = nullptr;
   ChatBot* chat_ = nullptr;
-  struct CommandScratch;
-  std::unique_ptr<CommandScratch> cmd_;  ///< allocated once by set_command_handlers()
+  CommandScratch* cmd_ = nullptr;  ///< the context's, taken by set_command_handlers()
+  std::string log_tag_;
   SessionStats stats_;
 };
 
