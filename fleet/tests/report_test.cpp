@@ -95,8 +95,9 @@ TEST(Device, LastActivityAndStates) {
 }
 
 TEST(Report, Ages) {
-  EXPECT_EQ(format_age(0), "now");
-  EXPECT_EQ(format_age(-5000000), "now");
+  EXPECT_EQ(format_age(0), "0 s");
+  EXPECT_EQ(format_age(999999), "0 s");
+  EXPECT_EQ(format_age(-5000000), "0 s");
   EXPECT_EQ(format_age(42500000), "42 s");
   EXPECT_EQ(format_age(300000000), "5 min");
   EXPECT_EQ(format_age(int64_t{3} * 3600000000 + 300000000), "3 h 05 min");
@@ -170,6 +171,21 @@ TEST(Report, DevicesTable) {
   EXPECT_NE(text.find("(3 requests unanswered)\n"), std::string::npos) << text;
   EXPECT_EQ(format_devices_text(DevicesResult{}, kNow),
             "DEVICE  STATE  LAST SEEN  FIRMWARE  CHANNELS  LAST TELEMETRY  NOTE\n0 devices: 0 online, 0 offline\n");
+}
+
+TEST(Report, AnOfflineDeviceSeenThisSecondIsNotShownAsNow) {
+  DevicesResult r;
+  DeviceStatus off;
+  off.jid = "dev3@localhost";
+  off.subscription = "both";
+  off.state = DeviceState::Offline;
+  off.last_seen_us = kNow - 200000;
+  off.last_seen_source = "telemetry";
+  off.description_error = "item-not-found";
+  off.telemetry_error = "item-not-found";
+  r.devices.push_back(off);
+  const std::string text = format_devices_text(r, kNow);
+  EXPECT_NE(text.find("\ndev3@localhost  offline  0 s ago  "), std::string::npos) << text;
 }
 
 TEST(Report, DevicesJson) {

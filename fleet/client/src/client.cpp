@@ -410,10 +410,6 @@ IqReply Client::request(const std::string& to, const char* type, const XmlElemen
   return reply;
 }
 
-void Client::sync(Deadline deadline) {
-  (void)request("", "get", make_element("ping", kNsPing), deadline, "the server's answer to a ping");
-}
-
 void Client::send_directed_presence(const std::string& jid) {
   xmpp_stanza_t* p = xmpp_presence_new(s_->ctx);
   xmpp_stanza_set_to(p, jid.c_str());
@@ -556,6 +552,7 @@ void Client::handle_presence(void* stanza) {
       ev.type = SubscriptionEvent::Type::Approved;
     } else if (type == "unsubscribed") {
       ev.type = SubscriptionEvent::Type::Refused;
+      heard_.insert(from_bare);  // also the answer to a probe we may not send
     } else {
       ev.type = SubscriptionEvent::Type::Unsubscribe;
     }
@@ -564,6 +561,7 @@ void Client::handle_presence(void* stanza) {
   }
   if (from_bare == bare()) return;  // our own resources
   if (!type.empty() && type != "unavailable") return;  // error, probe
+  heard_.insert(from_bare);
 
   PresenceEvent ev;
   ev.from = from;

@@ -12,6 +12,9 @@ using std::chrono::milliseconds;
 
 constexpr size_t kMaxStages = 16;
 constexpr milliseconds kCancelLimit{2000};
+// How long `devices` waits, after its requests are answered, for contacts
+// whose presence (available or unavailable) has not arrived yet.
+constexpr milliseconds kPresenceGrace{2000};
 
 int show_rank(const std::string& show) {
   switch (state_from_show(show)) {
@@ -151,7 +154,7 @@ DevicesResult query_devices(Client& client, Deadline deadline, const std::functi
     return in_flight == 0 && queue.empty();
   };
 
-  // State from presence, once the answers (and so the presence) are in.
+  // State from presence (best available resource; none = offline).
   auto settle_states = [&] {
     for (auto& d : result.devices) {
       if (!sees_presence(d.subscription)) {
@@ -174,13 +177,24 @@ DevicesResult query_devices(Client& client, Deadline deadline, const std::functi
     }
   };
 
-  // The presence replayed for our initial presence is in after one round trip
-  // (Client::sync); sending it first keeps it ahead of the queries.
-  bool synced = false;
   bool finished = false;
   try {
-    client.send_iq("", "get", make_element("ping", "urn:xmpp:ping"), [&](const IqReply&) { synced = true; });
-    finished = client.run_until([&] { return drained() && synced; }, deadline);
+    finished = client.run_until(drained, deadline);
+    // Every contact's presence answer (available, or unavailable when it has
+    // no resource online) is usually in by now; on a cluster it may be relayed
+    // a little later. Wait for the missing ones, briefly: a server that does
+    // not answer probes for offline contacts costs kPresenceGrace once.
+    if (finished) {
+      const Deadline grace = std::min(deadline, Clock::now() + kPresenceGrace);
+      client.run_until(
+          [&] {
+            for (const auto& d : result.devices) {
+              if (sees_presence(d.subscription) && !client.presence_heard(d.jid)) return false;
+            }
+            return true;
+          },
+          grace);
+    }
     // Phase 2: when were the offline ones last seen?
     if (finished) {
       settle_states();
@@ -195,7 +209,7 @@ DevicesResult query_devices(Client& client, Deadline deadline, const std::functi
   }
   settle_states();
 
-  result.unanswered = in_flight + queue.size() + (synced ? 0 : 1);
+  result.unanswered = in_flight + queue.size();
   if (!finished) {
     client.forget_pending_iqs();  // their callbacks refer to this frame
     for (auto& d : result.devices) {
@@ -250,12 +264,15 @@ std::string resolve_online_device(Client& client, const std::string& bare, Deadl
                                                  : ": not subscribed to its presence") +
                     " (is " + client.bare() + " in its ACL?)");
   }
-  if (const PresenceEvent* p = best_presence(client, bare)) return p->from;
-  client.sync(deadline);
+  // The answer to our initial presence's probe: its available presence, or an
+  // unavailable one (RFC 6121 §4.3.2); `grace` bounds the wait for servers
+  // that send nothing for an offline contact.
   const Deadline until = std::min(deadline, Clock::now() + grace);
-  client.run_until([&] { return best_presence(client, bare) != nullptr; }, until);
+  client.run_until([&] { return client.presence_heard(bare) || best_presence(client, bare) != nullptr; }, until);
   if (const PresenceEvent* p = best_presence(client, bare)) return p->from;
-  if (Clock::now() >= deadline) throw Error(Exit::Timeout, "timed out waiting for the presence of " + bare, true);
+  if (!client.presence_heard(bare) && Clock::now() >= deadline) {
+    throw Error(Exit::Timeout, "timed out waiting for the presence of " + bare, true);
+  }
   throw Error(Exit::DeviceError, bare + " is offline");
 }
 

@@ -140,7 +140,6 @@ std::string format_age(int64_t age_us) {
   if (age_us < 0) age_us = 0;
   const int64_t s = age_us / 1000000;
   char buf[48];
-  if (s < 1) return "now";
   if (s < 60) {
     std::snprintf(buf, sizeof buf, "%" PRId64 " s", s);
   } else if (s < 3600) {
@@ -163,13 +162,11 @@ std::string format_devices_text(const DevicesResult& r, int64_t now_us) {
     if (d.state == DeviceState::Online || d.state == DeviceState::Degraded || d.state == DeviceState::Maintenance) {
       seen = "now";
     } else if (d.last_seen_us != 0) {
-      const std::string age = format_age(now_us - d.last_seen_us);
-      seen = age == "now" ? "now" : age + " ago";
+      seen = format_age(now_us - d.last_seen_us) + " ago";  // "0 s ago", never "now": it is offline
     }
     std::string telemetry = "-";
     if (d.telemetry) {
-      const std::string age = format_age(now_us - d.telemetry->time_us);
-      telemetry = format_time_ms(d.telemetry->time_us) + " (" + (age == "now" ? age : age + " ago") + ")";
+      telemetry = format_time_ms(d.telemetry->time_us) + " (" + format_age(now_us - d.telemetry->time_us) + " ago)";
     }
     std::vector<std::string> notes;
     if (d.state == DeviceState::Degraded || d.state == DeviceState::Maintenance) {

@@ -16,6 +16,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -127,6 +128,12 @@ class Client {
   const std::map<std::string, RosterItem>& roster() const { return roster_; }
   /// Full JID -> latest available presence of every contact resource online.
   const std::map<std::string, PresenceEvent>& online() const { return online_; }
+  /// Whether any presence (available, unavailable, unsubscribed) came from
+  /// the contact `bare_jid` since login. The server answers the probe our
+  /// initial presence triggers with the contact's available presence, or an
+  /// unavailable one when it has none (RFC 6121 §4.3.2), so once this is
+  /// true the contact's state is known.
+  bool presence_heard(const std::string& bare_jid) const { return heard_.count(bare_jid) > 0; }
 
   /// Asks for the presence of `bare_jid` unless already subscribed or asked.
   /// Returns whether a request was sent.
@@ -154,12 +161,6 @@ class Client {
   /// deadline, or what run_once() throws.
   IqReply request(const std::string& to, const char* type, const XmlElement& payload, Deadline deadline,
                   const std::string& what);
-
-  /// One round trip to our server (an XEP-0199 ping). The server handles our
-  /// stanzas in order, so once it answers, the presence it replays for local
-  /// contacts after our initial presence (RFC 6121 §4.4.2) has arrived.
-  /// Throws like request().
-  void sync(Deadline deadline);
 
   /// The caps `ver` sent in presence (XEP-0115 §5.1, sha-1).
   const std::string& caps_ver() const { return caps_ver_; }
@@ -189,6 +190,7 @@ class Client {
   std::string caps_ver_;
   std::map<std::string, RosterItem> roster_;
   std::map<std::string, PresenceEvent> online_;
+  std::set<std::string> heard_;
   std::function<void(const ItemEvent&)> on_item_;
   std::function<void(const PresenceEvent&)> on_presence_;
   std::function<void(const SubscriptionEvent&)> on_subscription_;

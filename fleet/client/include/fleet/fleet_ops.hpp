@@ -41,7 +41,9 @@ struct DevicesResult {
 /// item of `urn:xiot:telemetry:0` (max_items=1: the PEP service keeps it
 /// while the device is offline); then, for the contacts still offline, an
 /// XEP-0012 last-activity request. Contacts whose presence we do not see
-/// (subscription none/from) are listed as unknown without asking.
+/// (subscription none/from) are listed as unknown without asking. The state
+/// comes from presence once every contact's answer to our probe is in (at
+/// most 2 s more after the requests, for a server that sends none).
 ///
 /// At the deadline it stops waiting: unanswered parts say "no answer" and
 /// `unanswered` counts them. Throws what Client::run_once() throws (lost
@@ -61,14 +63,14 @@ DeviceDescription fetch_description(Client& client, const std::string& bare, Dea
 const RosterItem& require_contact(const Client& client, const std::string& bare);
 
 /// The full JID to send commands to: the best available resource of `bare`.
-/// Waits for one round trip to the server (Client::sync) and then, if the
-/// contact's presence has not arrived, up to `grace` more (a presence
-/// relayed by another cluster node may come a little later).
+/// Waits for the contact's answer to the probe our initial presence caused
+/// (Client::presence_heard(): available, or unavailable when it is offline),
+/// at most `grace`.
 /// Throws Error(Usage) when `bare` is not in the roster ("unknown device"),
 /// Error(DeviceError) when we do not see its presence (subscription not
-/// approved) or it is offline, Error(Timeout).
+/// approved) or it is offline, Error(Timeout) when the deadline passed first.
 std::string resolve_online_device(Client& client, const std::string& bare, Deadline deadline,
-                                  std::chrono::milliseconds grace = std::chrono::milliseconds(1000));
+                                  std::chrono::milliseconds grace = std::chrono::milliseconds(2000));
 
 /// disco#items on the commands node of `full_jid` (XEP-0050 §2.2).
 /// Throws RemoteError, Error(DeviceError) for a malformed answer, Error(Timeout).

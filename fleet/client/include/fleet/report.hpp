@@ -17,8 +17,8 @@
 
 namespace fleet {
 
-/// "now" (|d| < 1 s), "42 s", "5 min", "3 h 05 min", "2 d 04 h". Negative
-/// ages (the device's clock is ahead) are shown as "0 s".
+/// "0 s", "42 s", "5 min", "3 h 05 min", "2 d 04 h" (rounded down).
+/// Negative ages (the device's clock is ahead) are shown as "0 s".
 std::string format_age(int64_t age_us);
 
 /// The `devices` table: a header line, one line per device, and a summary
