@@ -108,9 +108,12 @@ void unregister_session(const xmpp_conn_t* conn) {
   }
 }
 
-// The last session to log something through libstrophe's context logger.
-// libstrophe's log callback has no conn, so auth failures are attributed to
-// the session whose connection is currently being serviced (see on_log users).
+// The session that started the latest connection attempt. libstrophe's log
+// callback has no conn, so an authentication failure line is attributed to it
+// (see on_log users): exact for one session (the agent). With several sessions
+// connecting at once (the fleet simulator) a line can land on another session
+// that is connecting too; one that then logs in clears the flag, so only a
+// session that also fails before its login is given up on.
 Session* g_log_target = nullptr;
 
 void strophe_log(void* /*userdata*/, xmpp_log_level_t level, const char* area, const char* msg) {
@@ -361,6 +364,7 @@ int Session::on_certfail(const char* errormsg) {
 void Session::on_conn_event(int event, int error, const char* stream_error) {
   if (event == XMPP_CONN_CONNECT) {
     ++stats_.logins;
+    auth_failed_ = false;  // logged in: a failure line was another session's
     state_ = State::Settling;
     XLOG_INFO("xmpp", "logged in as %s", xmpp_conn_get_bound_jid(conn_) ? xmpp_conn_get_bound_jid(conn_) : full_jid_.c_str());
     // Handlers may survive a reconnect; delete first so they are never doubled.
