@@ -1,0 +1,375 @@
+// xiot-fleet-sim: N simulated xiot agents in one process, on one libstrophe
+// Context and one loop -- the load generator for servers and for xiotctl.
+// See docs/fleet.md and --help.
+//
+// Output (stdout): a stats line every --stats seconds,
+//   fleet-sim: t=12.0 online=487/500 started=500 logins=487 reconnects=0 items_sent=1200 items_acked=1180 ...
+// one event line when every device is online for the first time, and on
+// SIGINT/SIGTERM (or --duration) a final one-line JSON summary. Logs go to
+// stderr (default level warn).
+//
+// Exit codes: 0 clean stop, 2 bad arguments or fleet file, 3 every device was
+// refused (authentication or TLS), 1 anything else.
+#include <signal.h>
+#include <sys/random.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <ctime>
+#include <memory>
+#include <string>
+
+#include "agent/config.hpp"
+#include "agent/log.hpp"
+#include "boards/board.hpp"
+#include "fleet_sim.hpp"
+#include "fleet_spec.hpp"
+#include "hal/linux/system_clock.hpp"
+
+#ifndef XIOT_VERSION
+#define XIOT_VERSION "0.0.0"
+#endif
+
+namespace {
+
+constexpr int kExitOk = 0;
+constexpr int kExitFailure = 1;
+constexpr int kExitUsage = 2;
+constexpr int kExitRefused = 3;
+
+volatile sig_atomic_t g_stop_signal = 0;
+void on_stop_signal(int sig) { g_stop_signal = sig; }
+
+void install_signals() {
+  struct sigaction sa {};
+  sa.sa_handler = on_stop_signal;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = 0;  // no SA_RESTART: the loop's poll returns and sees the flag
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+}
+
+void print_usage(FILE* out) {
+  std::fprintf(out,
+               "usage: xiot-fleet-sim --fleet FILE [--count N] [--interval S] [--ramp S]\n"
+               "                      [--max-logins K] [--stats S] [--duration S] [--summary FILE]\n"
+               "                      [--seed N] [--log-level error|warn|info|debug]\n"
+               "       xiot-fleet-sim --help | --version\n"
+               "\n"
+               "Runs N simulated xiot agents (the sim board each, own JID and sensor values)\n"
+               "in one process on one libstrophe context, for load and fleet tests.\n"
+               "\n"
+               "  --fleet FILE     fleet file written by `tools/fleet provision` (server, CA,\n"
+               "                   board, telemetry, ACL, one account per device)\n"
+               "  --count N        run the first N devices of the file (default: all)\n"
+               "  --interval S     telemetry interval in seconds (default: the file's)\n"
+               "  --ramp S         spread the logins over S seconds, each device at a jittered\n"
+               "                   point of its slot (default N/50: 50 logins/s; 0: all at once)\n"
+               "  --max-logins K   at most K first logins under way at once (default 4; 0: no\n"
+               "                   limit): libstrophe's TLS handshake blocks the one loop, so\n"
+               "                   more concurrent logins only make each slower\n"
+               "  --stats S        a stats line every S seconds (default 5; 0: none)\n"
+               "  --duration S     stop after S seconds as if SIGTERM arrived (default: run until\n"
+               "                   SIGINT/SIGTERM)\n"
+               "  --summary FILE   also write the final JSON summary to FILE\n"
+               "  --seed N         seeds the start jitter and boot ids (default: random)\n"
+               "  --log-level L    the agents' log on stderr (default warn)\n"
+               "\n"
+               "stdout: stats lines `fleet-sim: t=... online=K/N ...`, then on stop one JSON line\n"
+               "(devices, online, login times, items, reconnects, RSS per device, CPU).\n"
+               "Exit codes: 0 clean stop, 1 failure, 2 bad arguments or fleet file,\n"
+               "3 every device refused (authentication or TLS).\n");
+}
+
+uint64_t random_u64() {
+  uint64_t v = 0;
+  if (getrandom(&v, sizeof(v), 0) != static_cast<ssize_t>(sizeof(v))) {
+    v = static_cast<uint64_t>(std::time(nullptr)) ^ (static_cast<uint64_t>(getpid()) << 32);
+  }
+  return v;
+}
+
+struct Args {
+  const char* fleet = nullptr;
+  const char* summary = nullptr;
+  const char* log_level = "warn";
+  long count = 0;
+  double interval_s = 0;
+  double ramp_s = -1;
+  double stats_s = 5;
+  double duration_s = 0;
+  long max_logins = 4;
+  uint64_t seed = 0;
+  bool have_seed = false;
+};
+
+bool parse_double(const char* s, double lo, double hi, double* out) {
+  char* end = nullptr;
+  errno = 0;
+  const double d = std::strtod(s, &end);
+  if (errno != 0 || end == s || *end != '\0' || !(d >= lo && d <= hi)) return false;
+  *out = d;
+  return true;
+}
+
+// Returns -1 to continue, or an exit code.
+int parse_args(int argc, char** argv, Args* a) {
+  for (int i = 1; i < argc; ++i) {
+    const char* k = argv[i];
+    if (std::strcmp(k, "--help") == 0 || std::strcmp(k, "-h") == 0) {
+      print_usage(stdout);
+      return kExitOk;
+    }
+    if (std::strcmp(k, "--version") == 0) {
+      std::printf("xiot-fleet-sim %s\n", XIOT_VERSION);
+      return kExitOk;
+    }
+    if (i + 1 >= argc) {
+      std::fprintf(stderr, "xiot-fleet-sim: %s needs a value (see --help)\n", k);
+      return kExitUsage;
+    }
+    const char* v = argv[++i];
+    double d = 0;
+    bool ok = true;
+    if (std::strcmp(k, "--fleet") == 0) {
+      a->fleet = v;
+    } else if (std::strcmp(k, "--summary") == 0) {
+      a->summary = v;
+    } else if (std::strcmp(k, "--log-level") == 0) {
+      a->log_level = v;
+    } else if (std::strcmp(k, "--count") == 0) {
+      ok = parse_double(v, 1, 100000, &d) && std::floor(d) == d;
+      a->count = static_cast<long>(d);
+    } else if (std::strcmp(k, "--interval") == 0) {
+      ok = parse_double(v, 0.05, 86400, &a->interval_s);
+    } else if (std::strcmp(k, "--max-logins") == 0) {
+      ok = parse_double(v, 0, 100000, &d) && std::floor(d) == d;
+      a->max_logins = static_cast<long>(d);
+    } else if (std::strcmp(k, "--ramp") == 0) {
+      ok = parse_double(v, 0, 86400, &a->ramp_s);
+    } else if (std::strcmp(k, "--stats") == 0) {
+      ok = parse_double(v, 0, 86400, &a->stats_s);
+    } else if (std::strcmp(k, "--duration") == 0) {
+      ok = parse_double(v, 0.001, 1e9, &a->duration_s);
+    } else if (std::strcmp(k, "--seed") == 0) {
+      char* end = nullptr;
+      errno = 0;
+      a->seed = std::strtoull(v, &end, 10);
+      ok = errno == 0 && end != v && *end == '\0';
+      a->have_seed = true;
+    } else {
+      std::fprintf(stderr, "xiot-fleet-sim: unknown argument '%s' (see --help)\n", k);
+      return kExitUsage;
+    }
+    if (!ok) {
+      std::fprintf(stderr, "xiot-fleet-sim: %s: bad value '%s' (see --help)\n", k, v);
+      return kExitUsage;
+    }
+  }
+  if (a->fleet == nullptr) {
+    std::fprintf(stderr, "xiot-fleet-sim: --fleet FILE is required (see --help)\n");
+    return kExitUsage;
+  }
+  return -1;
+}
+
+/// VmRSS / VmHWM of this process in KiB (0 if /proc is unreadable).
+void read_rss_kib(long* rss, long* hwm) {
+  *rss = 0;
+  *hwm = 0;
+  FILE* f = std::fopen("/proc/self/status", "r");
+  if (f == nullptr) return;
+  char line[256];
+  while (std::fgets(line, sizeof line, f) != nullptr) {
+    if (std::strncmp(line, "VmRSS:", 6) == 0) *rss = std::strtol(line + 6, nullptr, 10);
+    if (std::strncmp(line, "VmHWM:", 6) == 0) *hwm = std::strtol(line + 6, nullptr, 10);
+  }
+  std::fclose(f);
+}
+
+double cpu_seconds() {
+  struct rusage ru {};
+  getrusage(RUSAGE_SELF, &ru);
+  return static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+         static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
+double per_device_kib(long rss, long baseline, size_t devices) {
+  return devices == 0 ? 0.0 : static_cast<double>(rss - baseline) / static_cast<double>(devices);
+}
+
+void print_stats(const fleet_sim::FleetStats& s, long baseline_kib) {
+  long rss = 0;
+  long hwm = 0;
+  read_rss_kib(&rss, &hwm);
+  std::printf(
+      "fleet-sim: t=%.1f online=%zu/%zu started=%zu logins=%llu reconnects=%llu items_sent=%llu "
+      "items_acked=%llu items_rejected=%llu commands=%llu fatal=%zu rss_kib=%ld rss_per_device_kib=%.1f\n",
+      s.elapsed_s, s.online, s.devices, s.started, static_cast<unsigned long long>(s.logins),
+      static_cast<unsigned long long>(s.reconnects), static_cast<unsigned long long>(s.items_sent),
+      static_cast<unsigned long long>(s.items_acked), static_cast<unsigned long long>(s.items_rejected),
+      static_cast<unsigned long long>(s.commands), s.fatal, rss, per_device_kib(rss, baseline_kib, s.started));
+  std::fflush(stdout);
+}
+
+/// JSON number, or null for "never" (negative).
+std::string seconds_or_null(double s) {
+  if (s < 0) return "null";
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.3f", s);
+  return buf;
+}
+
+std::string summary_json(const fleet_sim::FleetStats& s, double ramp_s, long baseline_kib, long rss_kib,
+                         long hwm_kib, double cpu_s, double stop_s, int stop_signal) {
+  const double login_span = s.all_online_s >= 0 && s.first_login_s >= 0 ? s.all_online_s - s.first_login_s : -1;
+  const double active = s.first_login_s >= 0 ? s.elapsed_s - s.first_login_s : 0;
+  char buf[2048];
+  std::snprintf(
+      buf, sizeof buf,
+      "{\"devices\":%zu,\"started\":%zu,\"online_at_stop\":%zu,\"online_max\":%zu,\"fatal\":%zu,"
+      "\"ramp_s\":%.3f,\"first_online_s\":%s,\"all_online_s\":%s,\"login_span_s\":%s,"
+      "\"logins\":%llu,\"reconnects\":%llu,\"disconnects\":%llu,\"reboots\":%llu,"
+      "\"items_sent\":%llu,\"items_acked\":%llu,\"items_rejected\":%llu,\"items_dropped\":%llu,"
+      "\"acked_per_s\":%.2f,\"commands\":%llu,\"chats\":%llu,\"duration_s\":%.3f,\"stop_s\":%.3f,"
+      "\"stopped_by\":\"%s\",\"rss_baseline_kib\":%ld,\"rss_kib\":%ld,\"rss_peak_kib\":%ld,"
+      "\"rss_per_device_kib\":%.1f,\"cpu_s\":%.3f}",
+      s.devices, s.started, s.online, s.online_max, s.fatal, ramp_s, seconds_or_null(s.first_login_s).c_str(),
+      seconds_or_null(s.all_online_s).c_str(), seconds_or_null(login_span).c_str(),
+      static_cast<unsigned long long>(s.logins), static_cast<unsigned long long>(s.reconnects),
+      static_cast<unsigned long long>(s.disconnects), static_cast<unsigned long long>(s.reboots),
+      static_cast<unsigned long long>(s.items_sent), static_cast<unsigned long long>(s.items_acked),
+      static_cast<unsigned long long>(s.items_rejected), static_cast<unsigned long long>(s.items_dropped),
+      active > 0 ? static_cast<double>(s.items_acked) / active : 0.0, static_cast<unsigned long long>(s.commands),
+      static_cast<unsigned long long>(s.chats), s.elapsed_s, stop_s,
+      stop_signal == SIGINT ? "SIGINT" : stop_signal == SIGTERM ? "SIGTERM" : "duration", baseline_kib, rss_kib,
+      hwm_kib, per_device_kib(rss_kib, baseline_kib, s.started), cpu_s);
+  return buf;
+}
+
+int run(const Args& args) {
+  fleet_sim::FleetSpec spec;
+  std::string error;
+  if (!fleet_sim::load_fleet_spec(args.fleet, &spec, &error)) {
+    std::fprintf(stderr, "xiot-fleet-sim: %s\n", error.c_str());
+    return kExitUsage;
+  }
+  if (args.count > 0 && static_cast<size_t>(args.count) > spec.devices.size()) {
+    std::fprintf(stderr, "xiot-fleet-sim: --count %ld: %s has only %zu devices\n", args.count, args.fleet,
+                 spec.devices.size());
+    return kExitUsage;
+  }
+  boards::BoardSpec board_spec;
+  if (!boards::parse_board(spec.board.c_str(), &board_spec, &error)) {
+    std::fprintf(stderr, "xiot-fleet-sim: %s\n", error.c_str());
+    return kExitUsage;
+  }
+  // Debian's libstrophe (OpenSSL) loads the whole system CA bundle on every
+  // connect unless its default paths point elsewhere: ~1 MiB and ~50 ms of CPU
+  // per login, times N devices. With a CA file, point them at it.
+  if (!spec.xmpp.ca_file.empty()) setenv("SSL_CERT_FILE", spec.xmpp.ca_file.c_str(), 1);
+
+  fleet_sim::SimOptions options;
+  options.count = static_cast<size_t>(args.count);
+  options.ramp_s = args.ramp_s;
+  options.interval_s = args.interval_s;
+  options.max_logins = static_cast<size_t>(args.max_logins);
+  options.run_seed = args.have_seed ? args.seed : random_u64();
+
+  long baseline_kib = 0;
+  long hwm_kib = 0;
+  hal::linux_::SystemClock clock;
+  agent::Context ctx;
+  read_rss_kib(&baseline_kib, &hwm_kib);
+  fleet_sim::FleetSim sim(spec, board_spec, options, ctx, clock, clock);
+  std::printf("fleet-sim: %zu devices of %s, server %s:%u, logins over %.1f s, telemetry every %g s\n", sim.size(),
+              args.fleet, spec.xmpp.host.c_str(), spec.xmpp.port, sim.ramp_s(),
+              args.interval_s > 0 ? args.interval_s : spec.telemetry.interval_s);
+  std::fflush(stdout);
+
+  sim.begin();
+  const hal::MonoTime t0 = clock.mono_now();
+  const int64_t stats_us = static_cast<int64_t>(args.stats_s * 1e6);
+  hal::MonoTime next_stats = t0.plus_us(stats_us);
+  const hal::MonoTime end = t0.plus_us(static_cast<int64_t>(args.duration_s * 1e6));
+  bool announced_all = false;
+  int rc = kExitOk;
+  while (g_stop_signal == 0) {
+    uint32_t wait = sim.tick();
+    const hal::MonoTime now = clock.mono_now();
+    if (!announced_all) {
+      const fleet_sim::FleetStats s = sim.stats();
+      if (s.all_online_s >= 0) {
+        announced_all = true;
+        std::printf("fleet-sim: all %zu devices online at t=%.3f s, %.3f s after the first\n", s.devices,
+                    s.all_online_s, s.all_online_s - s.first_login_s);
+        std::fflush(stdout);
+      } else if (s.started == s.devices && s.fatal == s.devices) {
+        std::fprintf(stderr, "xiot-fleet-sim: every device was refused (authentication or TLS); stopping\n");
+        rc = kExitRefused;
+        break;
+      }
+    }
+    if (stats_us > 0 && now >= next_stats) {
+      print_stats(sim.stats(), baseline_kib);
+      next_stats = now.plus_us(stats_us);
+    }
+    if (args.duration_s > 0) {
+      if (now >= end) break;
+      const int64_t until_end = (end.us_since(now) + 999) / 1000;
+      if (until_end < static_cast<int64_t>(wait)) wait = static_cast<uint32_t>(until_end < 1 ? 1 : until_end);
+    }
+    if (stats_us > 0) {
+      const int64_t until_stats = (next_stats.us_since(now) + 999) / 1000;
+      if (until_stats < static_cast<int64_t>(wait)) wait = static_cast<uint32_t>(until_stats < 1 ? 1 : until_stats);
+    }
+    ctx.run_once(wait);
+  }
+
+  const fleet_sim::FleetStats final_stats = sim.stats();
+  long rss_kib = 0;
+  read_rss_kib(&rss_kib, &hwm_kib);
+  const double cpu_s = cpu_seconds();
+  const int sig = g_stop_signal;
+  const char* reason = sig == SIGINT    ? "fleet simulator stopped (SIGINT)"
+                       : sig == SIGTERM ? "fleet simulator stopped (SIGTERM)"
+                                        : "fleet simulator stopped";
+  const hal::MonoTime stop_begin = clock.mono_now();
+  const size_t not_closed = sim.stop(reason);
+  const double stop_s = static_cast<double>(clock.mono_now().us_since(stop_begin)) / 1e6;
+  if (not_closed > 0) XLOG_WARN("fleet", "%zu streams still open after the stop's deadline", not_closed);
+  const std::string json =
+      summary_json(final_stats, sim.ramp_s(), baseline_kib, rss_kib, hwm_kib, cpu_s, stop_s, sig);
+  std::printf("%s\n", json.c_str());
+  std::fflush(stdout);
+  if (args.summary != nullptr) {
+    FILE* f = std::fopen(args.summary, "w");
+    if (f == nullptr || std::fprintf(f, "%s\n", json.c_str()) < 0 || std::fclose(f) != 0) {
+      std::fprintf(stderr, "xiot-fleet-sim: cannot write %s: %s\n", args.summary, std::strerror(errno));
+      return kExitFailure;
+    }
+  }
+  return rc;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Args args;
+  const int early = parse_args(argc, argv, &args);
+  if (early >= 0) return early;
+  agent::LogLevel level = agent::LogLevel::Warn;
+  if (!agent::parse_log_level(args.log_level, &level)) {
+    std::fprintf(stderr, "xiot-fleet-sim: --log-level: expected error|warn|info|debug, got '%s'\n", args.log_level);
+    return kExitUsage;
+  }
+  agent::log_set_level(level);
+  install_signals();
+  return run(args);
+}
