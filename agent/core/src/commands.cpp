@@ -899,6 +899,9 @@ void CommandRouter::run_diagnostics(CommandResponse* out) {
   number("reconnects", "Reconnects", d.reconnects);
   number("journal_depth", "Readings waiting for delivery", d.journal_depth);
   number("dropped_readings", "Readings dropped", d.dropped_readings);
+  number("journal_bytes", "Journal size (bytes)", d.journal_bytes);
+  number("journal_corrupt", "Corrupt journal records skipped", d.journal_corrupt);
+  number("replayed", "Items sent again", d.replayed);
   number("errors", "Errors", d.errors);
   if (d.last_error[0] != '\0') text("last_error", "Last error", d.last_error);
   number("command_sessions", "Open command sessions", live_sessions());
@@ -1027,7 +1030,8 @@ void CommandRouter::render_set_choose(const char* preselect, CommandResponse* ou
       (void)f.add_option(label, name);
     }
   }
-  (void)f.add_field(FieldType::TextSingle, "value", "Value");
+  // Required: `complete` (the default action) needs it; `next` ignores it.
+  (void)f.add_field(FieldType::TextSingle, "value", "Value", true);
   if (f.build_error() != hal::Err::Ok) {
     form_overflow(out);
     return;

@@ -116,7 +116,7 @@ enum class CommandCondition : uint8_t {
 /// "session-expired".
 const char* command_condition_name(CommandCondition c);
 
-/// An IQ error: `<error type=...><condition/><app-condition/><text/></error>`.
+/// An IQ error, children in RFC 6120 §8.3 order: `<error type=...><condition/><text/><app-condition/></error>`.
 struct CommandError {
   ErrorType type = ErrorType::Cancel;
   StanzaCondition condition = StanzaCondition::BadRequest;
@@ -212,6 +212,9 @@ struct DiagnosticsInfo {
   uint32_t reconnects = 0;      ///< connections re-established since start
   uint64_t journal_depth = 0;   ///< readings/items waiting for delivery
   uint64_t dropped_readings = 0;
+  uint64_t journal_bytes = 0;   ///< the journal's size on storage
+  uint64_t journal_corrupt = 0; ///< journal records skipped as corrupt (never replayed)
+  uint64_t replayed = 0;        ///< items sent again after a link loss or from an earlier run
   uint64_t errors = 0;          ///< read and publish errors since start
   char last_error[128] = {};
 };
@@ -405,10 +408,10 @@ hal::Result<size_t> format_command_xml(char* buf, size_t cap, const CommandRespo
 /// The exact length format_command_xml() produces (without the NUL).
 size_t command_xml_len(const CommandResponse& r);
 
-/// Writes the IQ error child:
+/// Writes the IQ error child (RFC 6120 §8.3.2 order: condition, text, app condition):
 ///   <error type='modify'><bad-request xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/>
-///     <bad-payload xmlns='http://jabber.org/protocol/commands'/>
-///     <text xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'>value: ...</text></error>
+///     <text xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'>value: ...</text>
+///     <bad-payload xmlns='http://jabber.org/protocol/commands'/></error>
 /// (the app condition and <text/> only when set). Returns the length.
 /// Errors: Overflow.
 hal::Result<size_t> format_command_error_xml(char* buf, size_t cap, const CommandError& e);
