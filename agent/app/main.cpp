@@ -22,6 +22,7 @@
 #include "agent/runtime.hpp"
 #include "boards/board.hpp"
 #include "hal/linux/exec_restart.hpp"
+#include "hal/linux/file_segment_store.hpp"
 #include "hal/linux/file_storage.hpp"
 #include "hal/linux/system_clock.hpp"
 
@@ -138,7 +139,9 @@ int run(const agent::AgentConfig& cfg) {
   const std::string settings_dir = state_dir(cfg);
   hal::linux_::FileStorage storage(settings_dir.c_str());
   agent::Context ctx;
-  agent::AgentRuntime agent(ctx, cfg, *board, clock, clock, &storage, random_u64());
+  // The telemetry journal: segment files in the journal.path directory.
+  hal::linux_::FileSegmentStore journal(cfg.journal.path.c_str());
+  agent::AgentRuntime agent(ctx, cfg, *board, clock, clock, &storage, random_u64(), &journal);
   if (agent.start() != hal::Err::Ok) {
     XLOG_ERROR("agent", "cannot start (telemetry buffers or the XMPP connection)");
     return kExitFailure;

@@ -41,10 +41,20 @@ TelemetryConfig effective_telemetry(const AgentConfig& cfg, hal::Storage* storag
   return t;
 }
 
+std::unique_ptr<Journal> make_journal(hal::SegmentStore* store, hal::MonotonicClock& mono, const JournalConfig& j) {
+  if (store == nullptr) return nullptr;
+  JournalOptions o;
+  o.max_bytes = j.max_bytes;
+  o.fsync = j.fsync;
+  o.fsync_interval_us = static_cast<int64_t>(j.fsync_interval_s * 1e6 + 0.5);
+  return std::unique_ptr<Journal>(new Journal(*store, mono, o));
+}
+
 }  // namespace
 
 AgentRuntime::AgentRuntime(Context& ctx, const AgentConfig& cfg, boards::Board& board, hal::MonotonicClock& mono,
-                           hal::WallClock& wall, hal::Storage* storage, uint64_t seed)
+                           hal::WallClock& wall, hal::Storage* storage, uint64_t seed,
+                           hal::SegmentStore* journal)
     : cfg_(cfg),
       board_(board),
       mono_(mono),
@@ -52,7 +62,9 @@ AgentRuntime::AgentRuntime(Context& ctx, const AgentConfig& cfg, boards::Board& 
       rng_(seed),
       telemetry_cfg_(effective_telemetry(cfg, storage)),
       session_(ctx, cfg, mono, rng_),
-      publisher_(board.registry(), mono, wall, telemetry_cfg_, cfg.xmpp.jid.c_str(), boot_id_, session_),
+      journal_(make_journal(journal, mono, cfg.journal)),
+      publisher_(board.registry(), mono, wall, telemetry_cfg_, cfg.xmpp.jid.c_str(), boot_id_, session_,
+                 journal_.get()),
       router_(cfg.acl, board.registry(), mono, rng_, *this, storage),
       chat_(router_) {
   (void)make_boot_id(boot_id_, sizeof boot_id_, rng_.next());
@@ -70,6 +82,8 @@ DeviceFacts AgentRuntime::facts() const {
   f.registry = &board_.registry();
   f.failed_devices = failed_.empty() ? nullptr : failed_.data();
   f.failed_count = failed_.size();
+  f.storage_problem = publisher_.outbox().storage_problem();
+  f.dropped_readings = publisher_.items_dropped();
   return f;
 }
 
@@ -77,6 +91,7 @@ hal::Err AgentRuntime::start() {
   started_ = mono_.mono_now();
   const hal::Err e = publisher_.start();
   if (e != hal::Err::Ok) return e;
+  session_.set_publish_listener(&publisher_.outbox());
   const DeviceFacts f = facts();
   description_.resize(device_description_bound(f));
   session_.set_command_handlers(&router_, &chat_);
@@ -89,17 +104,23 @@ void AgentRuntime::refresh_description() {
   const HealthReport report = assess_health(f);
   const bool health_changed = !have_health_ || report.health != last_health_.health ||
                               std::strcmp(report.problem, last_health_.problem) != 0;
-  if (health_changed) {
+  char status[256];
+  if (!format_status_line(status, sizeof status, f, report).ok()) status[0] = '\0';
+  // Presence follows health, and the status line (which also counts dropped
+  // readings: drop-oldest removes whole journal segments, so it changes in
+  // steps, not per reading).
+  if (health_changed || std::strcmp(status, last_status_) != 0) {
+    if (health_changed) {
+      if (report.health != Health::Healthy) {
+        XLOG_WARN("health", "%s: %s", health_name(report.health), report.problem);
+      } else {
+        XLOG_INFO("health", "healthy");
+      }
+    }
     last_health_ = report;
     have_health_ = true;
-    char status[256];
-    if (!format_status_line(status, sizeof status, f, report).ok()) status[0] = '\0';
+    std::memcpy(last_status_, status, sizeof last_status_);
     const char* show = report.health == Health::Healthy ? nullptr : report.health == Health::Degraded ? "away" : "dnd";
-    if (report.health != Health::Healthy) {
-      XLOG_WARN("health", "%s: %s", health_name(report.health), report.problem);
-    } else {
-      XLOG_INFO("health", "healthy");
-    }
     session_.set_presence(show, status);
   }
   // The device node is the reported state: it changes with health and with
@@ -128,7 +149,11 @@ uint32_t AgentRuntime::tick() {
   return static_cast<uint32_t>(wait_ms);
 }
 
-void AgentRuntime::stop(const char* reason) { session_.stop(reason); }
+void AgentRuntime::stop(const char* reason) {
+  session_.stop(reason);
+  const hal::Err e = publisher_.outbox().flush();
+  if (e != hal::Err::Ok && e != hal::Err::NotReady) XLOG_WARN("journal", "final flush failed: %s", hal::err_name(e));
+}
 
 void AgentRuntime::publish_telemetry_now() {
   publisher_.publish_now();
@@ -161,10 +186,18 @@ void AgentRuntime::diagnostics(DiagnosticsInfo* out) {
   std::snprintf(out->problem, sizeof out->problem, "%s", report.problem);
   const SessionStats& st = session_.stats();
   out->reconnects = st.logins > 0 ? st.logins - 1 : 0;
+  const Outbox& outbox = publisher_.outbox();
   out->journal_depth = publisher_.pending() + publisher_.batched();
   out->dropped_readings = publisher_.items_dropped();
-  out->errors = publisher_.read_errors() + st.items_rejected;
-  if (publisher_.last_error() != hal::Err::Ok) {
+  out->replayed = outbox.stats().replayed;
+  if (const Journal* j = outbox.journal()) {
+    out->journal_bytes = j->stats().bytes;
+    out->journal_corrupt = j->stats().corrupt_skipped;
+  }
+  out->errors = publisher_.read_errors() + st.items_rejected + outbox.stats().journal_errors;
+  if (const char* storage = outbox.storage_problem()) {
+    std::snprintf(out->last_error, sizeof out->last_error, "%s", storage);
+  } else if (publisher_.last_error() != hal::Err::Ok) {
     std::snprintf(out->last_error, sizeof out->last_error, "telemetry: %s", hal::err_name(publisher_.last_error()));
   }
 }

@@ -79,7 +79,9 @@ inline drv::ChannelSpec actuator(const char* q, const char* unit,
   return drv::ChannelSpec{q, unit, drv::ChannelKind::Actuator, t};
 }
 
-/// Records every publish; ready and the next results are scriptable.
+/// Records every publish; ready and the next results are scriptable. With a
+/// `listener` (the outbox) and auto_ack, each accepted publish is answered at
+/// once with PublishOutcome::Accepted, as a server's IQ result would be.
 class FakeSink : public agent::TelemetrySink {
  public:
   struct Item {
@@ -102,10 +104,15 @@ class FakeSink : public agent::TelemetrySink {
                            clock_ != nullptr ? clock_->mono_now() : hal::MonoTime{}});
     }
     ++accepted;
+    if (listener != nullptr && auto_ack) listener->on_publish_result(item_id, agent::PublishOutcome::Accepted, "");
     return hal::Err::Ok;
   }
+  uint32_t link_epoch() override { return epoch; }
 
   bool is_ready = true;
+  agent::PublishListener* listener = nullptr;
+  bool auto_ack = true;
+  uint32_t epoch = 0;
   std::vector<hal::Err> results;  // consumed one per publish() call; empty = Ok
   std::vector<Item> items;
   int calls = 0;

@@ -66,6 +66,9 @@ class FakeHost : public agent::CommandHost {
     out->reconnects = 2;
     out->journal_depth = 5;
     out->dropped_readings = 1;
+    out->journal_bytes = 4096;
+    out->journal_corrupt = 2;
+    out->replayed = 7;
     out->errors = 3;
     std::snprintf(out->last_error, sizeof out->last_error, "env0 read failed: timeout");
   }
@@ -433,6 +436,7 @@ TEST_F(CmdSim, DiagnosticsCompletesWithTheHostFacts) {
       {"boot_id", "7f3a12cd"},    {"health", "degraded"},       {"problem", "env0 read failed: timeout"},
       {"channels", "9"},          {"reconnects", "2"},          {"journal_depth", "5"},
       {"dropped_readings", "1"},  {"errors", "3"},              {"last_error", "env0 read failed: timeout"},
+      {"journal_bytes", "4096"},  {"journal_corrupt", "2"},     {"replayed", "7"},
       {"command_sessions", "0"},
   };
   for (const auto& kv : want) {

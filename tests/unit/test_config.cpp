@@ -292,7 +292,21 @@ std::vector<ErrorCase> error_cases() {
       {"journal_parent_is_file", cfg("", R"(, "journal": {"path": "blocker/sub/journal"})"),
        "{F}: journal.path: cannot create directory {D}/blocker/sub: Not a directory"},
       {"journal_unknown_key", cfg("", R"(, "journal": {"max": 5})"),
-       "{F}: journal.max: unknown key (expected one of: path max_bytes)"},
+       "{F}: journal.max: unknown key (expected one of: path max_bytes fsync fsync_interval_s)"},
+      {"journal_fsync_bad", cfg("", R"(, "journal": {"fsync": "sometimes"})"),
+       "{F}: journal.fsync: expected \"always\", \"interval\" or \"never\", got \"sometimes\""},
+      {"journal_fsync_case", cfg("", R"(, "journal": {"fsync": "Always"})"),
+       "{F}: journal.fsync: expected \"always\", \"interval\" or \"never\", got \"Always\""},
+      {"journal_fsync_bool", cfg("", R"(, "journal": {"fsync": true})"),
+       "{F}: journal.fsync: expected \"always\", \"interval\" or \"never\", got true"},
+      {"journal_fsync_interval_low", cfg("", R"(, "journal": {"fsync_interval_s": 0.01})"),
+       "{F}: journal.fsync_interval_s: expected a number from 0.05 to 3600, got 0.01"},
+      {"journal_fsync_interval_high", cfg("", R"(, "journal": {"fsync_interval_s": 3601})"),
+       "{F}: journal.fsync_interval_s: expected a number from 0.05 to 3600, got 3601"},
+      {"journal_fsync_interval_string", cfg("", R"(, "journal": {"fsync_interval_s": "1s"})"),
+       "{F}: journal.fsync_interval_s: expected a number from 0.05 to 3600, got \"1s\""},
+      {"journal_fsync_typo", cfg("", R"(, "journal": {"fsynk": "always"})"),
+       "{F}: journal.fsynk: unknown key (did you mean \"fsync\"?)"},
       {"journal_key_typo", cfg("", R"(, "journal": {"max_byte": 5000})"),
        "{F}: journal.max_byte: unknown key (did you mean \"max_bytes\"?)"},
       // -- log
@@ -369,7 +383,8 @@ TEST(Config, AllKeys) {
     "telemetry": { "interval_s": 0.25, "service": "pubsub.localhost", "node": "fleet/dev1",
                    "batch_max": 10, "encoding": "protobuf" },
     "acl": { "owners": ["Admin@LocalHost"], "operators": ["ops@localhost"], "viewers": ["*@Localhost"] },
-    "journal": { "path": "/tmp/../)" + dir.path().substr(1) + R"(/var/./journal", "max_bytes": 4096 },
+    "journal": { "path": "/tmp/../)" + dir.path().substr(1) + R"(/var/./journal", "max_bytes": 4096,
+                 "fsync": "always", "fsync_interval_s": 2.5 },
     "log": { "level": "debug" }
   })");
   agent::AgentConfig c;
@@ -401,6 +416,8 @@ TEST(Config, AllKeys) {
   EXPECT_EQ(c.acl.viewers, std::vector<std::string>{"*@localhost"});
   EXPECT_EQ(c.journal.path, dir.path() + "/var/journal");
   EXPECT_EQ(c.journal.max_bytes, 4096u);
+  EXPECT_EQ(c.journal.fsync, agent::FsyncPolicy::Always);
+  EXPECT_DOUBLE_EQ(c.journal.fsync_interval_s, 2.5);
   EXPECT_TRUE(fs::is_directory(dir.path() + "/var"));
   EXPECT_EQ(c.log_level, agent::LogLevel::Debug);
 }
@@ -431,6 +448,8 @@ TEST(Config, Defaults) {
   EXPECT_TRUE(c.acl.viewers.empty());
   EXPECT_EQ(c.journal.path, dir.path() + "/state/journal");
   EXPECT_EQ(c.journal.max_bytes, 1048576u);
+  EXPECT_EQ(c.journal.fsync, agent::FsyncPolicy::Interval);
+  EXPECT_DOUBLE_EQ(c.journal.fsync_interval_s, 1.0);
   EXPECT_TRUE(fs::is_directory(dir.path() + "/state"));
   EXPECT_EQ(c.log_level, agent::LogLevel::Info);
 }
@@ -549,7 +568,8 @@ TEST(Config, BoundaryValuesAccepted) {
   const std::string file = dir.write(
       "agent.json",
       cfg(R"(, "port": 65535, "ping_interval_s": 5, "reconnect_base_s": 0.1, "reconnect_cap_s": 86400)",
-          R"(, "telemetry": {"interval_s": 0.05, "batch_max": 100}, "journal": {"max_bytes": 1073741824})"));
+          R"(, "telemetry": {"interval_s": 0.05, "batch_max": 100}, )"
+          R"("journal": {"max_bytes": 1073741824, "fsync": "never", "fsync_interval_s": 0.05})"));
   agent::AgentConfig c;
   std::string error;
   ASSERT_TRUE(agent::load_config(file.c_str(), &c, &error)) << error;
@@ -558,6 +578,8 @@ TEST(Config, BoundaryValuesAccepted) {
   EXPECT_DOUBLE_EQ(c.telemetry.interval_s, 0.05);
   EXPECT_EQ(c.telemetry.batch_max, 100u);
   EXPECT_EQ(c.journal.max_bytes, 1073741824u);
+  EXPECT_EQ(c.journal.fsync, agent::FsyncPolicy::Never);
+  EXPECT_DOUBLE_EQ(c.journal.fsync_interval_s, 0.05);
 }
 
 TEST(Config, Utf8BomAccepted) {

@@ -134,6 +134,35 @@ TEST_F(Description, MaintenanceWins) {
   EXPECT_NE(describe(f).find("health='maintenance'"), std::string::npos);
 }
 
+TEST_F(Description, StorageProblemDegradesAndDropsShowInTheStatusLine) {
+  agent::DeviceFacts f = facts();
+  f.storage_problem = "journal append failed: no space";
+  f.dropped_readings = 12;
+  const agent::HealthReport h = agent::assess_health(f);
+  EXPECT_EQ(h.health, agent::Health::Degraded);
+  EXPECT_STREQ(h.problem, "journal append failed: no space");
+  EXPECT_EQ(status(f),
+            "sim board, xiot 0.1.0, 4 channels, 12 readings dropped, degraded: journal append failed: no space");
+  EXPECT_NE(describe(f).find("<problem>journal append failed: no space</problem></device>"), std::string::npos)
+      << describe(f);
+  // With a failed device first, the storage problem is counted after it.
+  const agent::FailedDevice failed[] = {{"env1", hal::Err::Nack}};
+  agent::DeviceFacts both = facts(failed, 1);
+  both.storage_problem = "journal unavailable: i/o error";
+  EXPECT_STREQ(agent::assess_health(both).problem, "env1 failed: no acknowledge (+1 more)");
+  // Drops alone do not degrade: the policy worked as documented.
+  agent::DeviceFacts drops = facts();
+  drops.dropped_readings = 1;
+  EXPECT_EQ(agent::assess_health(drops).health, agent::Health::Healthy);
+  EXPECT_EQ(status(drops), "sim board, xiot 0.1.0, 4 channels, 1 reading dropped");
+  // The bound made at start-up holds when a storage problem appears later.
+  const agent::DeviceFacts at_start = facts();
+  agent::DeviceFacts later = facts();
+  later.storage_problem = "journal append failed: no space, and a little longer than usual too";
+  std::vector<char> buf(agent::device_description_bound(at_start));
+  EXPECT_TRUE(agent::format_device_description(buf.data(), buf.size(), later, agent::assess_health(later)).ok());
+}
+
 TEST_F(Description, SingularChannelAndEscaping) {
   drv::Registry one;
   ASSERT_EQ(one.add(std::make_unique<FakeDevice>("b0", std::vector<drv::ChannelSpec>{xiot_test::sensor(

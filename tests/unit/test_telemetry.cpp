@@ -1,5 +1,6 @@
-// agent/telemetry: schedule, batching, ids, pending ring, flush order,
-// encodings, no heap after start().
+// agent/telemetry: schedule, batching, ids, the outbox in memory and with a
+// journal (journaled before published, ids continued after a restart), flush
+// order, encodings, no heap after start().
 #include "agent/telemetry.hpp"
 
 #include <gtest/gtest.h>
@@ -12,6 +13,7 @@
 #include "alloc_counter.hpp"
 #include "agent/senml_pb_decode.hpp"
 #include "fakes.hpp"
+#include "hal/sim/sim_segment_store.hpp"
 
 namespace {
 
@@ -46,6 +48,7 @@ class Telemetry : public ::testing::Test {
   std::unique_ptr<agent::TelemetryPublisher> make(const char* boot_id = "7f3a12cd") {
     auto p = std::make_unique<agent::TelemetryPublisher>(reg_, mono_, wall_, cfg_, "dev1@localhost", boot_id,
                                                          sink_);
+    sink_.listener = &p->outbox();  // the sink answers each publish at once
     return p;
   }
   /// Advances both clocks together.
@@ -259,6 +262,58 @@ TEST_F(Telemetry, PendingRingDropsOldestAndFlushesInOrder) {
   EXPECT_EQ(sink_.items.back().id, "7f3a12cd-000021");
 }
 
+TEST_F(Telemetry, WithAJournalItemsAreJournaledBeforePublishedAndSurviveARestart) {
+  hal::sim::SimSegmentStore store;
+  agent::JournalOptions jo;
+  jo.fsync = agent::FsyncPolicy::Never;
+  // The sink checks that each item is in the journal when it is published.
+  struct CheckingSink : xiot_test::FakeSink {
+    explicit CheckingSink(hal::sim::SimSegmentStore& s) : store(s) {}
+    hal::Err publish(const char* id, const char* payload, size_t len) override {
+      journaled_first = journaled_first && store.bytes_used() >= bytes_then + len;
+      bytes_then = store.bytes_used();
+      return FakeSink::publish(id, payload, len);
+    }
+    hal::sim::SimSegmentStore& store;
+    uint64_t bytes_then = 0;
+    bool journaled_first = true;
+  } sink(store);
+  sink.auto_ack = false;
+  {
+    agent::Journal journal(store, mono_, jo);
+    agent::TelemetryPublisher p(reg_, mono_, wall_, cfg_, "dev1@localhost", "0ldb0071", sink, &journal);
+    ASSERT_EQ(p.start(), hal::Err::Ok);
+    sink.listener = &p.outbox();
+    for (int i = 0; i < 3; ++i) {
+      (void)p.tick();
+      advance_ms(10000);
+    }
+    ASSERT_EQ(sink.items.size(), 3u);
+    EXPECT_TRUE(sink.journaled_first);
+    p.outbox().on_publish_result("0ldb0071-000001", agent::PublishOutcome::Accepted, "");
+    EXPECT_EQ(p.pending(), 2u);
+    sink.is_ready = false;
+    (void)p.tick();  // item 4, offline
+    EXPECT_EQ(p.pending(), 3u);
+    sink.listener = nullptr;
+  }  // the agent dies
+  sink.items.clear();
+  sink.is_ready = true;
+  sink.auto_ack = true;
+  agent::Journal journal(store, mono_, jo);
+  agent::TelemetryPublisher p(reg_, mono_, wall_, cfg_, "dev1@localhost", "n3wb0072", sink, &journal);
+  ASSERT_EQ(p.start(), hal::Err::Ok);
+  sink.listener = &p.outbox();
+  EXPECT_EQ(p.pending(), 3u);  // item 4's record carried the watermark: 1 was acknowledged
+  (void)p.tick();
+  std::vector<std::string> ids;
+  for (const auto& it : sink.items) ids.push_back(it.id);
+  EXPECT_EQ(ids, (std::vector<std::string>{"0ldb0071-000002", "0ldb0071-000003", "0ldb0071-000004",
+                                           "n3wb0072-000005"}));
+  EXPECT_EQ(p.pending(), 0u);
+  EXPECT_EQ(p.items_dropped(), 0u);
+}
+
 TEST_F(Telemetry, TickFlushesWhenSinkBecomesReady) {
   auto p = make();
   ASSERT_EQ(p->start(), hal::Err::Ok);
@@ -458,6 +513,7 @@ TEST_F(Telemetry, NoHeapAfterStart) {
   FakeSink counting(&mono_, /*record=*/false);
   agent::TelemetryPublisher p(reg_, mono_, wall_, cfg_, "dev1@localhost", "7f3a12cd", counting);
   ASSERT_EQ(p.start(), hal::Err::Ok);
+  counting.listener = &p.outbox();
   const long before = xiot_test::allocation_count();
   for (int i = 0; i < 200; ++i) {
     counting.is_ready = (i / 40) % 2 == 0;  // exercise the ring and drops too

@@ -27,7 +27,7 @@ const char* const kXmppKeys[] = {"jid",     "password",    "password_file",   "r
                                  "reconnect_cap_s"};
 const char* const kTelemetryKeys[] = {"interval_s", "service", "node", "batch_max", "encoding"};
 const char* const kAclKeys[] = {"owners", "operators", "viewers"};
-const char* const kJournalKeys[] = {"path", "max_bytes"};
+const char* const kJournalKeys[] = {"path", "max_bytes", "fsync", "fsync_interval_s"};
 const char* const kLogKeys[] = {"level"};
 
 template <size_t N>
@@ -665,6 +665,22 @@ bool Loader::load_journal(const cJSON* root, AgentConfig* cfg) {
   int64_t max = static_cast<int64_t>(c.max_bytes);
   if (!get_int(j, "journal", "max_bytes", 4096, 1073741824, &max)) return false;
   c.max_bytes = static_cast<uint64_t>(max);
+  const cJSON* fsync = opt(j, "fsync");
+  if (fsync != nullptr) {
+    static const struct {
+      const char* name;
+      FsyncPolicy policy;
+    } kPolicies[] = {{"always", FsyncPolicy::Always}, {"interval", FsyncPolicy::Interval}, {"never", FsyncPolicy::Never}};
+    bool known = false;
+    for (const auto& p : kPolicies) {
+      if (cJSON_IsString(fsync) && std::strcmp(fsync->valuestring, p.name) == 0) {
+        c.fsync = p.policy;
+        known = true;
+      }
+    }
+    if (!known) return fail("journal.fsync", "expected \"always\", \"interval\" or \"never\", got " + describe(fsync));
+  }
+  if (!get_number(j, "journal", "fsync_interval_s", 0.05, 3600, "0.05", "3600", &c.fsync_interval_s)) return false;
   if (c.path == "/") return fail("journal.path", "expected a file path, got \"/\"");
   std::string failed;
   const int err = make_dirs(parent_dir(c.path), &failed);
@@ -737,6 +753,15 @@ bool parse_log_level(const char* text, LogLevel* out) {
     }
   }
   return false;
+}
+
+const char* fsync_policy_name(FsyncPolicy policy) {
+  switch (policy) {
+    case FsyncPolicy::Always: return "always";
+    case FsyncPolicy::Interval: return "interval";
+    case FsyncPolicy::Never: return "never";
+  }
+  return "interval";
 }
 
 const char* log_level_name(LogLevel level) {

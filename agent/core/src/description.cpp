@@ -50,6 +50,10 @@ HealthReport assess_health(const DeviceFacts& facts) {
     }
     ++r.problem_count;
   });
+  if (facts.storage_problem != nullptr) {
+    if (r.problem_count == 0) std::snprintf(r.problem, sizeof r.problem, "%s", facts.storage_problem);
+    ++r.problem_count;
+  }
   if (r.problem_count > 0) r.health = Health::Degraded;
   if (facts.maintenance != nullptr) {
     r.health = Health::Maintenance;
@@ -79,6 +83,11 @@ hal::Result<size_t> format_status_line(char* buf, size_t cap, const DeviceFacts&
   const size_t n = channel_count(facts);
   w.put_uint(n);
   w.put(n == 1 ? " channel" : " channels");
+  if (facts.dropped_readings > 0) {
+    w.put(", ");
+    w.put_uint(facts.dropped_readings);
+    w.put(facts.dropped_readings == 1 ? " reading dropped" : " readings dropped");
+  }
   if (report.health != Health::Healthy) {
     w.put(", ");
     w.put(health_name(report.health));
@@ -150,6 +159,11 @@ hal::Result<size_t> format_device_description(char* buf, size_t cap, const Devic
     w.put_escaped(hal::err_name(e));
     w.put("</problem>");
   });
+  if (facts.storage_problem != nullptr) {
+    w.put("<problem>");
+    w.put_escaped(facts.storage_problem);
+    w.put("</problem>");
+  }
   if (facts.maintenance != nullptr) {
     w.put("<problem>");
     w.put_escaped(facts.maintenance);
@@ -178,6 +192,8 @@ size_t device_description_bound(const DeviceFacts& facts) {
     n += 64 + xml_escaped_len(name);
   });
   if (facts.maintenance != nullptr) n += 32 + xml_escaped_len(facts.maintenance);
+  // The storage problem comes and goes after start: room for any short line.
+  n += 32 + 6 * 64;
   return n;
 }
 

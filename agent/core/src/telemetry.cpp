@@ -52,11 +52,12 @@ hal::Result<size_t> format_item_id(char* out, size_t cap, const char* boot_id, u
 
 TelemetryPublisher::TelemetryPublisher(drv::Registry& reg, hal::MonotonicClock& mono, hal::WallClock& wall,
                                        const TelemetryConfig& cfg, const char* device_id,
-                                       const char* boot_id, TelemetrySink& sink)
+                                       const char* boot_id, TelemetrySink& sink, Journal* journal,
+                                       const OutboxOptions& outbox)
     : reg_(reg),
       mono_(mono),
       wall_(wall),
-      sink_(sink),
+      outbox_(sink, mono, journal, outbox),
       device_id_arg_(device_id),
       boot_id_arg_(boot_id),
       encoding_(cfg.encoding),
@@ -86,14 +87,12 @@ size_t TelemetryPublisher::slot_bound(uint32_t batch_cap) const {
 }
 
 hal::Err TelemetryPublisher::allocate(uint32_t batch_cap, std::unique_ptr<Sample[]>* samples,
-                                      std::unique_ptr<Snapshot[]>* snaps, std::unique_ptr<char[]>* slots,
-                                      size_t* slot_cap) {
+                                      std::unique_ptr<Snapshot[]>* snaps, size_t* slot_cap) {
   const size_t cap = slot_bound(batch_cap);
   if (cap == 0) return hal::Err::NoSpace;
   *samples = alloc_array<Sample>(static_cast<size_t>(batch_cap) * channel_count_);
   *snaps = alloc_array<Snapshot>(batch_cap);
-  *slots = alloc_array<char>(kPendingCapacity * cap);
-  if (!*samples || !*snaps || !*slots) return hal::Err::NoSpace;
+  if (!*samples || !*snaps) return hal::Err::NoSpace;
   *slot_cap = cap;
   return hal::Err::Ok;
 }
@@ -141,7 +140,9 @@ hal::Err TelemetryPublisher::start() {
     }
   }
 
-  const hal::Err e = allocate(cfg_batch_max_, &samples_, &snaps_, &slot_mem_, &slot_cap_);
+  hal::Err e = allocate(cfg_batch_max_, &samples_, &snaps_, &slot_cap_);
+  if (e != hal::Err::Ok) return e;
+  e = outbox_.start(slot_cap_);
   if (e != hal::Err::Ok) return e;
   batch_cap_ = cfg_batch_max_;
   batch_max_ = cfg_batch_max_;
@@ -177,60 +178,24 @@ void TelemetryPublisher::take_sample() {
 
 void TelemetryPublisher::close_batch() {
   if (batch_count_ == 0) return;
-  if (ring_count_ == kPendingCapacity) flush();
-  if (ring_count_ == kPendingCapacity) {
-    // Bounded queue: the oldest reading is the least valuable one.
-    XLOG_WARN(kArea, "sink not ready, dropping item %s", slots_[ring_head_].id);
-    ring_head_ = (ring_head_ + 1) % kPendingCapacity;
-    --ring_count_;
-    ++items_dropped_;
-  }
-  const size_t idx = (ring_head_ + ring_count_) % kPendingCapacity;
-  Slot& slot = slots_[idx];
-  const hal::Result<size_t> id = format_item_id(slot.id, sizeof slot.id, boot_id_, next_seq_);
+  size_t cap = 0;
+  char* buf = outbox_.item_buffer(&cap);
   const hal::Result<size_t> len =
       encoding_ == Encoding::Protobuf
-          ? format_senml_pb(slot_data(idx), slot_cap_, base_name_.get(), snaps_.get(), batch_count_)
-          : format_senml_xml(slot_data(idx), slot_cap_, base_name_.get(), snaps_.get(), batch_count_);
+          ? format_senml_pb(buf, cap, base_name_.get(), snaps_.get(), batch_count_)
+          : format_senml_xml(buf, cap, base_name_.get(), snaps_.get(), batch_count_);
   batch_count_ = 0;
-  if (!id.ok() || !len.ok()) {
+  const hal::Err e = len.ok() ? outbox_.commit(len.value(), boot_id_) : len.error();
+  if (e != hal::Err::Ok) {
     // Cannot happen with the start()-computed bound; counted, never silent.
-    last_error_ = !len.ok() ? len.error() : id.error();
+    last_error_ = e;
     ++items_dropped_;
-    XLOG_ERROR(kArea, "cannot format item %llu: %s", static_cast<unsigned long long>(next_seq_),
-               hal::err_name(last_error_));
-    ++next_seq_;
-    return;
+    XLOG_ERROR(kArea, "cannot format item %llu: %s", static_cast<unsigned long long>(outbox_.next_seq()),
+               hal::err_name(e));
   }
-  ++next_seq_;
-  slot.len = len.value();
-  ++ring_count_;
 }
 
-size_t TelemetryPublisher::flush() {
-  size_t sent = 0;
-  while (started_ && ring_count_ > 0 && sink_.ready()) {
-    Slot& slot = slots_[ring_head_];
-    const hal::Err e = sink_.publish(slot.id, slot_data(ring_head_), slot.len);
-    if (e == hal::Err::Ok) {
-      std::memcpy(last_item_id_, slot.id, sizeof last_item_id_);
-      ++items_published_;
-      ++sent;
-    } else if (e == hal::Err::Overflow) {
-      last_error_ = e;
-      ++items_dropped_;
-      XLOG_ERROR(kArea, "item %s (%zu bytes) is too large for the link, dropped", slot.id, slot.len);
-    } else {
-      // NotReady/Io (or anything unexpected): keep it and retry later, in order.
-      last_error_ = e;
-      XLOG_DEBUG(kArea, "publish of %s deferred: %s", slot.id, hal::err_name(e));
-      break;
-    }
-    ring_head_ = (ring_head_ + 1) % kPendingCapacity;
-    --ring_count_;
-  }
-  return sent;
-}
+size_t TelemetryPublisher::flush() { return started_ ? outbox_.pump() : 0; }
 
 hal::MonoTime TelemetryPublisher::tick() {
   const hal::MonoTime now = mono_.mono_now();
@@ -251,6 +216,7 @@ hal::MonoTime TelemetryPublisher::tick() {
     }
   }
   flush();
+  outbox_.tick();
   return next_due_;
 }
 
@@ -267,22 +233,13 @@ hal::Err TelemetryPublisher::reconfigure(double interval_s, uint32_t batch_max) 
   if (batch_max > batch_cap_) {
     std::unique_ptr<Sample[]> samples;
     std::unique_ptr<Snapshot[]> snaps;
-    std::unique_ptr<char[]> slots;
     size_t cap = 0;
-    const hal::Err e = allocate(batch_max, &samples, &snaps, &slots, &cap);
+    const hal::Err e = allocate(batch_max, &samples, &snaps, &cap);
     if (e != hal::Err::Ok) return e;
-    // Move pending items to the front of the new, larger slots, in order.
-    Slot old[kPendingCapacity];
-    std::memcpy(old, slots_, sizeof old);
-    for (size_t i = 0; i < ring_count_; ++i) {
-      const size_t from = (ring_head_ + i) % kPendingCapacity;
-      std::memcpy(slots.get() + i * cap, slot_data(from), old[from].len + 1);
-      slots_[i] = old[from];
-    }
-    ring_head_ = 0;
+    // Larger items: the outbox keeps what it queued.
+    if (outbox_.grow(cap) != hal::Err::Ok) return hal::Err::NoSpace;
     samples_ = std::move(samples);
     snaps_ = std::move(snaps);
-    slot_mem_ = std::move(slots);
     slot_cap_ = cap;
     batch_cap_ = batch_max;
   }

@@ -429,6 +429,7 @@ int Session::on_sm(xmpp_stanza_t* stanza) {
 
 void Session::go_online() {
   state_ = State::Online;
+  ++link_epoch_;
   backoff_.reset();
   next_ping_ = clock_.mono_now().plus_ms(static_cast<int64_t>(cfg_.xmpp.ping_interval_s) * 1000);
   // RFC 6121 §2.2 and §3.1.3: a server delivers subscription requests only to
@@ -592,6 +593,7 @@ int Session::on_publish_result(xmpp_stanza_t* stanza) {
   const char* item = (id != nullptr && std::strncmp(id, "pub-", 4) == 0) ? id + 4 : "";
   const bool ok = type != nullptr && std::strcmp(type, "result") == 0;
   const char* condition = "";
+  PublishOutcome outcome = PublishOutcome::Accepted;
   if (ok) {
     ++stats_.items_acked;
   } else {
@@ -604,9 +606,14 @@ int Session::on_publish_result(xmpp_stanza_t* stanza) {
         break;
       }
     }
-    XLOG_WARN("xmpp", "publish of item %s rejected: %s", item, condition);
+    // RFC 6120 §8.3.2: "wait" means retry after waiting; anything else will
+    // not work better the next time.
+    const char* err_type = err != nullptr ? xmpp_stanza_get_type(err) : nullptr;
+    outcome = err_type != nullptr && std::strcmp(err_type, "wait") == 0 ? PublishOutcome::Retry
+                                                                          : PublishOutcome::Rejected;
+    XLOG_WARN("xmpp", "publish of item %s rejected: %s (%s)", item, condition, err_type != nullptr ? err_type : "?");
   }
-  if (listener_ != nullptr) listener_->on_publish_result(item, ok, condition);
+  if (listener_ != nullptr) listener_->on_publish_result(item, outcome, condition);
   return 0;  // one-shot id handler
 }
 

@@ -19,6 +19,8 @@ namespace agent {
 enum class TlsMode : uint8_t { Required, Direct };
 enum class Encoding : uint8_t { SenmlXml, Protobuf };
 enum class LogLevel : uint8_t { Error, Warn, Info, Debug };
+/// When the journal makes appended records durable (docs/journal.md).
+enum class FsyncPolicy : uint8_t { Always, Interval, Never };
 
 struct XmppConfig {
   std::string jid;            ///< bare JID "dev1@localhost"
@@ -51,8 +53,10 @@ struct AclConfig {
 };
 
 struct JournalConfig {
-  std::string path;            ///< absolute; default "<config dir>/state/journal"
+  std::string path;            ///< absolute; default "<config dir>/state/journal" (a directory of segment files)
   uint64_t max_bytes = 1048576;  ///< 4096..1 GiB
+  FsyncPolicy fsync = FsyncPolicy::Interval;  ///< "always" | "interval" | "never"
+  double fsync_interval_s = 1.0;  ///< 0.05..3600; used with FsyncPolicy::Interval
 };
 
 struct AgentConfig {
@@ -89,5 +93,8 @@ bool parse_log_level(const char* text, LogLevel* out);
 
 /// "error" | "warn" | "info" | "debug".
 const char* log_level_name(LogLevel level);
+
+/// "always" | "interval" | "never".
+const char* fsync_policy_name(FsyncPolicy policy);
 
 }  // namespace agent

@@ -47,6 +47,12 @@ struct DeviceFacts {
   /// Non-null while a maintenance operation runs (e.g. "firmware update
   /// running"): health is then Maintenance, whatever else holds.
   const char* maintenance = nullptr;
+  /// Non-null while the telemetry journal fails (Outbox::storage_problem(),
+  /// e.g. "journal append failed: no space"): a problem, health Degraded.
+  const char* storage_problem = nullptr;
+  /// Readings lost so far (drop-oldest, docs/journal.md): shown in the status
+  /// line when not 0.
+  uint64_t dropped_readings = 0;
 };
 
 struct HealthReport {
@@ -60,21 +66,23 @@ struct HealthReport {
 };
 
 /// Maintenance if facts.maintenance is set; Degraded if any device failed
-/// init or the registry's last_sample_error of a live device is not Ok;
-/// otherwise Healthy.
+/// init, the registry's last_sample_error of a live device is not Ok, or there
+/// is a storage problem; otherwise Healthy.
 HealthReport assess_health(const DeviceFacts& facts);
 
 /// One line for presence <status/>, NUL-terminated:
 ///   "sim board, xiot 0.1.0, 8 channels"
 ///   "sim board, xiot 0.1.0, 5 channels, degraded: env0 failed: no acknowledge"
 ///   "sim board, xiot 0.1.0, 8 channels, maintenance: firmware update running"
+///   "sim board, xiot 0.1.0, 8 channels, 12 readings dropped"
 /// Returns the length. Errors: Overflow (buf holds a truncated line).
 hal::Result<size_t> format_status_line(char* buf, size_t cap, const DeviceFacts& facts,
                                        const HealthReport& report);
 
 /// The <device/> element above, NUL-terminated, every attribute and text
 /// XML-escaped. Channels in registry order; one <problem/> per failed device
-/// and per device whose last sample failed, then the maintenance reason.
+/// and per device whose last sample failed, then the storage problem, then
+/// the maintenance reason.
 /// Returns the length. Errors: Overflow (see device_description_bound),
 /// InvalidArgument (null board/firmware/boot_id).
 hal::Result<size_t> format_device_description(char* buf, size_t cap, const DeviceFacts& facts,

@@ -1,11 +1,14 @@
 // Telemetry: samples every channel on a monotonic schedule, batches the
 // snapshots into PubSub items (SenML XML or protobuf, per TelemetryConfig) and
-// hands them to a sink (the XMPP session). No libstrophe, no heap after
-// start(), no floating point per sample.
+// hands them to its Outbox, which journals them and delivers them to a sink
+// (the XMPP session). No libstrophe, no heap after start(), no floating point
+// per sample.
 //
-// Item ids are "<boot_id>-<seq>" with seq counting from 1, zero-padded to at
-// least 6 digits ("7f3a12cd-000042"): unique per boot and stable across
-// retries, so subscribers can de-duplicate. Payloads: docs/wire-format.md.
+// Item ids are "<boot_id>-<seq>", seq zero-padded to at least 6 digits
+// ("7f3a12cd-000042"): seq counts from 1 and, with a journal, continues after
+// the highest seq an earlier run journaled, so ids are unique across restarts
+// and stable across retries; subscribers can de-duplicate. Payloads:
+// docs/wire-format.md; delivery: docs/journal.md.
 #pragma once
 
 #include <cstddef>
@@ -13,27 +16,14 @@
 #include <memory>
 
 #include "agent/config.hpp"
+#include "agent/journal.hpp"
+#include "agent/outbox.hpp"
 #include "agent/senml.hpp"
 #include "drv/registry.hpp"
 #include "hal/clock.hpp"
 #include "hal/status.hpp"
 
 namespace agent {
-
-/// Where items go. Implemented by the XMPP session; fakes in tests.
-class TelemetrySink {
- public:
-  virtual ~TelemetrySink() = default;
-  /// Logged in and stream management settled: publish() may be called.
-  virtual bool ready() = 0;
-  /// Sends one item. `item_id` and `payload` (the complete XML child of
-  /// <item/>, `len` bytes, NUL-terminated) are borrowed for the call only: the
-  /// sink copies what it keeps. Ok means the sink took the item over.
-  /// Errors: NotReady and Io (the publisher keeps the item and retries it on a
-  /// later tick, in order), Overflow (the item can never fit the sink: it is
-  /// dropped and counted).
-  virtual hal::Err publish(const char* item_id, const char* payload, size_t len) = 0;
-};
 
 /// Writes 8 lowercase hex digits derived from all 64 bits of `random`
 /// (high and low halves xor-folded), NUL-terminated. Returns 8.
@@ -56,41 +46,48 @@ hal::Result<size_t> format_item_id(char* out, size_t cap, const char* boot_id, u
 /// sampled Ok and whose get() succeeded; an all-empty sample is not kept).
 /// When the batch holds batch_max snapshots it becomes one item.
 ///
-/// Delivery: items queue in a ring of kPendingCapacity, published oldest
-/// first whenever the sink is ready (on every tick(), flush(), publish_now()).
-/// When the ring is full and the sink still not ready, the oldest item is
-/// dropped (items_dropped()).
+/// Delivery: each item is committed to the outbox (journaled first when there
+/// is a journal) and published oldest first whenever the sink is ready (on
+/// every tick(), flush(), publish_now()); it stays pending until the sink
+/// reports its publish result. Without a journal, or while the journal fails,
+/// the outbox keeps the newest kPendingCapacity items in memory and drops the
+/// oldest (items_dropped()); with one, the journal's bound applies.
 ///
 /// Memory: start() allocates everything once: batch_max x channels samples,
-/// and kPendingCapacity item slots of item_capacity() bytes each (an exact
+/// and the outbox's item buffers of item_capacity() bytes each (an exact
 /// worst-case bound for the configured encoding and channel set).
 class TelemetryPublisher {
  public:
+  /// Items the outbox keeps in memory (OutboxOptions::memory_items default).
   static constexpr size_t kPendingCapacity = 16;
   static constexpr size_t kMaxBootIdLen = 32;
-  static constexpr size_t kItemIdCap = kMaxBootIdLen + 1 + 20 + 1;
+  static constexpr size_t kItemIdCap = agent::kItemIdCap;
 
   /// All references are borrowed and must outlive the publisher. `cfg` is
   /// copied (interval_s, batch_max, encoding); `device_id` (the bare JID, for
   /// the SenML base name) and `boot_id` are copied by start(). The registry
   /// must hold all its devices before start(): the channel set is fixed then.
+  /// `journal` (may be null: memory only; borrowed, not yet opened) is opened
+  /// by start(). `outbox` sets the outbox's memory and in-flight bounds.
   TelemetryPublisher(drv::Registry& reg, hal::MonotonicClock& mono, hal::WallClock& wall,
                      const TelemetryConfig& cfg, const char* device_id, const char* boot_id,
-                     TelemetrySink& sink);
+                     TelemetrySink& sink, Journal* journal = nullptr,
+                     const OutboxOptions& outbox = OutboxOptions());
   ~TelemetryPublisher();
   TelemetryPublisher(const TelemetryPublisher&) = delete;
   TelemetryPublisher& operator=(const TelemetryPublisher&) = delete;
 
-  /// Sizes and allocates the fixed buffers. Errors: InvalidArgument
-  /// (interval_s outside 0.05..86400, batch_max outside 1..100, null
-  /// device_id, boot_id empty/longer than 32/with spaces or controls, or
-  /// start() called twice), NoSpace (allocation failed).
+  /// Sizes and allocates the fixed buffers and starts the outbox (which opens
+  /// and recovers the journal). Errors: InvalidArgument (interval_s outside
+  /// 0.05..86400, batch_max outside 1..100, null device_id, boot_id
+  /// empty/longer than 32/with spaces or controls, or start() called twice),
+  /// NoSpace (allocation failed).
   hal::Err start();
 
   /// Samples when due, closes a full batch into an item, publishes pending
-  /// items if the sink is ready. Returns when the next sample is due (before
-  /// start(): now, and does nothing). Errors are counted and logged, not
-  /// returned: see last_error().
+  /// items if the sink is ready, runs the journal's timers. Returns when the
+  /// next sample is due (before start(): now, and does nothing). Errors are
+  /// counted and logged, not returned: see last_error().
   hal::MonoTime tick();
 
   /// Samples now (outside the schedule, which is left as it is), closes the
@@ -98,8 +95,8 @@ class TelemetryPublisher {
   /// right after a command changed an actuator. No-op before start().
   void publish_now();
 
-  /// Publishes pending items, oldest first, while the sink is ready. Call it
-  /// when the sink becomes ready. Returns how many items the sink took.
+  /// Publishes pending items, oldest first, while the sink is ready and the
+  /// outbox's window has room. Returns how many publishes the sink took.
   size_t flush();
 
   /// Changes the schedule and batching (the `configure` command). The current
@@ -111,28 +108,33 @@ class TelemetryPublisher {
   hal::Err reconfigure(double interval_s, uint32_t batch_max);
 
   uint64_t samples_taken() const { return samples_taken_; }
-  uint64_t items_published() const { return items_published_; }
-  /// Items lost: pushed out of a full ring, refused by the sink with
-  /// Overflow, or failed to format.
-  uint64_t items_dropped() const { return items_dropped_; }
-  /// Items formatted and waiting for the sink.
-  size_t pending() const { return ring_count_; }
+  /// Items handed to the sink for the first time.
+  uint64_t items_published() const { return outbox_.stats().published; }
+  /// Items lost: dropped by the outbox (memory or journal full, refused by
+  /// the sink with Overflow) or failed to format.
+  uint64_t items_dropped() const { return items_dropped_ + outbox_.dropped(); }
+  /// Items formatted and not yet settled (waiting for the sink, or for the
+  /// result of their publish).
+  size_t pending() const { return static_cast<size_t>(outbox_.depth()); }
   /// Snapshots in the batch being built.
   size_t batched() const { return batch_count_; }
   /// Id of the last item the sink took; "" before the first.
-  const char* last_item_id() const { return last_item_id_; }
+  const char* last_item_id() const { return outbox_.last_item_id(); }
   /// Schedule slots skipped because the loop was late.
   uint64_t slots_skipped() const { return slots_skipped_; }
   /// Device sample() failures seen while sampling (one per device per sample).
   uint64_t read_errors() const { return read_errors_; }
-  /// The last error from the sink or the formatter (Ok if none yet).
-  hal::Err last_error() const { return last_error_; }
+  /// The last error from the formatter, else from the sink (Ok if none yet).
+  hal::Err last_error() const { return last_error_ != hal::Err::Ok ? last_error_ : outbox_.last_error(); }
   /// When the next scheduled sample is due (valid after the first tick()).
   hal::MonoTime next_due() const { return next_due_; }
-  /// Bytes per pending item slot (0 before start()).
+  /// Bytes per item buffer (0 before start()).
   size_t item_capacity() const { return slot_cap_; }
   uint32_t batch_max() const { return batch_max_; }
   int64_t interval_us() const { return interval_us_; }
+  /// The outbox (the session reports publish results to it).
+  Outbox& outbox() { return outbox_; }
+  const Outbox& outbox() const { return outbox_; }
 
  private:
   struct Channel {
@@ -143,24 +145,17 @@ class TelemetryPublisher {
     const char* unit;
     drv::ValueType type;
   };
-  struct Slot {
-    char id[kItemIdCap];
-    size_t len;
-  };
-
   static bool valid_settings(double interval_s, uint32_t batch_max);
   hal::Err allocate(uint32_t batch_cap, std::unique_ptr<Sample[]>* samples,
-                    std::unique_ptr<Snapshot[]>* snaps, std::unique_ptr<char[]>* slots,
-                    size_t* slot_cap);
+                    std::unique_ptr<Snapshot[]>* snaps, size_t* slot_cap);
   size_t slot_bound(uint32_t batch_cap) const;
   void take_sample();
   void close_batch();
-  char* slot_data(size_t i) const { return slot_mem_.get() + i * slot_cap_; }
 
   drv::Registry& reg_;
   hal::MonotonicClock& mono_;
   hal::WallClock& wall_;
-  TelemetrySink& sink_;
+  Outbox outbox_;
   const char* device_id_arg_;
   const char* boot_id_arg_;
   Encoding encoding_;
@@ -184,17 +179,10 @@ class TelemetryPublisher {
   std::unique_ptr<Snapshot[]> snaps_;  // batch_cap_
   size_t batch_count_ = 0;
 
-  std::unique_ptr<char[]> slot_mem_;  // kPendingCapacity x slot_cap_
   size_t slot_cap_ = 0;
-  Slot slots_[kPendingCapacity] = {};
-  size_t ring_head_ = 0;
-  size_t ring_count_ = 0;
-  uint64_t next_seq_ = 1;
 
-  char last_item_id_[kItemIdCap] = {};
   uint64_t samples_taken_ = 0;
-  uint64_t items_published_ = 0;
-  uint64_t items_dropped_ = 0;
+  uint64_t items_dropped_ = 0;  // formatting failures
   uint64_t slots_skipped_ = 0;
   uint64_t read_errors_ = 0;
   hal::Err last_error_ = hal::Err::Ok;

@@ -4,6 +4,11 @@
 // many on one libstrophe Context. The runtime is also the CommandHost: it is
 // where `configure`, `set` and `reboot` take effect.
 //
+// Telemetry goes through the publisher's outbox and, when a segment store is
+// given, its journal (agent/journal.hpp, docs/journal.md): readings survive
+// link loss, server restarts and agent crashes until the server acknowledged
+// them.
+//
 // Persisted settings (the `configure` command) live in `storage` under
 // kSettingsKey; start() applies them over the config file's telemetry
 // interval/batch_max (the config is the default, a `configure` overrides it
@@ -12,6 +17,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "agent/backoff.hpp"
@@ -19,10 +25,12 @@
 #include "agent/commands.hpp"
 #include "agent/config.hpp"
 #include "agent/description.hpp"
+#include "agent/journal.hpp"
 #include "agent/telemetry.hpp"
 #include "agent/xmpp/session.hpp"
 #include "boards/board.hpp"
 #include "hal/clock.hpp"
+#include "hal/segment_store.hpp"
 #include "hal/storage.hpp"
 
 namespace agent {
@@ -32,20 +40,25 @@ class AgentRuntime final : public CommandHost {
   /// Everything is borrowed and must outlive the runtime. `storage` may be
   /// null (settings are then not persisted; `configure` says so). `seed`
   /// seeds the boot id, the backoff jitter and the command session ids.
+  /// `journal` holds the telemetry journal (cfg.journal: max_bytes, fsync);
+  /// null = the outbox keeps the newest items in memory only.
   AgentRuntime(Context& ctx, const AgentConfig& cfg, boards::Board& board, hal::MonotonicClock& mono,
-               hal::WallClock& wall, hal::Storage* storage, uint64_t seed);
+               hal::WallClock& wall, hal::Storage* storage, uint64_t seed,
+               hal::SegmentStore* journal = nullptr);
   ~AgentRuntime() override;
   AgentRuntime(const AgentRuntime&) = delete;
   AgentRuntime& operator=(const AgentRuntime&) = delete;
 
-  /// Loads persisted settings, starts the publisher and the session (the
-  /// first connection attempt). Errors: NoSpace (telemetry buffers),
-  /// InvalidArgument / Io (the session could not be created).
+  /// Loads persisted settings, starts the publisher (opening and recovering
+  /// the journal: a journal that cannot be opened only degrades health) and
+  /// the session (the first connection attempt). Errors: NoSpace (telemetry
+  /// buffers), InvalidArgument / Io (the session could not be created).
   hal::Err start();
   /// Session timers, telemetry schedule, health. Returns the milliseconds
   /// until it next needs to run (at least 1).
   uint32_t tick();
-  /// Going offline with `reason` (unavailable presence), then disconnected.
+  /// Going offline with `reason` (unavailable presence), then disconnected;
+  /// the journal's watermark is persisted and synced.
   void stop(const char* reason);
 
   /// Set once `reboot` completed: the caller stops the runtime with
@@ -81,6 +94,7 @@ class AgentRuntime final : public CommandHost {
   TelemetrySettings settings_;
   TelemetryConfig telemetry_cfg_;  ///< cfg_.telemetry with the persisted settings applied
   Session session_;
+  std::unique_ptr<Journal> journal_;  ///< null without a segment store
   TelemetryPublisher publisher_;
   CommandRouter router_;
   ChatBot chat_;
@@ -88,6 +102,7 @@ class AgentRuntime final : public CommandHost {
   uint64_t samples_seen_ = 0;
   HealthReport last_health_{};
   bool have_health_ = false;
+  char last_status_[256] = {};  ///< the presence status line last set
   std::vector<char> description_;      ///< scratch, sized once
   std::vector<char> last_description_; ///< what the device node holds
   bool reboot_requested_ = false;

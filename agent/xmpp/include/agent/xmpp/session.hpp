@@ -62,13 +62,6 @@ class Context {
 /// Why a session gave up for good (the agent then exits 3).
 enum class Fatal : uint8_t { None, AuthFailed, TlsUntrusted };
 
-/// Receives the outcome of each publish (the IQ result or error).
-class PublishListener {
- public:
-  virtual ~PublishListener() = default;
-  virtual void on_publish_result(const char* item_id, bool accepted, const char* error_condition) = 0;
-};
-
 struct SessionStats {
   uint32_t connect_attempts = 0;
   uint32_t logins = 0;          ///< XMPP_CONN_CONNECT events (new sessions and resumes)
@@ -113,6 +106,9 @@ class Session : public TelemetrySink {
   /// Sets the device description (the XML child of the `current` item of
   /// urn:xiot:device:0). Published now if online and after every login.
   void set_device_description(const char* xml);
+  /// Receives each telemetry publish's outcome (PublishListener, in
+  /// agent/outbox.hpp): an IQ result is Accepted, an IQ error of type "wait"
+  /// Retry, any other error Rejected. Borrowed; nullptr = nobody.
   void set_publish_listener(PublishListener* l) { listener_ = l; }
   /// Routes `<command/>` IQs (and disco on the commands node) to `router`
   /// and chat messages to `chat` (either may be null: then commands get
@@ -130,6 +126,10 @@ class Session : public TelemetrySink {
   // TelemetrySink
   bool ready() override { return online(); }
   hal::Err publish(const char* item_id, const char* payload, size_t len) override;
+  /// Goes up by one every time the session comes online (a new stream or a
+  /// resumed one): libstrophe drops what was still queued when the link died,
+  /// so the outbox sends again whatever was not answered before.
+  uint32_t link_epoch() override { return link_epoch_; }
 
   /// Clean stop: unavailable presence carrying `reason`, then disconnect and
   /// service the context until the stream is closed (at most ~2 s).
@@ -198,6 +198,7 @@ class Session : public TelemetrySink {
   bool ping_outstanding_ = false;
   bool closing_ = false;  ///< stop_begin() asked libstrophe to close the stream
   uint32_t ping_seq_ = 0;
+  uint32_t link_epoch_ = 0;  ///< see link_epoch()
 
   std::string full_jid_;
   std::string domain_;         ///< of our JID: where pings go
