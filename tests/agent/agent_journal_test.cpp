@@ -1,0 +1,230 @@
+// The outbox and journal end to end (issue 5, parts 1 and 2), against a real
+// Prosody: what the server stored on the device's PEP telemetry node is
+// counted by item id after the fact (tests/agent/pep_node.py), so nothing
+// depends on a subscriber being online at the right moment.
+//  - the server stopped for a while as the agent samples every 0.1 s: after it
+//    returns, every item id of seq 1..N is on the node;
+//  - the agent SIGKILLed (offline, and online mid-run) and restarted: every
+//    item it had journaled before the kill is published after the restart,
+//    with its original id, and the new run's seqs continue after them.
+// Item ids are <boot-id>-<seq>; the agent's debug log names each item when it
+// is queued ("outbox: queued <id> (...), journaled"), after the journal
+// append, so the highest queued seq is what must arrive.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <chrono>
+#include <map>
+#include <regex>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "harness.hpp"
+
+namespace {
+
+using namespace std::chrono_literals;
+using xiot::test::AgentConfig;
+using xiot::test::DevServer;
+using xiot::test::in;
+using xiot::test::Process;
+
+constexpr const char* kOnline = "INFO xmpp: online";
+constexpr const char* kNode = "urn:xiot:telemetry:0";
+
+std::vector<std::string> pep_argv(const DevServer& s, const std::vector<std::string>& rest) {
+  std::vector<std::string> argv = {"/usr/bin/python3", xiot::test::source_path("tests/agent/pep_node.py"),
+                                   "--jid", s.jid("dev1"), "--password", s.password("dev1"),
+                                   "--host", s.host(), "--port", std::to_string(s.port()),
+                                   "--ca-file", s.ca_file()};
+  argv.insert(argv.end(), rest.begin(), rest.end());
+  return argv;
+}
+
+/// Prosody keeps one item per PEP node by default: make room to count.
+void create_node(const DevServer& s) {
+  Process p(pep_argv(s, {"create", kNode, "--max-items", "256"}));
+  ASSERT_EQ(p.wait_exit(in(40s)), 0) << p.describe();
+}
+
+/// boot id -> the seqs of the items on the node.
+std::map<std::string, std::set<long>> node_items(const DevServer& s, std::string* raw = nullptr) {
+  Process p(pep_argv(s, {"items", kNode}));
+  std::map<std::string, std::set<long>> out;
+  if (p.wait_exit(in(40s)) != 0) {
+    if (raw != nullptr) *raw = p.describe();
+    return out;
+  }
+  const std::string text = p.out();
+  if (raw != nullptr) *raw = text;
+  const std::regex id("\"([0-9a-f]{8})-([0-9]+)\"");
+  for (auto it = std::sregex_iterator(text.begin(), text.end(), id); it != std::sregex_iterator(); ++it) {
+    out[(*it)[1]].insert(std::stol((*it)[2]));
+  }
+  return out;
+}
+
+/// boot id -> the seqs the agent queued (journaled), from its log.
+std::map<std::string, std::set<long>> queued(const Process& agent) {
+  std::map<std::string, std::set<long>> out;
+  const std::string text = agent.err() + agent.out();
+  const std::regex q("outbox: queued ([0-9a-f]{8})-([0-9]+) ");
+  for (auto it = std::sregex_iterator(text.begin(), text.end(), q); it != std::sregex_iterator(); ++it) {
+    out[(*it)[1]].insert(std::stol((*it)[2]));
+  }
+  return out;
+}
+
+long max_queued(const Process& agent) {
+  long m = 0;
+  for (const auto& [boot, seqs] : queued(agent)) {
+    if (!seqs.empty() && *seqs.rbegin() > m) m = *seqs.rbegin();
+  }
+  return m;
+}
+
+std::string boot_of(const Process& agent) {
+  const auto q = queued(agent);
+  return q.size() == 1 ? q.begin()->first : std::string();
+}
+
+/// Seqs in [from, to] missing from `have`.
+std::vector<long> missing(const std::set<long>& have, long from, long to) {
+  std::vector<long> out;
+  for (long s = from; s <= to; ++s) {
+    if (!have.count(s)) out.push_back(s);
+  }
+  return out;
+}
+
+/// Polls the node until `done(items)` holds (each poll is a login: ~1 s).
+bool wait_for_node(const DevServer& s, const std::function<bool(const std::map<std::string, std::set<long>>&)>& done,
+                   xiot::test::Deadline deadline, std::string* last) {
+  while (xiot::test::Clock::now() < deadline) {
+    if (done(node_items(s, last))) return true;
+  }
+  return false;
+}
+
+AgentConfig fast_config(double interval_s) {
+  AgentConfig c;
+  c.interval_s = interval_s;
+  c.ping_interval_s = 5;
+  c.override_json = R"({"xmpp": {"reconnect_base_s": 0.2, "reconnect_cap_s": 1}})";
+  return c;
+}
+
+std::vector<std::string> agent_argv(const std::string& config) {
+  return {xiot::test::binary_path("xiot-agent"), "--config", config};
+}
+
+TEST(AgentJournal, ServerStoppedForAWhileLosesNothing) {
+  DevServer server;
+  create_node(server);
+  const std::string cfg = xiot::test::write_agent_config(server, server.dir() + "/agent.json", fast_config(0.1));
+  Process agent(agent_argv(cfg));
+  ASSERT_TRUE(agent.wait_for_output(kOnline, in(20s))) << agent.describe();
+  ASSERT_TRUE(xiot::test::wait_until([&] { return max_queued(agent) >= 10; }, in(10s))) << agent.describe();
+
+  server.stop();
+  ASSERT_TRUE(agent.wait_for_output("WARN xmpp: offline", in(10s))) << agent.describe();
+  const long at_stop = max_queued(agent);
+  // About 4 s of readings with nowhere to go.
+  ASSERT_TRUE(xiot::test::wait_until([&] { return max_queued(agent) >= at_stop + 40; }, in(20s)))
+      << agent.describe();
+  server.start_again();
+  ASSERT_TRUE(xiot::test::wait_until([&] { return agent.count_output(kOnline, Process::Stream::Either) >= 2; },
+                                     in(30s)))
+      << agent.describe();
+  const long back = max_queued(agent);
+  const std::string boot = boot_of(agent);
+  ASSERT_FALSE(boot.empty()) << agent.describe();
+
+  // Everything up to a little after the server came back arrives, no gaps.
+  const long n = back + 10;
+  std::string last;
+  const bool all = wait_for_node(
+      server, [&](const auto& items) { return items.count(boot) && missing(items.at(boot), 1, n).empty(); },
+      in(40s), &last);
+  const auto items = node_items(server);
+  ASSERT_TRUE(all) << "missing: " << testing::PrintToString(items.count(boot) ? missing(items.at(boot), 1, n)
+                                                                              : std::vector<long>{})
+                   << "\n" << last << agent.describe() << server.log_tail();
+  // Nothing but this boot's items, none past what was queued, no gaps at all.
+  EXPECT_EQ(items.size(), 1u);
+  const std::set<long>& seqs = items.at(boot);
+  EXPECT_EQ(*seqs.begin(), 1);
+  EXPECT_LE(*seqs.rbegin(), max_queued(agent));
+  EXPECT_TRUE(missing(seqs, 1, *seqs.rbegin()).empty());
+  EXPECT_EQ(agent.count_output("dropped"), 0u) << agent.describe();
+
+  agent.kill(SIGTERM);
+  EXPECT_EQ(agent.wait_exit(in(10s)), 0) << agent.describe();
+}
+
+// Kills the agent with SIGKILL, restarts it on the same journal, and checks that
+// every item the first run journaled is on the node afterwards.
+void kill_restart_and_check(DevServer& server, const std::string& cfg, Process& first, bool server_was_down) {
+  const std::string old_boot = boot_of(first);
+  ASSERT_FALSE(old_boot.empty()) << first.describe();
+  first.kill(SIGKILL);
+  ASSERT_EQ(first.wait_exit(in(10s)), 128 + SIGKILL);
+  const long k = max_queued(first);  // journaled before the kill
+  ASSERT_GT(k, 0);
+  if (server_was_down) server.start_again();
+
+  Process second(agent_argv(cfg));
+  ASSERT_TRUE(second.wait_for_output(kOnline, in(30s))) << second.describe();
+  ASSERT_TRUE(second.wait_for_output("items from earlier runs are published first, with their original ids", in(5s)))
+      << second.describe();
+  // The new run's seqs continue after the old ones.
+  ASSERT_TRUE(xiot::test::wait_until([&] { return !queued(second).empty(); }, in(10s))) << second.describe();
+  const auto q2 = queued(second);
+  ASSERT_EQ(q2.size(), 1u);
+  EXPECT_NE(q2.begin()->first, old_boot);
+  EXPECT_EQ(*q2.begin()->second.begin(), k + 1) << second.describe();
+
+  std::string last;
+  const bool all = wait_for_node(
+      server,
+      [&](const auto& items) { return items.count(old_boot) && missing(items.at(old_boot), 1, k).empty(); },
+      in(40s), &last);
+  const auto items = node_items(server);
+  ASSERT_TRUE(all) << "old boot " << old_boot << " missing: "
+                   << testing::PrintToString(items.count(old_boot) ? missing(items.at(old_boot), 1, k)
+                                                                   : std::vector<long>{})
+                   << "\n" << last << first.describe() << second.describe() << server.log_tail();
+  EXPECT_EQ(*items.at(old_boot).rbegin(), k);  // nothing of the old boot beyond what it journaled
+  second.kill(SIGTERM);
+  EXPECT_EQ(second.wait_exit(in(10s)), 0) << second.describe();
+}
+
+TEST(AgentJournal, KilledWhileOfflineItsJournaledReadingsArePublishedAfterTheRestart) {
+  DevServer server;
+  create_node(server);
+  const std::string cfg = xiot::test::write_agent_config(server, server.dir() + "/agent.json", fast_config(0.05));
+  Process first(agent_argv(cfg));
+  ASSERT_TRUE(first.wait_for_output(kOnline, in(20s))) << first.describe();
+  ASSERT_TRUE(xiot::test::wait_until([&] { return max_queued(first) >= 10; }, in(10s))) << first.describe();
+  server.stop();
+  ASSERT_TRUE(first.wait_for_output("WARN xmpp: offline", in(10s))) << first.describe();
+  const long at_stop = max_queued(first);
+  ASSERT_TRUE(xiot::test::wait_until([&] { return max_queued(first) >= at_stop + 30; }, in(20s)))
+      << first.describe();
+  kill_restart_and_check(server, cfg, first, /*server_was_down=*/true);
+}
+
+TEST(AgentJournal, KilledMidRunWithPublishesInFlightLosesNothing) {
+  DevServer server;
+  create_node(server);
+  const std::string cfg = xiot::test::write_agent_config(server, server.dir() + "/agent.json", fast_config(0.05));
+  Process first(agent_argv(cfg));
+  ASSERT_TRUE(first.wait_for_output(kOnline, in(20s))) << first.describe();
+  // Online and publishing 20 items a second: the kill lands with some sent
+  // and not yet answered, and the newest maybe not sent at all.
+  ASSERT_TRUE(xiot::test::wait_until([&] { return max_queued(first) >= 40; }, in(20s))) << first.describe();
+  kill_restart_and_check(server, cfg, first, /*server_was_down=*/false);
+}
+
+}  // namespace
