@@ -2,7 +2,10 @@
 // with a subscriber (xiotctl watch --json) counting what arrives:
 //  - the agent's TCP connection killed mid-stream (ss -K): it reconnects at
 //    once, resumes, and no reading is lost or duplicated;
-//  - (with the journal) the network cut for 30 s: see NetNs in netns.hpp.
+//  - the network cut for 30 s (the agent in a network namespace of the test's
+//    own, the veth's host end taken down: packets vanish, nothing is reset):
+//    the dead link is detected within two ping intervals, the agent comes
+//    back when the network does, and no reading is lost or duplicated.
 // "Lost" is checked by item ids: <boot-id>-<seq>, seq counting up from 1, so
 // every seq between the first and the last one seen must have arrived.
 #include <cjson/cJSON.h>
@@ -14,10 +17,11 @@
 #include <regex>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "harness.hpp"
-#include "netns.hpp"  // run_checked
+#include "netns.hpp"
 
 namespace {
 
@@ -100,6 +104,46 @@ TEST(AgentFaults, TcpConnectionKilledMidStreamLosesNothing) {
     ASSERT_TRUE(xiot::test::wait_until([&] { return items_seen(watch.out()) >= before + 5; }, in(30s)))
         << watch.describe();
   }
+  agent.kill(SIGTERM);
+  ASSERT_EQ(agent.wait_exit(in(15s)), std::optional<int>(0)) << agent.describe();
+  expect_no_gaps(watch.out());
+}
+
+TEST(AgentFaults, NetworkCutFor30sIsDetectedAndLosesNothing) {
+  xiot::test::NetNs ns;
+  DevServer::Options so;
+  so.also_listen = ns.host_ip();
+  DevServer server(so);
+  AgentConfig c;
+  c.interval_s = 1;
+  c.ping_interval_s = 5;
+  c.override_json = R"({"xmpp":{"host":")" + ns.host_ip() + R"(","reconnect_base_s":0.5,"reconnect_cap_s":2}})";
+  Process agent(ns.wrap({xiot::test::binary_path("xiot-agent"), "--config",
+                         write_agent_config(server, server.dir() + "/agent/agent.json", c)}));
+  ASSERT_TRUE(agent.wait_for_output(kOnline, in(20s))) << agent.describe();
+  Process watch = watch_all(server);
+  ASSERT_TRUE(xiot::test::wait_until([&] { return items_seen(watch.out()) >= 3; }, in(30s))) << watch.describe();
+
+  const auto cut_at = std::chrono::steady_clock::now();
+  ns.cut();
+  // Detected within two ping intervals (plus a second of slack for the loop).
+  EXPECT_TRUE(agent.wait_for_output("ping timeout", cut_at + 2 * 5s + 1s)) << agent.describe();
+  std::this_thread::sleep_until(cut_at + 30s);  // the fault's duration, not a wait for a condition
+  ns.restore();
+  ASSERT_TRUE(xiot::test::wait_until(
+      [&] { return agent.count_output(kOnline, Process::Stream::Either) >= 2; }, in(60s)))
+      << agent.describe();
+  // The readings of the outage arrive, then live ones again.
+  const auto seen_before = seqs_seen(watch.out());
+  ASSERT_EQ(seen_before.size(), 1u);
+  const long target = 30 + *seen_before.begin()->second.begin() + 3;
+  ASSERT_TRUE(xiot::test::wait_until(
+      [&] {
+        const auto s = seqs_seen(watch.out());
+        return !s.empty() && *s.begin()->second.rbegin() >= target;
+      },
+      in(60s)))
+      << watch.describe();
   agent.kill(SIGTERM);
   ASSERT_EQ(agent.wait_exit(in(15s)), std::optional<int>(0)) << agent.describe();
   expect_no_gaps(watch.out());
