@@ -9,7 +9,10 @@ namespace fleet_sim {
 FleetSim::FleetSim(const FleetSpec& spec, const boards::BoardSpec& board_spec, const SimOptions& options,
                    agent::Context& ctx, hal::MonotonicClock& mono, hal::WallClock& wall)
     : ctx_(ctx), mono_(mono) {
-  const size_t n = options.count == 0 || options.count > spec.devices.size() ? spec.devices.size() : options.count;
+  const size_t first = options.first < spec.devices.size() ? options.first : spec.devices.size();
+  const size_t available = spec.devices.size() - first;
+  size_t n = options.count == 0 || options.count > available ? available : options.count;
+  if (n > SimOptions::kMaxDevices) n = SimOptions::kMaxDevices;
   ramp_s_ = options.ramp_s >= 0 ? options.ramp_s : static_cast<double>(n) / SimOptions::kAutoRampPerSecond;
   configs_.reserve(n);  // devices borrow their config: no reallocation after this
   devices_.reserve(n);
@@ -17,10 +20,11 @@ FleetSim::FleetSim(const FleetSpec& spec, const boards::BoardSpec& board_spec, c
   start_frac_.reserve(n);
   agent::Rng rng(options.run_seed);
   for (size_t i = 0; i < n; ++i) {
-    configs_.push_back(device_config(spec, i));
+    const size_t index = first + i;
+    configs_.push_back(device_config(spec, index));
     if (options.interval_s > 0) configs_.back().telemetry.interval_s = options.interval_s;
-    devices_.emplace_back(new SimDevice(configs_.back(), board_spec, spec.devices[i].seed, ctx, mono, wall));
-    boot_seeds_.push_back(rng.next() ^ spec.devices[i].seed);
+    devices_.emplace_back(new SimDevice(configs_.back(), board_spec, spec.devices[index].seed, ctx, mono, wall));
+    boot_seeds_.push_back(rng.next() ^ spec.devices[index].seed);
     // Device i starts at a uniformly jittered point of its own slot
     // [i, i+1) / n of the ramp: an even login rate without lockstep.
     const double jitter = static_cast<double>(rng.next() >> 11) / 9007199254740992.0;

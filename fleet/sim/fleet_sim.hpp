@@ -24,8 +24,14 @@
 namespace fleet_sim {
 
 struct SimOptions {
-  /// Devices to run: the first `count` of the fleet file; 0 = all of them.
+  /// Devices to run: `count` of the fleet file's, from index `first`
+  /// (0-based); 0 = all from `first` on.
   size_t count = 0;
+  size_t first = 0;
+  /// Devices one process can run: libstrophe 0.12 waits with select(), which
+  /// cannot watch file descriptors above 1023 (FD_SETSIZE), and the session
+  /// registry holds 1024. Run several simulators (--first) for more.
+  static constexpr size_t kMaxDevices = 1000;
   /// Logins are spread over this many seconds; negative = auto
   /// (count / kAutoRampPerSecond).
   double ramp_s = -1.0;

@@ -57,7 +57,7 @@ void install_signals() {
 
 void print_usage(FILE* out) {
   std::fprintf(out,
-               "usage: xiot-fleet-sim --fleet FILE [--count N] [--interval S] [--ramp S]\n"
+               "usage: xiot-fleet-sim --fleet FILE [--count N] [--first K] [--interval S] [--ramp S]\n"
                "                      [--max-logins K] [--stats S] [--duration S] [--summary FILE]\n"
                "                      [--seed N] [--log-level error|warn|info|debug]\n"
                "       xiot-fleet-sim --help | --version\n"
@@ -67,7 +67,10 @@ void print_usage(FILE* out) {
                "\n"
                "  --fleet FILE     fleet file written by `tools/fleet provision` (server, CA,\n"
                "                   board, telemetry, ACL, one account per device)\n"
-               "  --count N        run the first N devices of the file (default: all)\n"
+               "  --count N        run N devices of the file (default: all; at most 1000 per\n"
+               "                   process: libstrophe 0.12 waits with select())\n"
+               "  --first K        start at the file's K-th device (default 1): several\n"
+               "                   simulators can share one fleet file\n"
                "  --interval S     telemetry interval in seconds (default: the file's)\n"
                "  --ramp S         spread the logins over S seconds, each device at a jittered\n"
                "                   point of its slot (default N/50: 50 logins/s; 0: all at once)\n"
@@ -100,6 +103,7 @@ struct Args {
   const char* summary = nullptr;
   const char* log_level = "warn";
   long count = 0;
+  long first = 1;
   double interval_s = 0;
   double ramp_s = -1;
   double stats_s = 5;
@@ -146,6 +150,9 @@ int parse_args(int argc, char** argv, Args* a) {
     } else if (std::strcmp(k, "--count") == 0) {
       ok = parse_double(v, 1, 100000, &d) && std::floor(d) == d;
       a->count = static_cast<long>(d);
+    } else if (std::strcmp(k, "--first") == 0) {
+      ok = parse_double(v, 1, 1e9, &d) && std::floor(d) == d;
+      a->first = static_cast<long>(d);
     } else if (std::strcmp(k, "--interval") == 0) {
       ok = parse_double(v, 0.05, 86400, &a->interval_s);
     } else if (std::strcmp(k, "--max-logins") == 0) {
@@ -260,9 +267,19 @@ int run(const Args& args) {
     std::fprintf(stderr, "xiot-fleet-sim: %s\n", error.c_str());
     return kExitUsage;
   }
-  if (args.count > 0 && static_cast<size_t>(args.count) > spec.devices.size()) {
-    std::fprintf(stderr, "xiot-fleet-sim: --count %ld: %s has only %zu devices\n", args.count, args.fleet,
-                 spec.devices.size());
+  const size_t first = static_cast<size_t>(args.first - 1);
+  if (first >= spec.devices.size() ||
+      (args.count > 0 && static_cast<size_t>(args.count) > spec.devices.size() - first)) {
+    std::fprintf(stderr, "xiot-fleet-sim: --first %ld --count %ld: %s has only %zu devices\n", args.first,
+                 args.count, args.fleet, spec.devices.size());
+    return kExitUsage;
+  }
+  const size_t n = args.count > 0 ? static_cast<size_t>(args.count) : spec.devices.size() - first;
+  if (n > fleet_sim::SimOptions::kMaxDevices) {
+    std::fprintf(stderr,
+                 "xiot-fleet-sim: %zu devices: at most %zu per process (libstrophe 0.12 waits with select(), "
+                 "which cannot watch file descriptors above 1023); run several simulators with --first/--count\n",
+                 n, fleet_sim::SimOptions::kMaxDevices);
     return kExitUsage;
   }
   boards::BoardSpec board_spec;
@@ -277,6 +294,7 @@ int run(const Args& args) {
 
   fleet_sim::SimOptions options;
   options.count = static_cast<size_t>(args.count);
+  options.first = first;
   options.ramp_s = args.ramp_s;
   options.interval_s = args.interval_s;
   options.max_logins = static_cast<size_t>(args.max_logins);

@@ -285,6 +285,36 @@ TEST_F(FleetSimSchedule, AutoRampIsFiftyLoginsPerSecondAndCountDefaultsToAll) {
   EXPECT_EQ(all.size(), 20u);
 }
 
+TEST_F(FleetSimSchedule, FirstAndCountPickASliceOfTheFleet) {
+  agent::Context ctx;
+  fleet_sim::SimOptions o;
+  o.first = 5;
+  o.count = 3;
+  fleet_sim::FleetSim sim(spec_, board_, o, ctx, clock_, clock_);
+  ASSERT_EQ(sim.size(), 3u);
+  EXPECT_EQ(sim.device(0).config().xmpp.jid, "dev0006@localhost");
+  EXPECT_EQ(sim.device(2).config().xmpp.jid, "dev0008@localhost");
+  EXPECT_NEAR(sim.device(0).environment().temperature_c, 18.6, 1e-9) << "seed 6 (the position, from 1)";
+  o.first = 18;
+  o.count = 0;  // the rest
+  fleet_sim::FleetSim rest(spec_, board_, o, ctx, clock_, clock_);
+  EXPECT_EQ(rest.size(), 2u);
+}
+
+TEST_F(FleetSimSchedule, OneProcessRunsAtMostKMaxDevices) {
+  std::string devices = "[";
+  for (size_t i = 1; i <= fleet_sim::SimOptions::kMaxDevices + 5; ++i) {
+    devices += (i > 1 ? ",{\"jid\":\"d" : "{\"jid\":\"d") + std::to_string(i) + "@localhost\",\"password\":\"p\"}";
+  }
+  devices += "]";
+  fleet_sim::FleetSpec big;
+  std::string error;
+  ASSERT_TRUE(parse(fleet_json(devices), &big, &error)) << error;
+  agent::Context ctx;
+  fleet_sim::FleetSim sim(big, board_, fleet_sim::SimOptions(), ctx, clock_, clock_);
+  EXPECT_EQ(sim.size(), fleet_sim::SimOptions::kMaxDevices);
+}
+
 TEST_F(FleetSimSchedule, ConcurrentFirstLoginsAreCapped) {
   agent::Context ctx;
   fleet_sim::SimOptions o;
