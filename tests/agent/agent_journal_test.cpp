@@ -12,8 +12,10 @@
 // append, so the highest queued seq is what must arrive.
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/types.h>
 
 #include <chrono>
+#include <functional>
 #include <map>
 #include <regex>
 #include <set>
@@ -107,6 +109,22 @@ bool wait_for_node(const DevServer& s, const std::function<bool(const std::map<s
   return false;
 }
 
+/// Stops Prosody as DevServer::stop() does (SIGTERM: it closes every stream)
+/// but keeps the server's port reservations: devserver's `stop` gives them
+/// back, and a test running in parallel may take the port before
+/// start_again() (seen under ctest -j2). DevServer::restart() then brings it
+/// back on the same ports.
+void stop_server_keeping_ports(const DevServer& s) {
+  const std::string text = xiot::test::read_file(s.dir() + "/prosody.pid");
+  ASSERT_FALSE(text.empty()) << "no " << s.dir() << "/prosody.pid";
+  const pid_t pid = static_cast<pid_t>(std::stol(text));
+  ASSERT_EQ(::kill(pid, SIGTERM), 0);
+  if (!xiot::test::wait_until([&] { return ::kill(pid, 0) != 0; }, in(10s))) {
+    ::kill(pid, SIGKILL);
+    ASSERT_TRUE(xiot::test::wait_until([&] { return ::kill(pid, 0) != 0; }, in(5s)));
+  }
+}
+
 AgentConfig fast_config(double interval_s) {
   AgentConfig c;
   c.interval_s = interval_s;
@@ -127,13 +145,13 @@ TEST(AgentJournal, ServerStoppedForAWhileLosesNothing) {
   ASSERT_TRUE(agent.wait_for_output(kOnline, in(20s))) << agent.describe();
   ASSERT_TRUE(xiot::test::wait_until([&] { return max_queued(agent) >= 10; }, in(10s))) << agent.describe();
 
-  server.stop();
+  stop_server_keeping_ports(server);
   ASSERT_TRUE(agent.wait_for_output("WARN xmpp: offline", in(10s))) << agent.describe();
   const long at_stop = max_queued(agent);
   // About 4 s of readings with nowhere to go.
   ASSERT_TRUE(xiot::test::wait_until([&] { return max_queued(agent) >= at_stop + 40; }, in(20s)))
       << agent.describe();
-  server.start_again();
+  server.restart();
   ASSERT_TRUE(xiot::test::wait_until([&] { return agent.count_output(kOnline, Process::Stream::Either) >= 2; },
                                      in(30s)))
       << agent.describe();
@@ -172,7 +190,7 @@ void kill_restart_and_check(DevServer& server, const std::string& cfg, Process& 
   ASSERT_EQ(first.wait_exit(in(10s)), 128 + SIGKILL);
   const long k = max_queued(first);  // journaled before the kill
   ASSERT_GT(k, 0);
-  if (server_was_down) server.start_again();
+  if (server_was_down) server.restart();
 
   Process second(agent_argv(cfg));
   ASSERT_TRUE(second.wait_for_output(kOnline, in(30s))) << second.describe();
@@ -207,7 +225,7 @@ TEST(AgentJournal, KilledWhileOfflineItsJournaledReadingsArePublishedAfterTheRes
   Process first(agent_argv(cfg));
   ASSERT_TRUE(first.wait_for_output(kOnline, in(20s))) << first.describe();
   ASSERT_TRUE(xiot::test::wait_until([&] { return max_queued(first) >= 10; }, in(10s))) << first.describe();
-  server.stop();
+  stop_server_keeping_ports(server);
   ASSERT_TRUE(first.wait_for_output("WARN xmpp: offline", in(10s))) << first.describe();
   const long at_stop = max_queued(first);
   ASSERT_TRUE(xiot::test::wait_until([&] { return max_queued(first) >= at_stop + 30; }, in(20s)))

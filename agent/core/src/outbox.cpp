@@ -367,6 +367,11 @@ void Outbox::pop_settled() {
     acked_through_ = w;
     if (journal_ok_) journal_->set_acked_through(w);
   }
+  if (catchup_active_ && win_count_ == 0 && depth() == 0) {
+    catchup_active_ = false;
+    XLOG_INFO(kArea, "caught up: %" PRIu64 " items delivered in %lld ms", stats_.acked - catchup_acked_,
+              static_cast<long long>(mono_.mono_now().us_since(catchup_since_) / 1000));
+  }
 }
 
 size_t Outbox::pump() {
@@ -379,6 +384,14 @@ size_t Outbox::pump() {
     reset_window();
   }
   const hal::MonoTime now = mono_.mono_now();
+  if (!catchup_active_ && depth() > opt_.max_in_flight) {
+    // A backlog (an outage, or earlier runs' items): say when it is gone.
+    catchup_active_ = true;
+    catchup_since_ = now;
+    catchup_acked_ = stats_.acked;
+    XLOG_INFO(kArea, "%" PRIu64 " items waiting: publishing them in order, %zu at a time", depth(),
+              opt_.max_in_flight);
+  }
   bool stop = false;
   // 1. What must go again, in window order.
   for (size_t i = 0; i < win_count_ && !stop; ++i) {

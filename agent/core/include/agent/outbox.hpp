@@ -232,6 +232,9 @@ class Outbox final : public PublishListener, public JournalListener {
   size_t win_count_ = 0;
   bool pumping_ = false;
   uint32_t epoch_ = 0;
+  bool catchup_active_ = false;  // a backlog is being published (logged when done)
+  hal::MonoTime catchup_since_{};
+  uint64_t catchup_acked_ = 0;
 
   JournalPos cursor_;        // the next journal record to walk
   uint64_t walk_seq_ = 0;    // the highest seq taken into the window
