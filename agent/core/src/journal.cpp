@@ -282,7 +282,6 @@ hal::Err Journal::open(size_t max_payload) {
   const hal::MonoTime now = mono_.mono_now();
   stats_.recovery_us = now.us_since(t0);
   last_sync_ = now;
-  last_marker_ = now;
   if (n > 0) {
     XLOG_INFO(kArea,
               "%s: %" PRIu64 " unacknowledged items recovered (acked through %" PRIu64 ", last seq %" PRIu64
@@ -420,7 +419,9 @@ hal::Err Journal::append_record(const uint8_t* rec, size_t len, uint64_t item_se
     XLOG_INFO(kArea, "appends to %s work again", store_.where());
     last_error_ = hal::Err::Ok;
   }
-  if (opt_.fsync == FsyncPolicy::Always) (void)sync_head();
+  // Always: items are durable before they are published. A marker only saves
+  // duplicates after a power cut: it rides on the next sync.
+  if (opt_.fsync == FsyncPolicy::Always && item_seq != 0) (void)sync_head();
   return hal::Err::Ok;
 }
 
@@ -456,7 +457,7 @@ hal::Err Journal::write_marker() {
   r.last_seq = last_seq_;
   const hal::Result<size_t> enc = encode_journal_record(wbuf_.get(), wbuf_cap_, r);
   if (!enc.ok()) return enc.error();
-  last_marker_ = mono_.mono_now();
+  w_ahead_since_ = mono_.mono_now();  // a failed marker is tried again an interval later
   const hal::Err e = append_record(wbuf_.get(), enc.value(), 0, nullptr);
   if (e != hal::Err::Ok) return e;
   w_written_ = acked_through_;
@@ -476,13 +477,15 @@ void Journal::settle(uint64_t seq, const JournalPos& pos) {
 }
 
 void Journal::set_acked_through(uint64_t w) {
-  if (w > acked_through_) acked_through_ = w;
+  if (w <= acked_through_) return;
+  if (acked_through_ <= w_written_) w_ahead_since_ = mono_.mono_now();
+  acked_through_ = w;
 }
 
 void Journal::tick() {
   if (!open_) return;
   const hal::MonoTime now = mono_.mono_now();
-  if (acked_through_ > w_written_ && now.us_since(last_marker_) >= opt_.marker_interval_us) (void)write_marker();
+  if (acked_through_ > w_written_ && now.us_since(w_ahead_since_) >= opt_.marker_interval_us) (void)write_marker();
   remove_settled();
   if (opt_.fsync == FsyncPolicy::Interval && dirty_ && now.us_since(last_sync_) >= opt_.fsync_interval_us) {
     (void)sync_head();

@@ -45,9 +45,11 @@ struct JournalOptions {
   uint64_t segment_bytes = 0;
   FsyncPolicy fsync = FsyncPolicy::Interval;
   int64_t fsync_interval_us = 1000000;
-  /// A changed watermark not carried by an item record is written as a marker
-  /// at most this often (and by flush()).
-  int64_t marker_interval_us = 1000000;
+  /// A watermark that got ahead of what the records carry is written as a
+  /// marker once it has waited this long for an item record to carry it (and
+  /// by flush()). Losing it to a crash only means items are sent twice, so
+  /// markers are rare: items carry the watermark while readings flow.
+  int64_t marker_interval_us = 30LL * 1000000;
 };
 
 /// An item read back. Pointers into the journal's read buffer: valid until
@@ -126,7 +128,8 @@ class Journal {
   /// most once. A segment whose items are all settled is removed by tick().
   void settle(uint64_t seq, const JournalPos& pos);
   /// Raises the watermark (lower values are ignored); persisted by the next
-  /// item record, or by a marker from tick()/flush().
+  /// item record, or by a marker from tick() (JournalOptions::marker_interval_us)
+  /// or flush().
   void set_acked_through(uint64_t w);
 
   /// The position of the oldest record (the start of a replay).
@@ -218,7 +221,7 @@ class Journal {
   uint64_t w_written_ = 0;  // the watermark the newest record carries
   bool dirty_ = false;      // appended since the last sync
   hal::MonoTime last_sync_{};
-  hal::MonoTime last_marker_{};
+  hal::MonoTime w_ahead_since_{};  // when acked_through_ got ahead of w_written_
   hal::Err last_error_ = hal::Err::Ok;
   JournalStats stats_;
 };
