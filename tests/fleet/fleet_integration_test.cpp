@@ -2,8 +2,8 @@
 // device accounts and wires them to the operator, xiot-fleet-sim runs the
 // devices in one process, and the operator, with the project's own xiotctl,
 // sees every device's presence and its own telemetry values and runs an
-// ad-hoc command on simulated devices. Stopping the simulator takes every
-// device offline.
+// ad-hoc command on simulated devices; the owner reboots one. Stopping the
+// simulator takes every device offline.
 #include <cjson/cJSON.h>
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -180,6 +180,38 @@ TEST_F(FleetIntegration, SimulatedFleetComesOnlineAndTheOperatorSeesAndCommandsE
     const cJSON* button = cJSON_GetObjectItemCaseSensitive(values, "button0.state");
     EXPECT_TRUE(cJSON_IsTrue(button)) << cmd->out();
   }
+  // The owner reboots one simulated device: it goes offline with the reason
+  // and comes back with a new boot id; the others are untouched.
+  auto boot_id_of = [&](const std::string& devices_json, const std::string& jid) {
+    Json doc = parse(devices_json);
+    for (const cJSON* d = cJSON_GetObjectItemCaseSensitive(doc.get(), "devices")->child; d; d = d->next) {
+      if (str(d, "jid") == jid) return str(cJSON_GetObjectItemCaseSensitive(d, "description"), "boot_id");
+    }
+    return std::string();
+  };
+  const std::string boot_before = boot_id_of(last, "dev0002@localhost");
+  ASSERT_FALSE(boot_before.empty()) << last;
+  const std::string owner = xiot::test::write_ops_config(server_, server_.dir() + "/admin.json", "admin");
+  auto reboot = run({xiot::test::binary_path("xiotctl"), "--config", owner, "run", "dev0002", "reboot",
+                     "confirm=true", "--timeout", "10"});
+  ASSERT_EQ(reboot->wait_exit(in(20s)), 0) << reboot->describe();
+  ASSERT_TRUE(sim->wait_for_output("[dev0002@localhost] fleet: rebooting (reboot requested by admin@localhost",
+                                   in(10s), Process::Stream::Err))
+      << sim->err();
+  ASSERT_TRUE(xiot::test::wait_until(
+      [&] {
+        auto devs = xiotctl({"devices", "--json", "--timeout", "10"});
+        if (devs->wait_exit(in(20s)) != 0) return false;
+        last = devs->out();
+        Json doc = parse(last);
+        const cJSON* online = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(doc.get(), "counts"),
+                                                                 "online");
+        const std::string now = boot_id_of(last, "dev0002@localhost");
+        return cJSON_IsNumber(online) && online->valueint == kDevices && !now.empty() && now != boot_before;
+      },
+      in(20s), 200ms))
+      << last << sim->err();
+
   // The simulator's lines name the device (log tag).
   EXPECT_TRUE(sim->wait_for_output("[dev0003@localhost] cmd: 'read' for ops@localhost", in(5s), Process::Stream::Err))
       << sim->err();
@@ -196,7 +228,8 @@ TEST_F(FleetIntegration, SimulatedFleetComesOnlineAndTheOperatorSeesAndCommandsE
   EXPECT_EQ(cJSON_GetObjectItemCaseSensitive(summary.get(), "fatal")->valueint, 0);
   EXPECT_EQ(str(summary.get(), "stopped_by"), "SIGTERM");
   EXPECT_GT(cJSON_GetObjectItemCaseSensitive(summary.get(), "items_acked")->valuedouble, 0);
-  EXPECT_GE(cJSON_GetObjectItemCaseSensitive(summary.get(), "commands")->valueint, 2);
+  EXPECT_GE(cJSON_GetObjectItemCaseSensitive(summary.get(), "commands")->valueint, 3);
+  EXPECT_EQ(cJSON_GetObjectItemCaseSensitive(summary.get(), "reboots")->valueint, 1);
   EXPECT_GT(cJSON_GetObjectItemCaseSensitive(summary.get(), "rss_per_device_kib")->valuedouble, 0);
 
   ASSERT_TRUE(xiot::test::wait_until(
