@@ -1,0 +1,170 @@
+#!/usr/bin/python3
+"""Hostile stanzas against a running xiot agent, through a real server: the
+kinds of input a broken or malicious client can get routed to a device.
+Each case sends its stanzas as raw XML (slixmpp's send_raw, so nothing is
+"fixed" on the way), waits for every IQ answer with a deadline, and prints one
+JSON line: {"case", "sent", "answered", "conditions": {condition: count},
+"replies"}. The test asserts on those; this script asserts nothing.
+
+usage: hostile.py --jid J --password P --port N --ca-file F --device FULLJID CASE...
+cases:
+  unknown-ns     200 IQ gets of namespaces nobody handles
+  huge-attr      command IQs with a 64 KiB node, a 64 KiB sessionid, a 64 KiB action;
+                 disco#info and disco#items of a 64 KiB node (printed as huge-attr-disco)
+  deep           a command whose form value nests 400 elements deep
+  giant-form     a command with a 2000-field form, and one with a 200 KiB value
+  iq-flood       2000 disco#info IQs sent back to back, then all answers awaited
+  command-flood  500 `set` sessions opened back to back (the session table is bounded)
+  long-chat      a chat message with a 64 KiB body
+  junk-payload   IQ sets with no child, two children, text only, a bogus <command/> child
+Invalid UTF-8 and malformed XML cannot reach the device: the server closes the
+sender's stream (Prosody: not-well-formed); the parser path behind it is fuzzed.
+"""
+import argparse
+import asyncio
+import json
+import sys
+import uuid
+
+import slixmpp
+
+NS_CMD = "http://jabber.org/protocol/commands"
+NS_STANZAS = "urn:ietf:params:xml:ns:xmpp-stanzas"
+
+
+class Hostile(slixmpp.ClientXMPP):
+    def __init__(self, args):
+        super().__init__(args.jid + "/hostile", args.password)
+        self.args = args
+        self.device = args.device
+        self.pending = {}
+        self.chats = asyncio.Queue()
+        self.exit_code = 0
+        self.add_event_handler("session_start", self.start)
+        self.add_event_handler("failed_auth", lambda _e: self.fail(3))
+        self.add_event_handler("message", self.on_message)
+        # Answers to our raw IQs: matched by id, whatever their content.
+        self.register_handler(slixmpp.xmlstream.handler.Callback(
+            "answers", slixmpp.xmlstream.matcher.MatchXPath("{jabber:client}iq"), self.on_iq))
+
+    def fail(self, code):
+        self.exit_code = code
+        self.disconnect()
+
+    def on_message(self, msg):
+        if msg["type"] == "chat" and msg["from"].bare == slixmpp.JID(self.device).bare:
+            self.chats.put_nowait(msg["body"])
+
+    def on_iq(self, iq):
+        fut = self.pending.pop(iq["id"], None)
+        if fut is not None and not fut.done() and iq["type"] in ("result", "error"):
+            cond = "result"
+            if iq["type"] == "error":
+                err = iq.xml.find("{jabber:client}error")
+                cond = "error"
+                if err is not None:
+                    for c in err:
+                        if c.tag.startswith("{%s}" % NS_STANZAS) and not c.tag.endswith("}text"):
+                            cond = c.tag.split("}")[1]
+            fut.set_result(cond)
+
+    def iq(self, itype, payload):
+        iq_id = uuid.uuid4().hex[:12]
+        fut = asyncio.get_event_loop().create_future()
+        self.pending[iq_id] = fut
+        self.send_raw("<iq type='%s' to='%s' id='%s'>%s</iq>" % (itype, self.device, iq_id, payload))
+        return fut
+
+    async def run_case(self, name, payloads, itype="set"):
+        futs = [self.iq(itype, p) for p in payloads]
+        done, _ = await asyncio.wait(futs, timeout=self.args.timeout) if futs else (set(), set())
+        conds = {}
+        for f in done:
+            conds[f.result()] = conds.get(f.result(), 0) + 1
+        self.emit({"case": name, "sent": len(futs), "answered": len(done), "conditions": conds})
+
+    def emit(self, doc):
+        print(json.dumps(doc), flush=True)
+
+    async def start(self, _event):
+        self.send_presence()
+        await self.get_roster()
+        big = "x" * 65536
+        for case in self.args.cases:
+            if case == "unknown-ns":
+                await self.run_case(case, ["<q xmlns='urn:hostile:%d'/>" % i for i in range(200)], "get")
+            elif case == "huge-attr":
+                await self.run_case(case, [
+                    "<command xmlns='%s' node='%s'/>" % (NS_CMD, big),
+                    "<command xmlns='%s' node='set' sessionid='%s' action='next'/>" % (NS_CMD, big),
+                    "<command xmlns='%s' node='set' action='%s'/>" % (NS_CMD, big),
+                ])
+                await self.run_case(case + "-disco", [
+                    "<query xmlns='http://jabber.org/protocol/disco#info' node='%s'/>" % big,
+                    "<query xmlns='http://jabber.org/protocol/disco#items' node='%s'/>" % big,
+                ], "get")
+            elif case == "deep":
+                nest = "<a>" * 400 + "x" + "</a>" * 400
+                await self.run_case(case, [
+                    "<command xmlns='%s' node='set'><x xmlns='jabber:x:data' type='submit'>"
+                    "<field var='channel'><value>relay0.state</value></field>"
+                    "<field var='value'><value>%s</value></field></x></command>" % (NS_CMD, nest)])
+            elif case == "giant-form":
+                fields = "".join("<field var='f%d'><value>v</value></field>" % i for i in range(2000))
+                await self.run_case(case, [
+                    "<command xmlns='%s' node='set'><x xmlns='jabber:x:data' type='submit'>%s</x></command>"
+                    % (NS_CMD, fields),
+                    "<command xmlns='%s' node='set'><x xmlns='jabber:x:data' type='submit'>"
+                    "<field var='channel'><value>relay0.state</value></field><field var='value'><value>%s"
+                    "</value></field></x></command>" % (NS_CMD, "9" * 200000)])
+            elif case == "iq-flood":
+                await self.run_case(case, ["<query xmlns='http://jabber.org/protocol/disco#info'/>"] * 2000, "get")
+            elif case == "command-flood":
+                await self.run_case(case, ["<command xmlns='%s' node='set'/>" % NS_CMD] * 500)
+            elif case == "long-chat":
+                self.send_raw("<message type='chat' to='%s'><body>%s</body></message>" % (self.device, big))
+                # The device answers in order: once this ping is answered, a
+                # reply to the chat would have arrived before it.
+                await self.run_case("long-chat-ping", ["<ping xmlns='urn:xmpp:ping'/>"], "get")
+                replies = []
+                while not self.chats.empty():
+                    replies.append(self.chats.get_nowait())
+                self.emit({"case": case, "replies": replies})
+            elif case == "junk-payload":
+                await self.run_case(case, [
+                    "",
+                    "<a xmlns='urn:x'/><b xmlns='urn:y'/>",
+                    "just text",
+                    "<command xmlns='%s'><command xmlns='%s' node='read'/></command>" % (NS_CMD, NS_CMD),
+                    "<command xmlns='urn:not-commands' node='read'/>",
+                ])
+            else:
+                self.emit({"case": case, "error": "unknown case"})
+        self.disconnect()
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--jid", required=True)
+    p.add_argument("--password", required=True)
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, required=True)
+    p.add_argument("--ca-file", required=True)
+    p.add_argument("--device", required=True)
+    p.add_argument("--timeout", type=float, default=60)
+    p.add_argument("cases", nargs="+")
+    args = p.parse_args()
+    h = Hostile(args)
+    h.ca_certs = args.ca_file
+    h.connect(address=(args.host, args.port), force_starttls=True, disable_starttls=False)
+    loop = asyncio.get_event_loop()
+    try:
+        loop.run_until_complete(asyncio.wait_for(h.disconnected, args.timeout * 4))
+    except asyncio.TimeoutError:
+        h.emit({"error": "timeout"})
+        h.exit_code = 4
+    sys.exit(h.exit_code)
+
+
+if __name__ == "__main__":
+    main()
