@@ -704,7 +704,7 @@ TEST_F(XiotctlFleetTest, RunRefusesBadFieldsBeforeTheDeviceSeesThemAndExits2) {
   const std::string fields =
       "fields of the form 'Set an actuator':\n"
       "  channel  \"Channel\", list-single, required, one of: relay0.state (relay0.state (boolean))\n"
-      "  value    \"Value\", text-single\n";
+      "  value    \"Value\", text-single, required\n";
   const Result missing = ops({"run", "dev1", "set"});
   EXPECT_EQ(missing.code, 2) << missing.describe();
   EXPECT_EQ(missing.err, "xiotctl: missing required field 'channel'\n" + fields);
