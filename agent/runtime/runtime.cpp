@@ -153,6 +153,17 @@ void AgentRuntime::stop(const char* reason) {
   session_.stop(reason);
   const hal::Err e = publisher_.outbox().flush();
   if (e != hal::Err::Ok && e != hal::Err::NotReady) XLOG_WARN("journal", "final flush failed: %s", hal::err_name(e));
+  // One line that accounts for every item of this run (tools/soak reads it).
+  const OutboxStats& o = publisher_.outbox().stats();
+  XLOG_INFO("telemetry",
+            "this run: %llu items made, %llu acknowledged by the server, %llu replayed, %llu resent, "
+            "%llu rejected, %llu dropped (journal full %llu, memory %llu, other %llu), %zu waiting",
+            static_cast<unsigned long long>(o.committed), static_cast<unsigned long long>(o.acked),
+            static_cast<unsigned long long>(o.replayed), static_cast<unsigned long long>(o.resent),
+            static_cast<unsigned long long>(o.rejected),
+            static_cast<unsigned long long>(o.dropped_full + o.dropped_memory + o.dropped_other),
+            static_cast<unsigned long long>(o.dropped_full), static_cast<unsigned long long>(o.dropped_memory),
+            static_cast<unsigned long long>(o.dropped_other), publisher_.pending());
 }
 
 void AgentRuntime::publish_telemetry_now() {
