@@ -13,7 +13,9 @@
 #include <cstring>
 #include <deque>
 #include <functional>
+#include <map>
 #include <memory>
+#include <random>
 #include <set>
 #include <string>
 #include <thread>
@@ -29,6 +31,7 @@
 #include "fleet/fleet_ops.hpp"
 #include "fleet/forms.hpp"
 #include "fleet/options.hpp"
+#include "fleet/pep_subscriptions.hpp"
 #include "fleet/report.hpp"
 #include "fleet/senml.hpp"
 
@@ -49,6 +52,8 @@ constexpr std::chrono::seconds kConnectLimit{30};
 // unless --timeout says otherwise.
 constexpr double kQueryTimeoutS = 15;
 constexpr std::chrono::seconds kDisconnectLimit{2};
+// watch, on its way out: how long it waits for its unsubscriptions to be confirmed.
+constexpr std::chrono::seconds kUnsubscribeLimit{2};
 // Reconnect backoff after a lost connection (watch keeps going).
 constexpr std::chrono::milliseconds kReconnectFirst{250};
 constexpr std::chrono::milliseconds kReconnectCap{8000};
@@ -73,6 +78,10 @@ constexpr const char* kUsage =
     "        --count N: exit 0 after N readings; --timeout S: stop after S seconds\n"
     "        (exit 4 if N readings did not arrive by then). A lost connection is\n"
     "        re-established (with backoff) once watching has started.\n"
+    "        Besides PEP +notify it subscribes to each device's telemetry node\n"
+    "        (XEP-0060: what an ejabberd cluster delivers across its nodes) and\n"
+    "        fetches the node's last item; it removes those subscriptions when it\n"
+    "        stops (--count, --timeout, SIGINT/SIGTERM/SIGHUP), not when killed.\n"
     "  commands DEVICE [--json] [--timeout S]\n"
     "        the ad-hoc commands this operator may run on DEVICE.\n"
     "  run DEVICE NODE [field=value ...] [--json] [--timeout S]\n"
@@ -227,33 +236,54 @@ WatchArgs parse_watch(const std::vector<std::string>& args) {
 }
 
 // What survives a reconnection: the de-duplication window (the last item of
-// every node is sent again after each login) and the counters.
+// every node comes again after each login), the newest reading shown per
+// device, and the counters.
 struct WatchState {
   RecentKeys seen{4096};
+  std::map<std::string, int64_t> newest_shown_us;  // device -> newest reading time printed
   long printed = 0;
   bool output_broken = false;
   std::set<std::string> refused;
 };
 
-/// One login: subscribe, print readings until done or the deadline. Returns
-/// normally when finished; throws Error (transient for a lost connection).
+/// One login: subscribe, print readings until done or the deadline, then
+/// remove the explicit subscriptions. Returns normally when finished; throws
+/// Error (transient for a lost connection).
+///
+/// Items come by up to three routes, each de-duplicated by item id:
+///  - PEP +notify (XEP-0163 §4): our caps list "<node>+notify", so the
+///    server sends the owner's items to us as a presence subscriber (and
+///    Prosody also the node's last item when it learns our caps);
+///  - an explicit XEP-0060 subscription of our full JID to each device's
+///    telemetry node: what an ejabberd cluster delivers across its nodes,
+///    where the +notify filtering happens on the publisher's node, which
+///    never resolved our caps (docs/servers.md);
+///  - the node's last item, fetched right after subscribing: ejabberd 23.01
+///    sends a local contact no last item when it learns its caps after the
+///    presence subscription, so an item published before we were subscribed
+///    would otherwise be missed.
 void watch_session(const fleet::ConnectionOptions& opts, const WatchArgs& w, const std::set<std::string>& devices,
                    WatchState& st, fleet::Deadline overall, const std::function<void()>& on_online) {
   const fleet::Deadline connect_by = std::min(overall, fleet::Clock::now() + kConnectLimit);
   fleet::Client client(opts);
-  // XEP-0163 §4 filtered notifications: Prosody's mod_pep sends the items of
-  // these nodes (and the last one on our presence) to contacts whose caps list
-  // "<node>+notify" and who are subscribed to the owner's presence.
+  // XEP-0163 §4 filtered notifications: the server sends the items of these
+  // nodes (and, on Prosody, the last one when it learns our caps) to contacts
+  // whose caps list "<node>+notify" and who are subscribed to the owner's presence.
   client.add_feature(std::string(kTelemetryNode) + "+notify");
   client.add_feature(std::string(kDeviceNode) + "+notify");
   client.set_auto_approve([&](const std::string& jid) {
     if (!devices.empty()) return devices.count(jid) > 0;
     return asked_for(client, jid);
   });
+  auto watched = [&](const std::string& jid) { return devices.empty() || devices.count(jid) > 0; };
+  std::unique_ptr<fleet::PepSubscriptions> subs;  // once logged in (it needs our full JID)
 
-  client.on_item([&](const fleet::ItemEvent& ev) {
-    if (ev.node != kTelemetryNode) return;
-    if (!devices.empty() && devices.count(ev.from) == 0) return;
+  // `last_item`: fetched after subscribing, not notified. It is shown unless
+  // a newer reading of the device was shown already (a live notification
+  // may overtake the fetch's answer).
+  auto on_item = [&](const fleet::ItemEvent& ev, bool last_item) {
+    if (ev.node != kTelemetryNode || !watched(ev.from)) return;
+    if (!last_item && subs) subs->node_seen(ev.from);  // it exists now: subscribe if waiting for it
     if (!st.seen.insert(ev.from + '\n' + ev.node + '\n' + ev.id)) return;
     if (!ev.has_payload) {
       std::fprintf(stderr, "xiotctl: skipping item %s from %s: no payload\n", ev.id.c_str(), ev.from.c_str());
@@ -266,6 +296,21 @@ void watch_session(const fleet::ConnectionOptions& opts, const WatchArgs& w, con
       std::fprintf(stderr, "xiotctl: skipping item %s from %s: %s\n", ev.id.c_str(), ev.from.c_str(), e.what());
       return;
     }
+    int64_t newest = 0;
+    for (const auto& r : readings) newest = std::max(newest, r.time_us);
+    auto shown = st.newest_shown_us.find(ev.from);
+    if (last_item && shown != st.newest_shown_us.end() && newest < shown->second) {
+      if (opts.verbose) {
+        std::fprintf(stderr, "xiotctl: not showing %s's last item %s: a newer reading is shown already\n",
+                     ev.from.c_str(), ev.id.c_str());
+      }
+      return;
+    }
+    if (shown == st.newest_shown_us.end()) {
+      st.newest_shown_us[ev.from] = newest;
+    } else {
+      shown->second = std::max(shown->second, newest);
+    }
     for (auto& r : readings) {
       if (w.count > 0 && st.printed >= w.count) break;
       r.device = ev.from;
@@ -275,11 +320,17 @@ void watch_session(const fleet::ConnectionOptions& opts, const WatchArgs& w, con
       ++st.printed;
     }
     if (std::fflush(stdout) != 0) st.output_broken = true;
+  };
+  client.on_item([&](const fleet::ItemEvent& ev) { on_item(ev, false); });
+  client.on_presence([&](const fleet::PresenceEvent& ev) {
+    if (ev.available && subs && watched(ev.bare)) subs->contact_online(ev.bare);
   });
   client.on_subscription([&](const fleet::SubscriptionEvent& ev) {
     if (ev.type == fleet::SubscriptionEvent::Type::Approved) {
-      // Now that we may see its presence, tell its PEP service our interests.
+      // Now that we may see its presence, tell its PEP service our interests
+      // and subscribe to its telemetry node (access model: presence).
       client.send_directed_presence(ev.from);
+      if (subs && watched(ev.from)) subs->add(ev.from);
       if (opts.verbose) std::fprintf(stderr, "xiotctl: %s approved our subscription\n", ev.from.c_str());
     } else if (ev.type == fleet::SubscriptionEvent::Type::Refused && devices.count(ev.from) > 0) {
       std::fprintf(stderr, "xiotctl: %s refused the presence subscription (is %s in its ACL?)\n",
@@ -292,18 +343,36 @@ void watch_session(const fleet::ConnectionOptions& opts, const WatchArgs& w, con
   if (opts.verbose) std::fprintf(stderr, "xiotctl: logged in as %s\n", client.bound_jid().c_str());
   on_online();
 
+  fleet::PepSubscriptions::Hooks hooks;
+  hooks.send_iq = [&](const std::string& to, const char* type, const fleet::XmlElement& payload,
+                      std::function<void(const fleet::IqReply&)> on_reply) {
+    client.send_iq(to, type, payload, std::move(on_reply));
+  };
+  hooks.on_last_item = [&](const fleet::ItemEvent& ev) { on_item(ev, true); };
+  hooks.on_refused = [&](const std::string& contact, const std::string& why) {
+    std::fprintf(stderr, "xiotctl: %s refused a subscription to its %s (%s); watching by +notify only\n",
+                 contact.c_str(), kTelemetryNode, why.c_str());
+  };
+  if (opts.verbose) hooks.trace = [](const std::string& line) { std::fprintf(stderr, "xiotctl: %s\n", line.c_str()); };
+  subs = std::make_unique<fleet::PepSubscriptions>(kTelemetryNode, client.bound_jid(), std::move(hooks));
+
+  auto sees = [&](const std::string& jid) {
+    auto it = client.roster().find(jid);
+    return it != client.roster().end() && fleet::sees_presence(it->second.subscription);
+  };
   if (!devices.empty()) {
     for (const auto& d : devices) {
       client.subscribe(d);
       client.send_directed_presence(d);
+      if (sees(d)) subs->add(d);
     }
   } else {
     size_t contacts = 0;
     for (const auto& kv : client.roster()) {
-      if (kv.second.subscription == "to" || kv.second.subscription == "both") {
-        client.send_directed_presence(kv.first);
-        ++contacts;
-      }
+      if (kv.first == client.bare() || !fleet::sees_presence(kv.second.subscription)) continue;
+      client.send_directed_presence(kv.first);
+      subs->add(kv.first);
+      ++contacts;
     }
     if (contacts == 0) {
       std::fprintf(stderr, "xiotctl: no device in %s's roster yet; name one: xiotctl watch dev1@%s\n",
@@ -316,10 +385,28 @@ void watch_session(const fleet::ConnectionOptions& opts, const WatchArgs& w, con
            (!devices.empty() && st.refused.size() == devices.size());
   };
   try {
-    client.run_until(finished, overall);
+    while (!finished()) {
+      const auto now = fleet::Clock::now();
+      if (now >= overall) break;
+      subs->tick();
+      const auto until = std::min({overall, subs->next_due(), now + std::chrono::milliseconds(100)});
+      client.run_once(std::chrono::duration_cast<std::chrono::milliseconds>(until - now) +
+                      std::chrono::milliseconds(1));
+    }
   } catch (...) {
     client.disconnect(fleet::Clock::now());
     throw;
+  }
+  // Explicit subscriptions do not expire (docs/xiotctl.md): remove them. The
+  // connection may be lost meanwhile; leaving is all that is left then.
+  try {
+    if (subs->remove_all() > 0) {
+      client.run_until([&] { return subs->removals_open() == 0; }, fleet::Clock::now() + kUnsubscribeLimit);
+      if (subs->removals_open() > 0) {
+        std::fprintf(stderr, "xiotctl: %zu subscriptions not confirmed removed\n", subs->removals_open());
+      }
+    }
+  } catch (const Error&) {
   }
   client.disconnect(fleet::Clock::now() + kDisconnectLimit);
 }
@@ -332,9 +419,27 @@ void pause_until(fleet::Deadline until) {
   }
 }
 
-int cmd_watch(const fleet::ConnectionOptions& opts, const std::vector<std::string>& args) {
+/// "xiotctl-watch-" and 8 random hex digits: the resource of one watch
+/// process, kept across its reconnections.
+std::string watch_resource() {
+  std::random_device rd;
+  char hex[16];
+  std::snprintf(hex, sizeof hex, "%08x", static_cast<unsigned>(rd()));
+  return std::string("xiotctl-watch-") + hex;
+}
+
+int cmd_watch(fleet::ConnectionOptions opts, const std::vector<std::string>& args) {
   const WatchArgs w = parse_watch(args);
   fleet::validate_options(opts);
+  // One resource for the whole run, unless the operator chose one: the
+  // explicit subscriptions are to this full JID, so a reconnection finds its
+  // own subscriptions again instead of leaving the previous session's behind.
+  if (opts.jid.find('/') == std::string::npos) opts.jid += "/" + watch_resource();
+  // A closed terminal stops watch as cleanly as Ctrl-C (subscriptions removed).
+  struct sigaction sa{};
+  sa.sa_handler = on_signal;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGHUP, &sa, nullptr);
   std::set<std::string> devices;
   for (const auto& d : w.devices) devices.insert(normalize_device(d, opts.jid));
 

@@ -157,15 +157,15 @@ TEST_F(EjabberdCluster, AnOperatorOnNode1SeesPresenceAndTelemetryOfDevicesOnBoth
   }
 }
 
-// xiotctl watch on node 1 relies on PEP's implicit +notify subscriptions
-// (XEP-0163 with XEP-0115 caps). ejabberd 23.01 filters PEP notifications by
-// the receiver's caps features as known on the *publisher's* node, and keeps
-// them per node (mod_caps_mnesia: caps_features is local_content; a node only
-// resolves the caps of its own users and of remote servers' users). So until
-// some client with xiotctl's caps hash has logged in on node 2, node 2 drops
-// dev2's notifications to xiotctl on node 1 (docs/servers.md). The test skips
-// at that point, naming it, and passes in full once xiotctl subscribes
-// explicitly (as the probe above does) or ejabberd shares caps across nodes.
+// xiotctl watch on node 1 gets the telemetry of the devices on both nodes.
+// PEP's implicit +notify subscriptions (XEP-0163 with XEP-0115 caps) alone do
+// not do it: ejabberd 23.01 filters PEP notifications by the receiver's caps
+// features as known on the *publisher's* node, and keeps them per node
+// (mod_caps_mnesia: caps_features is local_content; a node only resolves the
+// caps of its own users and of remote servers' users), so node 2 drops dev2's
+// notifications to xiotctl on node 1 (docs/servers.md). xiotctl therefore also
+// subscribes explicitly (XEP-0060) to each device's telemetry node, which
+// ejabberd delivers from any node, and removes those subscriptions on exit.
 TEST_F(EjabberdCluster, XiotctlWatchOnNode1GetsTelemetryOfDevicesOnBothNodes) {
   auto dev1 = start_agent("dev1", 0);
   auto dev2 = start_agent("dev2", 1);
@@ -180,18 +180,83 @@ TEST_F(EjabberdCluster, XiotctlWatchOnNode1GetsTelemetryOfDevicesOnBothNodes) {
     for_each_json_line(watch.out(), [&](const cJSON* d) { items[str(d, "device")].insert(str(d, "item")); });
     return items[server_.jid(user)].size() >= n;
   };
-  // dev1 is on the operator's node: its items arrive.
-  ASSERT_TRUE(xiot::test::wait_until([&] { return seen("dev1", 3); }, in(30s), 100ms))
-      << watch.describe() << dev1->describe() << server_.log_tail();
-  // dev2 publishes every second; three periods are plenty if it gets through.
-  if (!xiot::test::wait_until([&] { return seen("dev2", 2); }, in(5s), 100ms)) {
-    watch.kill(SIGTERM);
-    GTEST_SKIP() << "ejabberd 23.01 cluster: node 2 drops dev2's PEP notifications to xiotctl on node 1 "
-                    "(caps +notify features cached per node; docs/servers.md). xiotctl needs an explicit "
-                    "XEP-0060 subscription for clustered ejabberd.";
-  }
+  // Both publish every second: three items of each, dev2's from node 2.
+  ASSERT_TRUE(xiot::test::wait_until([&] { return seen("dev1", 3) && seen("dev2", 3); }, in(30s), 100ms))
+      << watch.describe() << dev1->describe() << dev2->describe() << server_.log_tail();
   watch.kill(SIGTERM);
   EXPECT_EQ(watch.wait_exit(in(10s)), 0) << watch.describe();
+  // Every reading once: one line per reading, each (item, channel) once.
+  std::set<std::string> lines;
+  size_t n = 0;
+  for_each_json_line(watch.out(), [&](const cJSON* d) {
+    ++n;
+    lines.insert(str(d, "device") + " " + str(d, "item") + " " + str(d, "name"));
+  });
+  EXPECT_EQ(lines.size(), n) << watch.out();
+}
+
+// The same, with xiotctl started before the devices ever logged in: it asks
+// for their presence (each agent approves the ACL'd operator when it logs in),
+// then subscribes to telemetry nodes that may not exist yet: an
+// item-not-found is retried with backoff (1 s, 2 s, ...), starting over when
+// the device comes online, so dev2's items come through node 2 soon after its
+// first publish although no +notify notification from it ever arrives.
+TEST_F(EjabberdCluster, XiotctlWatchStartedBeforeTheDevicesLogInGetsThemWhenTheyDo) {
+  const std::string ops = xiot::test::write_ops_config(server_, server_.dir() + "/ops.json", "ops", 0);
+  Process watch(Process::Options{{xiot::test::binary_path("xiotctl"), "--config", ops, "-v", "watch", "dev1", "dev2",
+                                  "--json", "--timeout", "60"},
+                                 {}, "", logs(), false});
+  ASSERT_TRUE(watch.wait_for_output("xiotctl: logged in as ", in(20s), Process::Stream::Err)) << watch.describe();
+  auto dev1 = start_agent("dev1", 0);
+  auto dev2 = start_agent("dev2", 1);
+  ASSERT_FALSE(HasFailure());
+  std::map<std::string, std::set<std::string>> items;  // device -> item ids
+  auto seen = [&](const std::string& user, size_t n) {
+    items.clear();
+    for_each_json_line(watch.out(), [&](const cJSON* d) { items[str(d, "device")].insert(str(d, "item")); });
+    return items[server_.jid(user)].size() >= n;
+  };
+  ASSERT_TRUE(xiot::test::wait_until([&] { return seen("dev1", 2) && seen("dev2", 2); }, in(30s), 100ms))
+      << watch.describe() << dev1->describe() << dev2->describe() << server_.log_tail();
+  watch.kill(SIGTERM);
+  EXPECT_EQ(watch.wait_exit(in(10s)), 0) << watch.describe();
+  EXPECT_NE(watch.err().find("dev2@localhost's urn:xiot:telemetry:0: unsubscribed"), std::string::npos)
+      << watch.describe();
+}
+
+// A device on node 2 whose telemetry node does not exist yet when xiotctl on
+// node 1 subscribes (fake_device.py approves at once and publishes only when
+// told): the subscription is refused with item-not-found and retried; the
+// first item, published meanwhile, comes with the retried subscription (the
+// node's last item), the second one live from node 2.
+TEST_F(EjabberdCluster, XiotctlWatchSubscribesToANodeCreatedAfterItStarted) {
+  std::vector<std::string> argv = xiot::test::fake_device_argv(server_, "dev2");
+  argv.insert(argv.end(), {"--port", std::to_string(server_.nodes().at(1).port)});
+  Process dev2(Process::Options{argv, {}, "", logs(), true});
+  ASSERT_TRUE(dev2.wait_for_output("ready\n", in(20s), Process::Stream::Out)) << dev2.describe();
+  auto publish = [&](const std::string& id, const std::string& value) {
+    dev2.write_stdin("publish urn:xiot:telemetry:0 " + id +
+                     " <sensml xmlns='urn:ietf:params:xml:ns:senml'><senml bn='dev2_localhost:' bt='1763900000' "
+                     "n='env0.temperature' u='Cel' v='" + value + "'/></sensml>\n");
+    ASSERT_TRUE(dev2.wait_for_output("published " + id + "\n", in(10s), Process::Stream::Out)) << dev2.describe();
+  };
+
+  const std::string ops = xiot::test::write_ops_config(server_, server_.dir() + "/ops.json", "ops", 0);
+  Process watch(Process::Options{{xiot::test::binary_path("xiotctl"), "--config", ops, "-v", "watch", "dev2",
+                                  "--count", "2", "--timeout", "60"},
+                                 {}, "", logs(), false});
+  ASSERT_TRUE(watch.wait_for_output("dev2@localhost's urn:xiot:telemetry:0: item-not-found", in(30s),
+                                    Process::Stream::Err))
+      << watch.describe() << dev2.describe();
+  publish("c-1", "20");
+  ASSERT_TRUE(watch.wait_for_output("env0.temperature = 20 Cel", in(30s), Process::Stream::Out))
+      << watch.describe() << dev2.describe();
+  publish("c-2", "21");
+  ASSERT_EQ(watch.wait_exit(in(30s)), 0) << watch.describe() << dev2.describe();
+  EXPECT_EQ(watch.out(),
+            "2025-11-23T12:13:20.000Z dev2@localhost env0.temperature = 20 Cel\n"
+            "2025-11-23T12:13:20.000Z dev2@localhost env0.temperature = 21 Cel\n")
+      << watch.describe();
 }
 
 // XEP-0050 ad-hoc commands across the cluster: the operator logs in to node 1,

@@ -270,7 +270,12 @@ TEST_F(XiotctlTest, WatchReconnectsAfterAServerRestart) {
             (std::vector<std::string>{"2025-11-23T12:13:20.000Z dev1@localhost env0.temperature = 20 Cel",
                                       "2025-11-23T12:13:21.000Z dev1@localhost env0.temperature = 21 Cel"}))
       << watch->describe();
-  EXPECT_NE(watch->err().find("lost; reconnecting"), std::string::npos) << watch->describe();
+  // Prosody closes the TCP connection; ejabberd first sends the stream error
+  // <system-shutdown/>, which is named.
+  EXPECT_TRUE(std::regex_search(watch->err(), std::regex("xiotctl: connection to 127\\.0\\.0\\.1:" +
+                                                         std::to_string(server_.port()) +
+                                                         " lost(: system-shutdown)?; reconnecting\n")))
+      << watch->describe();
 }
 
 TEST_F(XiotctlTest, WatchJsonLinesParse) {
@@ -351,6 +356,80 @@ TEST_F(XiotctlTest, SigtermStopsWatchCleanly) {
   ASSERT_TRUE(watch->wait_for_output("env0.temperature = 20 Cel", in(20s))) << watch->describe();
   watch->kill(SIGTERM);
   EXPECT_EQ(watch->wait_exit(in(10s)), 0) << watch->describe();
+}
+
+// watch subscribes explicitly (XEP-0060) to the device's telemetry node as its
+// own full JID and removes the subscription when it stops. A watch killed
+// with SIGKILL cannot: its subscription stays until a watch with the same full
+// JID (a resource set in the config or --jid) stops cleanly.
+TEST_F(XiotctlTest, WatchRemovesItsSubscriptionWhenItStops) {
+  auto dev = start_device();
+  publish(*dev, "u-1", sensml("<senml bn='dev1_localhost:' bt='1763900000' n='env0.temperature' u='Cel' v='20'/>"));
+  const std::string me = "ops@localhost/watch-test";
+  // Our subscriptions to dev1's node, as the server lists them to this full JID.
+  auto subscriptions = [&] {
+    Process probe(Process::Options{
+        {"/usr/bin/python3", xiot::test::source_path("tests/integration/probe/xmpp_probe.py"), "--jid",
+         server_.jid("ops"), "--password", server_.password("ops"), "--resource", "watch-test", "--host",
+         server_.host(), "--port", std::to_string(server_.port()), "--ca-file", server_.ca_file(), "--timeout", "20",
+         "subscriptions", server_.jid("dev1"), kNode},
+        {}, "", logs(), false});
+    std::set<std::string> jids;
+    EXPECT_EQ(probe.wait_exit(in(30s)), 0) << probe.describe();
+    for (const auto& line : lines_of(probe.out())) {
+      std::unique_ptr<cJSON, decltype(&cJSON_Delete)> doc(cJSON_Parse(line.c_str()), &cJSON_Delete);
+      const cJSON* subs = doc ? cJSON_GetObjectItem(doc.get(), "subscriptions") : nullptr;
+      const cJSON* sub = nullptr;
+      cJSON_ArrayForEach(sub, subs) {
+        const cJSON* state = cJSON_GetObjectItem(sub, "subscription");
+        if (cJSON_IsString(state) && std::string(state->valuestring) == "subscribed") {
+          jids.insert(cJSON_GetObjectItem(sub, "jid")->valuestring);
+        }
+      }
+    }
+    return jids;
+  };
+  const std::string subscribed = "dev1@localhost's urn:xiot:telemetry:0: subscribed";
+  const std::string unsubscribed = "dev1@localhost's urn:xiot:telemetry:0: unsubscribed";
+
+  auto once = xiotctl({"--jid", me, "-v", "watch", "dev1", "--count", "1", "--timeout", "30"});
+  ASSERT_EQ(once->wait_exit(in(40s)), 0) << once->describe();
+  EXPECT_NE(once->err().find(subscribed), std::string::npos) << once->describe();
+  EXPECT_NE(once->err().find(unsubscribed), std::string::npos) << once->describe();
+  EXPECT_EQ(subscriptions(), std::set<std::string>{});
+
+  auto killed = xiotctl({"--jid", me, "-v", "watch", "dev1"});
+  ASSERT_TRUE(killed->wait_for_output(subscribed, in(20s), Process::Stream::Err)) << killed->describe();
+  killed->kill(SIGKILL);
+  ASSERT_TRUE(killed->wait_exit(in(10s)).has_value());
+  EXPECT_EQ(subscriptions(), std::set<std::string>{me});
+
+  auto again = xiotctl({"--jid", me, "-v", "watch", "dev1", "--count", "1", "--timeout", "30"});
+  ASSERT_EQ(again->wait_exit(in(40s)), 0) << again->describe();
+  EXPECT_NE(again->err().find(unsubscribed), std::string::npos) << again->describe();
+  EXPECT_EQ(subscriptions(), std::set<std::string>{});
+  EXPECT_EQ(again->out(), "2025-11-23T12:13:20.000Z dev1@localhost env0.temperature = 20 Cel\n") << again->describe();
+}
+
+// Two watches configured with the same full JID: the server replaces the first
+// session with the second (stream error <conflict/>). The first stops (exit 3)
+// instead of logging in again and replacing the second in turn.
+TEST_F(XiotctlTest, WatchReplacedByANewSessionOfItsFullJidExits3) {
+  auto dev = start_device();
+  publish(*dev, "c-1", sensml("<senml bn='dev1_localhost:' bt='1763900000' n='env0.temperature' u='Cel' v='20'/>"));
+  const std::string me = "ops@localhost/console";
+  auto first = xiotctl({"--jid", me, "watch", "dev1", "--timeout", "60"});
+  ASSERT_TRUE(first->wait_for_output("env0.temperature = 20 Cel", in(20s), Process::Stream::Out))
+      << first->describe();
+  auto second = xiotctl({"--jid", me, "watch", "dev1", "--timeout", "60"});
+  ASSERT_EQ(first->wait_exit(in(20s)), 3) << first->describe() << second->describe();
+  EXPECT_NE(first->err().find("lost: conflict"), std::string::npos) << first->describe();
+  EXPECT_NE(first->err().find("another session logged in as ops@localhost/console\n"), std::string::npos)
+      << first->describe();
+  ASSERT_TRUE(second->wait_for_output("env0.temperature = 20 Cel", in(20s), Process::Stream::Out))
+      << second->describe();
+  second->kill(SIGTERM);
+  EXPECT_EQ(second->wait_exit(in(10s)), 0) << second->describe();
 }
 
 TEST_F(XiotctlTest, WrongPasswordExits3) {

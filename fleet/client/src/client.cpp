@@ -438,6 +438,7 @@ void Client::handle_conn_event(int event, int error, void* stream_error_ptr) {
   auto* se = static_cast<xmpp_stream_error_t*>(stream_error_ptr);
   if (event == XMPP_CONN_CONNECT) {
     state_ = State::Online;
+    bound_jid_at_login_ = bound_jid();
     const std::string id = s_->new_id("roster");
     xmpp_stanza_t* iq = xmpp_iq_new(s_->ctx, "get", id.c_str());
     detail::adopt_child(iq, detail::new_element(s_->ctx, "query", kNsRoster));
@@ -460,6 +461,14 @@ void Client::handle_conn_event(int event, int error, void* stream_error_ptr) {
     throw Error(Exit::Connect, describe_login_failure(), transient);
   }
   if (was == State::Online) {
+    // <conflict/> (RFC 6120 §4.9.3.3): a new session bound our full JID and
+    // replaced us. Logging in again would replace it in turn, back and forth.
+    if (se != nullptr && se->type == XMPP_SE_CONFLICT) {
+      throw Error(Exit::Connect,
+                  "connection to " + endpoint() + " lost: " + s_->stream_error + ": another session logged in as " +
+                      bound_jid_at_login_,
+                  false);
+    }
     throw Error(Exit::Connect,
                 "connection to " + endpoint() + " lost" + (s_->stream_error.empty() ? "" : ": " + s_->stream_error),
                 true);

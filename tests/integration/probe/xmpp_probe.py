@@ -16,6 +16,12 @@ usage: xmpp_probe.py --jid J --password P --host H --port N --ca-file F ACTION D
       subscribe explicitly (XEP-0060 <subscribe/>, not +notify caps) to
       DEVICE's PEP node NODE, print each item notified ({"from", "node",
       "id", "payload"}), exit 0 after N distinct item ids (default 1)
+  subscriptions DEVICE NODE
+      our subscriptions to DEVICE's PEP node NODE (XEP-0060 §5.6; ejabberd
+      answers with those of our bare JID and of this full JID, Prosody with
+      those of every resource): {"subscriptions": [{"jid", "subscription",
+      "subid"}]}
+  --resource R  log in with resource R (default "probe")
 """
 import argparse
 import asyncio
@@ -30,7 +36,7 @@ from slixmpp.xmlstream import ET
 
 class Probe(slixmpp.ClientXMPP):
     def __init__(self, args):
-        super().__init__(args.jid + "/probe", args.password)
+        super().__init__(args.jid + "/" + args.resource, args.password)
         self.args = args
         self.exit_code = 4
         self.ca_certs = args.ca_file
@@ -132,6 +138,22 @@ class Probe(slixmpp.ClientXMPP):
                               "payload": ET.tostring(payload, encoding="unicode") if payload is not None else ""})
             self.emit({"node": a.node, "items": items})
             self.finish(0)
+        if a.action == "subscriptions":
+            try:
+                res = await self.plugin["xep_0060"].get_subscriptions(self.device, a.node, timeout=10)
+            except IqError as e:
+                self.emit({"error": e.iq["error"]["condition"]})
+                self.finish(1)
+                return
+            except IqTimeout:
+                self.finish(4)
+                return
+            subs = []
+            for sub in res["pubsub"]["subscriptions"]["substanzas"]:
+                subs.append({"jid": str(sub["jid"]), "subscription": sub["subscription"],
+                             "subid": sub["subid"]})
+            self.emit({"node": a.node, "subscriptions": subs})
+            self.finish(0)
         if a.action == "watch":
             try:
                 res = await self.plugin["xep_0060"].subscribe(self.device, a.node, timeout=10)
@@ -154,7 +176,8 @@ def main():
     p.add_argument("--ca-file", required=True)
     p.add_argument("--timeout", type=float, default=20)
     p.add_argument("--debug", action="store_true")
-    p.add_argument("action", choices=["presence", "subscribe", "items", "watch"])
+    p.add_argument("--resource", default="probe")
+    p.add_argument("action", choices=["presence", "subscribe", "items", "watch", "subscriptions"])
     p.add_argument("device")
     p.add_argument("node", nargs="?")
     p.add_argument("--want", default="available", choices=["available", "unavailable"])
@@ -163,7 +186,7 @@ def main():
     args = p.parse_args()
     if args.debug:
         logging.basicConfig(level=logging.DEBUG)
-    if args.action in ("items", "watch") and not args.node:
+    if args.action in ("items", "watch", "subscriptions") and not args.node:
         p.error(args.action + " needs a NODE")
 
     probe = Probe(args)

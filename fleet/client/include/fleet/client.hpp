@@ -110,7 +110,9 @@ class Client {
   void connect(Deadline deadline);
 
   /// Runs the event loop for at most `max_wait`. Throws Error(Connect,
-  /// transient) when the connection is lost, or what a handler threw.
+  /// transient) when the connection is lost (not transient when the server
+  /// replaced us with a new session of the same full JID: stream error
+  /// <conflict/>), or what a handler threw.
   void run_once(std::chrono::milliseconds max_wait);
 
   /// Runs the loop until `done()` is true (checked after every event batch)
@@ -185,6 +187,7 @@ class Client {
   ConnectionOptions options_;
   std::unique_ptr<Strophe> s_;
   State state_ = State::Idle;
+  std::string bound_jid_at_login_;  ///< for messages after the connection is gone
   bool roster_ready_ = false;
   std::vector<std::string> features_;
   std::string caps_ver_;
