@@ -335,6 +335,27 @@ TEST_F(JournalTest, CorruptRecordInTheMiddleIsSkippedAndNeverReplayed) {
   EXPECT_EQ(j->read_item(where[2], &it), Err::Corrupt);
 }
 
+TEST_F(JournalTest, APayloadWithANulIsNeverReplayed) {
+  // A record whose CRC is right but whose payload holds a NUL: not something
+  // the agent writes (payloads are XML text), so damage; and it would cut the
+  // stanza short.
+  {
+    auto j = open();
+    ASSERT_EQ(append(*j, 1), Err::Ok);
+    ASSERT_EQ(j->append_item(2, id_of(2).c_str(), "<a>\0</a>", 8, nullptr), Err::Ok);
+    ASSERT_EQ(append(*j, 3), Err::Ok);
+    JournalPos c = j->begin();
+    JournalItem it;
+    ASSERT_EQ(j->next_item(&c, &it), Err::Ok);
+    ASSERT_EQ(j->next_item(&c, &it), Err::Ok);
+    EXPECT_EQ(it.seq, 3u);  // skipped on reading too
+  }
+  auto j = open();
+  EXPECT_EQ(j->stats().corrupt_skipped, 1u);
+  EXPECT_EQ(replay(*j), (std::vector<std::string>{id_of(1), id_of(3)}));
+  EXPECT_TRUE(logged("NUL in the payload")) << log();
+}
+
 TEST_F(JournalTest, CorruptLengthCutsTheSegmentThere) {
   std::vector<JournalPos> where(6);
   {

@@ -268,17 +268,20 @@ TEST_F(OutboxTest, APublishWithoutAnswerIsSentAgainAfterTheTimeout) {
 
 TEST_F(OutboxTest, SinkErrorsDeferOrDrop) {
   boot();
-  add();
-  add();
+  for (int i = 0; i < 3; ++i) add();
   sink_.results = {Err::Io};
   EXPECT_EQ(ob_->pump(), 0u);
   EXPECT_EQ(ob_->last_error(), Err::Io);
-  sink_.results = {Err::Overflow};
-  EXPECT_EQ(ob_->pump(), 1u);  // item 1 cannot ever fit: dropped; item 2 goes
-  EXPECT_EQ(ob_->stats().dropped_other, 1u);
-  EXPECT_EQ(sent(), std::vector<std::string>{id_of(2)});
-  ack(id_of(2));
-  EXPECT_EQ(ob_->acked_through(), 2u);
+  sink_.results = {Err::NotReady};
+  EXPECT_EQ(ob_->pump(), 0u);
+  // Item 1 can never fit, item 2 is no stanza: both dropped, the queue goes on.
+  sink_.results = {Err::Overflow, Err::InvalidArgument};
+  EXPECT_EQ(ob_->pump(), 1u);
+  EXPECT_EQ(ob_->stats().dropped_other, 2u);
+  EXPECT_EQ(sent(), std::vector<std::string>{id_of(3)});
+  ack(id_of(3));
+  EXPECT_EQ(ob_->acked_through(), 3u);
+  EXPECT_EQ(journal_->stats().unsettled, 0u);  // the dropped ones are settled too
 }
 
 TEST_F(OutboxTest, FullJournalWhileOfflineDropsTheOldestAndCountsExactly) {

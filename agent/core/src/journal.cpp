@@ -18,6 +18,12 @@ constexpr uint64_t kMaxSegment = 4u * 1024u * 1024u;
 constexpr size_t kMinReadBuffer = 16 * 1024;
 constexpr size_t kMaxIdLen = 63;
 
+// Payloads are XML text: a NUL inside one can only be damage (and would cut
+// the stanza short).
+bool payload_ok(const JournalRecord& r) {
+  return r.payload_len == 0 || std::memchr(r.payload, 0, r.payload_len) == nullptr;
+}
+
 bool id_ok(const char* id, size_t n) {
   if (n == 0 || n > kMaxIdLen) return false;
   for (size_t i = 0; i < n; ++i) {
@@ -162,8 +168,9 @@ hal::Err Journal::scan_segment(Segment* seg, ScanState* st) {
         continue;
       }
       if (rec.is_item()) {
-        if (rec.seq <= st->prev_seq || !id_ok(rec.item_id, rec.item_id_len)) {
-          skip(at, static_cast<uint32_t>(rec_len), rec.seq <= st->prev_seq ? "sequence out of order" : "bad item id");
+        if (rec.seq <= st->prev_seq || !id_ok(rec.item_id, rec.item_id_len) || !payload_ok(rec)) {
+          skip(at, static_cast<uint32_t>(rec_len),
+               rec.seq <= st->prev_seq ? "sequence out of order" : !payload_ok(rec) ? "NUL in the payload" : "bad item id");
           continue;
         }
         st->prev_seq = rec.seq;
@@ -551,7 +558,7 @@ hal::Err Journal::read_record(uint32_t seg, uint64_t off, uint64_t seg_bytes, Jo
   const uint8_t* body = rbuf_.get() + kJournalHeaderBytes;
   if (crc32_ieee(body, len) != crc) return hal::Err::Corrupt;
   if (decode_journal_body(body, len, rec) != hal::Err::Ok) return hal::Err::Corrupt;
-  if (rec->is_item() && !id_ok(rec->item_id, rec->item_id_len)) return hal::Err::Corrupt;
+  if (rec->is_item() && (!id_ok(rec->item_id, rec->item_id_len) || !payload_ok(*rec))) return hal::Err::Corrupt;
   return hal::Err::Ok;
 }
 

@@ -329,9 +329,12 @@ Outbox::Sent Outbox::send(Entry* e, const Loaded& l) {
     return Sent::Yes;
   }
   last_error_ = r;
-  if (r == hal::Err::Overflow) {
+  if (r != hal::Err::NotReady && r != hal::Err::Io && r != hal::Err::Busy && r != hal::Err::Timeout) {
+    // It will never go (Overflow: too large for the link; InvalidArgument:
+    // the sink cannot make a stanza of it): drop it rather than block the
+    // queue behind it.
     ++stats_.dropped_other;
-    XLOG_ERROR(kArea, "item %s (%zu bytes) is too large for the link, dropped", e->id, l.len);
+    XLOG_ERROR(kArea, "item %s (%zu bytes) cannot be published (%s), dropped", e->id, l.len, hal::err_name(r));
     settle(e, State::Dropped);
     return Sent::Dropped;  // go on with the next one
   }

@@ -42,9 +42,10 @@ class TelemetrySink {
   /// <item/>, `len` bytes, NUL-terminated) are borrowed for the call only: the
   /// sink copies what it keeps. Ok means the sink sent it; its outcome comes
   /// later through PublishListener::on_publish_result().
-  /// Errors: NotReady and Io (the outbox keeps the item and sends it again
-  /// later, in order), Overflow (the item can never fit the sink: it is
-  /// dropped and counted).
+  /// Errors: NotReady, Io, Busy and Timeout (the outbox keeps the item and
+  /// sends it again later, in order); anything else, e.g. Overflow (the item
+  /// can never fit the sink) or InvalidArgument (no stanza can be made of
+  /// it), drops the item (counted) and the queue goes on.
   virtual hal::Err publish(const char* item_id, const char* payload, size_t len) = 0;
   /// A number that changes every time the link was lost and came back (a new
   /// stream or a resumed one): publishes sent under an older epoch whose
@@ -89,7 +90,7 @@ struct OutboxStats {
   uint64_t stale_results = 0;  ///< results for items no longer in flight (duplicates)
   uint64_t dropped_full = 0;   ///< unacknowledged items lost to drop-oldest of a full journal
   uint64_t dropped_memory = 0; ///< items never journaled, pushed out of memory
-  uint64_t dropped_other = 0;  ///< too large for the link, or corrupt when read back
+  uint64_t dropped_other = 0;  ///< refused by the sink for good (too large, not XML), or corrupt when read back
   uint64_t journal_errors = 0; ///< appends that failed (the item stayed in memory)
 };
 
