@@ -122,7 +122,11 @@ void PepSubscriptions::send_subscribe(const std::string& contact) {
 void PepSubscriptions::on_subscribe_reply(const std::string& contact, const IqReply& r) {
   --in_flight_;
   Entry& e = entries_[contact];
-  if (removing_ || e.state != State::Subscribing) return;  // remove_all() took over
+  if (removing_ || e.state != State::Subscribing) {  // remove_all() took over: its unsubscribe follows
+    log(contact + "'s " + node_ + ": " + (r.ok ? std::string("subscribed") : r.error.describe()) +
+        " (an unsubscribe is on its way)");
+    return;
+  }
   if (r.ok) {
     const auto sub = r.has_payload ? parse_subscription_result(r.payload) : std::nullopt;
     e.state = State::Subscribed;
