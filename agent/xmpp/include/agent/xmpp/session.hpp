@@ -68,6 +68,7 @@ struct SessionStats {
   uint32_t disconnects = 0;
   uint32_t pings_sent = 0;
   uint32_t ping_timeouts = 0;
+  uint32_t fresh_reconnects = 0;  ///< logins redone on a new connection object after a failed resumption
   uint64_t items_sent = 0;
   uint64_t items_acked = 0;
   uint64_t items_rejected = 0;
@@ -158,6 +159,9 @@ class Session : public TelemetrySink {
  private:
   enum class State : uint8_t { Idle, Connecting, Settling, Online, Waiting, Stopped };
 
+  /// Replaces conn_ by a fresh, configured connection object (the old one,
+  /// with its stream-management state, is released). Outside callbacks only.
+  hal::Err new_connection();
   void connect_now();
   void schedule_reconnect(const char* why);
   void go_online();
@@ -191,6 +195,8 @@ class Session : public TelemetrySink {
   std::string fatal_message_;
   bool auth_failed_ = false;
   bool resumed_ = false;
+  bool sm_was_enabled_ = false;        ///< a stream-management session was enabled on conn_
+  bool fresh_connection_next_ = false; ///< connect_now() starts with a new conn_ (see on_conn_event)
   std::string tls_error_;
   hal::MonoTime next_connect_{};
   hal::MonoTime next_ping_{};
