@@ -149,4 +149,39 @@ TEST(AgentFaults, NetworkCutFor30sIsDetectedAndLosesNothing) {
   expect_no_gaps(watch.out());
 }
 
+TEST(AgentFaults, RepliesAreNeitherLostNorRepeatedAcrossAResume) {
+  // XEP-0198 on both sides: IQs keep coming while the agent's connection is
+  // killed; the server holds them for the hibernating session, the agent
+  // resumes, answers them, and libstrophe resends only what the server had not
+  // acknowledged — so every IQ gets exactly one answer.
+  DevServer server;
+  AgentConfig c;
+  c.override_json = R"({"xmpp":{"reconnect_base_s":0.2,"reconnect_cap_s":1}})";
+  Process agent({xiot::test::binary_path("xiot-agent"), "--config",
+                 write_agent_config(server, server.dir() + "/agent/agent.json", c)});
+  ASSERT_TRUE(agent.wait_for_output(kOnline, in(20s))) << agent.describe();
+  Process client({"/usr/bin/python3", xiot::test::source_path("tests/integration/probe/hostile.py"), "--jid",
+                  server.jid("ops"), "--password", server.password("ops"), "--host", server.host(), "--port",
+                  std::to_string(server.port()), "--ca-file", server.ca_file(), "--device",
+                  server.jid("dev1") + "/xiot", "iq-stream"});
+  // Mid-stream: the agent has answered some of them (debug log: SENT lines).
+  ASSERT_TRUE(xiot::test::wait_until(
+      [&] { return agent.count_output("disco#info", Process::Stream::Either) >= 40; }, in(30s)))
+      << agent.describe();
+  const int lport = local_port_of(agent.pid(), server.port());
+  ASSERT_NE(lport, 0);
+  xiot::test::run_checked({"ss", "-K", "sport", "=", ":" + std::to_string(lport), "dport", "=",
+                           ":" + std::to_string(server.port())});
+  ASSERT_TRUE(agent.wait_for_output("stream management session resumed", in(30s))) << agent.describe();
+  ASSERT_EQ(client.wait_exit(in(120s)), std::optional<int>(0)) << client.describe();
+  const std::regex summary("\"sent\": ([0-9]+), \"answered\": ([0-9]+), \"duplicates\": ([0-9]+), \"missing\": ([0-9]+)");
+  std::smatch m;
+  const std::string out = client.out();
+  ASSERT_TRUE(std::regex_search(out, m, summary)) << client.describe();
+  EXPECT_EQ(m[1], "300");
+  EXPECT_EQ(m[2], "300") << out;
+  EXPECT_EQ(m[3], "0") << "replies repeated after the resume: " << out;
+  EXPECT_EQ(m[4], "0") << out;
+}
+
 }  // namespace

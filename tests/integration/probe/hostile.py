@@ -17,6 +17,10 @@ cases:
   command-flood  500 `set` sessions opened back to back (the session table is bounded)
   long-chat      a chat message with a 64 KiB body
   junk-payload   IQ sets with no child, two children, text only, a bogus <command/> child
+  iq-stream      300 disco#info IQs, one every 20 ms, each answer counted per id: prints
+                 "duplicates" (ids answered more than once) and "missing" — for a test that
+                 kills the device's connection meanwhile and checks its stream resumes
+                 without losing or repeating a reply
 Invalid UTF-8 and malformed XML cannot reach the device: the server closes the
 sender's stream (Prosody: not-well-formed); the parser path behind it is fuzzed.
 """
@@ -38,6 +42,7 @@ class Hostile(slixmpp.ClientXMPP):
         self.args = args
         self.device = args.device
         self.pending = {}
+        self.answers = {}
         self.chats = asyncio.Queue()
         self.exit_code = 0
         self.add_event_handler("session_start", self.start)
@@ -56,6 +61,8 @@ class Hostile(slixmpp.ClientXMPP):
             self.chats.put_nowait(msg["body"])
 
     def on_iq(self, iq):
+        if iq["type"] in ("result", "error"):
+            self.answers[iq["id"]] = self.answers.get(iq["id"], 0) + 1
         fut = self.pending.pop(iq["id"], None)
         if fut is not None and not fut.done() and iq["type"] in ("result", "error"):
             cond = "result"
@@ -130,6 +137,22 @@ class Hostile(slixmpp.ClientXMPP):
                 while not self.chats.empty():
                     replies.append(self.chats.get_nowait())
                 self.emit({"case": case, "replies": replies})
+            elif case == "iq-stream":
+                futs = []
+                ids = []
+                for _ in range(300):
+                    f = self.iq("get", "<query xmlns='http://jabber.org/protocol/disco#info'/>")
+                    ids.append(next(k for k, v in self.pending.items() if v is f))
+                    futs.append(f)
+                    await asyncio.sleep(0.02)
+                await asyncio.wait(futs, timeout=self.args.timeout)
+                # The device answers in order and a resumed stream resends first:
+                # once this ping is answered, any duplicate would have arrived.
+                await asyncio.wait([self.iq("get", "<ping xmlns='urn:xmpp:ping'/>")], timeout=self.args.timeout)
+                self.emit({"case": case, "sent": len(ids),
+                           "answered": sum(1 for i in ids if self.answers.get(i, 0) >= 1),
+                           "duplicates": sum(1 for i in ids if self.answers.get(i, 0) > 1),
+                           "missing": sum(1 for i in ids if self.answers.get(i, 0) == 0)})
             elif case == "junk-payload":
                 await self.run_case(case, [
                     "",
