@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "harness.hpp"
+#include "netns.hpp"  // run_checked
 
 namespace {
 
@@ -118,11 +119,12 @@ bool wait_for_node(const DevServer& s, const std::function<bool(const std::map<s
 /// back, and a test running in parallel may take the port before
 /// start_again() (seen under ctest -j2). DevServer::restart() then brings it
 /// back on the same ports.
-void stop_server_keeping_ports(const DevServer& s) {
+/// `sig` SIGKILL: the server dies without closing anything itself.
+void stop_server_keeping_ports(const DevServer& s, int sig = SIGTERM) {
   const std::string text = xiot::test::read_file(s.dir() + "/prosody.pid");
   ASSERT_FALSE(text.empty()) << "no " << s.dir() << "/prosody.pid";
   const pid_t pid = static_cast<pid_t>(std::stol(text));
-  ASSERT_EQ(::kill(pid, SIGTERM), 0);
+  ASSERT_EQ(::kill(pid, sig), 0);
   if (!xiot::test::wait_until([&] { return ::kill(pid, 0) != 0; }, in(10s))) {
     ::kill(pid, SIGKILL);
     ASSERT_TRUE(xiot::test::wait_until([&] { return ::kill(pid, 0) != 0; }, in(5s)));
@@ -141,7 +143,7 @@ std::vector<std::string> agent_argv(const std::string& config) {
   return {xiot::test::binary_path("xiot-agent"), "--config", config};
 }
 
-TEST(AgentJournal, ServerStoppedForAWhileLosesNothing) {
+void server_outage_loses_nothing(int sig) {
   DevServer server;
   create_node(server);
   const std::string cfg = xiot::test::write_agent_config(server, server.dir() + "/agent.json", fast_config(0.1));
@@ -149,7 +151,7 @@ TEST(AgentJournal, ServerStoppedForAWhileLosesNothing) {
   ASSERT_TRUE(agent.wait_for_output(kOnline, in(20s))) << agent.describe();
   ASSERT_TRUE(xiot::test::wait_until([&] { return max_queued(agent) >= 10; }, in(10s))) << agent.describe();
 
-  stop_server_keeping_ports(server);
+  stop_server_keeping_ports(server, sig);
   ASSERT_TRUE(agent.wait_for_output("WARN xmpp: offline", in(10s))) << agent.describe();
   const long at_stop = max_queued(agent);
   // About 4 s of readings with nowhere to go.
@@ -184,6 +186,12 @@ TEST(AgentJournal, ServerStoppedForAWhileLosesNothing) {
   agent.kill(SIGTERM);
   EXPECT_EQ(agent.wait_exit(in(10s)), 0) << agent.describe();
 }
+
+TEST(AgentJournal, ServerStoppedForAWhileLosesNothing) { server_outage_loses_nothing(SIGTERM); }
+
+// SIGKILL: no stream is closed, Prosody's PEP store is left as the kill found
+// it; what the agent saw acknowledged is on disk, the rest is sent again.
+TEST(AgentJournal, ServerKilledWhilePublishingLosesNothing) { server_outage_loses_nothing(SIGKILL); }
 
 // Kills the agent with SIGKILL, restarts it on the same journal, and checks that
 // every item the first run journaled is on the node afterwards.
@@ -325,6 +333,60 @@ TEST(AgentJournal, AFullJournalDropsTheOldestCountsThemAndSaysSo) {
   // The operator sees them in the presence status line too.
   const std::string pres = commander(server, "ops", R"([{"op": "subscribe"}])");
   EXPECT_NE(pres.find(std::to_string(dropped) + " readings dropped"), std::string::npos) << pres;
+  agent.kill(SIGTERM);
+  EXPECT_EQ(agent.wait_exit(in(10s)), 0) << agent.describe();
+}
+
+// The journal's storage fills up (a 48 KiB tmpfs as the agent's state
+// directory, the server away so readings pile up): the agent keeps running,
+// says so (log, diagnostics), keeps the newest readings in memory and drops the
+// oldest by policy, and journals again once delivery frees space.
+TEST(AgentJournal, AFullDiskKeepsTheAgentRunningReportedAndDroppingByPolicy) {
+  DevServer server;
+  create_node(server);
+  const std::string state = server.dir() + "/agent-state";
+  xiot::test::run_checked({"mkdir", "-p", state});
+  xiot::test::run_checked({"mount", "-t", "tmpfs", "-o", "size=48k", "tmpfs", state});
+  struct Unmount {
+    std::string dir;
+    ~Unmount() { Process({"umount", "-l", dir}).wait_exit(in(10s)); }
+  } unmount{state};
+  AgentConfig c = fast_config(0.05);
+  c.journal_path = state + "/journal";
+  Process agent(agent_argv(xiot::test::write_agent_config(server, server.dir() + "/agent.json", c)));
+  ASSERT_TRUE(agent.wait_for_output(kOnline, in(20s))) << agent.describe();
+
+  stop_server_keeping_ports(server);
+  // ~100 items of ~470 bytes fill 48 KiB within seconds.
+  ASSERT_TRUE(agent.wait_for_output("journal append failed (no space)", in(60s))) << agent.describe();
+  ASSERT_TRUE(agent.wait_for_output("pushed out of memory", in(30s))) << agent.describe();
+  EXPECT_TRUE(agent.running());
+
+  server.restart();
+  ASSERT_TRUE(xiot::test::wait_until([&] { return agent.count_output(kOnline, Process::Stream::Either) >= 2; },
+                                     in(30s)))
+      << agent.describe();
+  // Delivery empties the journal's segments: appends work again.
+  ASSERT_TRUE(agent.wait_for_output("journal appends work again", in(60s))) << agent.describe();
+  // Reported: diagnostics count the drops (ops runs the command like any client).
+  const std::string steps = server.dir() + "/steps.json";
+  std::ofstream(steps) << R"([{"op":"command","node":"diagnostics"}])";
+  Process client({"/usr/bin/python3", xiot::test::source_path("tests/integration/probe/xmpp_commander.py"), "--jid",
+                  server.jid("ops"), "--password", server.password("ops"), "--host", server.host(), "--port",
+                  std::to_string(server.port()), "--ca-file", server.ca_file(), "--device",
+                  server.jid("dev1") + "/xiot", "--steps", steps});
+  ASSERT_EQ(client.wait_exit(in(60s)), std::optional<int>(0)) << client.describe();
+  std::smatch m;
+  const std::string out = client.out();
+  ASSERT_TRUE(std::regex_search(out, m, std::regex("\"var\": \"dropped_readings\"[^}]*\"values\": \\[\"([0-9]+)\"")))
+      << out;
+  EXPECT_GT(std::stol(m[1]), 0) << out;
+  // The full disk is the only error the agent reports (once, at ERROR).
+  EXPECT_EQ(agent.count_output(" ERROR ", Process::Stream::Either),
+            agent.count_output("ERROR journal: append failed", Process::Stream::Either))
+      << agent.describe();
+  EXPECT_TRUE(agent.wait_for_output("items were dropped meanwhile", in(1s))) << agent.describe();
+
   agent.kill(SIGTERM);
   EXPECT_EQ(agent.wait_exit(in(10s)), 0) << agent.describe();
 }

@@ -567,6 +567,26 @@ TEST_F(JournalTest, DiskFullFailsTheAppendCleanlyAndRecovers) {
   EXPECT_EQ(replay(*j), (std::vector<std::string>{id_of(1), id_of(3)}));
 }
 
+TEST_F(JournalTest, AFullDiskHeldOnlyByAcknowledgedItemsIsFreedByTheNextAppend) {
+  // One segment filled a small disk; then everything in it was delivered.
+  // Settled segments are removed, but never the head: the next append that
+  // meets "no space" starts a new segment, removes the settled one, retries.
+  auto j = open();
+  std::vector<JournalPos> where(5);
+  for (uint64_t s = 1; s <= 5; ++s) ASSERT_EQ(append(*j, s, &where[s - 1]), Err::Ok);
+  store_.set_capacity(store_.bytes_used() + 10);
+  EXPECT_EQ(append(*j, 6), Err::NoSpace);  // unacknowledged items hold the space: nothing to free
+  for (uint64_t s = 1; s <= 5; ++s) j->settle(s, where[s - 1]);
+  j->set_acked_through(5);
+  ASSERT_EQ(append(*j, 7), Err::Ok);
+  EXPECT_EQ(j->stats().segments, 1u);
+  EXPECT_EQ(replay(*j), (std::vector<std::string>{id_of(7)}));
+  j.reset();
+  auto again = open();
+  EXPECT_EQ(again->last_seq(), 7u);
+  EXPECT_EQ(replay(*again), (std::vector<std::string>{id_of(7)}));
+}
+
 TEST_F(JournalTest, AFailedAppendThatLeftBytesBehindNeverHidesLaterRecords) {
   auto j = open();
   ASSERT_EQ(append(*j, 1), Err::Ok);

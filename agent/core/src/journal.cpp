@@ -396,6 +396,23 @@ hal::Err Journal::make_room(size_t len) {
 }
 
 hal::Err Journal::append_record(const uint8_t* rec, size_t len, uint64_t item_seq, JournalPos* where) {
+  hal::Err e = append_once(rec, len, item_seq, where);
+  if (e == hal::Err::NoSpace && count_ > 0) {
+    // The disk is full. If the head segment holds nothing unacknowledged it is
+    // only taking space (settled segments are removed, but never the head):
+    // start a new segment, remove the settled one, and try once more. Without
+    // this a journal whose one segment filled a small disk would stay full for
+    // ever, however much was delivered.
+    const Segment& head = segs_[count_ - 1];
+    if (head.unsettled == 0 && head.bytes > 0 && roll() == hal::Err::Ok) {
+      remove_settled();
+      e = append_once(rec, len, item_seq, where);
+    }
+  }
+  return e;
+}
+
+hal::Err Journal::append_once(const uint8_t* rec, size_t len, uint64_t item_seq, JournalPos* where) {
   if (hal::Err e = make_room(len); e != hal::Err::Ok) return e;
   Segment& head = segs_[count_ - 1];
   const hal::Err e = store_.append(head.id, rec, len);

@@ -119,8 +119,15 @@ void Outbox::evict_oldest() {
   const Entry* e = find_entry(s.seq);
   if (e != nullptr && (e->state == State::Pending || e->state == State::Sent)) return;  // counted if it cannot be sent again
   ++stats_.dropped_memory;
-  XLOG_WARN(kArea, "item %s dropped: not in the journal (%s) and pushed out of memory", s.id,
-            journal_ok_ ? hal::err_name(storage_error_) : "no journal");
+  // One warning per run of drops (a full disk at 20 readings/s must not
+  // flood the log); the count is in diagnostics and presence, and the run's
+  // total is logged when the journal works again.
+  if (drops_in_run_++ == 0) {
+    XLOG_WARN(kArea, "item %s dropped: not in the journal (%s) and pushed out of memory; "
+              "further drops are counted, not logged", s.id, journal_ok_ ? hal::err_name(storage_error_) : "no journal");
+  } else {
+    XLOG_DEBUG(kArea, "item %s dropped: not in the journal and pushed out of memory", s.id);
+  }
 }
 
 hal::Err Outbox::backfill() {
@@ -176,7 +183,8 @@ hal::Err Outbox::commit(size_t len, const char* boot_id) {
     if (e == hal::Err::Ok) {
       journaled = true;
       if (journal_failing_) {
-        XLOG_INFO(kArea, "journal appends work again");
+        XLOG_INFO(kArea, "journal appends work again (%" PRIu64 " items were dropped meanwhile)", drops_in_run_);
+        drops_in_run_ = 0;
         journal_failing_ = false;
         storage_error_ = hal::Err::Ok;
         problem_[0] = '\0';

@@ -184,6 +184,7 @@ class Journal {
   hal::Err scan_segment(Segment* seg, ScanState* st);
   uint64_t count_above(const Segment& seg, uint64_t w);
   hal::Err append_record(const uint8_t* rec, size_t len, uint64_t item_seq, JournalPos* where);
+  hal::Err append_once(const uint8_t* rec, size_t len, uint64_t item_seq, JournalPos* where);
   hal::Err make_room(size_t len);
   hal::Err roll();
   void drop_oldest(const char* why);

@@ -218,6 +218,7 @@ class Outbox final : public PublishListener, public JournalListener {
   bool journal_ok_ = false;      // open and usable
   hal::Err journal_open_error_ = hal::Err::Ok;
   bool journal_failing_ = false; // the last append failed
+  uint64_t drops_in_run_ = 0;  ///< items dropped from memory since the journal last worked
   hal::Err storage_error_ = hal::Err::Ok;
   char problem_[64] = {};
 
