@@ -8,12 +8,10 @@
 // or arguments, 3 authentication refused (either side: our credentials, or the
 // server's certificate), 1 anything else.
 #include <signal.h>
-#include <sys/random.h>
 
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <ctime>
 #include <memory>
 #include <string>
 
@@ -24,6 +22,7 @@
 #include "hal/linux/exec_restart.hpp"
 #include "hal/linux/file_segment_store.hpp"
 #include "hal/linux/file_storage.hpp"
+#include "hal/linux/process.hpp"
 #include "hal/linux/system_clock.hpp"
 
 #ifndef XIOT_VERSION
@@ -37,19 +36,6 @@ constexpr int kExitFailure = 1;
 constexpr int kExitConfig = 2;
 constexpr int kExitAuth = 3;
 
-volatile sig_atomic_t g_stop_signal = 0;
-
-void on_stop_signal(int sig) { g_stop_signal = sig; }
-
-void install_signals() {
-  struct sigaction sa {};
-  sa.sa_handler = on_stop_signal;
-  sigemptyset(&sa.sa_mask);
-  sa.sa_flags = 0;  // no SA_RESTART: let poll() return so the loop sees the flag
-  sigaction(SIGINT, &sa, nullptr);
-  sigaction(SIGTERM, &sa, nullptr);
-  signal(SIGPIPE, SIG_IGN);
-}
 
 void print_usage(FILE* out) {
   std::fprintf(out,
@@ -62,13 +48,6 @@ void print_usage(FILE* out) {
                "Exit codes: 0 clean stop, 1 failure, 2 bad config/arguments, 3 authentication refused.\n");
 }
 
-uint64_t random_u64() {
-  uint64_t v = 0;
-  if (getrandom(&v, sizeof(v), 0) != static_cast<ssize_t>(sizeof(v))) {
-    v = static_cast<uint64_t>(std::time(nullptr)) ^ (static_cast<uint64_t>(getpid()) << 32);
-  }
-  return v;
-}
 
 struct Args {
   const char* config = nullptr;
@@ -141,7 +120,7 @@ int run(const agent::AgentConfig& cfg) {
   agent::Context ctx;
   // The telemetry journal: segment files in the journal.path directory.
   hal::linux_::FileSegmentStore journal(cfg.journal.path.c_str());
-  agent::AgentRuntime agent(ctx, cfg, *board, clock, clock, &storage, random_u64(), &journal);
+  agent::AgentRuntime agent(ctx, cfg, *board, clock, clock, &storage, hal::linux_::random_u64(), &journal);
   if (agent.start() != hal::Err::Ok) {
     XLOG_ERROR("agent", "cannot start (telemetry buffers or the XMPP connection)");
     return kExitFailure;
@@ -149,7 +128,7 @@ int run(const agent::AgentConfig& cfg) {
   XLOG_INFO("agent", "xiot-agent %s boot %s, telemetry every %u ms to %s node %s", XIOT_VERSION, agent.boot_id(),
             agent.settings().interval_ms, cfg.telemetry.service.c_str(), cfg.telemetry.node.c_str());
 
-  while (g_stop_signal == 0 && !agent.reboot_requested()) {
+  while (hal::linux_::stop_signal() == 0 && !agent.reboot_requested()) {
     const uint32_t wait_ms = agent.tick();
     if (agent.session().fatal() != agent::Fatal::None) {
       std::fprintf(stderr, "xiot-agent: %s\n", agent.session().fatal_message().c_str());
@@ -162,7 +141,7 @@ int run(const agent::AgentConfig& cfg) {
     agent.stop(agent.reboot_reason());
     return kRestart;
   }
-  const char* why = g_stop_signal == SIGINT ? "agent stopped (SIGINT)" : "agent stopped (SIGTERM)";
+  const char* why = hal::linux_::stop_signal() == SIGINT ? "agent stopped (SIGINT)" : "agent stopped (SIGTERM)";
   XLOG_INFO("agent", "%s; going offline", why);
   agent.stop(why);
   return kExitOk;
@@ -174,7 +153,7 @@ int main(int argc, char** argv) {
   Args args;
   const int early = parse_args(argc, argv, &args);
   if (early >= 0) return early;
-  install_signals();
+  hal::linux_::install_stop_signals();
 
   agent::AgentConfig cfg;
   std::string error;

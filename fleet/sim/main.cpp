@@ -11,7 +11,6 @@
 // Exit codes: 0 clean stop, 2 bad arguments or fleet file, 3 every device was
 // refused (authentication or TLS), 1 anything else.
 #include <signal.h>
-#include <sys/random.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -20,7 +19,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <ctime>
 #include <memory>
 #include <string>
 
@@ -29,6 +27,7 @@
 #include "boards/board.hpp"
 #include "fleet_sim.hpp"
 #include "fleet_spec.hpp"
+#include "hal/linux/process.hpp"
 #include "hal/linux/system_clock.hpp"
 
 #ifndef XIOT_VERSION
@@ -42,18 +41,6 @@ constexpr int kExitFailure = 1;
 constexpr int kExitUsage = 2;
 constexpr int kExitRefused = 3;
 
-volatile sig_atomic_t g_stop_signal = 0;
-void on_stop_signal(int sig) { g_stop_signal = sig; }
-
-void install_signals() {
-  struct sigaction sa {};
-  sa.sa_handler = on_stop_signal;
-  sigemptyset(&sa.sa_mask);
-  sa.sa_flags = 0;  // no SA_RESTART: the loop's poll returns and sees the flag
-  sigaction(SIGINT, &sa, nullptr);
-  sigaction(SIGTERM, &sa, nullptr);
-  signal(SIGPIPE, SIG_IGN);
-}
 
 void print_usage(FILE* out) {
   std::fprintf(out,
@@ -90,13 +77,6 @@ void print_usage(FILE* out) {
                "3 every device refused (authentication or TLS).\n");
 }
 
-uint64_t random_u64() {
-  uint64_t v = 0;
-  if (getrandom(&v, sizeof(v), 0) != static_cast<ssize_t>(sizeof(v))) {
-    v = static_cast<uint64_t>(std::time(nullptr)) ^ (static_cast<uint64_t>(getpid()) << 32);
-  }
-  return v;
-}
 
 struct Args {
   const char* fleet = nullptr;
@@ -298,7 +278,7 @@ int run(const Args& args) {
   options.ramp_s = args.ramp_s;
   options.interval_s = args.interval_s;
   options.max_logins = static_cast<size_t>(args.max_logins);
-  options.run_seed = args.have_seed ? args.seed : random_u64();
+  options.run_seed = args.have_seed ? args.seed : hal::linux_::random_u64();
 
   long baseline_kib = 0;
   long hwm_kib = 0;
@@ -319,7 +299,7 @@ int run(const Args& args) {
   bool announced_all = false;
   hal::MonoTime next_check = t0;  // stats() walks every device: 10 times a second is enough
   int rc = kExitOk;
-  while (g_stop_signal == 0) {
+  while (hal::linux_::stop_signal() == 0) {
     uint32_t wait = sim.tick();
     const hal::MonoTime now = clock.mono_now();
     if (!announced_all && now >= next_check) {
@@ -356,7 +336,7 @@ int run(const Args& args) {
   long rss_kib = 0;
   read_rss_kib(&rss_kib, &hwm_kib);
   const double cpu_s = cpu_seconds();
-  const int sig = g_stop_signal;
+  const int sig = hal::linux_::stop_signal();
   const char* reason = sig == SIGINT    ? "fleet simulator stopped (SIGINT)"
                        : sig == SIGTERM ? "fleet simulator stopped (SIGTERM)"
                                         : "fleet simulator stopped";
@@ -390,6 +370,6 @@ int main(int argc, char** argv) {
     return kExitUsage;
   }
   agent::log_set_level(level);
-  install_signals();
+  hal::linux_::install_stop_signals();
   return run(args);
 }

@@ -1,0 +1,41 @@
+// See hal/linux/process.hpp.
+#include "hal/linux/process.hpp"
+
+#include <signal.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+#include <ctime>
+
+namespace hal {
+namespace linux_ {
+namespace {
+
+volatile sig_atomic_t g_stop_signal = 0;
+
+void on_stop_signal(int sig) { g_stop_signal = sig; }
+
+}  // namespace
+
+void install_stop_signals() {
+  struct sigaction sa {};
+  sa.sa_handler = on_stop_signal;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = 0;  // no SA_RESTART: let poll() return so the loop sees the flag
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+}
+
+int stop_signal() { return g_stop_signal; }
+
+uint64_t random_u64() {
+  uint64_t v = 0;
+  if (getrandom(&v, sizeof(v), 0) != static_cast<ssize_t>(sizeof(v))) {
+    v = static_cast<uint64_t>(std::time(nullptr)) ^ (static_cast<uint64_t>(getpid()) << 32);
+  }
+  return v;
+}
+
+}  // namespace linux_
+}  // namespace hal
