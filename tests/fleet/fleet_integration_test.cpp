@@ -129,6 +129,10 @@ TEST_F(FleetIntegration, SimulatedFleetComesOnlineAndTheOperatorSeesAndCommandsE
         if (!cJSON_IsNumber(online) || online->valueint != kDevices) return false;
         for (const cJSON* d = cJSON_GetObjectItemCaseSensitive(doc.get(), "devices")->child; d; d = d->next) {
           if (!cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(d, "telemetry"))) return false;
+          // The description too (with its boot id): on a loaded ejabberd the
+          // item can still be on its way when presence and telemetry are in.
+          const cJSON* description = cJSON_GetObjectItemCaseSensitive(d, "description");
+          if (!cJSON_IsString(cJSON_GetObjectItemCaseSensitive(description, "boot_id"))) return false;
         }
         return true;
       },

@@ -183,6 +183,11 @@ int ping_handler(xmpp_conn_t* /*conn*/, xmpp_stanza_t* stanza, void* userdata) {
   LogTagScope tag(s);
   return s->on_ping_result(stanza);
 }
+int device_handler(xmpp_conn_t* /*conn*/, xmpp_stanza_t* stanza, void* userdata) {
+  Session* s = static_cast<Session*>(userdata);
+  LogTagScope tag(s);
+  return s->on_device_result(stanza);
+}
 int publish_handler(xmpp_conn_t* /*conn*/, xmpp_stanza_t* stanza, void* userdata) {
   Session* s = static_cast<Session*>(userdata);
   LogTagScope tag(s);
@@ -537,6 +542,7 @@ uint32_t Session::tick() {
         ping_outstanding_ = true;
         next_ping_ = now.plus_ms(static_cast<int64_t>(cfg_.xmpp.ping_interval_s) * 1000);
       }
+      if (device_retry_pending_ && now >= device_retry_at_) publish_device();
       {
         const int64_t until_ping = next_ping_.us_since(now) / 1000;
         if (until_ping < wait_ms) wait_ms = until_ping < 1 ? 1 : static_cast<uint32_t>(until_ping);
@@ -611,17 +617,49 @@ xmpp_stanza_t* Session::make_publish_iq(const char* iq_id, const char* to, const
 }
 
 void Session::publish_device() {
+  device_retry_pending_ = false;
   if (device_xml_.empty()) return;
   char iq_id[24];
-  std::snprintf(iq_id, sizeof(iq_id), "dev-%u", stats_.logins);
+  std::snprintf(iq_id, sizeof(iq_id), "dev-%u", ++device_seq_);
   xmpp_stanza_t* st =
       make_publish_iq(iq_id, nullptr, kDeviceNode, kDeviceItemId, device_xml_.data(), device_xml_.size());
   if (st == nullptr) {
     XLOG_ERROR("xmpp", "device description is not well-formed XML");
     return;
   }
+  xmpp_id_handler_add(conn_, device_handler, xmpp_stanza_get_id(st), this);
   xmpp_send(conn_, st);
   xmpp_stanza_release(st);
+}
+
+int Session::on_device_result(xmpp_stanza_t* stanza) {
+  // Only the answer to the latest publish matters (an older one was replaced).
+  char latest[24];
+  std::snprintf(latest, sizeof latest, "dev-%u", device_seq_);
+  const char* id = xmpp_stanza_get_id(stanza);
+  if (id == nullptr || std::strcmp(id, latest) != 0) return 0;
+  const char* type = xmpp_stanza_get_type(stanza);
+  if (type != nullptr && std::strcmp(type, "result") == 0) {
+    device_retry_ms_ = 0;
+    return 0;
+  }
+  // Refused (seen on a loaded ejabberd right after login): the node is the
+  // reported state operators read, so try again, backing off to a minute.
+  const char* condition = "unknown";
+  xmpp_stanza_t* err = xmpp_stanza_get_child_by_name(stanza, "error");
+  for (xmpp_stanza_t* c = err ? xmpp_stanza_get_children(err) : nullptr; c; c = xmpp_stanza_get_next(c)) {
+    const char* ns = xmpp_stanza_get_ns(c);
+    if (ns != nullptr && std::strcmp(ns, kNsStanzas) == 0) {
+      condition = xmpp_stanza_get_name(c);
+      break;
+    }
+  }
+  device_retry_ms_ = device_retry_ms_ == 0 ? 1000 : (device_retry_ms_ >= 30000 ? 60000 : device_retry_ms_ * 2);
+  device_retry_pending_ = true;
+  device_retry_at_ = clock_.mono_now().plus_ms(device_retry_ms_);
+  XLOG_WARN("xmpp", "publishing the device description was refused (%s); trying again in %u ms", condition,
+            device_retry_ms_);
+  return 0;
 }
 
 hal::Err Session::publish(const char* item_id, const char* payload, size_t len) {

@@ -153,6 +153,7 @@ class Session : public TelemetrySink {
   int on_sm(_xmpp_stanza_t* stanza);
   int on_ping_result(_xmpp_stanza_t* stanza);
   int on_publish_result(_xmpp_stanza_t* stanza);
+  int on_device_result(_xmpp_stanza_t* stanza);
   int on_certfail(const char* errormsg);
   void on_log(const char* area, const char* msg);
 
@@ -195,6 +196,10 @@ class Session : public TelemetrySink {
   std::string fatal_message_;
   bool auth_failed_ = false;
   bool resumed_ = false;
+  uint32_t device_seq_ = 0;            ///< id of the latest device-node publish ("dev-N")
+  bool device_retry_pending_ = false;  ///< the latest was refused: publish again at device_retry_at_
+  uint32_t device_retry_ms_ = 0;
+  hal::MonoTime device_retry_at_{};
   bool sm_was_enabled_ = false;        ///< a stream-management session was enabled on conn_
   bool fresh_connection_next_ = false; ///< connect_now() starts with a new conn_ (see on_conn_event)
   std::string tls_error_;
