@@ -99,7 +99,7 @@ hal::Err AgentRuntime::start() {
   return session_.start();
 }
 
-void AgentRuntime::refresh_description() {
+void AgentRuntime::refresh_description(bool actuators_changed) {
   const DeviceFacts f = facts();
   const HealthReport report = assess_health(f);
   const bool health_changed = !have_health_ || report.health != last_health_.health ||
@@ -124,7 +124,9 @@ void AgentRuntime::refresh_description() {
     session_.set_presence(show, status);
   }
   // The device node is the reported state: it changes with health and with
-  // the actuators' values (a `set`), and is republished only then.
+  // the actuators' values (only a `set` moves them), so it is formatted only
+  // then, not after every sample, and republished only if the text differs.
+  if (!health_changed && !actuators_changed) return;
   auto len = format_device_description(description_.data(), description_.size(), f, report);
   if (!len.ok()) {
     XLOG_ERROR("health", "device description does not fit %zu bytes", description_.size());
@@ -169,7 +171,7 @@ void AgentRuntime::stop(const char* reason) {
 void AgentRuntime::publish_telemetry_now() {
   publisher_.publish_now();
   samples_seen_ = publisher_.samples_taken();
-  refresh_description();
+  refresh_description(true);
 }
 
 hal::Err AgentRuntime::reconfigure_telemetry(const TelemetrySettings& s) {

@@ -9,21 +9,14 @@
 #include <cstdio>
 #include <cstring>
 
+#include "posix_io.hpp"
+
 namespace hal {
 namespace linux_ {
 
 namespace {
 
 constexpr size_t kMaxPath = FileSegmentStore::kMaxDirLen + 1 + kSegmentNameCap;
-
-Err from_errno(int e) {
-  switch (e) {
-    case ENOSPC:
-    case EDQUOT: return Err::NoSpace;
-    case ENOENT: return Err::NotFound;
-    default: return Err::Io;
-  }
-}
 
 void close_quietly(int fd) {
   if (fd >= 0) {
@@ -57,19 +50,8 @@ Err FileSegmentStore::open() {
   if (dir_[0] == '\0') return Err::InvalidArgument;
   // mkdir -p: parents 0755, the journal directory itself 0700 (telemetry is
   // the owner's data).
-  char partial[kMaxDirLen + 1];
-  const size_t n = std::strlen(dir_);
-  for (size_t i = 1; i <= n; ++i) {
-    if (i < n && dir_[i] != '/') continue;
-    std::memcpy(partial, dir_, i);
-    partial[i] = '\0';
-    if (::mkdir(partial, i == n ? 0700 : 0755) != 0 && errno != EEXIST) {
-      return errno == ENOSPC || errno == EDQUOT ? Err::NoSpace : Err::Io;
-    }
-  }
-  struct stat st {};
-  if (::stat(dir_, &st) != 0 || !S_ISDIR(st.st_mode)) return Err::Io;
-  return Err::Ok;
+  const int e = posix::make_dirs(dir_, 0700);
+  return e == 0 ? Err::Ok : posix::write_error(e);
 }
 
 Result<size_t> FileSegmentStore::list(uint32_t* ids, size_t cap) {
@@ -117,7 +99,7 @@ Err FileSegmentStore::open_writer(uint32_t id) {
     fd = ::open(path, O_WRONLY | O_APPEND | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (fd >= 0) dir_dirty_ = true;
   }
-  if (fd < 0) return from_errno(errno) == Err::NoSpace ? Err::NoSpace : Err::Io;
+  if (fd < 0) return posix::write_error(errno);
   struct stat st {};
   if (::fstat(fd, &st) != 0) {
     close_quietly(fd);
@@ -158,16 +140,7 @@ Err FileSegmentStore::append(uint32_t id, const uint8_t* data, size_t len) {
   if (Err e = open_writer(id); e != Err::Ok) return e;
   const uint64_t before = wsize_;
   size_t put = 0;
-  int failure = 0;
-  while (put < len) {
-    const ssize_t w = ::write(wfd_, data + put, len - put);
-    if (w < 0 && errno == EINTR) continue;
-    if (w <= 0) {
-      failure = w < 0 ? errno : EIO;
-      break;
-    }
-    put += static_cast<size_t>(w);
-  }
+  const int failure = posix::write_all(wfd_, data, len, &put);
   if (failure == 0) {
     wsize_ += len;
     return Err::Ok;
@@ -178,7 +151,7 @@ Err FileSegmentStore::append(uint32_t id, const uint8_t* data, size_t len) {
     close_quietly(wfd_);  // the size we track is unknown now: reopen next time
     wfd_ = -1;
   }
-  return from_errno(failure) == Err::NoSpace ? Err::NoSpace : Err::Io;
+  return posix::write_error(failure);
 }
 
 Result<size_t> FileSegmentStore::read(uint32_t id, uint64_t offset, uint8_t* buf, size_t len) {
@@ -219,14 +192,10 @@ Err FileSegmentStore::sync(uint32_t id) {
   const int rc = ::fdatasync(fd);
   const int err = errno;
   if (own) close_quietly(fd);
-  if (rc != 0) return from_errno(err) == Err::NoSpace ? Err::NoSpace : Err::Io;
+  if (rc != 0) return posix::write_error(err);
   if (dir_dirty_) {
     // A new file's directory entry is durable only once the directory is.
-    const int dfd = ::open(dir_, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd < 0) return Err::Io;
-    const int drc = ::fsync(dfd);
-    close_quietly(dfd);
-    if (drc != 0) return Err::Io;
+    if (posix::sync_dir(dir_) != Err::Ok) return Err::Io;
     dir_dirty_ = false;
   }
   return Err::Ok;

@@ -8,6 +8,8 @@
 #include <cstdio>
 #include <cstring>
 
+#include "posix_io.hpp"
+
 namespace hal {
 namespace linux_ {
 
@@ -15,22 +17,6 @@ namespace {
 
 constexpr size_t kMaxKeyLen = 63;
 constexpr size_t kMaxPath = FileStorage::kMaxDirLen + 1 + kMaxKeyLen + 2 + 1;
-
-Err from_errno(int e) {
-  switch (e) {
-    case ENOSPC:
-    case EDQUOT: return Err::NoSpace;
-    case ENOENT: return Err::NotFound;
-    default: return Err::Io;
-  }
-}
-
-int close_keep_errno(int fd) {
-  const int saved = errno;
-  const int rc = ::close(fd);
-  errno = saved;
-  return rc;
-}
 
 }  // namespace
 
@@ -63,28 +49,14 @@ bool FileStorage::path_for(const char* key, const char* suffix, char* out, size_
 Err FileStorage::ensure_dir() {
   if (dir_[0] == '\0') return Err::InvalidArgument;
   if (dir_ok_) return Err::Ok;
-  // mkdir -p: create every prefix ending at a '/', then the whole path.
-  char partial[kMaxDirLen + 1];
-  const size_t n = std::strlen(dir_);
-  for (size_t i = 1; i <= n; ++i) {
-    if (i < n && dir_[i] != '/') continue;
-    std::memcpy(partial, dir_, i);
-    partial[i] = '\0';
-    if (::mkdir(partial, 0755) != 0 && errno != EEXIST) return Err::Io;
-  }
-  struct stat st {};
-  if (::stat(dir_, &st) != 0 || !S_ISDIR(st.st_mode)) return Err::Io;
+  if (posix::make_dirs(dir_, 0755) != 0) return Err::Io;
   dir_ok_ = true;
   return Err::Ok;
 }
 
 Err FileStorage::sync_dir() {
   // The rename (or unlink) is durable only once the directory entry is.
-  const int dfd = ::open(dir_, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd < 0) return Err::Io;
-  const int rc = ::fsync(dfd);
-  ::close(dfd);
-  return rc == 0 ? Err::Ok : Err::Io;
+  return posix::sync_dir(dir_);
 }
 
 Result<size_t> FileStorage::read(const char* key, uint8_t* buf, size_t cap) {
@@ -128,25 +100,15 @@ Err FileStorage::replace(const char* key, const uint8_t* data, size_t len) {
   const int fd = ::open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) {
     dir_ok_ = false;  // the directory may have been removed under us
-    return from_errno(errno) == Err::NoSpace ? Err::NoSpace : Err::Io;
+    return posix::write_error(errno);
   }
-  size_t put = 0;
-  int failure = 0;
-  while (put < len) {
-    const ssize_t w = ::write(fd, data + put, len - put);
-    if (w < 0 && errno == EINTR) continue;
-    if (w <= 0) {
-      failure = w < 0 ? errno : EIO;
-      break;
-    }
-    put += static_cast<size_t>(w);
-  }
+  int failure = posix::write_all(fd, data, len, nullptr);
   if (failure == 0 && ::fsync(fd) != 0) failure = errno;
-  if (close_keep_errno(fd) != 0 && failure == 0) failure = errno;
+  if (posix::close_keep_errno(fd) != 0 && failure == 0) failure = errno;
   if (failure == 0 && ::rename(tmp, path) != 0) failure = errno;
   if (failure != 0) {
     ::unlink(tmp);
-    return from_errno(failure) == Err::NoSpace ? Err::NoSpace : Err::Io;
+    return posix::write_error(failure);
   }
   return sync_dir();
 }

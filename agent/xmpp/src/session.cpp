@@ -157,42 +157,21 @@ void conn_handler(xmpp_conn_t* /*conn*/, xmpp_conn_event_t event, int error,
   s->on_conn_event(static_cast<int>(event), error, se);
 }
 // libstrophe refuses a second handler with the same function and userdata
-// (whatever the name filter), so each stanza kind gets its own trampoline.
-int iq_handler(xmpp_conn_t* /*conn*/, xmpp_stanza_t* stanza, void* userdata) {
+// (whatever the name filter), so each stanza kind gets its own function: one
+// instantiation per (member, kind).
+template <int (Session::*Member)(xmpp_stanza_t*), int Kind>
+int trampoline(xmpp_conn_t* /*conn*/, xmpp_stanza_t* stanza, void* userdata) {
   Session* s = static_cast<Session*>(userdata);
   LogTagScope tag(s);
-  return s->on_stanza(stanza);
+  return (s->*Member)(stanza);
 }
-int presence_handler(xmpp_conn_t* /*conn*/, xmpp_stanza_t* stanza, void* userdata) {
-  Session* s = static_cast<Session*>(userdata);
-  LogTagScope tag(s);
-  return s->on_stanza(stanza);
-}
-int message_handler(xmpp_conn_t* /*conn*/, xmpp_stanza_t* stanza, void* userdata) {
-  Session* s = static_cast<Session*>(userdata);
-  LogTagScope tag(s);
-  return s->on_message(stanza);
-}
-int sm_handler(xmpp_conn_t* /*conn*/, xmpp_stanza_t* stanza, void* userdata) {
-  Session* s = static_cast<Session*>(userdata);
-  LogTagScope tag(s);
-  return s->on_sm(stanza);
-}
-int ping_handler(xmpp_conn_t* /*conn*/, xmpp_stanza_t* stanza, void* userdata) {
-  Session* s = static_cast<Session*>(userdata);
-  LogTagScope tag(s);
-  return s->on_ping_result(stanza);
-}
-int device_handler(xmpp_conn_t* /*conn*/, xmpp_stanza_t* stanza, void* userdata) {
-  Session* s = static_cast<Session*>(userdata);
-  LogTagScope tag(s);
-  return s->on_device_result(stanza);
-}
-int publish_handler(xmpp_conn_t* /*conn*/, xmpp_stanza_t* stanza, void* userdata) {
-  Session* s = static_cast<Session*>(userdata);
-  LogTagScope tag(s);
-  return s->on_publish_result(stanza);
-}
+constexpr xmpp_handler iq_handler = &trampoline<&Session::on_stanza, 0>;
+constexpr xmpp_handler presence_handler = &trampoline<&Session::on_stanza, 1>;
+constexpr xmpp_handler message_handler = &trampoline<&Session::on_message, 0>;
+constexpr xmpp_handler sm_handler = &trampoline<&Session::on_sm, 0>;
+constexpr xmpp_handler ping_handler = &trampoline<&Session::on_ping_result, 0>;
+constexpr xmpp_handler device_handler = &trampoline<&Session::on_device_result, 0>;
+constexpr xmpp_handler publish_handler = &trampoline<&Session::on_publish_result, 0>;
 int certfail_handler(const xmpp_tlscert_t* cert, const char* errormsg) {
   Session* s = session_for(xmpp_tlscert_get_conn(cert));
   if (s == nullptr) return 0;  // unknown connection: never accept
@@ -227,6 +206,17 @@ void add_text_child(xmpp_ctx_t* ctx, xmpp_stanza_t* parent, const char* name, co
   xmpp_stanza_t* t = xmpp_stanza_new(ctx);
   xmpp_stanza_set_text(t, text);
   xmpp_stanza_add_child_ex(c, t, 0);
+}
+
+// The RFC 6120 defined condition of an IQ error ("item-not-found"), or
+// `fallback` when there is none.
+const char* error_condition(xmpp_stanza_t* iq, const char* fallback) {
+  xmpp_stanza_t* err = xmpp_stanza_get_child_by_name(iq, "error");
+  for (xmpp_stanza_t* c = err ? xmpp_stanza_get_children(err) : nullptr; c; c = xmpp_stanza_get_next(c)) {
+    const char* ns = xmpp_stanza_get_ns(c);
+    if (ns != nullptr && std::strcmp(ns, kNsStanzas) == 0) return xmpp_stanza_get_name(c);
+  }
+  return fallback;
 }
 
 // A reply to `iq` of `type` ("result"/"error"). Unlike libstrophe's own
@@ -645,15 +635,7 @@ int Session::on_device_result(xmpp_stanza_t* stanza) {
   }
   // Refused (seen on a loaded ejabberd right after login): the node is the
   // reported state operators read, so try again, backing off to a minute.
-  const char* condition = "unknown";
-  xmpp_stanza_t* err = xmpp_stanza_get_child_by_name(stanza, "error");
-  for (xmpp_stanza_t* c = err ? xmpp_stanza_get_children(err) : nullptr; c; c = xmpp_stanza_get_next(c)) {
-    const char* ns = xmpp_stanza_get_ns(c);
-    if (ns != nullptr && std::strcmp(ns, kNsStanzas) == 0) {
-      condition = xmpp_stanza_get_name(c);
-      break;
-    }
-  }
+  const char* condition = error_condition(stanza, "unknown");
   device_retry_ms_ = device_retry_ms_ == 0 ? 1000 : (device_retry_ms_ >= 30000 ? 60000 : device_retry_ms_ * 2);
   device_retry_pending_ = true;
   device_retry_at_ = clock_.mono_now().plus_ms(device_retry_ms_);
@@ -688,13 +670,7 @@ int Session::on_publish_result(xmpp_stanza_t* stanza) {
   } else {
     ++stats_.items_rejected;
     xmpp_stanza_t* err = xmpp_stanza_get_child_by_name(stanza, "error");
-    for (xmpp_stanza_t* c = err ? xmpp_stanza_get_children(err) : nullptr; c; c = xmpp_stanza_get_next(c)) {
-      const char* ns = xmpp_stanza_get_ns(c);
-      if (ns != nullptr && std::strcmp(ns, kNsStanzas) == 0) {
-        condition = xmpp_stanza_get_name(c);
-        break;
-      }
-    }
+    condition = error_condition(stanza, "");
     // RFC 6120 §8.3.2: "wait" means retry after waiting; anything else will
     // not work better the next time.
     const char* err_type = err != nullptr ? xmpp_stanza_get_type(err) : nullptr;

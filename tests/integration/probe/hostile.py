@@ -24,13 +24,13 @@ cases:
 Invalid UTF-8 and malformed XML cannot reach the device: the server closes the
 sender's stream (Prosody: not-well-formed); the parser path behind it is fuzzed.
 """
-import argparse
 import asyncio
 import json
-import sys
 import uuid
 
 import slixmpp
+
+import xmpp_client
 
 NS_CMD = "http://jabber.org/protocol/commands"
 NS_STANZAS = "urn:ietf:params:xml:ns:xmpp-stanzas"
@@ -167,27 +167,12 @@ class Hostile(slixmpp.ClientXMPP):
 
 
 def main():
-    p = argparse.ArgumentParser()
-    p.add_argument("--jid", required=True)
-    p.add_argument("--password", required=True)
-    p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, required=True)
-    p.add_argument("--ca-file", required=True)
+    p = xmpp_client.login_parser()
     p.add_argument("--device", required=True)
     p.add_argument("--timeout", type=float, default=60)
     p.add_argument("cases", nargs="+")
     args = p.parse_args()
-    h = Hostile(args)
-    h.ca_certs = args.ca_file
-    h.connect(address=(args.host, args.port), force_starttls=True, disable_starttls=False)
-    loop = asyncio.get_event_loop()
-    try:
-        loop.run_until_complete(asyncio.wait_for(h.disconnected, args.timeout * 4))
-    except asyncio.TimeoutError:
-        h.emit({"error": "timeout"})
-        h.exit_code = 4
-    sys.exit(h.exit_code)
-
+    xmpp_client.run(Hostile(args), args, args.timeout * 4)
 
 if __name__ == "__main__":
     main()

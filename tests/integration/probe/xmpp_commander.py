@@ -39,16 +39,15 @@ sessionid, actions {execute, allowed: [...]}, notes [{type, text}] and form
 {type, title, instructions, fields: [{var, type, label, values, options, desc,
 required}]}.
 """
-import argparse
 import asyncio
 import json
-import logging
-import sys
 import time
 
 import slixmpp
 from slixmpp.exceptions import IqError, IqTimeout
 from slixmpp.xmlstream import ET
+
+import xmpp_client
 
 NS_CMD = "http://jabber.org/protocol/commands"
 NS_XDATA = "jabber:x:data"
@@ -283,33 +282,15 @@ class Commander(slixmpp.ClientXMPP):
 
 
 def main():
-    p = argparse.ArgumentParser()
-    p.add_argument("--jid", required=True)
-    p.add_argument("--password", required=True)
-    p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, required=True)
-    p.add_argument("--ca-file", required=True)
+    p = xmpp_client.login_parser()
     p.add_argument("--device", required=True, help="the device's full JID")
     p.add_argument("--steps", required=True, help="a JSON file: an array of steps")
     p.add_argument("--step-timeout", type=float, default=15)
     p.add_argument("--timeout", type=float, default=90)
-    p.add_argument("--debug", action="store_true")
     args = p.parse_args()
-    if args.debug:
-        logging.basicConfig(level=logging.DEBUG)
     with open(args.steps) as f:
         steps = json.load(f)
-    c = Commander(args, steps)
-    c.ca_certs = args.ca_file
-    c.connect(address=(args.host, args.port), force_starttls=True, disable_starttls=False)
-    loop = asyncio.get_event_loop()
-    try:
-        loop.run_until_complete(asyncio.wait_for(c.disconnected, args.timeout))
-    except asyncio.TimeoutError:
-        c.emit({"error": "timeout"})
-        c.exit_code = 4
-    sys.exit(c.exit_code)
-
+    xmpp_client.run(Commander(args, steps), args, args.timeout)
 
 if __name__ == "__main__":
     main()

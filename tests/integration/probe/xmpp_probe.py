@@ -23,15 +23,13 @@ usage: xmpp_probe.py --jid J --password P --host H --port N --ca-file F ACTION D
       "subid"}]}
   --resource R  log in with resource R (default "probe")
 """
-import argparse
-import asyncio
 import json
-import logging
-import sys
 
 import slixmpp
 from slixmpp.exceptions import IqError, IqTimeout
 from slixmpp.xmlstream import ET
+
+import xmpp_client
 
 
 class Probe(slixmpp.ClientXMPP):
@@ -168,14 +166,8 @@ class Probe(slixmpp.ClientXMPP):
 
 
 def main():
-    p = argparse.ArgumentParser()
-    p.add_argument("--jid", required=True)
-    p.add_argument("--password", required=True)
-    p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, required=True)
-    p.add_argument("--ca-file", required=True)
+    p = xmpp_client.login_parser()
     p.add_argument("--timeout", type=float, default=20)
-    p.add_argument("--debug", action="store_true")
     p.add_argument("--resource", default="probe")
     p.add_argument("action", choices=["presence", "subscribe", "items", "watch", "subscriptions"])
     p.add_argument("device")
@@ -184,21 +176,9 @@ def main():
     p.add_argument("--subscribe", action="store_true")
     p.add_argument("--count", type=int, default=1)
     args = p.parse_args()
-    if args.debug:
-        logging.basicConfig(level=logging.DEBUG)
     if args.action in ("items", "watch", "subscriptions") and not args.node:
         p.error(args.action + " needs a NODE")
-
-    probe = Probe(args)
-    probe.connect(address=(args.host, args.port), force_starttls=True, disable_starttls=False)
-    loop = asyncio.get_event_loop()
-    try:
-        loop.run_until_complete(asyncio.wait_for(probe.disconnected, args.timeout))
-    except asyncio.TimeoutError:
-        probe.emit({"error": "timeout"})
-        probe.exit_code = 4
-    sys.exit(probe.exit_code)
-
+    xmpp_client.run(Probe(args), args, args.timeout)
 
 if __name__ == "__main__":
     main()

@@ -81,7 +81,9 @@ class AgentRuntime final : public CommandHost {
 
  private:
   /// Presence and the device node follow health and the actuators' state.
-  void refresh_description();
+  /// `actuators_changed`: a command moved an actuator (the device node is
+  /// then formatted again even if health did not change).
+  void refresh_description(bool actuators_changed = false);
   DeviceFacts facts() const;
 
   const AgentConfig& cfg_;

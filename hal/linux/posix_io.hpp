@@ -1,0 +1,34 @@
+// POSIX file helpers shared by the Linux storage backends (FileStorage,
+// FileSegmentStore). Internal to hal/linux: not part of the HAL interface.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstddef>
+#include <cstdint>
+
+#include "hal/status.hpp"
+
+namespace hal {
+namespace linux_ {
+namespace posix {
+
+/// ENOSPC/EDQUOT -> NoSpace, ENOENT -> NotFound, anything else -> Io.
+Err from_errno(int e);
+/// What a failed write, sync or create reports: NoSpace for a full disk, else Io.
+Err write_error(int e);
+/// Writes all `len` bytes (retrying EINTR and short writes). Returns 0, or the
+/// errno of the failure (EIO for a write of 0 bytes); *put says how many
+/// bytes went out before it.
+int write_all(int fd, const uint8_t* data, size_t len, size_t* put);
+/// mkdir -p `dir`: missing parents 0755, `dir` itself `leaf_mode`. Returns 0,
+/// or the errno of the failure (ENOTDIR when `dir` exists but is not a directory).
+int make_dirs(const char* dir, mode_t leaf_mode);
+/// fsync of the directory itself, so created/renamed/removed entries are durable.
+Err sync_dir(const char* dir);
+/// close() that keeps errno as it was; returns close()'s result.
+int close_keep_errno(int fd);
+
+}  // namespace posix
+}  // namespace linux_
+}  // namespace hal
