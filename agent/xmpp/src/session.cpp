@@ -21,16 +21,15 @@
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
+#include <vector>
 
 #include "agent/acl.hpp"
 #include "agent/caps.hpp"
 #include "agent/description.hpp"
 #include "agent/log.hpp"
+#include "agent/xml_text.hpp"
 #include "agent/xmpp/stanza_form.hpp"
-
-#ifndef XIOT_VERSION
-#define XIOT_VERSION "0.0.0"
-#endif
+#include "xiot/version.hpp"
 
 namespace agent {
 namespace {
@@ -58,102 +57,183 @@ constexpr const char* kCommandNodeFeatures[] = {kCommandsXmlns, kDataFormsXmlns}
 constexpr size_t kCommandXmlCap = 16384;
 constexpr Identity kIdentity = {"client", "bot", "", "xiot"};
 
-// ---- counting allocator -------------------------------------------------
-int64_t g_outstanding = 0;
+// ---- per-context libstrophe plumbing -----------------------------------------
+// What libstrophe calls without a session pointer (allocator, logger) reaches
+// the context's ContextState through its userdata; nothing here is
+// process-wide, so two contexts in one process never meet.
+//
+// Which session a libstrophe log line belongs to: libstrophe 0.12.2 logs with
+// the context only, never the conn (src/ctx.c), so within one context:
+//  - a line logged while libstrophe calls a session back (conn events, stanza
+//    handlers) or while a session calls into it (connecting) is that
+//    session's: exact;
+//  - "Session resumed successfully." is logged by the stream-management
+//    handler right before it raises XMPP_CONN_CONNECT for the same conn
+//    (auth.c _handle_sm -> _auth_success): held until that CONNECT, exact;
+//  - a login failure ("Cannot authenticate with known methods" after SASL,
+//    "Certificate verification FAILED" at the end of the TLS handshake) is
+//    the session's that is at that stage of its login, when only one is:
+//    exact (always so for xiot-agent). With several at that stage at once
+//    (the fleet simulator) the line is held, and the first of them to be
+//    disconnected before it logged in takes it: approximate only when
+//    another one's login breaks for another reason within the same round trip.
+// The certificate callback cannot help: it carries no userdata and a conn's
+// context has no public userdata getter in 0.12.
+enum class LoginLine : uint8_t { Other, Resumed, AuthFailed, TlsFailed };
 
-void* mem_alloc(size_t size, void* /*userdata*/) {
+LoginLine classify(const char* area, const char* msg) {
+  if (std::strcmp(area, "auth") == 0 && std::strstr(msg, "Cannot authenticate") != nullptr) {
+    return LoginLine::AuthFailed;
+  }
+  if (std::strcmp(area, "tls") == 0 && std::strstr(msg, "Certificate verification FAILED") != nullptr) {
+    return LoginLine::TlsFailed;
+  }
+  if (std::strstr(msg, "Session resumed successfully") != nullptr) return LoginLine::Resumed;
+  return LoginLine::Other;
+}
+
+}  // namespace
+
+struct ContextState {
+  xmpp_mem_t mem{};
+  xmpp_log_t log{};
+  int64_t outstanding = 0;
+  std::vector<Session*> sessions;  ///< this context's sessions; grows per session, never per stanza
+  Session* current = nullptr;      ///< the session libstrophe is working for right now (see above)
+  bool resumed_held = false;       ///< a "resumed" line waits for its CONNECT
+  uint32_t failures_held = 0;      ///< login-failure lines no session could be named for yet
+  std::string held_area;           ///< the latest of them
+  std::string held_msg;
+
+  void remove(const Session* s) {
+    for (size_t i = 0; i < sessions.size(); ++i) {
+      if (sessions[i] == s) {
+        sessions[i] = sessions.back();
+        sessions.pop_back();
+        break;
+      }
+    }
+    if (current == s) current = nullptr;
+  }
+
+  /// Attributes one libstrophe line (see above); returns the session it was
+  /// given to, or nullptr.
+  Session* on_line(const char* area, const char* msg) {
+    if (current != nullptr) {
+      current->on_log(area, msg);
+      return current;
+    }
+    const LoginLine kind = classify(area, msg);
+    if (kind == LoginLine::Resumed) {
+      resumed_held = true;
+    } else if (kind == LoginLine::AuthFailed || kind == LoginLine::TlsFailed) {
+      const Session::LoginStage stage =
+          kind == LoginLine::AuthFailed ? Session::LoginStage::Authenticating : Session::LoginStage::Handshaking;
+      Session* only = nullptr;
+      size_t n = 0;
+      for (Session* s : sessions) {
+        if (s->login_stage() != stage) continue;
+        only = s;
+        ++n;
+      }
+      if (n == 1) {
+        only->on_log(area, msg);
+        return only;
+      }
+      if (n > 1) {
+        ++failures_held;
+        held_area = area;
+        held_msg = msg;
+      }
+    }
+    return nullptr;
+  }
+
+  /// `s` was disconnected before it logged in: gives it a held login
+  /// failure, if any.
+  void take_held_failure(Session* s) {
+    if (failures_held == 0) return;
+    --failures_held;
+    s->on_log(held_area.c_str(), held_msg.c_str());
+  }
+
+  bool take_resumed() {
+    const bool r = resumed_held;
+    resumed_held = false;
+    return r;
+  }
+};
+
+namespace {
+
+// ---- counting allocator -------------------------------------------------
+void* mem_alloc(size_t size, void* userdata) {
   void* p = std::malloc(size);
-  if (p != nullptr) ++g_outstanding;
+  if (p != nullptr) ++static_cast<ContextState*>(userdata)->outstanding;
   return p;
 }
-void mem_free(void* p, void* /*userdata*/) {
-  if (p != nullptr) --g_outstanding;
+void mem_free(void* p, void* userdata) {
+  if (p != nullptr) --static_cast<ContextState*>(userdata)->outstanding;
   std::free(p);
 }
-void* mem_realloc(void* p, size_t size, void* /*userdata*/) {
+void* mem_realloc(void* p, size_t size, void* userdata) {
   void* q = std::realloc(p, size);
-  if (p == nullptr && q != nullptr) ++g_outstanding;
+  if (p == nullptr && q != nullptr) ++static_cast<ContextState*>(userdata)->outstanding;
   return q;
 }
-xmpp_mem_t g_mem = {mem_alloc, mem_free, mem_realloc, nullptr};
-
-// ---- logging ------------------------------------------------------------
-// Sessions are few (one in the agent, N in the fleet simulator); the log and
-// certificate callbacks carry no session pointer, so we look it up by conn.
-constexpr size_t kMaxSessions = 1024;
-Session* g_sessions[kMaxSessions];
-_xmpp_conn_t* g_conns[kMaxSessions];
-
-Session* session_for(const xmpp_conn_t* conn) {
-  for (size_t i = 0; i < kMaxSessions; ++i) {
-    if (g_conns[i] == conn && conn != nullptr) return g_sessions[i];
-  }
-  return nullptr;
-}
-void register_session(xmpp_conn_t* conn, Session* s) {
-  for (size_t i = 0; i < kMaxSessions; ++i) {
-    if (g_conns[i] == nullptr) {
-      g_conns[i] = conn;
-      g_sessions[i] = s;
-      return;
-    }
-  }
-}
-void unregister_session(const xmpp_conn_t* conn) {
-  for (size_t i = 0; i < kMaxSessions; ++i) {
-    if (g_conns[i] == conn) {
-      g_conns[i] = nullptr;
-      g_sessions[i] = nullptr;
-    }
-  }
-}
-
-// The session that started the latest connection attempt. libstrophe's log
-// callback has no conn, so an authentication failure line is attributed to it
-// (see on_log users): exact for one session (the agent). With several sessions
-// connecting at once (the fleet simulator) a line can land on another session
-// that is connecting too; one that then logs in clears the flag, so only a
-// session that also fails before its login is given up on.
-Session* g_log_target = nullptr;
-
-void strophe_log(void* /*userdata*/, xmpp_log_level_t level, const char* area, const char* msg) {
-  if (g_log_target != nullptr) g_log_target->on_log(area, msg);
-  // Stanza dumps ("SENT:"/"RECV:") and SASL exchanges only at debug; they never
-  // carry the password (SCRAM), but keep auth payloads out of logs regardless.
-  if (std::strncmp(msg, "SENT: <auth", 11) == 0 || std::strncmp(msg, "SENT: <response", 15) == 0) return;
-  switch (level) {
-    case XMPP_LEVEL_ERROR: XLOG_WARN("strophe", "%s: %s", area, msg); break;
-    case XMPP_LEVEL_WARN: XLOG_INFO("strophe", "%s: %s", area, msg); break;
-    default: XLOG_DEBUG("strophe", "%s: %s", area, msg); break;
-  }
-}
-xmpp_log_t g_log = {strophe_log, nullptr};
 
 // ---- trampolines ----------------------------------------------------------
-// While libstrophe calls a session back, lines carry that session's log tag
-// (if it has one: the single agent has none, and nothing changes then).
-class LogTagScope {
+// While libstrophe calls a session back (or a session calls into libstrophe),
+// the context knows it is working for that session (log attribution), and
+// lines carry that session's log tag (if it has one: the single agent has
+// none, and nothing changes then).
+class SessionScope {
  public:
-  explicit LogTagScope(const Session* s) : prev_(log_tag()), tag_(s->log_tag()) {
+  SessionScope(ContextState& st, Session* s)
+      : st_(st), prev_session_(st.current), prev_tag_(log_tag()), tag_(s->log_tag()) {
+    st_.current = s;
     if (tag_ != nullptr) log_set_tag(tag_);
   }
-  ~LogTagScope() {
-    if (tag_ != nullptr) log_set_tag(prev_);
+  ~SessionScope() {
+    st_.current = prev_session_;
+    if (tag_ != nullptr) log_set_tag(prev_tag_);
   }
-  LogTagScope(const LogTagScope&) = delete;
-  LogTagScope& operator=(const LogTagScope&) = delete;
+  SessionScope(const SessionScope&) = delete;
+  SessionScope& operator=(const SessionScope&) = delete;
 
  private:
-  const char* prev_;
+  ContextState& st_;
+  Session* prev_session_;
+  const char* prev_tag_;
   const char* tag_;
 };
+
+// ---- logging ------------------------------------------------------------
+void strophe_log(void* userdata, xmpp_log_level_t level, const char* area, const char* msg) {
+  ContextState* st = static_cast<ContextState*>(userdata);
+  const bool in_scope = st->current != nullptr;  // the scope has set the tag already
+  Session* s = st->on_line(area, msg);
+  const char* prev_tag = log_tag();
+  const bool retag = s != nullptr && !in_scope && s->log_tag() != nullptr;
+  if (retag) log_set_tag(s->log_tag());
+  // Stanza dumps ("SENT:"/"RECV:") and SASL exchanges only at debug; they never
+  // carry the password (SCRAM), but keep auth payloads out of logs regardless.
+  if (std::strncmp(msg, "SENT: <auth", 11) != 0 && std::strncmp(msg, "SENT: <response", 15) != 0) {
+    switch (level) {
+      case XMPP_LEVEL_ERROR: XLOG_WARN("strophe", "%s: %s", area, msg); break;
+      case XMPP_LEVEL_WARN: XLOG_INFO("strophe", "%s: %s", area, msg); break;
+      default: XLOG_DEBUG("strophe", "%s: %s", area, msg); break;
+    }
+  }
+  if (retag) log_set_tag(prev_tag);
+}
 
 void conn_handler(xmpp_conn_t* /*conn*/, xmpp_conn_event_t event, int error,
                   xmpp_stream_error_t* stream_error, void* userdata) {
   const char* se = nullptr;
   if (stream_error != nullptr) se = stream_error->text;
   Session* s = static_cast<Session*>(userdata);
-  LogTagScope tag(s);
+  SessionScope scope(s->context_state(), s);
   s->on_conn_event(static_cast<int>(event), error, se);
 }
 // libstrophe refuses a second handler with the same function and userdata
@@ -162,7 +242,7 @@ void conn_handler(xmpp_conn_t* /*conn*/, xmpp_conn_event_t event, int error,
 template <int (Session::*Member)(xmpp_stanza_t*), int Kind>
 int trampoline(xmpp_conn_t* /*conn*/, xmpp_stanza_t* stanza, void* userdata) {
   Session* s = static_cast<Session*>(userdata);
-  LogTagScope tag(s);
+  SessionScope scope(s->context_state(), s);
   return (s->*Member)(stanza);
 }
 constexpr xmpp_handler iq_handler = &trampoline<&Session::on_stanza, 0>;
@@ -172,25 +252,12 @@ constexpr xmpp_handler sm_handler = &trampoline<&Session::on_sm, 0>;
 constexpr xmpp_handler ping_handler = &trampoline<&Session::on_ping_result, 0>;
 constexpr xmpp_handler device_handler = &trampoline<&Session::on_device_result, 0>;
 constexpr xmpp_handler publish_handler = &trampoline<&Session::on_publish_result, 0>;
-int certfail_handler(const xmpp_tlscert_t* cert, const char* errormsg) {
-  Session* s = session_for(xmpp_tlscert_get_conn(cert));
-  if (s == nullptr) return 0;  // unknown connection: never accept
-  LogTagScope tag(s);
-  return s->on_certfail(errormsg);
-}
-
-// Appends `text` to `out` with the five XML special characters escaped.
-void append_escaped(std::string& out, const char* text) {
-  for (const char* p = text; *p != '\0'; ++p) {
-    switch (*p) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '\'': out += "&apos;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += *p; break;
-    }
-  }
+// Never accepts an unverified certificate. Which session it was is learnt
+// from the "Certificate verification FAILED" line the handshake logs next
+// (the callback carries no userdata; see above).
+int certfail_handler(const xmpp_tlscert_t* /*cert*/, const char* errormsg) {
+  XLOG_DEBUG("xmpp", "server certificate refused: %s", errormsg != nullptr ? errormsg : "?");
+  return 0;
 }
 
 xmpp_stanza_t* new_child(xmpp_ctx_t* ctx, xmpp_stanza_t* parent, const char* name, const char* ns) {
@@ -244,27 +311,40 @@ struct CommandScratch {
   char chat_body[kChatBodyMax + 2];  // one byte over the bot's limit: it says "too long"
 };
 
-Context::Context() {
+Context::Context() : state_(new ContextState()) {
+  state_->mem = xmpp_mem_t{mem_alloc, mem_free, mem_realloc, state_.get()};
+  state_->log = xmpp_log_t{strophe_log, state_.get()};
   xmpp_initialize();
-  ctx_ = xmpp_ctx_new(&g_mem, &g_log);
+  ctx_ = xmpp_ctx_new(&state_->mem, &state_->log);
   // Verbosity 0 keeps libstrophe from formatting whole stanzas into debug
   // lines on every send unless we are at debug level ourselves.
   xmpp_ctx_set_verbosity(ctx_, log_level() == LogLevel::Debug ? 1 : 0);
 }
 
-Context::~Context() {
-  if (ctx_ != nullptr) xmpp_ctx_free(ctx_);
-  xmpp_shutdown();
+Context::~Context() { close(); }
+
+int64_t Context::close() {
+  if (ctx_ != nullptr) {
+    xmpp_ctx_free(ctx_);
+    ctx_ = nullptr;
+    xmpp_shutdown();
+  }
+  return state_->outstanding;
 }
 
-void Context::run_once(uint32_t timeout_ms) { xmpp_run_once(ctx_, timeout_ms); }
+void Context::run_once(uint32_t timeout_ms) {
+  ++turns_;
+  xmpp_run_once(ctx_, timeout_ms);
+}
 
 CommandScratch& Context::command_scratch() {
   if (!command_scratch_) command_scratch_.reset(new CommandScratch());
   return *command_scratch_;
 }
 
-int64_t Context::outstanding_blocks() { return g_outstanding; }
+int64_t Context::outstanding_blocks() const { return state_->outstanding; }
+
+void Context::attribute_line(const char* area, const char* msg) { (void)state_->on_line(area, msg); }
 
 // ---- Session ---------------------------------------------------------------
 Session::Session(Context& ctx, const AgentConfig& cfg, hal::MonotonicClock& clock, Rng& rng)
@@ -281,14 +361,22 @@ Session::Session(Context& ctx, const AgentConfig& cfg, hal::MonotonicClock& cloc
   }
   caps_node_ver_ = std::string(kCapsNode) + "#" + caps_ver_;
   iq_buf_.reserve(4096);
+  ctx_.state_->sessions.push_back(this);
 }
 
 Session::~Session() {
-  if (conn_ != nullptr) {
-    unregister_session(conn_);
-    xmpp_conn_release(conn_);
+  if (conn_ != nullptr) xmpp_conn_release(conn_);
+  ctx_.state_->remove(this);
+}
+
+ContextState& Session::context_state() { return *ctx_.state_; }
+
+Session::LoginStage Session::login_stage() const {
+  if (state_ != State::Connecting || conn_ == nullptr || xmpp_conn_is_connected(conn_) == 0) {
+    return LoginStage::None;
   }
-  if (g_log_target == this) g_log_target = nullptr;
+  // TLS is mandatory (STARTTLS or direct): SASL starts on a secured stream.
+  return xmpp_conn_is_secured(conn_) != 0 ? LoginStage::Authenticating : LoginStage::Handshaking;
 }
 
 hal::Err Session::start() {
@@ -320,11 +408,9 @@ hal::Err Session::new_connection() {
   xmpp_conn_set_sockopt_callback(conn, xmpp_sockopt_cb_keepalive);
   if (conn_ != nullptr) {
     // The old object goes with its stream-management state (the stale queue).
-    unregister_session(conn_);
     xmpp_conn_release(conn_);
   }
   conn_ = conn;
-  register_session(conn_, this);
   return hal::Err::Ok;
 }
 
@@ -341,10 +427,13 @@ void Session::connect_now() {
   resumed_ = false;
   tls_error_.clear();
   state_ = State::Connecting;
-  g_log_target = this;
   XLOG_INFO("xmpp", "connecting to %s:%u as %s", cfg_.xmpp.host.c_str(), cfg_.xmpp.port,
             cfg_.xmpp.jid.c_str());
-  const int rc = xmpp_connect_client(conn_, cfg_.xmpp.host.c_str(), cfg_.xmpp.port, conn_handler, this);
+  int rc = 0;
+  {
+    SessionScope scope(context_state(), this);  // what libstrophe logs now is ours
+    rc = xmpp_connect_client(conn_, cfg_.xmpp.host.c_str(), cfg_.xmpp.port, conn_handler, this);
+  }
   if (rc != XMPP_EOK) {
     schedule_reconnect("connect failed to start");
   }
@@ -358,29 +447,30 @@ void Session::schedule_reconnect(const char* why) {
 }
 
 void Session::on_log(const char* area, const char* msg) {
-  if (std::strcmp(area, "auth") == 0 && std::strstr(msg, "Cannot authenticate") != nullptr) {
-    auth_failed_ = true;
-  } else if (std::strcmp(area, "tls") == 0 && std::strstr(msg, "Certificate verification FAILED") != nullptr) {
-    // libstrophe 0.12 (OpenSSL) reports a failed chain here, often without
-    // calling the certfail handler ("Certificate was not presented by peer"
-    // inside its verify callback). "..., result=X509_V_ERR_...(20)".
-    const char* result = std::strstr(msg, "result=");
-    tls_error_ = result != nullptr ? result + 7 : "certificate verification failed";
-  } else if (std::strstr(msg, "Session resumed successfully") != nullptr) {
-    // CONNECT follows <resumed/> directly: stream management is already settled.
-    resumed_ = true;
+  switch (classify(area, msg)) {
+    case LoginLine::AuthFailed: auth_failed_ = true; break;
+    case LoginLine::TlsFailed: {
+      // libstrophe 0.12 (OpenSSL) reports a failed chain here, often without
+      // calling the certfail handler ("Certificate was not presented by peer"
+      // inside its verify callback). "..., result=X509_V_ERR_...(20)".
+      const char* result = std::strstr(msg, "result=");
+      tls_error_ = result != nullptr ? result + 7 : "certificate verification failed";
+      break;
+    }
+    case LoginLine::Resumed:
+      // CONNECT follows <resumed/> directly: stream management is already settled.
+      resumed_ = true;
+      break;
+    case LoginLine::Other: break;
   }
 }
 
-int Session::on_certfail(const char* errormsg) {
-  tls_error_ = errormsg != nullptr ? errormsg : "verification failed";
-  return 0;  // never accept an unverified certificate
-}
-
 void Session::on_conn_event(int event, int error, const char* stream_error) {
+  ContextState& st = context_state();
   if (event == XMPP_CONN_CONNECT) {
+    if (st.take_resumed()) resumed_ = true;
     ++stats_.logins;
-    auth_failed_ = false;  // logged in: a failure line was another session's
+    auth_failed_ = false;  // logged in: a held failure line was another session's
     state_ = State::Settling;
     XLOG_INFO("xmpp", "logged in as %s", xmpp_conn_get_bound_jid(conn_) ? xmpp_conn_get_bound_jid(conn_) : full_jid_.c_str());
     // Handlers may survive a reconnect; delete first so they are never doubled.
@@ -420,6 +510,7 @@ void Session::on_conn_event(int event, int error, const char* stream_error) {
   ++stats_.disconnects;
   ping_outstanding_ = false;
   if (state_ == State::Stopped) return;
+  if (state_ == State::Connecting && !auth_failed_ && tls_error_.empty()) st.take_held_failure(this);
   if (auth_failed_) {
     fatal_ = Fatal::AuthFailed;
     fatal_message_ = "authentication failed for " + cfg_.xmpp.jid + " at " + cfg_.xmpp.host + ":" +
@@ -487,9 +578,9 @@ void Session::go_online() {
   // subscriber that reacts to the presence already reads the new description.
   publish_device();
   send_presence();
-  // What libstrophe holds for this process right now (all sessions): the
+  // What libstrophe holds for this context right now (all its sessions): the
   // soak watches this across reconnects to tell growth from a leak.
-  XLOG_INFO("xmpp", "online (libstrophe blocks in use: %lld)", static_cast<long long>(g_outstanding));
+  XLOG_INFO("xmpp", "online (libstrophe blocks in use: %lld)", static_cast<long long>(ctx_.outstanding_blocks()));
 }
 
 uint32_t Session::tick() {
@@ -585,17 +676,17 @@ xmpp_stanza_t* Session::make_publish_iq(const char* iq_id, const char* to, const
   std::string& b = iq_buf_;
   b.clear();
   b += "<iq type='set' id='";
-  append_escaped(b, iq_id);
+  xml_escape_append(b, iq_id);
   b += "'";
   if (!pep) {
     b += " to='";
-    append_escaped(b, to);
+    xml_escape_append(b, to);
     b += "'";
   }
   b += "><pubsub xmlns='http://jabber.org/protocol/pubsub'><publish node='";
-  append_escaped(b, node);
+  xml_escape_append(b, node);
   b += "'><item id='";
-  append_escaped(b, item_id);
+  xml_escape_append(b, item_id);
   b += "'>";
   b.append(payload, len);
   b += "</item></publish><publish-options><x xmlns='jabber:x:data' type='submit'>"
