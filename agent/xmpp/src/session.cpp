@@ -21,7 +21,6 @@
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
-#include <vector>
 
 #include "agent/acl.hpp"
 #include "agent/caps.hpp"
@@ -29,6 +28,7 @@
 #include "agent/log.hpp"
 #include "agent/xml_text.hpp"
 #include "agent/xmpp/stanza_form.hpp"
+#include "context_state.hpp"
 #include "xiot/version.hpp"
 
 namespace agent {
@@ -51,183 +51,9 @@ constexpr const char* kFeatures[] = {
 // XEP-0050 §2.2 / §2.3: the commands node and each command node.
 constexpr Identity kCommandListIdentity = {"automation", "command-list", "", "Commands"};
 constexpr const char* kCommandNodeFeatures[] = {kCommandsXmlns, kDataFormsXmlns};
-// Size of the scratch a <command/> answer is formatted into. A full Form
-// (4 KiB of text) escaped and wrapped fits comfortably; a larger answer is
-// refused with resource-constraint rather than cut.
-constexpr size_t kCommandXmlCap = 16384;
 constexpr Identity kIdentity = {"client", "bot", "", "xiot"};
 
-// ---- per-context libstrophe plumbing -----------------------------------------
-// What libstrophe calls without a session pointer (allocator, logger) reaches
-// the context's ContextState through its userdata; nothing here is
-// process-wide, so two contexts in one process never meet.
-//
-// Which session a libstrophe log line belongs to: libstrophe 0.12.2 logs with
-// the context only, never the conn (src/ctx.c), so within one context:
-//  - a line logged while libstrophe calls a session back (conn events, stanza
-//    handlers) or while a session calls into it (connecting) is that
-//    session's: exact;
-//  - "Session resumed successfully." is logged by the stream-management
-//    handler right before it raises XMPP_CONN_CONNECT for the same conn
-//    (auth.c _handle_sm -> _auth_success): held until that CONNECT, exact;
-//  - a login failure ("Cannot authenticate with known methods" after SASL,
-//    "Certificate verification FAILED" at the end of the TLS handshake) is
-//    the session's that is at that stage of its login, when only one is:
-//    exact (always so for xiot-agent). With several at that stage at once
-//    (the fleet simulator) the line is held, and the first of them to be
-//    disconnected before it logged in takes it: approximate only when
-//    another one's login breaks for another reason within the same round trip.
-// The certificate callback cannot help: it carries no userdata and a conn's
-// context has no public userdata getter in 0.12.
-enum class LoginLine : uint8_t { Other, Resumed, AuthFailed, TlsFailed };
-
-LoginLine classify(const char* area, const char* msg) {
-  if (std::strcmp(area, "auth") == 0 && std::strstr(msg, "Cannot authenticate") != nullptr) {
-    return LoginLine::AuthFailed;
-  }
-  if (std::strcmp(area, "tls") == 0 && std::strstr(msg, "Certificate verification FAILED") != nullptr) {
-    return LoginLine::TlsFailed;
-  }
-  if (std::strstr(msg, "Session resumed successfully") != nullptr) return LoginLine::Resumed;
-  return LoginLine::Other;
-}
-
-}  // namespace
-
-struct ContextState {
-  xmpp_mem_t mem{};
-  xmpp_log_t log{};
-  int64_t outstanding = 0;
-  std::vector<Session*> sessions;  ///< this context's sessions; grows per session, never per stanza
-  Session* current = nullptr;      ///< the session libstrophe is working for right now (see above)
-  bool resumed_held = false;       ///< a "resumed" line waits for its CONNECT
-  uint32_t failures_held = 0;      ///< login-failure lines no session could be named for yet
-  std::string held_area;           ///< the latest of them
-  std::string held_msg;
-
-  void remove(const Session* s) {
-    for (size_t i = 0; i < sessions.size(); ++i) {
-      if (sessions[i] == s) {
-        sessions[i] = sessions.back();
-        sessions.pop_back();
-        break;
-      }
-    }
-    if (current == s) current = nullptr;
-  }
-
-  /// Attributes one libstrophe line (see above); returns the session it was
-  /// given to, or nullptr.
-  Session* on_line(const char* area, const char* msg) {
-    if (current != nullptr) {
-      current->on_log(area, msg);
-      return current;
-    }
-    const LoginLine kind = classify(area, msg);
-    if (kind == LoginLine::Resumed) {
-      resumed_held = true;
-    } else if (kind == LoginLine::AuthFailed || kind == LoginLine::TlsFailed) {
-      const Session::LoginStage stage =
-          kind == LoginLine::AuthFailed ? Session::LoginStage::Authenticating : Session::LoginStage::Handshaking;
-      Session* only = nullptr;
-      size_t n = 0;
-      for (Session* s : sessions) {
-        if (s->login_stage() != stage) continue;
-        only = s;
-        ++n;
-      }
-      if (n == 1) {
-        only->on_log(area, msg);
-        return only;
-      }
-      if (n > 1) {
-        ++failures_held;
-        held_area = area;
-        held_msg = msg;
-      }
-    }
-    return nullptr;
-  }
-
-  /// `s` was disconnected before it logged in: gives it a held login
-  /// failure, if any.
-  void take_held_failure(Session* s) {
-    if (failures_held == 0) return;
-    --failures_held;
-    s->on_log(held_area.c_str(), held_msg.c_str());
-  }
-
-  bool take_resumed() {
-    const bool r = resumed_held;
-    resumed_held = false;
-    return r;
-  }
-};
-
-namespace {
-
-// ---- counting allocator -------------------------------------------------
-void* mem_alloc(size_t size, void* userdata) {
-  void* p = std::malloc(size);
-  if (p != nullptr) ++static_cast<ContextState*>(userdata)->outstanding;
-  return p;
-}
-void mem_free(void* p, void* userdata) {
-  if (p != nullptr) --static_cast<ContextState*>(userdata)->outstanding;
-  std::free(p);
-}
-void* mem_realloc(void* p, size_t size, void* userdata) {
-  void* q = std::realloc(p, size);
-  if (p == nullptr && q != nullptr) ++static_cast<ContextState*>(userdata)->outstanding;
-  return q;
-}
-
 // ---- trampolines ----------------------------------------------------------
-// While libstrophe calls a session back (or a session calls into libstrophe),
-// the context knows it is working for that session (log attribution), and
-// lines carry that session's log tag (if it has one: the single agent has
-// none, and nothing changes then).
-class SessionScope {
- public:
-  SessionScope(ContextState& st, Session* s)
-      : st_(st), prev_session_(st.current), prev_tag_(log_tag()), tag_(s->log_tag()) {
-    st_.current = s;
-    if (tag_ != nullptr) log_set_tag(tag_);
-  }
-  ~SessionScope() {
-    st_.current = prev_session_;
-    if (tag_ != nullptr) log_set_tag(prev_tag_);
-  }
-  SessionScope(const SessionScope&) = delete;
-  SessionScope& operator=(const SessionScope&) = delete;
-
- private:
-  ContextState& st_;
-  Session* prev_session_;
-  const char* prev_tag_;
-  const char* tag_;
-};
-
-// ---- logging ------------------------------------------------------------
-void strophe_log(void* userdata, xmpp_log_level_t level, const char* area, const char* msg) {
-  ContextState* st = static_cast<ContextState*>(userdata);
-  const bool in_scope = st->current != nullptr;  // the scope has set the tag already
-  Session* s = st->on_line(area, msg);
-  const char* prev_tag = log_tag();
-  const bool retag = s != nullptr && !in_scope && s->log_tag() != nullptr;
-  if (retag) log_set_tag(s->log_tag());
-  // Stanza dumps ("SENT:"/"RECV:") and SASL exchanges only at debug; they never
-  // carry the password (SCRAM), but keep auth payloads out of logs regardless.
-  if (std::strncmp(msg, "SENT: <auth", 11) != 0 && std::strncmp(msg, "SENT: <response", 15) != 0) {
-    switch (level) {
-      case XMPP_LEVEL_ERROR: XLOG_WARN("strophe", "%s: %s", area, msg); break;
-      case XMPP_LEVEL_WARN: XLOG_INFO("strophe", "%s: %s", area, msg); break;
-      default: XLOG_DEBUG("strophe", "%s: %s", area, msg); break;
-    }
-  }
-  if (retag) log_set_tag(prev_tag);
-}
-
 void conn_handler(xmpp_conn_t* /*conn*/, xmpp_conn_event_t event, int error,
                   xmpp_stream_error_t* stream_error, void* userdata) {
   const char* se = nullptr;
@@ -300,51 +126,6 @@ xmpp_stanza_t* make_reply(xmpp_ctx_t* ctx, xmpp_stanza_t* iq, const char* type) 
 
 }  // namespace
 
-// ---- Context ---------------------------------------------------------------
-// What one <command/> or chat message needs: the request's form, the
-// router's answer and the text it is formatted into. Used only while one
-// stanza is handled, so the sessions of a context share one.
-struct CommandScratch {
-  Form form;
-  CommandResponse response;
-  char xml[kCommandXmlCap];
-  char chat_body[kChatBodyMax + 2];  // one byte over the bot's limit: it says "too long"
-};
-
-Context::Context() : state_(new ContextState()) {
-  state_->mem = xmpp_mem_t{mem_alloc, mem_free, mem_realloc, state_.get()};
-  state_->log = xmpp_log_t{strophe_log, state_.get()};
-  xmpp_initialize();
-  ctx_ = xmpp_ctx_new(&state_->mem, &state_->log);
-  // Verbosity 0 keeps libstrophe from formatting whole stanzas into debug
-  // lines on every send unless we are at debug level ourselves.
-  xmpp_ctx_set_verbosity(ctx_, log_level() == LogLevel::Debug ? 1 : 0);
-}
-
-Context::~Context() { close(); }
-
-int64_t Context::close() {
-  if (ctx_ != nullptr) {
-    xmpp_ctx_free(ctx_);
-    ctx_ = nullptr;
-    xmpp_shutdown();
-  }
-  return state_->outstanding;
-}
-
-void Context::run_once(uint32_t timeout_ms) {
-  ++turns_;
-  xmpp_run_once(ctx_, timeout_ms);
-}
-
-CommandScratch& Context::command_scratch() {
-  if (!command_scratch_) command_scratch_.reset(new CommandScratch());
-  return *command_scratch_;
-}
-
-int64_t Context::outstanding_blocks() const { return state_->outstanding; }
-
-void Context::attribute_line(const char* area, const char* msg) { (void)state_->on_line(area, msg); }
 
 // ---- Session ---------------------------------------------------------------
 Session::Session(Context& ctx, const AgentConfig& cfg, hal::MonotonicClock& clock, Rng& rng)

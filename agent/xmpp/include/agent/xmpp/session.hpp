@@ -36,7 +36,7 @@ struct ContextState;
 /// one process never see each other's counts or lines). Several sessions may
 /// share one context (the fleet simulator runs up to 1000 on one); the context
 /// knows its sessions and gives each libstrophe log line to the session it
-/// belongs to (session.cpp says how exactly).
+/// belongs to (src/context_state.hpp says how exactly).
 class Context {
  public:
   Context();
@@ -73,7 +73,7 @@ class Context {
 
  private:
   friend class Session;
-  std::unique_ptr<ContextState> state_;  ///< allocator count, logger, sessions (session.cpp)
+  std::unique_ptr<ContextState> state_;  ///< allocation count, logger, sessions (src/context_state.hpp)
   _xmpp_ctx_t* ctx_ = nullptr;
   uint64_t turns_ = 0;
   std::unique_ptr<CommandScratch> command_scratch_;
