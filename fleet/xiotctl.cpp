@@ -34,10 +34,7 @@
 #include "fleet/pep_subscriptions.hpp"
 #include "fleet/report.hpp"
 #include "fleet/senml.hpp"
-
-#ifndef XIOT_VERSION
-#define XIOT_VERSION "0.0.0"
-#endif
+#include "xiot/version.hpp"
 
 namespace {
 

@@ -5,10 +5,7 @@
 #include <cstring>
 
 #include "agent/log.hpp"
-
-#ifndef XIOT_VERSION
-#define XIOT_VERSION "0.0.0"
-#endif
+#include "xiot/version.hpp"
 
 namespace agent {
 namespace {
@@ -55,7 +52,8 @@ std::unique_ptr<Journal> make_journal(hal::SegmentStore* store, hal::MonotonicCl
 AgentRuntime::AgentRuntime(Context& ctx, const AgentConfig& cfg, boards::Board& board, hal::MonotonicClock& mono,
                            hal::WallClock& wall, hal::Storage* storage, uint64_t seed,
                            hal::SegmentStore* journal)
-    : cfg_(cfg),
+    : ctx_(ctx),
+      cfg_(cfg),
       board_(board),
       mono_(mono),
       storage_(storage),
@@ -96,6 +94,15 @@ hal::Err AgentRuntime::start() {
   description_.resize(device_description_bound(f));
   session_.set_command_handlers(&router_, &chat_);
   refresh_description();
+  turns_seen_ = ctx_.turns();
+  if (hal::Watchdog* wd = board_.watchdog()) {
+    const hal::Err w = wd->start(kWatchdogTimeoutMs);
+    if (w == hal::Err::Ok) {
+      watchdog_ = wd;
+    } else {
+      XLOG_WARN("agent", "watchdog not armed: %s", hal::err_name(w));
+    }
+  }
   return session_.start();
 }
 
@@ -148,7 +155,20 @@ uint32_t AgentRuntime::tick() {
   int64_t wait_ms = next_sample.us_since(mono_.mono_now()) / 1000;
   if (wait_ms > session_wait) wait_ms = session_wait;
   if (wait_ms < 1) wait_ms = 1;
+  // The one place the watchdog is fed.
+  if (loop_healthy() && watchdog_ != nullptr) (void)watchdog_->feed();
   return static_cast<uint32_t>(wait_ms);
+}
+
+bool AgentRuntime::loop_healthy() {
+  const uint64_t turns = ctx_.turns();
+  const bool turning = turns != turns_seen_;
+  turns_seen_ = turns;
+  // A journal that fails is no reason to reset (a reset does not free a full
+  // disk), once presence and the device node say the device is degraded.
+  const bool journal_ok = publisher_.outbox().storage_problem() == nullptr ||
+                          (have_health_ && last_health_.health != Health::Healthy);
+  return turning && journal_ok;
 }
 
 void AgentRuntime::stop(const char* reason) {
@@ -166,6 +186,11 @@ void AgentRuntime::stop(const char* reason) {
             static_cast<unsigned long long>(o.dropped_full + o.dropped_memory + o.dropped_other),
             static_cast<unsigned long long>(o.dropped_full), static_cast<unsigned long long>(o.dropped_memory),
             static_cast<unsigned long long>(o.dropped_other), publisher_.pending());
+  if (watchdog_ != nullptr) {
+    const hal::Err w = watchdog_->stop();
+    if (w != hal::Err::Ok && w != hal::Err::NotSupported) XLOG_WARN("agent", "watchdog: %s", hal::err_name(w));
+    watchdog_ = nullptr;
+  }
 }
 
 void AgentRuntime::publish_telemetry_now() {

@@ -2,9 +2,15 @@
 
 #include <cstring>
 
+#include "protobuf_varint.hpp"
+
 namespace agent {
 
 namespace {
+
+using detail::get_varint;
+using detail::put_varint;
+using detail::varint_len;
 
 // journal.proto field numbers; wire types from the protobuf encoding guide.
 constexpr uint32_t kWireVarint = 0;
@@ -29,24 +35,6 @@ struct Crc32Table {
 };
 constexpr Crc32Table kCrcTable;
 
-size_t varint_len(uint64_t v) {
-  size_t n = 1;
-  while (v >= 0x80) {
-    v >>= 7;
-    ++n;
-  }
-  return n;
-}
-
-uint8_t* put_varint(uint8_t* p, uint64_t v) {
-  while (v >= 0x80) {
-    *p++ = static_cast<uint8_t>(v | 0x80);
-    v >>= 7;
-  }
-  *p++ = static_cast<uint8_t>(v);
-  return p;
-}
-
 uint8_t* put_u32le(uint8_t* p, uint32_t v) {
   p[0] = static_cast<uint8_t>(v);
   p[1] = static_cast<uint8_t>(v >> 8);
@@ -58,21 +46,6 @@ uint8_t* put_u32le(uint8_t* p, uint32_t v) {
 uint32_t get_u32le(const uint8_t* p) {
   return static_cast<uint32_t>(p[0]) | (static_cast<uint32_t>(p[1]) << 8) | (static_cast<uint32_t>(p[2]) << 16) |
          (static_cast<uint32_t>(p[3]) << 24);
-}
-
-/// Reads a varint at *p (< end). False if truncated or longer than 10 bytes.
-bool get_varint(const uint8_t** p, const uint8_t* end, uint64_t* out) {
-  uint64_t v = 0;
-  for (int shift = 0; shift < 64; shift += 7) {
-    if (*p >= end) return false;
-    const uint8_t b = *(*p)++;
-    v |= static_cast<uint64_t>(b & 0x7F) << shift;
-    if ((b & 0x80) == 0) {
-      *out = v;
-      return true;
-    }
-  }
-  return false;
 }
 
 size_t varint_field_len(uint32_t field, uint64_t v) { return v == 0 ? 0 : varint_len(field << 3) + varint_len(v); }

@@ -2,6 +2,8 @@
 
 #include <cstring>
 
+#include "protobuf_varint.hpp"
+
 namespace agent {
 
 namespace {
@@ -21,7 +23,7 @@ constexpr uint32_t kRecT = 8;
 constexpr uint32_t kDecMantissa = 1;
 constexpr uint32_t kDecExponent = 2;
 
-constexpr size_t kMaxVarint = 10;
+constexpr size_t kMaxVarint = detail::kMaxVarintBytes;
 constexpr size_t kValueTextMax = sizeof(drv::Value{}.text) - 1;
 
 uint64_t zigzag64(int64_t v) {
@@ -31,14 +33,7 @@ uint32_t zigzag32(int32_t v) {
   return (static_cast<uint32_t>(v) << 1) ^ static_cast<uint32_t>(v >> 31);
 }
 
-size_t varint_len(uint64_t v) {
-  size_t n = 1;
-  while (v >= 0x80) {
-    v >>= 7;
-    ++n;
-  }
-  return n;
-}
+using detail::varint_len;
 
 size_t tag_len(uint32_t field) { return varint_len(static_cast<uint64_t>(field) << 3); }
 
@@ -53,19 +48,9 @@ size_t text_len(const char* s, size_t max = SIZE_MAX) {
 class PbWriter {
  public:
   PbWriter(uint8_t* buf, size_t cap) : buf_(buf), cap_(cap) {}
-  void byte(uint8_t b) {
-    if (len_ >= cap_) {
-      overflow_ = true;
-      return;
-    }
-    buf_[len_++] = b;
-  }
   void varint(uint64_t v) {
-    while (v >= 0x80) {
-      byte(static_cast<uint8_t>(v | 0x80));
-      v >>= 7;
-    }
-    byte(static_cast<uint8_t>(v));
+    uint8_t tmp[detail::kMaxVarintBytes];
+    bytes(tmp, static_cast<size_t>(detail::put_varint(tmp, v) - tmp));
   }
   void tag(uint32_t field, uint32_t wire) { varint((static_cast<uint64_t>(field) << 3) | wire); }
   void bytes(const void* p, size_t n) {

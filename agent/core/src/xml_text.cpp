@@ -136,4 +136,8 @@ hal::Result<size_t> xml_escape(char* buf, size_t cap, const char* text, size_t m
   return w.finish();
 }
 
+void xml_escape_append(std::string& out, const char* text, size_t max_in) {
+  detail::escape_pieces(text, max_in, [&out](const char* p, size_t n) { out.append(p, n); });
+}
+
 }  // namespace agent

@@ -26,11 +26,10 @@
 #include "agent/caps.hpp"
 #include "agent/description.hpp"
 #include "agent/log.hpp"
+#include "agent/xml_text.hpp"
 #include "agent/xmpp/stanza_form.hpp"
-
-#ifndef XIOT_VERSION
-#define XIOT_VERSION "0.0.0"
-#endif
+#include "context_state.hpp"
+#include "xiot/version.hpp"
 
 namespace agent {
 namespace {
@@ -52,108 +51,15 @@ constexpr const char* kFeatures[] = {
 // XEP-0050 §2.2 / §2.3: the commands node and each command node.
 constexpr Identity kCommandListIdentity = {"automation", "command-list", "", "Commands"};
 constexpr const char* kCommandNodeFeatures[] = {kCommandsXmlns, kDataFormsXmlns};
-// Size of the scratch a <command/> answer is formatted into. A full Form
-// (4 KiB of text) escaped and wrapped fits comfortably; a larger answer is
-// refused with resource-constraint rather than cut.
-constexpr size_t kCommandXmlCap = 16384;
 constexpr Identity kIdentity = {"client", "bot", "", "xiot"};
 
-// ---- counting allocator -------------------------------------------------
-int64_t g_outstanding = 0;
-
-void* mem_alloc(size_t size, void* /*userdata*/) {
-  void* p = std::malloc(size);
-  if (p != nullptr) ++g_outstanding;
-  return p;
-}
-void mem_free(void* p, void* /*userdata*/) {
-  if (p != nullptr) --g_outstanding;
-  std::free(p);
-}
-void* mem_realloc(void* p, size_t size, void* /*userdata*/) {
-  void* q = std::realloc(p, size);
-  if (p == nullptr && q != nullptr) ++g_outstanding;
-  return q;
-}
-xmpp_mem_t g_mem = {mem_alloc, mem_free, mem_realloc, nullptr};
-
-// ---- logging ------------------------------------------------------------
-// Sessions are few (one in the agent, N in the fleet simulator); the log and
-// certificate callbacks carry no session pointer, so we look it up by conn.
-constexpr size_t kMaxSessions = 1024;
-Session* g_sessions[kMaxSessions];
-_xmpp_conn_t* g_conns[kMaxSessions];
-
-Session* session_for(const xmpp_conn_t* conn) {
-  for (size_t i = 0; i < kMaxSessions; ++i) {
-    if (g_conns[i] == conn && conn != nullptr) return g_sessions[i];
-  }
-  return nullptr;
-}
-void register_session(xmpp_conn_t* conn, Session* s) {
-  for (size_t i = 0; i < kMaxSessions; ++i) {
-    if (g_conns[i] == nullptr) {
-      g_conns[i] = conn;
-      g_sessions[i] = s;
-      return;
-    }
-  }
-}
-void unregister_session(const xmpp_conn_t* conn) {
-  for (size_t i = 0; i < kMaxSessions; ++i) {
-    if (g_conns[i] == conn) {
-      g_conns[i] = nullptr;
-      g_sessions[i] = nullptr;
-    }
-  }
-}
-
-// The session that started the latest connection attempt. libstrophe's log
-// callback has no conn, so an authentication failure line is attributed to it
-// (see on_log users): exact for one session (the agent). With several sessions
-// connecting at once (the fleet simulator) a line can land on another session
-// that is connecting too; one that then logs in clears the flag, so only a
-// session that also fails before its login is given up on.
-Session* g_log_target = nullptr;
-
-void strophe_log(void* /*userdata*/, xmpp_log_level_t level, const char* area, const char* msg) {
-  if (g_log_target != nullptr) g_log_target->on_log(area, msg);
-  // Stanza dumps ("SENT:"/"RECV:") and SASL exchanges only at debug; they never
-  // carry the password (SCRAM), but keep auth payloads out of logs regardless.
-  if (std::strncmp(msg, "SENT: <auth", 11) == 0 || std::strncmp(msg, "SENT: <response", 15) == 0) return;
-  switch (level) {
-    case XMPP_LEVEL_ERROR: XLOG_WARN("strophe", "%s: %s", area, msg); break;
-    case XMPP_LEVEL_WARN: XLOG_INFO("strophe", "%s: %s", area, msg); break;
-    default: XLOG_DEBUG("strophe", "%s: %s", area, msg); break;
-  }
-}
-xmpp_log_t g_log = {strophe_log, nullptr};
-
 // ---- trampolines ----------------------------------------------------------
-// While libstrophe calls a session back, lines carry that session's log tag
-// (if it has one: the single agent has none, and nothing changes then).
-class LogTagScope {
- public:
-  explicit LogTagScope(const Session* s) : prev_(log_tag()), tag_(s->log_tag()) {
-    if (tag_ != nullptr) log_set_tag(tag_);
-  }
-  ~LogTagScope() {
-    if (tag_ != nullptr) log_set_tag(prev_);
-  }
-  LogTagScope(const LogTagScope&) = delete;
-  LogTagScope& operator=(const LogTagScope&) = delete;
-
- private:
-  const char* prev_;
-  const char* tag_;
-};
-
 void conn_handler(xmpp_conn_t* /*conn*/, xmpp_conn_event_t event, int error,
                   xmpp_stream_error_t* stream_error, void* userdata) {
   const char* se = nullptr;
   if (stream_error != nullptr) se = stream_error->text;
   Session* s = static_cast<Session*>(userdata);
-  LogTagScope tag(s);
+  SessionScope scope(s->context_state(), s);
   s->on_conn_event(static_cast<int>(event), error, se);
 }
 // libstrophe refuses a second handler with the same function and userdata
@@ -162,7 +68,7 @@ void conn_handler(xmpp_conn_t* /*conn*/, xmpp_conn_event_t event, int error,
 template <int (Session::*Member)(xmpp_stanza_t*), int Kind>
 int trampoline(xmpp_conn_t* /*conn*/, xmpp_stanza_t* stanza, void* userdata) {
   Session* s = static_cast<Session*>(userdata);
-  LogTagScope tag(s);
+  SessionScope scope(s->context_state(), s);
   return (s->*Member)(stanza);
 }
 constexpr xmpp_handler iq_handler = &trampoline<&Session::on_stanza, 0>;
@@ -172,25 +78,12 @@ constexpr xmpp_handler sm_handler = &trampoline<&Session::on_sm, 0>;
 constexpr xmpp_handler ping_handler = &trampoline<&Session::on_ping_result, 0>;
 constexpr xmpp_handler device_handler = &trampoline<&Session::on_device_result, 0>;
 constexpr xmpp_handler publish_handler = &trampoline<&Session::on_publish_result, 0>;
-int certfail_handler(const xmpp_tlscert_t* cert, const char* errormsg) {
-  Session* s = session_for(xmpp_tlscert_get_conn(cert));
-  if (s == nullptr) return 0;  // unknown connection: never accept
-  LogTagScope tag(s);
-  return s->on_certfail(errormsg);
-}
-
-// Appends `text` to `out` with the five XML special characters escaped.
-void append_escaped(std::string& out, const char* text) {
-  for (const char* p = text; *p != '\0'; ++p) {
-    switch (*p) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '\'': out += "&apos;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += *p; break;
-    }
-  }
+// Never accepts an unverified certificate. Which session it was is learnt
+// from the "Certificate verification FAILED" line the handshake logs next
+// (the callback carries no userdata; see above).
+int certfail_handler(const xmpp_tlscert_t* /*cert*/, const char* errormsg) {
+  XLOG_DEBUG("xmpp", "server certificate refused: %s", errormsg != nullptr ? errormsg : "?");
+  return 0;
 }
 
 xmpp_stanza_t* new_child(xmpp_ctx_t* ctx, xmpp_stanza_t* parent, const char* name, const char* ns) {
@@ -233,38 +126,6 @@ xmpp_stanza_t* make_reply(xmpp_ctx_t* ctx, xmpp_stanza_t* iq, const char* type) 
 
 }  // namespace
 
-// ---- Context ---------------------------------------------------------------
-// What one <command/> or chat message needs: the request's form, the
-// router's answer and the text it is formatted into. Used only while one
-// stanza is handled, so the sessions of a context share one.
-struct CommandScratch {
-  Form form;
-  CommandResponse response;
-  char xml[kCommandXmlCap];
-  char chat_body[kChatBodyMax + 2];  // one byte over the bot's limit: it says "too long"
-};
-
-Context::Context() {
-  xmpp_initialize();
-  ctx_ = xmpp_ctx_new(&g_mem, &g_log);
-  // Verbosity 0 keeps libstrophe from formatting whole stanzas into debug
-  // lines on every send unless we are at debug level ourselves.
-  xmpp_ctx_set_verbosity(ctx_, log_level() == LogLevel::Debug ? 1 : 0);
-}
-
-Context::~Context() {
-  if (ctx_ != nullptr) xmpp_ctx_free(ctx_);
-  xmpp_shutdown();
-}
-
-void Context::run_once(uint32_t timeout_ms) { xmpp_run_once(ctx_, timeout_ms); }
-
-CommandScratch& Context::command_scratch() {
-  if (!command_scratch_) command_scratch_.reset(new CommandScratch());
-  return *command_scratch_;
-}
-
-int64_t Context::outstanding_blocks() { return g_outstanding; }
 
 // ---- Session ---------------------------------------------------------------
 Session::Session(Context& ctx, const AgentConfig& cfg, hal::MonotonicClock& clock, Rng& rng)
@@ -281,14 +142,22 @@ Session::Session(Context& ctx, const AgentConfig& cfg, hal::MonotonicClock& cloc
   }
   caps_node_ver_ = std::string(kCapsNode) + "#" + caps_ver_;
   iq_buf_.reserve(4096);
+  ctx_.state_->sessions.push_back(this);
 }
 
 Session::~Session() {
-  if (conn_ != nullptr) {
-    unregister_session(conn_);
-    xmpp_conn_release(conn_);
+  if (conn_ != nullptr) xmpp_conn_release(conn_);
+  ctx_.state_->remove(this);
+}
+
+ContextState& Session::context_state() { return *ctx_.state_; }
+
+Session::LoginStage Session::login_stage() const {
+  if (state_ != State::Connecting || conn_ == nullptr || xmpp_conn_is_connected(conn_) == 0) {
+    return LoginStage::None;
   }
-  if (g_log_target == this) g_log_target = nullptr;
+  // TLS is mandatory (STARTTLS or direct): SASL starts on a secured stream.
+  return xmpp_conn_is_secured(conn_) != 0 ? LoginStage::Authenticating : LoginStage::Handshaking;
 }
 
 hal::Err Session::start() {
@@ -320,11 +189,9 @@ hal::Err Session::new_connection() {
   xmpp_conn_set_sockopt_callback(conn, xmpp_sockopt_cb_keepalive);
   if (conn_ != nullptr) {
     // The old object goes with its stream-management state (the stale queue).
-    unregister_session(conn_);
     xmpp_conn_release(conn_);
   }
   conn_ = conn;
-  register_session(conn_, this);
   return hal::Err::Ok;
 }
 
@@ -341,10 +208,13 @@ void Session::connect_now() {
   resumed_ = false;
   tls_error_.clear();
   state_ = State::Connecting;
-  g_log_target = this;
   XLOG_INFO("xmpp", "connecting to %s:%u as %s", cfg_.xmpp.host.c_str(), cfg_.xmpp.port,
             cfg_.xmpp.jid.c_str());
-  const int rc = xmpp_connect_client(conn_, cfg_.xmpp.host.c_str(), cfg_.xmpp.port, conn_handler, this);
+  int rc = 0;
+  {
+    SessionScope scope(context_state(), this);  // what libstrophe logs now is ours
+    rc = xmpp_connect_client(conn_, cfg_.xmpp.host.c_str(), cfg_.xmpp.port, conn_handler, this);
+  }
   if (rc != XMPP_EOK) {
     schedule_reconnect("connect failed to start");
   }
@@ -358,29 +228,30 @@ void Session::schedule_reconnect(const char* why) {
 }
 
 void Session::on_log(const char* area, const char* msg) {
-  if (std::strcmp(area, "auth") == 0 && std::strstr(msg, "Cannot authenticate") != nullptr) {
-    auth_failed_ = true;
-  } else if (std::strcmp(area, "tls") == 0 && std::strstr(msg, "Certificate verification FAILED") != nullptr) {
-    // libstrophe 0.12 (OpenSSL) reports a failed chain here, often without
-    // calling the certfail handler ("Certificate was not presented by peer"
-    // inside its verify callback). "..., result=X509_V_ERR_...(20)".
-    const char* result = std::strstr(msg, "result=");
-    tls_error_ = result != nullptr ? result + 7 : "certificate verification failed";
-  } else if (std::strstr(msg, "Session resumed successfully") != nullptr) {
-    // CONNECT follows <resumed/> directly: stream management is already settled.
-    resumed_ = true;
+  switch (classify(area, msg)) {
+    case LoginLine::AuthFailed: auth_failed_ = true; break;
+    case LoginLine::TlsFailed: {
+      // libstrophe 0.12 (OpenSSL) reports a failed chain here, often without
+      // calling the certfail handler ("Certificate was not presented by peer"
+      // inside its verify callback). "..., result=X509_V_ERR_...(20)".
+      const char* result = std::strstr(msg, "result=");
+      tls_error_ = result != nullptr ? result + 7 : "certificate verification failed";
+      break;
+    }
+    case LoginLine::Resumed:
+      // CONNECT follows <resumed/> directly: stream management is already settled.
+      resumed_ = true;
+      break;
+    case LoginLine::Other: break;
   }
 }
 
-int Session::on_certfail(const char* errormsg) {
-  tls_error_ = errormsg != nullptr ? errormsg : "verification failed";
-  return 0;  // never accept an unverified certificate
-}
-
 void Session::on_conn_event(int event, int error, const char* stream_error) {
+  ContextState& st = context_state();
   if (event == XMPP_CONN_CONNECT) {
+    if (st.take_resumed()) resumed_ = true;
     ++stats_.logins;
-    auth_failed_ = false;  // logged in: a failure line was another session's
+    auth_failed_ = false;  // logged in: a held failure line was another session's
     state_ = State::Settling;
     XLOG_INFO("xmpp", "logged in as %s", xmpp_conn_get_bound_jid(conn_) ? xmpp_conn_get_bound_jid(conn_) : full_jid_.c_str());
     // Handlers may survive a reconnect; delete first so they are never doubled.
@@ -420,6 +291,7 @@ void Session::on_conn_event(int event, int error, const char* stream_error) {
   ++stats_.disconnects;
   ping_outstanding_ = false;
   if (state_ == State::Stopped) return;
+  if (state_ == State::Connecting && !auth_failed_ && tls_error_.empty()) st.take_held_failure(this);
   if (auth_failed_) {
     fatal_ = Fatal::AuthFailed;
     fatal_message_ = "authentication failed for " + cfg_.xmpp.jid + " at " + cfg_.xmpp.host + ":" +
@@ -487,9 +359,9 @@ void Session::go_online() {
   // subscriber that reacts to the presence already reads the new description.
   publish_device();
   send_presence();
-  // What libstrophe holds for this process right now (all sessions): the
+  // What libstrophe holds for this context right now (all its sessions): the
   // soak watches this across reconnects to tell growth from a leak.
-  XLOG_INFO("xmpp", "online (libstrophe blocks in use: %lld)", static_cast<long long>(g_outstanding));
+  XLOG_INFO("xmpp", "online (libstrophe blocks in use: %lld)", static_cast<long long>(ctx_.outstanding_blocks()));
 }
 
 uint32_t Session::tick() {
@@ -585,17 +457,17 @@ xmpp_stanza_t* Session::make_publish_iq(const char* iq_id, const char* to, const
   std::string& b = iq_buf_;
   b.clear();
   b += "<iq type='set' id='";
-  append_escaped(b, iq_id);
+  xml_escape_append(b, iq_id);
   b += "'";
   if (!pep) {
     b += " to='";
-    append_escaped(b, to);
+    xml_escape_append(b, to);
     b += "'";
   }
   b += "><pubsub xmlns='http://jabber.org/protocol/pubsub'><publish node='";
-  append_escaped(b, node);
+  xml_escape_append(b, node);
   b += "'><item id='";
-  append_escaped(b, item_id);
+  xml_escape_append(b, item_id);
   b += "'>";
   b.append(payload, len);
   b += "</item></publish><publish-options><x xmlns='jabber:x:data' type='submit'>"

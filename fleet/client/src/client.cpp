@@ -10,6 +10,7 @@
 #include <map>
 
 #include "agent/caps.hpp"
+#include "agent/xmpp/ca_file.hpp"
 #include "strophe_util.hpp"
 
 namespace fleet {
@@ -274,13 +275,8 @@ void Client::connect(Deadline deadline) {
   if (!r.ok()) throw Error(Exit::Usage, "cannot compute the caps hash");
   caps_ver_.assign(ver, r.value());
 
-  if (!options_.ca_file.empty()) {
-    // Trust exactly this CA: Debian's libstrophe also loads OpenSSL's default
-    // paths (the whole system bundle) on every connect; pointing them at the CA
-    // file keeps "verified against --ca-file" literal and saves ~50 ms of CPU.
-    setenv("SSL_CERT_FILE", options_.ca_file.c_str(), 1);
-    setenv("SSL_CERT_DIR", "/nonexistent/xiotctl-no-ca-dir", 1);
-  }
+  // Trust exactly this CA: keeps "verified against --ca-file" literal.
+  agent::use_ca_file_for_openssl_defaults(options_.ca_file.c_str(), agent::SystemCaDirectory::Ignore);
 
   s_->ctx = xmpp_ctx_new(nullptr, &s_->log);
   s_->conn = s_->ctx != nullptr ? xmpp_conn_new(s_->ctx) : nullptr;

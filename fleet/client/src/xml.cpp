@@ -2,6 +2,7 @@
 
 #include <memory>
 
+#include "agent/xml_text.hpp"
 #include "fleet/error.hpp"
 #include "strophe_util.hpp"
 
@@ -54,18 +55,9 @@ XmlElement make_element(const std::string& name, const std::string& ns) {
 
 namespace {
 
-void escape_into(std::string* out, const std::string& s) {
-  for (char c : s) {
-    switch (c) {
-      case '&': *out += "&amp;"; break;
-      case '<': *out += "&lt;"; break;
-      case '>': *out += "&gt;"; break;
-      case '\'': *out += "&apos;"; break;
-      case '"': *out += "&quot;"; break;
-      default: *out += c;
-    }
-  }
-}
+// The agent's escaper: also control characters and invalid UTF-8 come out
+// as well-formed XML.
+void escape_into(std::string* out, const std::string& s) { agent::xml_escape_append(*out, s.c_str(), s.size()); }
 
 void serialise(std::string* out, const XmlElement& e, const std::string& parent_ns) {
   *out += '<';

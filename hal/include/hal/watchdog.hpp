@@ -1,5 +1,6 @@
-// Hardware (or software) watchdog. The agent feeds it in exactly one place:
-// once per main-loop turn.
+// Hardware (or software) watchdog. The agent feeds it in exactly one place,
+// AgentRuntime::tick(), once per loop turn and only while the loop is healthy
+// (the rule is in agent/runtime.hpp).
 #pragma once
 
 #include <cstdint>

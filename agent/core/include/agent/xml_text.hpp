@@ -9,6 +9,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
 
 #include "hal/status.hpp"
 
@@ -25,5 +26,10 @@ size_t xml_escaped_len(const char* text, size_t max_in = SIZE_MAX);
 /// Errors: Overflow (cap too small; buf then holds a truncated, still
 /// NUL-terminated prefix).
 hal::Result<size_t> xml_escape(char* buf, size_t cap, const char* text, size_t max_in = SIZE_MAX);
+
+/// Appends the escaped form of `text` (up to NUL or `max_in` bytes) to `out`,
+/// for code that builds XML in a std::string (the session's publish IQs, the
+/// fleet client). Allocates only when `out` must grow. No errors.
+void xml_escape_append(std::string& out, const char* text, size_t max_in = SIZE_MAX);
 
 }  // namespace agent

@@ -13,6 +13,16 @@
 // kSettingsKey; start() applies them over the config file's telemetry
 // interval/batch_max (the config is the default, a `configure` overrides it
 // until the next one).
+//
+// The watchdog: the board's hal::Watchdog (if it has one) is armed by start()
+// with kWatchdogTimeoutMs, fed only at the end of tick() -- nowhere else -- and
+// disarmed by stop(). tick() feeds it only while the loop is healthy:
+//  - the session loop is turning: the Context was run (Context::run_once())
+//    since the previous tick, so libstrophe is serviced, not just our timers;
+//  - the journal is writable, or it is not and the device knowingly says so:
+//    the health last published (presence, device node) is not "healthy".
+// A loop that stops turning (blocked, or ticking without running libstrophe)
+// stops feeding it, and the watchdog fires kWatchdogTimeoutMs later.
 #pragma once
 
 #include <cstddef>
@@ -32,11 +42,17 @@
 #include "hal/clock.hpp"
 #include "hal/segment_store.hpp"
 #include "hal/storage.hpp"
+#include "hal/watchdog.hpp"
 
 namespace agent {
 
 class AgentRuntime final : public CommandHost {
  public:
+  /// How long the loop may stall before the watchdog fires. The loop turns at
+  /// least once a second; libstrophe's TLS handshake blocks it for a while
+  /// (seconds on a loaded server), and stop() takes up to ~2 s.
+  static constexpr uint32_t kWatchdogTimeoutMs = 30000;
+
   /// Everything is borrowed and must outlive the runtime. `storage` may be
   /// null (settings are then not persisted; `configure` says so). `seed`
   /// seeds the boot id, the backoff jitter and the command session ids.
@@ -50,15 +66,19 @@ class AgentRuntime final : public CommandHost {
   AgentRuntime& operator=(const AgentRuntime&) = delete;
 
   /// Loads persisted settings, starts the publisher (opening and recovering
-  /// the journal: a journal that cannot be opened only degrades health) and
-  /// the session (the first connection attempt). Errors: NoSpace (telemetry
-  /// buffers), InvalidArgument / Io (the session could not be created).
+  /// the journal: a journal that cannot be opened only degrades health), arms
+  /// the board's watchdog (a watchdog that refuses only logs a warning) and
+  /// starts the session (the first connection attempt). Errors: NoSpace
+  /// (telemetry buffers), InvalidArgument / Io (the session could not be created).
   hal::Err start();
-  /// Session timers, telemetry schedule, health. Returns the milliseconds
-  /// until it next needs to run (at least 1).
+  /// Session timers, telemetry schedule, health, then the watchdog fed if the
+  /// loop is healthy (see the top of this file). Call once per loop turn,
+  /// between Context::run_once() calls. Returns the milliseconds until it
+  /// next needs to run (at least 1).
   uint32_t tick();
   /// Going offline with `reason` (unavailable presence), then disconnected;
-  /// the journal's watermark is persisted and synced.
+  /// the journal's watermark is persisted and synced; the watchdog disarmed
+  /// (where the hardware allows).
   void stop(const char* reason);
 
   /// Set once `reboot` completed: the caller stops the runtime with
@@ -85,7 +105,10 @@ class AgentRuntime final : public CommandHost {
   /// then formatted again even if health did not change).
   void refresh_description(bool actuators_changed = false);
   DeviceFacts facts() const;
+  /// The health rule of the top of this file; notes the Context's turns.
+  bool loop_healthy();
 
+  Context& ctx_;
   const AgentConfig& cfg_;
   boards::Board& board_;
   hal::MonotonicClock& mono_;
@@ -109,6 +132,8 @@ class AgentRuntime final : public CommandHost {
   std::vector<char> last_description_; ///< what the device node holds
   bool reboot_requested_ = false;
   char reboot_reason_[kCommandTextMax] = {};
+  hal::Watchdog* watchdog_ = nullptr;  ///< the board's, once armed by start()
+  uint64_t turns_seen_ = 0;            ///< Context::turns() at the previous tick
 };
 
 }  // namespace agent

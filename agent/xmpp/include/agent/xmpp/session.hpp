@@ -25,28 +25,45 @@
 struct _xmpp_ctx_t;
 struct _xmpp_conn_t;
 struct _xmpp_stanza_t;
-struct _xmpp_mem_t;
-struct _xmpp_log_t;
 
 namespace agent {
 
 struct CommandScratch;
+struct ContextState;
 
-/// A libstrophe context with a counting allocator and the agent's logger.
-/// Several sessions may share one context (the fleet simulator does).
+/// A libstrophe context with its own counting allocator and logger (both
+/// through libstrophe's userdata: nothing is process-wide, so two contexts in
+/// one process never see each other's counts or lines). Several sessions may
+/// share one context (the fleet simulator runs up to 1000 on one); the context
+/// knows its sessions and gives each libstrophe log line to the session it
+/// belongs to (src/context_state.hpp says how exactly).
 class Context {
  public:
   Context();
+  /// Calls close().
   ~Context();
   Context(const Context&) = delete;
   Context& operator=(const Context&) = delete;
 
   /// Services every connection of this context for at most `timeout_ms`.
+  /// Not after close().
   void run_once(uint32_t timeout_ms);
-  /// Blocks allocated through libstrophe and not yet freed. Zero after every
-  /// session and the context are gone (checked by the leak tests).
-  static int64_t outstanding_blocks();
+  /// How many times run_once() was called: the loop is turning while this
+  /// goes up (AgentRuntime's watchdog rule).
+  uint64_t turns() const { return turns_; }
+  /// Blocks allocated through this context's libstrophe and not yet freed
+  /// (this context only). Zero after close() unless libstrophe leaked
+  /// (checked by the leak tests).
+  int64_t outstanding_blocks() const;
+  /// Frees the libstrophe context; every session of it must be gone. Returns
+  /// outstanding_blocks() afterwards: what libstrophe leaked, 0 expected.
+  /// After it only outstanding_blocks() and close() (no effect) may be called.
+  int64_t close();
   _xmpp_ctx_t* raw() const { return ctx_; }
+  /// What this context's libstrophe logger does with a line besides logging
+  /// it: gives it to the session it belongs to (a failed login, a resumed
+  /// stream). Public for the tests that check the attribution.
+  void attribute_line(const char* area, const char* msg);
   /// The fixed request/response scratch (~30 KiB) that <command/> IQs and
   /// chat messages are handled in, allocated on the first call. One per
   /// context, shared by its sessions: the one loop handles one stanza at a
@@ -55,7 +72,10 @@ class Context {
   CommandScratch& command_scratch();
 
  private:
+  friend class Session;
+  std::unique_ptr<ContextState> state_;  ///< allocation count, logger, sessions (src/context_state.hpp)
   _xmpp_ctx_t* ctx_ = nullptr;
+  uint64_t turns_ = 0;
   std::unique_ptr<CommandScratch> command_scratch_;
 };
 
@@ -154,8 +174,19 @@ class Session : public TelemetrySink {
   int on_ping_result(_xmpp_stanza_t* stanza);
   int on_publish_result(_xmpp_stanza_t* stanza);
   int on_device_result(_xmpp_stanza_t* stanza);
-  int on_certfail(const char* errormsg);
+  /// A libstrophe log line the context attributed to this session: notes a
+  /// failed login (SASL or certificate) or a resumed stream.
   void on_log(const char* area, const char* msg);
+
+  /// Where a connection attempt stands, for the context's log attribution.
+  enum class LoginStage : uint8_t {
+    None,            ///< not logging in (or the transport is not up yet)
+    Handshaking,     ///< connected, TLS not established
+    Authenticating,  ///< TLS up, not logged in
+  };
+  LoginStage login_stage() const;
+  /// The context's shared state (for the C trampolines).
+  ContextState& context_state();
 
  private:
   enum class State : uint8_t { Idle, Connecting, Settling, Online, Waiting, Stopped };
