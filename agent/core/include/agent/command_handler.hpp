@@ -10,8 +10,9 @@
 //   stages == 0   execute answers at once (no session; a form in the
 //                 request is ignored): read, diagnostics.
 //   stages >= 1   execute without a form opens a session and shows the form
-//                 of stage 1; `next` moves stage k to k + 1 (only while
-//                 k < stages), `prev` moves back (only while k > 1);
+//                 of stage 1; `next` moves stage k to k + 1 (offered only
+//                 while k < stages), `prev` moves back (only while k > 1),
+//                 each setting call.state->stage itself once it may;
 //                 `complete` acts on the submitted form and ends the session
 //                 unless it answered with an error. An execute that already
 //                 carries a submit form goes straight to `complete` (no
