@@ -650,13 +650,11 @@ void Session::reply_disco_info(xmpp_stanza_t* iq, const char* node) {
 
 void Session::reply_disco_items(xmpp_stanza_t* iq, const char* node) {
   // The commands node lists what the sender's role may run (a stranger: an
-  // empty list); the entity and each command node have no items.
-  const CommandInfo* listed[8];
-  size_t n = 0;
-  if (node != nullptr && std::strcmp(node, kCommandsXmlns) == 0) {
-    const char* from = xmpp_stanza_get_from(iq);
-    if (router_ != nullptr && from != nullptr) n = router_->list_commands(from, listed, 8);
-  } else if (node != nullptr && find_command(node) == nullptr) {
+  // empty list), one item per entry of the router's table; the entity and
+  // each command node have no items.
+  const bool commands_node = node != nullptr && std::strcmp(node, kCommandsXmlns) == 0;
+  if (node != nullptr && !commands_node &&
+      (router_ != nullptr ? router_->find(node) : find_command(node)) == nullptr) {
     reply_error(iq, "cancel", "item-not-found");
     return;
   }
@@ -664,12 +662,24 @@ void Session::reply_disco_items(xmpp_stanza_t* iq, const char* node) {
   xmpp_stanza_t* r = make_reply(ctx, iq, "result");
   xmpp_stanza_t* q = new_child(ctx, r, "query", kNsDiscoItems);
   if (node != nullptr) xmpp_stanza_set_attribute(q, "node", node);
-  const char* bound = xmpp_conn_get_bound_jid(conn_);
-  for (size_t i = 0; i < n; ++i) {
-    xmpp_stanza_t* item = new_child(ctx, q, "item", nullptr);
-    xmpp_stanza_set_attribute(item, "jid", bound != nullptr ? bound : full_jid_.c_str());
-    xmpp_stanza_set_attribute(item, "node", listed[i]->node);
-    xmpp_stanza_set_attribute(item, "name", listed[i]->name);
+  const char* from = xmpp_stanza_get_from(iq);
+  if (commands_node && router_ != nullptr && from != nullptr) {
+    struct Items {
+      xmpp_ctx_t* ctx;
+      xmpp_stanza_t* query;
+      const char* jid;
+    } items{ctx, q, xmpp_conn_get_bound_jid(conn_)};
+    if (items.jid == nullptr) items.jid = full_jid_.c_str();
+    (void)router_->visit_commands(
+        from,
+        [](void* c, const CommandInfo& command) {
+          auto* it = static_cast<Items*>(c);
+          xmpp_stanza_t* item = new_child(it->ctx, it->query, "item", nullptr);
+          xmpp_stanza_set_attribute(item, "jid", it->jid);
+          xmpp_stanza_set_attribute(item, "node", command.node);
+          xmpp_stanza_set_attribute(item, "name", command.name);
+        },
+        &items);
   }
   xmpp_send(conn_, r);
   xmpp_stanza_release(r);

@@ -1,0 +1,146 @@
+// `configure` (owner): one form (interval_s, batch_max) prefilled with the
+// settings in force; complete applies them through the host and persists
+// them with save_settings() (docs/commands.md "configure").
+#include <cinttypes>
+#include <cstdio>
+
+#include "agent/commands.hpp"
+#include "agent/log.hpp"
+#include "agent/senml.hpp"
+#include "agent/settings.hpp"
+#include "stage.hpp"
+
+namespace agent {
+namespace cmd {
+
+namespace {
+
+/// "10", "0.05", "1.5": milliseconds as seconds, trailing zeros dropped.
+void format_ms_as_seconds(char* buf, size_t cap, uint32_t ms) {
+  if (ms % 1000 == 0) {
+    std::snprintf(buf, cap, "%" PRIu32, ms / 1000);
+  } else if (ms % 100 == 0) {
+    std::snprintf(buf, cap, "%" PRIu32 ".%" PRIu32, ms / 1000, (ms % 1000) / 100);
+  } else if (ms % 10 == 0) {
+    std::snprintf(buf, cap, "%" PRIu32 ".%02" PRIu32, ms / 1000, (ms % 1000) / 10);
+  } else {
+    std::snprintf(buf, cap, "%" PRIu32 ".%03" PRIu32, ms / 1000, ms % 1000);
+  }
+}
+
+/// Parses field `var` of `form` as an exact decimal scaled by 10^scale, in
+/// lo..hi. Returns false with *err (bad-payload naming the field).
+bool scaled_field(const Form& form, const char* var, int scale, int64_t lo, int64_t hi, const char* range,
+                  bool* present, int64_t* out, CommandError* err) {
+  const FormField* f = form.find(var);
+  *present = f != nullptr;
+  if (f == nullptr) return true;  // absent: unchanged
+  const char* text = f->first_value();
+  if (text == nullptr || text[0] == '\0') {
+    set_error(err, StanzaCondition::BadRequest, CommandCondition::BadPayload, "%s: required", var);
+    return false;
+  }
+  const hal::Result<drv::Value> v = parse_decimal(text);
+  if (!v.ok() && v.error() == hal::Err::InvalidArgument) {
+    set_error(err, StanzaCondition::BadRequest, CommandCondition::BadPayload, "%s: '%.32s' is not a number",
+              var, text);
+    return false;
+  }
+  hal::Result<int64_t> n = v.ok() ? decimal_to_scaled(v.value(), scale) : hal::Result<int64_t>(v.error());
+  if (!n.ok() && n.error() == hal::Err::InvalidArgument) {
+    set_error(err, StanzaCondition::BadRequest, CommandCondition::BadPayload,
+              scale == 0 ? "%s: '%.32s' is not a whole number" : "%s: '%.32s' is finer than a millisecond",
+              var, text);
+    return false;
+  }
+  if (!n.ok() || n.value() < lo || n.value() > hi) {
+    set_error(err, StanzaCondition::BadRequest, CommandCondition::BadPayload, "%s: '%.32s' is out of range (%s)",
+              var, text, range);
+    return false;
+  }
+  *out = n.value();
+  return true;
+}
+
+/// The settings in force with the form's fields applied; false with `out`
+/// failed (bad-payload naming the field).
+bool settings_from_form(const CommandCall& call, CommandResponse* out, TelemetrySettings* s) {
+  *s = call.host.telemetry_settings();
+  CommandError e;
+  bool present = false;
+  int64_t v = 0;
+  if (!scaled_field(*call.form, "interval_s", 3, kIntervalMinMs, kIntervalMaxMs, "0.05 to 86400", &present, &v,
+                    &e)) {
+    fail_with(out, e);
+    return false;
+  }
+  if (present) s->interval_ms = static_cast<uint32_t>(v);
+  if (!scaled_field(*call.form, "batch_max", 0, kBatchMaxMin, kBatchMaxMax, "1 to 100", &present, &v, &e)) {
+    fail_with(out, e);
+    return false;
+  }
+  if (present) s->batch_max = static_cast<uint32_t>(v);
+  return true;
+}
+
+void execute(const CommandCall& call, CommandResponse* out) {
+  const TelemetrySettings cur = call.host.telemetry_settings();
+  Form& f = out->form;
+  f.reset(FormType::Form);
+  (void)f.set_title("Configure telemetry");
+  (void)f.set_instructions("Changes apply at once and are kept across restarts.");
+  char interval[24];
+  format_ms_as_seconds(interval, sizeof interval, cur.interval_ms);
+  (void)f.add_field(FieldType::TextSingle, "interval_s", "Sampling interval in seconds (0.05 to 86400)", true);
+  (void)f.add_value(interval);
+  char batch[12];
+  std::snprintf(batch, sizeof batch, "%" PRIu32, cur.batch_max);
+  (void)f.add_field(FieldType::TextSingle, "batch_max", "Readings per published item (1 to 100)", true);
+  (void)f.add_value(batch);
+  show_form(out, kActionComplete);
+}
+
+void complete(const CommandCall& call, CommandResponse* out) {
+  TelemetrySettings s;
+  if (!settings_from_form(call, out, &s)) return;
+  const hal::Err r = call.host.reconfigure_telemetry(s);
+  if (r == hal::Err::InvalidArgument) {
+    fail(out, StanzaCondition::BadRequest, CommandCondition::BadPayload, "settings rejected by the publisher");
+    return;
+  }
+  if (r == hal::Err::NoSpace) {
+    fail(out, StanzaCondition::ResourceConstraint, CommandCondition::None,
+         "not enough memory for batch_max %" PRIu32, s.batch_max);
+    return;
+  }
+  if (r != hal::Err::Ok) {
+    fail(out, StanzaCondition::InternalServerError, CommandCondition::None, "reconfigure failed: %s",
+         hal::err_name(r));
+    return;
+  }
+  char interval[24];
+  format_ms_as_seconds(interval, sizeof interval, s.interval_ms);
+  XLOG_INFO(kArea, "%.128s configured telemetry: every %s s, batch %" PRIu32, nz(call.from), interval,
+            s.batch_max);
+  out->status = CommandStatus::Completed;
+  out->add_note(NoteType::Info, "telemetry every %s s, %" PRIu32 " reading%s per item", interval, s.batch_max,
+                s.batch_max == 1 ? "" : "s");
+  if (call.storage == nullptr) {
+    out->add_note(NoteType::Warn, "applied, but not persisted (no storage on this device)");
+  } else if (const hal::Err p = save_settings(*call.storage, call.settings_key, s); p != hal::Err::Ok) {
+    // The new settings are in force; say plainly that a restart loses them.
+    XLOG_WARN(kArea, "persisting settings failed: %s", hal::err_name(p));
+    out->add_note(NoteType::Error, "applied, but not persisted: %s", hal::err_name(p));
+  }
+}
+
+}  // namespace
+
+extern const CommandInfo kConfigureCommand;  // listed in table.cpp
+const CommandInfo kConfigureCommand = {
+    "configure", "Configure telemetry", Role::Owner,
+    /*stages=*/1, execute, /*precheck=*/nullptr, /*next=*/nullptr, /*prev=*/nullptr, complete,
+};
+
+}  // namespace cmd
+}  // namespace agent
