@@ -6,6 +6,7 @@
 
 #include "boards/board.hpp"
 #include "drv/driver_table.hpp"
+#include "drv/model_table.hpp"
 #include "drv/registry.hpp"
 #include "json/reader.hpp"
 
@@ -123,48 +124,11 @@ bool parse_params(json::Value params, DeviceSpec* dev) {
   });
 }
 
+/// The device's "sim" object, read by its chip's model (drv/model_table.hpp).
 bool parse_sim(json::Value sim, DeviceSpec* dev) {
-  if (dev->compatible == "bosch,bme280") {
-    static const char* const kKeys[] = {"present", "temperature_c", "humidity_pct", "pressure_pa", "chip_id"};
-    if (!sim.object(kKeys)) return false;
-    // The part's operating range (BME280 datasheet table 1-3).
-    double t = 0;
-    double h = 0;
-    double p = 0;
-    uint8_t id = 0;
-    bool present = true;
-    const json::Value vt = sim["temperature_c"];
-    const json::Value vh = sim["humidity_pct"];
-    const json::Value vp = sim["pressure_pa"];
-    const json::Value vid = sim["chip_id"];
-    if (!vt.number(&t, -40, 85) || !vh.number(&h, 0, 100) || !vp.number(&p, 30000, 110000) ||
-        !vid.integer(&id, 0, 255) || !sim["present"].boolean(&present)) {
-      return false;
-    }
-    if (!vt.absent()) dev->sim.temperature_c = t;
-    if (!vh.absent()) dev->sim.humidity_pct = h;
-    if (!vp.absent()) dev->sim.pressure_pa = p;
-    if (!vid.absent()) dev->sim.chip_id = id;
-    dev->sim.present = present;
-    return true;
-  }
-  if (dev->compatible == "xiot,gpio-input") {
-    static const char* const kKeys[] = {"level"};
-    if (!sim.object(kKeys)) return false;
-    const json::Value level = sim["level"];
-    int64_t n = 0;
-    if (level.absent()) return true;
-    if (level.is_bool()) {
-      dev->sim.level = level.is_true();
-    } else if (level.as_integer(&n) && (n == 0 || n == 1)) {
-      dev->sim.level = n == 1;
-    } else {
-      return level.expected("0, 1, true or false");
-    }
-    return true;
-  }
-  // No simulation knobs for this device (an empty object is fine).
-  return sim.object(nullptr, 0);
+  const drv::sim::ModelEntry* model = drv::sim::find_model(dev->compatible.c_str());
+  if (model == nullptr) return sim.object(nullptr, 0);  // no simulation knobs: only {} is fine
+  return model->parse_sim(sim, &dev->sim);
 }
 
 /// "bus" + "address": an I2C chip.

@@ -118,9 +118,9 @@ TEST(SimBoard, SimHooksReachTheHardware) {
   EXPECT_TRUE(read(reg, "button0.state").flag);
 
   // BME280 model: new physical values, then an injected data-register fault.
-  drv::sim::Bme280Model* env = board->sim_bme280("env0");
+  drv::sim::Bme280Model* env = drv::sim::as_bme280(board->sim_model("env0"));
   ASSERT_NE(env, nullptr);
-  EXPECT_EQ(board->sim_bme280("relay0"), nullptr);
+  EXPECT_EQ(drv::sim::as_bme280(board->sim_model("relay0")), nullptr);
   env->set_temperature_c(-5.25);
   ASSERT_EQ(reg.sample_all(), 0u);
   EXPECT_EQ(read(reg, "env0.temperature").mantissa, -525);
@@ -153,7 +153,7 @@ TEST(LinuxHostBoard, OpensWithSystemMetricsFromProc) {
   ASSERT_EQ(board->registry().device_count(), 1u);
   EXPECT_EQ(board->registry().sample_all(), 0u);
   EXPECT_EQ(board->sim_gpio(), nullptr);
-  EXPECT_EQ(board->sim_bme280("sys0"), nullptr);
+  EXPECT_EQ(drv::sim::as_bme280(board->sim_model("sys0")), nullptr);
   EXPECT_EQ(board->sim_system_info(), nullptr);
   EXPECT_EQ(board->watchdog(), nullptr);
 }
@@ -344,9 +344,9 @@ TEST(BoardParse, TheShippedSimBoardSpec) {
   EXPECT_EQ(env.compatible, "bosch,bme280");
   EXPECT_EQ(env.bus, "i2c0");
   EXPECT_EQ(env.address.value_or(0), 0x76);
-  EXPECT_DOUBLE_EQ(env.sim.temperature_c.value_or(0), 21.54);
-  EXPECT_DOUBLE_EQ(env.sim.humidity_pct.value_or(0), 40.1);
-  EXPECT_DOUBLE_EQ(env.sim.pressure_pa.value_or(0), 101325);
+  EXPECT_DOUBLE_EQ(env.sim.get("temperature_c").value_or(0), 21.54);
+  EXPECT_DOUBLE_EQ(env.sim.get("humidity_pct").value_or(0), 40.1);
+  EXPECT_DOUBLE_EQ(env.sim.get("pressure_pa").value_or(0), 101325);
   const boards::DeviceSpec& relay = spec.devices[1];
   EXPECT_EQ(relay.pin.value_or(0), 17u);
   EXPECT_FALSE(relay.active_low);
@@ -441,7 +441,7 @@ TEST(BoardInit, AbsentChipsModelIsStillReachableAndCanBePluggedIn) {
   ASSERT_NE(board, nullptr) << error;
   ASSERT_EQ(board->failed().size(), 1u);
   EXPECT_EQ(board->failed()[0].compatible, "bosch,bme280");
-  drv::sim::Bme280Model* model = board->sim_bme280("env0");
+  drv::sim::Bme280Model* model = drv::sim::as_bme280(board->sim_model("env0"));
   ASSERT_NE(model, nullptr);
   EXPECT_EQ(board->sim_i2c("i2c0")->attach(0x76, model), Err::Ok);
 }
