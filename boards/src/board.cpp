@@ -5,8 +5,8 @@
 #include <cstring>
 #include <new>
 
-#include "bme280/bme280_model.hpp"
 #include "drv/driver_table.hpp"
+#include "drv/model_table.hpp"
 #include "hal/linux/i2c_dev_bus.hpp"
 #include "hal/linux/linux_system_info.hpp"
 #include "hal/sim/sim_gpio.hpp"
@@ -30,7 +30,7 @@ struct BusSlot {
 
 struct ModelSlot {
   std::string device;
-  std::unique_ptr<drv::sim::Bme280Model> bme280;
+  std::unique_ptr<drv::sim::Model> model;
 };
 
 }  // namespace
@@ -60,6 +60,7 @@ struct Board::Impl {
     failed.push_back(FailedDevice{d.name, d.compatible, err, std::move(text)});
   }
   bool build_backend(std::string* error);
+  bool build_models(std::string* error);
   void add_device(const DeviceSpec& d);
 };
 
@@ -114,30 +115,31 @@ bool Board::Impl::build_backend(std::string* error) {
     return false;
   }
 
-  if (!sim) return true;
-  // The simulated world: chip models at their addresses, levels on pins.
+  return !sim || build_models(error);
+}
+
+// The simulated world: each device whose chip has a model (drv::sim::kModels)
+// gets it, made from the device's "sim" parameters, at its address or pin.
+bool Board::Impl::build_models(std::string* error) {
   for (const DeviceSpec& d : spec.devices) {
-    if (d.compatible == "bosch,bme280" && !d.bus.empty() && d.address) {
-      ModelSlot m;
-      m.device = d.name;
-      m.bme280.reset(new (std::nothrow) drv::sim::Bme280Model());
-      if (!m.bme280) {
-        *error = "out of memory";
-        return false;
-      }
-      if (d.sim.temperature_c) m.bme280->set_temperature_c(*d.sim.temperature_c);
-      if (d.sim.humidity_pct) m.bme280->set_humidity_pct(*d.sim.humidity_pct);
-      if (d.sim.pressure_pa) m.bme280->set_pressure_pa(*d.sim.pressure_pa);
-      if (d.sim.chip_id) m.bme280->set_chip_id(*d.sim.chip_id);
-      if (d.sim.present) {
-        // Cannot clash: parse_board rejects two devices on one address.
-        (void)bus(d.bus)->sim_i2c->attach(*d.address, m.bme280.get());
-      }
-      models.push_back(std::move(m));
+    const drv::sim::ModelEntry* entry = drv::sim::find_model(d.compatible.c_str());
+    if (entry == nullptr) continue;
+    drv::sim::ModelSite site;
+    if (!d.bus.empty() && d.address) {
+      site.i2c = bus(d.bus)->sim_i2c;
+      site.address = *d.address;
     }
-    if (d.sim.level && !d.gpio.empty() && d.pin) {
-      bus(d.gpio)->sim_gpio->set_external(*d.pin, *d.sim.level);
+    if (!d.gpio.empty() && d.pin) {
+      site.gpio = bus(d.gpio)->sim_gpio;
+      site.pin = *d.pin;
     }
+    ModelSlot m;
+    m.device = d.name;
+    if (entry->create(d.sim, site, &m.model) != hal::Err::Ok) {
+      *error = "out of memory";
+      return false;
+    }
+    if (m.model) models.push_back(std::move(m));
   }
   return true;
 }
@@ -239,10 +241,10 @@ const std::vector<FailedDevice>& Board::failed() const { return impl_->failed; }
 hal::SystemInfo* Board::system_info() { return impl_->system_info.get(); }
 hal::Watchdog* Board::watchdog() { return impl_->watchdog.get(); }
 
-drv::sim::Bme280Model* Board::sim_bme280(const char* device) {
+drv::sim::Model* Board::sim_model(const char* device) {
   if (device == nullptr) return nullptr;
   for (ModelSlot& m : impl_->models) {
-    if (m.device == device) return m.bme280.get();
+    if (m.device == device) return m.model.get();
   }
   return nullptr;
 }

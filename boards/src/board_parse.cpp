@@ -1,15 +1,14 @@
 // Board file parsing and validation (schema: boards/README.md).
-#include <cjson/cJSON.h>
-
 #include <cerrno>
-#include <cinttypes>
-#include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 
 #include "boards/board.hpp"
 #include "drv/driver_table.hpp"
+#include "drv/model_table.hpp"
 #include "drv/registry.hpp"
+#include "json/reader.hpp"
 
 namespace boards {
 
@@ -17,86 +16,21 @@ namespace {
 
 constexpr size_t kMaxFileBytes = 256 * 1024;
 constexpr size_t kMaxNameLen = 31;
-constexpr uint32_t kMaxGpioLines = 1024;
+constexpr int64_t kMaxGpioLines = 1024;
 constexpr int kMinI2cAddress = 0x08;  // 0x00-0x07 and 0x78-0x7F are reserved (I2C spec §3.1.12)
 constexpr int kMaxI2cAddress = 0x77;
 
-/// Owns a cJSON tree.
-struct JsonDoc {
-  cJSON* root = nullptr;
-  ~JsonDoc() { cJSON_Delete(root); }
-};
+constexpr const char* kName = "a name of letters, digits, '_' and '-' (at most 31, starting with a letter)";
+constexpr const char* kAddress = "an I2C address 0x08..0x77 (integer or \"0x..\" string)";
 
-/// Where in the file we are ("devices[1] (relay0)") and how to say what is wrong.
-class Reporter {
- public:
-  Reporter(const char* path, std::string* error) : path_(path ? path : "board"), error_(error) {}
+const json::Choice<HalKind> kHalKinds[] = {{"sim", HalKind::Sim}, {"linux", HalKind::Linux}};
+const json::Choice<BusType> kBusTypes[] = {{"i2c", BusType::I2c}, {"gpio", BusType::Gpio}};
 
-  /// `<path>: <where>: <field>: <msg>` (empty parts left out). Returns false.
-  bool fail(const std::string& where, const std::string& field, const std::string& msg) {
-    if (error_ != nullptr) {
-      std::string s = path_;
-      if (!where.empty()) s += ": " + where;
-      if (!field.empty()) s += ": " + field;
-      s += ": " + msg;
-      *error_ = s;
-    }
-    return false;
-  }
-  bool fail_at(int line, int col, const std::string& msg) {
-    if (error_ != nullptr) {
-      *error_ = path_ + ":" + std::to_string(line) + ":" + std::to_string(col) + ": " + msg;
-    }
-    return false;
-  }
-
- private:
-  std::string path_;
-  std::string* error_;
-};
-
-/// How a JSON value looks in a message: "x" / 12 / 1.5 / true / null / an object.
-std::string describe(const cJSON* v) {
-  if (v == nullptr) return "nothing";
-  if (cJSON_IsString(v)) {
-    std::string s = v->valuestring ? v->valuestring : "";
-    if (s.size() > 40) s = s.substr(0, 40) + "...";
-    return "\"" + s + "\"";
-  }
-  if (cJSON_IsBool(v)) return cJSON_IsTrue(v) ? "true" : "false";
-  if (cJSON_IsNull(v)) return "null";
-  if (cJSON_IsArray(v)) return "an array";
-  if (cJSON_IsObject(v)) return "an object";
-  if (cJSON_IsNumber(v)) {
-    char buf[40];
-    const double d = v->valuedouble;
-    if (std::floor(d) == d && std::fabs(d) < 1e15) {
-      std::snprintf(buf, sizeof buf, "%" PRId64, static_cast<int64_t>(d));
-    } else {
-      std::snprintf(buf, sizeof buf, "%g", d);
-    }
-    return buf;
-  }
-  return "an invalid value";
-}
-
-bool is_integer(const cJSON* v, int64_t* out) {
-  if (!cJSON_IsNumber(v)) return false;
-  const double d = v->valuedouble;
-  if (std::floor(d) != d || std::fabs(d) > 9007199254740992.0) return false;  // 2^53
-  *out = static_cast<int64_t>(d);
-  return true;
-}
-
-bool valid_name(const char* s) {
-  if (s == nullptr) return false;
-  const size_t n = std::strlen(s);
-  if (n == 0 || n > kMaxNameLen) return false;
+bool valid_name(const std::string& s) {
+  if (s.empty() || s.size() > kMaxNameLen) return false;
   if (!((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= 'A' && s[0] <= 'Z'))) return false;
-  for (size_t i = 1; i < n; ++i) {
-    const char c = s[i];
-    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
-          c == '-')) {
+  for (const char c : s) {
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-')) {
       return false;
     }
   }
@@ -104,18 +38,16 @@ bool valid_name(const char* s) {
 }
 
 /// "vendor,part": two non-empty parts of [a-z0-9._-] joined by one comma.
-bool valid_compatible(const char* s) {
-  if (s == nullptr) return false;
-  const char* comma = std::strchr(s, ',');
-  if (comma == nullptr || comma == s || comma[1] == '\0' || std::strchr(comma + 1, ',')) return false;
-  for (const char* p = s; *p; ++p) {
-    const char c = *p;
-    if (c == ',') continue;
-    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-')) {
-      return false;
-    }
+bool valid_compatible(const std::string& s) {
+  const size_t comma = s.find(',');
+  if (comma == std::string::npos || comma == 0 || comma + 1 == s.size() || s.find(',', comma + 1) != std::string::npos) {
+    return false;
   }
-  return std::strlen(s) <= 63;
+  for (const char c : s) {
+    if (c == ',') continue;
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-')) return false;
+  }
+  return s.size() <= 63;
 }
 
 std::string hex2(int v) {
@@ -124,43 +56,10 @@ std::string hex2(int v) {
   return buf;
 }
 
-/// Unknown and duplicate keys of `obj`, against `allowed` (nullptr-terminated).
-bool check_keys(Reporter& r, const std::string& where, const std::string& prefix, const cJSON* obj,
-                const char* const* allowed) {
-  for (const cJSON* c = obj->child; c != nullptr; c = c->next) {
-    const char* key = c->string ? c->string : "";
-    bool known = false;
-    for (const char* const* a = allowed; *a != nullptr && !known; ++a) known = std::strcmp(*a, key) == 0;
-    if (!known) {
-      std::string list;
-      for (const char* const* a = allowed; *a != nullptr; ++a) {
-        list += (list.empty() ? "" : ", ");
-        list += *a;
-      }
-      if (list.empty()) return r.fail(where, "", "unknown key \"" + prefix + key + "\" (none allowed here)");
-      return r.fail(where, "", "unknown key \"" + prefix + key + "\" (known: " + list + ")");
-    }
-    for (const cJSON* d = obj->child; d != c; d = d->next) {
-      if (d->string != nullptr && std::strcmp(d->string, key) == 0) {
-        return r.fail(where, "", "duplicate key \"" + prefix + key + "\"");
-      }
-    }
-  }
-  return true;
-}
-
-/// Line and column (1-based) of `pos` in `text`.
-void line_col(const char* text, const char* pos, int* line, int* col) {
-  *line = 1;
-  *col = 1;
-  for (const char* p = text; p < pos && *p != '\0'; ++p) {
-    if (*p == '\n') {
-      ++*line;
-      *col = 1;
-    } else {
-      ++*col;
-    }
-  }
+/// A required "name" member: letters, digits, '_' and '-'.
+bool read_name(json::Value v, std::string* out) {
+  if (!v.text(out, kName, json::kRequired | json::kEmptyOk)) return false;
+  return valid_name(*out) || v.expected(kName);
 }
 
 const BusSpec* find_bus(const BoardSpec& b, const std::string& name) {
@@ -170,357 +69,197 @@ const BusSpec* find_bus(const BoardSpec& b, const std::string& name) {
   return nullptr;
 }
 
-bool parse_buses(Reporter& r, const cJSON* arr, BoardSpec* out) {
-  if (!cJSON_IsArray(arr)) return r.fail("", "buses", "expected an array, got " + describe(arr));
-  int index = 0;
-  for (const cJSON* b = arr->child; b != nullptr; b = b->next, ++index) {
-    std::string where = "buses[" + std::to_string(index) + "]";
-    if (!cJSON_IsObject(b)) return r.fail(where, "", "expected an object, got " + describe(b));
-    BusSpec bus;
-    const cJSON* name = cJSON_GetObjectItemCaseSensitive(b, "name");
-    if (name == nullptr) return r.fail(where, "name", "missing");
-    if (!cJSON_IsString(name) || !valid_name(name->valuestring)) {
-      return r.fail(where, "name",
-                    "expected a name of letters, digits, '_' and '-' (at most 31, starting with "
-                    "a letter), got " + describe(name));
+bool parse_bus(json::Value b, BoardSpec* out) {
+  static const char* const kKeys[] = {"name", "type", "dev", "lines"};
+  if (!b.object(kKeys, json::kRequired)) return false;
+  BusSpec bus;
+  if (!read_name(b["name"], &bus.name)) return false;
+  for (size_t i = 0; i < out->buses.size(); ++i) {
+    if (out->buses[i].name == bus.name) {
+      return b["name"].fail("duplicate bus name \"" + bus.name + "\"");
     }
-    bus.name = name->valuestring;
-    where += " (" + bus.name + ")";
-    static const char* const kKeys[] = {"name", "type", "dev", "lines", nullptr};
-    if (!check_keys(r, where, "", b, kKeys)) return false;
-    for (const BusSpec& other : out->buses) {
-      if (other.name == bus.name) return r.fail(where, "name", "duplicate bus name \"" + bus.name + "\"");
-    }
-    const cJSON* type = cJSON_GetObjectItemCaseSensitive(b, "type");
-    if (type == nullptr) return r.fail(where, "type", "missing (\"i2c\" or \"gpio\")");
-    if (cJSON_IsString(type) && std::strcmp(type->valuestring, "i2c") == 0) {
-      bus.type = BusType::I2c;
-    } else if (cJSON_IsString(type) && std::strcmp(type->valuestring, "gpio") == 0) {
-      bus.type = BusType::Gpio;
-      if (out->hal == HalKind::Linux) {
-        return r.fail(where, "type", "\"gpio\" is not supported with \"hal\": \"linux\" yet");
-      }
-    } else {
-      return r.fail(where, "type", "expected \"i2c\" or \"gpio\", got " + describe(type));
-    }
-    const cJSON* dev = cJSON_GetObjectItemCaseSensitive(b, "dev");
-    if (dev != nullptr) {
-      if (out->hal != HalKind::Linux || bus.type != BusType::I2c) {
-        return r.fail(where, "dev", "only for i2c buses of \"hal\": \"linux\"");
-      }
-      if (!cJSON_IsString(dev) || dev->valuestring[0] != '/' || std::strlen(dev->valuestring) > 63) {
-        return r.fail(where, "dev", "expected an absolute device path like \"/dev/i2c-1\", got " +
-                                        describe(dev));
-      }
-      bus.dev = dev->valuestring;
-    } else if (out->hal == HalKind::Linux && bus.type == BusType::I2c) {
-      return r.fail(where, "dev", "missing (the i2c-dev node, e.g. \"/dev/i2c-1\")");
-    }
-    const cJSON* lines = cJSON_GetObjectItemCaseSensitive(b, "lines");
-    if (lines != nullptr) {
-      if (bus.type != BusType::Gpio) return r.fail(where, "lines", "only for gpio controllers");
-      int64_t n = 0;
-      if (!is_integer(lines, &n) || n < 1 || n > kMaxGpioLines) {
-        return r.fail(where, "lines", "expected an integer 1.." + std::to_string(kMaxGpioLines) +
-                                          ", got " + describe(lines));
-      }
-      bus.lines = static_cast<uint32_t>(n);
-    }
-    out->buses.push_back(bus);
   }
+  const json::Value type = b["type"];
+  if (!type.one_of(&bus.type, kBusTypes, json::kRequired)) return false;
+  if (bus.type == BusType::Gpio && out->hal == HalKind::Linux) {
+    return type.fail("\"gpio\" is not supported with \"hal\": \"linux\" yet");
+  }
+  const json::Value dev = b["dev"];
+  if (!dev.absent()) {
+    if (out->hal != HalKind::Linux || bus.type != BusType::I2c) return dev.fail("only for i2c buses of \"hal\": \"linux\"");
+    constexpr const char* kDev = "an absolute device path like \"/dev/i2c-1\"";
+    if (!dev.text(&bus.dev, kDev)) return false;
+    if (bus.dev[0] != '/' || bus.dev.size() > 63) return dev.expected(kDev);
+  } else if (out->hal == HalKind::Linux && bus.type == BusType::I2c) {
+    return dev.fail("missing; expected the i2c-dev node, e.g. \"/dev/i2c-1\"");
+  }
+  const json::Value lines = b["lines"];
+  if (!lines.absent() && bus.type != BusType::Gpio) return lines.fail("only for gpio controllers");
+  if (!lines.integer(&bus.lines, 1, kMaxGpioLines)) return false;
+  out->buses.push_back(bus);
   return true;
 }
 
-bool parse_params(Reporter& r, const std::string& where, const cJSON* obj, DeviceSpec* dev) {
-  if (!cJSON_IsObject(obj)) return r.fail(where, "params", "expected an object, got " + describe(obj));
+bool parse_params(json::Value params, DeviceSpec* dev) {
   // Which keys are valid is the driver's business (its factory reports
   // unknown ones); here only the value types and duplicates are checked.
-  size_t count = 0;
-  for (const cJSON* p = obj->child; p != nullptr; p = p->next, ++count) {
-    const std::string field = std::string("params.") + (p->string ? p->string : "");
-    for (const cJSON* q = obj->child; q != p; q = q->next) {
-      if (std::strcmp(q->string, p->string) == 0) return r.fail(where, "", "duplicate key \"" + field + "\"");
-    }
-    if (count == drv::DeviceConfig::kMaxParams) {
-      return r.fail(where, "params", "at most " + std::to_string(drv::DeviceConfig::kMaxParams) +
-                                         " parameters");
-    }
+  if (!params.object_any_keys()) return false;
+  if (params.size() > drv::DeviceConfig::kMaxParams) {
+    return params.fail("at most " + std::to_string(drv::DeviceConfig::kMaxParams) + " parameters, got " +
+                       std::to_string(params.size()));
+  }
+  return params.each([dev](json::Value p) {
     ParamSpec ps;
-    ps.key = p->string ? p->string : "";
-    int64_t n = 0;
-    if (cJSON_IsString(p)) {
+    ps.key = p.key();
+    if (p.is_string()) {
       ps.is_text = true;
-      ps.text = p->valuestring;
-    } else if (cJSON_IsBool(p)) {
-      ps.number = cJSON_IsTrue(p) ? 1 : 0;
-    } else if (is_integer(p, &n)) {
-      ps.number = n;
-    } else {
-      return r.fail(where, field, "expected an integer, a string or a boolean, got " + describe(p));
+      ps.text = p.c_str();
+    } else if (p.is_bool()) {
+      ps.number = p.is_true() ? 1 : 0;
+    } else if (!p.as_integer(&ps.number)) {
+      return p.expected("an integer, a string or a boolean");
     }
     dev->params.push_back(ps);
-  }
-  return true;
+    return true;
+  });
 }
 
-bool sim_number(Reporter& r, const std::string& where, const cJSON* sim, const char* key, double lo,
-                double hi, const char* range, std::optional<double>* out) {
-  const cJSON* v = cJSON_GetObjectItemCaseSensitive(sim, key);
-  if (v == nullptr) return true;
-  if (!cJSON_IsNumber(v) || v->valuedouble < lo || v->valuedouble > hi) {
-    return r.fail(where, std::string("sim.") + key, std::string("expected a number ") + range +
-                                                        ", got " + describe(v));
-  }
-  *out = v->valuedouble;
-  return true;
+/// The device's "sim" object, read by its chip's model (drv/model_table.hpp).
+bool parse_sim(json::Value sim, DeviceSpec* dev) {
+  const drv::sim::ModelEntry* model = drv::sim::find_model(dev->compatible.c_str());
+  if (model == nullptr) return sim.object(nullptr, 0);  // no simulation knobs: only {} is fine
+  return model->parse_sim(sim, &dev->sim);
 }
 
-bool parse_sim(Reporter& r, const std::string& where, const cJSON* sim, DeviceSpec* dev) {
-  if (!cJSON_IsObject(sim)) return r.fail(where, "sim", "expected an object, got " + describe(sim));
-  if (dev->compatible == "bosch,bme280") {
-    static const char* const kKeys[] = {"present", "temperature_c", "humidity_pct", "pressure_pa",
-                                        "chip_id", nullptr};
-    if (!check_keys(r, where, "sim.", sim, kKeys)) return false;
-    // The part's operating range (BME280 datasheet table 1-3).
-    if (!sim_number(r, where, sim, "temperature_c", -40, 85, "-40..85", &dev->sim.temperature_c) ||
-        !sim_number(r, where, sim, "humidity_pct", 0, 100, "0..100", &dev->sim.humidity_pct) ||
-        !sim_number(r, where, sim, "pressure_pa", 30000, 110000, "30000..110000",
-                    &dev->sim.pressure_pa)) {
-      return false;
-    }
-    const cJSON* id = cJSON_GetObjectItemCaseSensitive(sim, "chip_id");
-    if (id != nullptr) {
-      int64_t n = 0;
-      if (!is_integer(id, &n) || n < 0 || n > 255) {
-        return r.fail(where, "sim.chip_id", "expected an integer 0..255, got " + describe(id));
-      }
-      dev->sim.chip_id = static_cast<uint8_t>(n);
-    }
-  } else if (dev->compatible == "xiot,gpio-input") {
-    static const char* const kKeys[] = {"level", nullptr};
-    if (!check_keys(r, where, "sim.", sim, kKeys)) return false;
-    const cJSON* level = cJSON_GetObjectItemCaseSensitive(sim, "level");
-    if (level != nullptr) {
-      int64_t n = 0;
-      if (cJSON_IsBool(level)) {
-        dev->sim.level = cJSON_IsTrue(level) != 0;
-      } else if (is_integer(level, &n) && (n == 0 || n == 1)) {
-        dev->sim.level = n == 1;
-      } else {
-        return r.fail(where, "sim.level", "expected 0, 1, true or false, got " + describe(level));
-      }
+/// "bus" + "address": an I2C chip.
+bool parse_i2c(json::Value d, const BoardSpec& board, DeviceSpec* dev) {
+  const json::Value bus = d["bus"];
+  const json::Value address = d["address"];
+  if (bus.absent() && address.absent()) return true;
+  if (bus.absent()) return bus.fail("missing; expected an I2C bus name (needed with \"address\")");
+  if (!bus.text(&dev->bus, "a bus name", json::kRequired)) return false;
+  const BusSpec* b = find_bus(board, dev->bus);
+  if (b == nullptr) return bus.fail("no bus named \"" + dev->bus + "\" in \"buses\"");
+  if (b->type != BusType::I2c) return bus.fail("\"" + b->name + "\" is not an i2c bus");
+  if (address.missing()) return address.fail(std::string("missing; expected ") + kAddress);
+  int64_t a = -1;
+  if (const char* s = address.c_str()) {
+    char* end = nullptr;
+    errno = 0;
+    if ((s[0] == '0') && (s[1] == 'x' || s[1] == 'X') && s[2] != '\0') {
+      const long v = std::strtol(s + 2, &end, 16);
+      if (errno == 0 && end != nullptr && *end == '\0') a = v;
     }
   } else {
-    // No simulation knobs for this device (an empty object is fine).
-    static const char* const kKeys[] = {nullptr};
-    if (!check_keys(r, where, "sim.", sim, kKeys)) return false;
+    (void)address.as_integer(&a);
   }
-  const cJSON* present = cJSON_GetObjectItemCaseSensitive(sim, "present");
-  if (present != nullptr) {
-    if (!cJSON_IsBool(present)) {
-      return r.fail(where, "sim.present", "expected true or false, got " + describe(present));
+  if (a < kMinI2cAddress || a > kMaxI2cAddress) return address.expected(kAddress);
+  dev->address = static_cast<uint16_t>(a);
+  for (const DeviceSpec& other : board.devices) {
+    if (other.bus == dev->bus && other.address == dev->address) {
+      return address.fail(hex2(static_cast<int>(a)) + " on " + dev->bus + " is already used by " + other.name);
     }
-    dev->sim.present = cJSON_IsTrue(present) != 0;
   }
   return true;
 }
 
-bool parse_device(Reporter& r, int index, const cJSON* d, BoardSpec* out) {
-  std::string where = "devices[" + std::to_string(index) + "]";
-  if (!cJSON_IsObject(d)) return r.fail(where, "", "expected an object, got " + describe(d));
-  DeviceSpec dev;
-  const cJSON* name = cJSON_GetObjectItemCaseSensitive(d, "name");
-  if (name == nullptr) return r.fail(where, "name", "missing");
-  if (!cJSON_IsString(name) || !valid_name(name->valuestring)) {
-    return r.fail(where, "name",
-                  "expected a name of letters, digits, '_' and '-' (at most 31, starting with a "
-                  "letter), got " + describe(name));
+/// "gpio" + "pin" (+ "active_low"): a GPIO function.
+bool parse_gpio(json::Value d, const BoardSpec& board, DeviceSpec* dev) {
+  const json::Value gpio = d["gpio"];
+  const json::Value pin = d["pin"];
+  const json::Value active_low = d["active_low"];
+  if (!gpio.absent() || !pin.absent()) {
+    if (gpio.absent()) return gpio.fail("missing; expected a GPIO controller name (needed with \"pin\")");
+    if (!gpio.text(&dev->gpio, "a GPIO controller name", json::kRequired)) return false;
+    const BusSpec* b = find_bus(board, dev->gpio);
+    if (b == nullptr) return gpio.fail("no GPIO controller named \"" + dev->gpio + "\" in \"buses\"");
+    if (b->type != BusType::Gpio) return gpio.fail("\"" + b->name + "\" is not a gpio controller");
+    uint32_t n = 0;
+    if (!pin.integer(&n, 0, static_cast<int64_t>(b->lines) - 1, json::kRequired)) return false;
+    dev->pin = n;
+    for (const DeviceSpec& other : board.devices) {
+      if (other.gpio == dev->gpio && other.pin == dev->pin) {
+        return pin.fail(std::to_string(n) + " on " + dev->gpio + " is already used by " + other.name);
+      }
+    }
   }
-  dev.name = name->valuestring;
-  where += " (" + dev.name + ")";
+  if (!active_low.absent() && !dev->pin) return active_low.fail("only meaningful with \"pin\"");
+  return active_low.boolean(&dev->active_low);
+}
+
+bool parse_device(json::Value d, BoardSpec* out) {
   static const char* const kKeys[] = {"name", "compatible", "description", "bus", "address", "gpio",
-                                      "pin", "active_low", "params", "sim", nullptr};
-  if (!check_keys(r, where, "", d, kKeys)) return false;
+                                      "pin",  "active_low", "params",      "sim"};
+  if (!d.object(kKeys, json::kRequired)) return false;
+  DeviceSpec dev;
+  if (!read_name(d["name"], &dev.name)) return false;
   for (size_t i = 0; i < out->devices.size(); ++i) {
     if (out->devices[i].name == dev.name) {
-      return r.fail(where, "name", "duplicate device name (devices[" + std::to_string(i) +
-                                       "] is also \"" + dev.name + "\")");
+      return d["name"].fail("duplicate device name (devices[" + std::to_string(i) + "] is also \"" + dev.name + "\")");
     }
   }
+  constexpr const char* kCompatible = "a \"vendor,part\" string";
+  const json::Value compat = d["compatible"];
+  if (!compat.text(&dev.compatible, kCompatible, json::kRequired | json::kEmptyOk)) return false;
+  if (!valid_compatible(dev.compatible)) return compat.expected(kCompatible);
+  std::string description;
+  if (!d["description"].text(&description, "a string", json::kEmptyOk)) return false;
+  if (!parse_i2c(d, *out, &dev) || !parse_gpio(d, *out, &dev) || !parse_params(d["params"], &dev)) return false;
 
-  const cJSON* compat = cJSON_GetObjectItemCaseSensitive(d, "compatible");
-  if (compat == nullptr) return r.fail(where, "compatible", "missing (a \"vendor,part\" string)");
-  if (!cJSON_IsString(compat) || !valid_compatible(compat->valuestring)) {
-    return r.fail(where, "compatible", "expected a \"vendor,part\" string, got " + describe(compat));
-  }
-  dev.compatible = compat->valuestring;
-
-  const cJSON* desc = cJSON_GetObjectItemCaseSensitive(d, "description");
-  if (desc != nullptr && !cJSON_IsString(desc)) {
-    return r.fail(where, "description", "expected a string, got " + describe(desc));
-  }
-
-  // I2C: "bus" + "address".
-  const cJSON* bus = cJSON_GetObjectItemCaseSensitive(d, "bus");
-  const cJSON* address = cJSON_GetObjectItemCaseSensitive(d, "address");
-  if (bus != nullptr || address != nullptr) {
-    if (bus == nullptr) return r.fail(where, "bus", "missing (an I2C bus name is needed with \"address\")");
-    if (!cJSON_IsString(bus)) return r.fail(where, "bus", "expected a bus name, got " + describe(bus));
-    const BusSpec* b = find_bus(*out, bus->valuestring);
-    if (b == nullptr) return r.fail(where, "bus", "no bus named \"" + std::string(bus->valuestring) + "\" in \"buses\"");
-    if (b->type != BusType::I2c) return r.fail(where, "bus", "\"" + b->name + "\" is not an i2c bus");
-    dev.bus = b->name;
-    if (address == nullptr) return r.fail(where, "address", "missing (the chip's 7-bit I2C address)");
-    int64_t a = -1;
-    if (cJSON_IsString(address)) {
-      const char* s = address->valuestring;
-      char* end = nullptr;
-      errno = 0;
-      if ((s[0] == '0') && (s[1] == 'x' || s[1] == 'X') && s[2] != '\0') {
-        const long v = std::strtol(s + 2, &end, 16);
-        if (errno == 0 && end != nullptr && *end == '\0') a = v;
-      }
-    } else {
-      int64_t n = 0;
-      if (is_integer(address, &n)) a = n;
-    }
-    if (a < kMinI2cAddress || a > kMaxI2cAddress) {
-      return r.fail(where, "address", "expected an I2C address 0x08..0x77 (integer or \"0x..\" string), got " +
-                                          describe(address));
-    }
-    dev.address = static_cast<uint16_t>(a);
-    for (const DeviceSpec& other : out->devices) {
-      if (other.bus == dev.bus && other.address == dev.address) {
-        return r.fail(where, "address", hex2(static_cast<int>(a)) + " on " + dev.bus +
-                                            " is already used by " + other.name);
-      }
-    }
-  }
-
-  // GPIO: "gpio" + "pin" (+ "active_low").
-  const cJSON* gpio = cJSON_GetObjectItemCaseSensitive(d, "gpio");
-  const cJSON* pin = cJSON_GetObjectItemCaseSensitive(d, "pin");
-  const cJSON* active_low = cJSON_GetObjectItemCaseSensitive(d, "active_low");
-  if (gpio != nullptr || pin != nullptr) {
-    if (gpio == nullptr) return r.fail(where, "gpio", "missing (a GPIO controller name is needed with \"pin\")");
-    if (!cJSON_IsString(gpio)) return r.fail(where, "gpio", "expected a GPIO controller name, got " + describe(gpio));
-    const BusSpec* b = find_bus(*out, gpio->valuestring);
-    if (b == nullptr) return r.fail(where, "gpio", "no GPIO controller named \"" + std::string(gpio->valuestring) + "\" in \"buses\"");
-    if (b->type != BusType::Gpio) return r.fail(where, "gpio", "\"" + b->name + "\" is not a gpio controller");
-    dev.gpio = b->name;
-    const std::string range = "0.." + std::to_string(b->lines - 1);
-    if (pin == nullptr) return r.fail(where, "pin", "missing (an integer " + range + ")");
-    int64_t n = -1;
-    if (!is_integer(pin, &n) || n < 0 || n >= static_cast<int64_t>(b->lines)) {
-      return r.fail(where, "pin", "expected an integer " + range + ", got " + describe(pin));
-    }
-    dev.pin = static_cast<uint32_t>(n);
-    for (const DeviceSpec& other : out->devices) {
-      if (other.gpio == dev.gpio && other.pin == dev.pin) {
-        return r.fail(where, "pin", std::to_string(n) + " on " + dev.gpio + " is already used by " + other.name);
-      }
-    }
-  }
-  if (active_low != nullptr) {
-    if (!dev.pin) return r.fail(where, "active_low", "only meaningful with \"pin\"");
-    if (!cJSON_IsBool(active_low)) {
-      return r.fail(where, "active_low", "expected true or false, got " + describe(active_low));
-    }
-    dev.active_low = cJSON_IsTrue(active_low) != 0;
-  }
-
-  const cJSON* params = cJSON_GetObjectItemCaseSensitive(d, "params");
-  if (params != nullptr && !parse_params(r, where, params, &dev)) return false;
-
-  const cJSON* sim = cJSON_GetObjectItemCaseSensitive(d, "sim");
-  if (sim != nullptr) {
-    if (out->hal != HalKind::Sim) return r.fail(where, "sim", "only allowed with \"hal\": \"sim\"");
-    if (!parse_sim(r, where, sim, &dev)) return false;
+  const json::Value sim = d["sim"];
+  if (!sim.absent()) {
+    if (out->hal != HalKind::Sim) return sim.fail("only allowed with \"hal\": \"sim\"");
+    if (!parse_sim(sim, &dev)) return false;
   }
   out->devices.push_back(std::move(dev));
   return true;
 }
 
+bool parse_root(json::Value root, BoardSpec* out) {
+  static const char* const kKeys[] = {"name", "description", "hal", "buses", "devices"};
+  if (!root.object(kKeys)) return false;
+  constexpr const char* kBoardName = "a non-empty string (at most 63 characters)";
+  const json::Value name = root["name"];
+  if (!name.text(&out->name, kBoardName, json::kRequired)) return false;
+  if (out->name.size() > 63) return name.expected(kBoardName);
+  if (!root["description"].text(&out->description, "a string", json::kEmptyOk) ||
+      !root["hal"].one_of(&out->hal, kHalKinds, json::kRequired)) {
+    return false;
+  }
+  const json::Value buses = root["buses"];
+  if (!buses.array("an array of buses") || !buses.each([out](json::Value b) { return parse_bus(b, out); })) {
+    return false;
+  }
+  const json::Value devices = root["devices"];
+  if (!devices.array("an array of devices", json::kRequired)) return false;
+  if (devices.size() > drv::Registry::kMaxDevices) {
+    return devices.fail("at most " + std::to_string(drv::Registry::kMaxDevices) + " devices, got " +
+                        std::to_string(devices.size()));
+  }
+  return devices.each([out](json::Value d) { return parse_device(d, out); });
+}
+
+/// Parses what `reader` holds into *out; copies the error out on failure.
+bool finish(const json::Reader& reader, bool read, BoardSpec* out, std::string* error) {
+  if (read && parse_root(reader.root(), out)) return true;
+  if (error != nullptr) *error = reader.error();
+  return false;
+}
+
 }  // namespace
 
 bool parse_board_text(const char* text, const char* path, BoardSpec* out, std::string* error) {
-  Reporter r(path, error);
-  if (text == nullptr || out == nullptr) return r.fail("", "", "no input");
+  json::Reader reader(path != nullptr ? path : "board");
+  if (text == nullptr || out == nullptr) return finish(reader, reader.fail_file("no input"), out, error);
   *out = BoardSpec{};
-  JsonDoc doc;
-  const char* end = nullptr;
-  doc.root = cJSON_ParseWithOpts(text, &end, 1);
-  if (doc.root == nullptr) {
-    int line = 1;
-    int col = 1;
-    line_col(text, end != nullptr ? end : text, &line, &col);
-    return r.fail_at(line, col, "malformed JSON");
-  }
-  const cJSON* root = doc.root;
-  if (!cJSON_IsObject(root)) return r.fail("", "", "expected a JSON object at the top level, got " + describe(root));
-  static const char* const kKeys[] = {"name", "description", "hal", "buses", "devices", nullptr};
-  if (!check_keys(r, "", "", root, kKeys)) return false;
-
-  const cJSON* name = cJSON_GetObjectItemCaseSensitive(root, "name");
-  if (name == nullptr) return r.fail("", "name", "missing");
-  if (!cJSON_IsString(name) || name->valuestring[0] == '\0' || std::strlen(name->valuestring) > 63) {
-    return r.fail("", "name", "expected a non-empty string (at most 63 characters), got " + describe(name));
-  }
-  out->name = name->valuestring;
-  const cJSON* desc = cJSON_GetObjectItemCaseSensitive(root, "description");
-  if (desc != nullptr) {
-    if (!cJSON_IsString(desc)) return r.fail("", "description", "expected a string, got " + describe(desc));
-    out->description = desc->valuestring;
-  }
-  const cJSON* hal = cJSON_GetObjectItemCaseSensitive(root, "hal");
-  if (hal == nullptr) return r.fail("", "hal", "missing (\"sim\" or \"linux\")");
-  if (cJSON_IsString(hal) && std::strcmp(hal->valuestring, "sim") == 0) {
-    out->hal = HalKind::Sim;
-  } else if (cJSON_IsString(hal) && std::strcmp(hal->valuestring, "linux") == 0) {
-    out->hal = HalKind::Linux;
-  } else {
-    return r.fail("", "hal", "expected \"sim\" or \"linux\", got " + describe(hal));
-  }
-  const cJSON* buses = cJSON_GetObjectItemCaseSensitive(root, "buses");
-  if (buses != nullptr && !parse_buses(r, buses, out)) return false;
-
-  const cJSON* devices = cJSON_GetObjectItemCaseSensitive(root, "devices");
-  if (devices == nullptr) return r.fail("", "devices", "missing (an array of devices)");
-  if (!cJSON_IsArray(devices)) return r.fail("", "devices", "expected an array, got " + describe(devices));
-  const int count = cJSON_GetArraySize(devices);
-  if (count > static_cast<int>(drv::Registry::kMaxDevices)) {
-    return r.fail("", "devices", "at most " + std::to_string(drv::Registry::kMaxDevices) +
-                                     " devices, got " + std::to_string(count));
-  }
-  int index = 0;
-  for (const cJSON* d = devices->child; d != nullptr; d = d->next, ++index) {
-    if (!parse_device(r, index, d, out)) return false;
-  }
-  return true;
+  return finish(reader, reader.parse(text, std::strlen(text)), out, error);
 }
 
 bool parse_board(const char* path, BoardSpec* out, std::string* error) {
-  Reporter r(path, error);
-  if (path == nullptr) return r.fail("", "", "no board file given");
-  std::FILE* f = std::fopen(path, "rb");
-  if (f == nullptr) return r.fail("", "", std::string("cannot open: ") + std::strerror(errno));
-  std::string text;
-  char buf[4096];
-  size_t n = 0;
-  bool too_big = false;
-  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) {
-    text.append(buf, n);
-    if (text.size() > kMaxFileBytes) {
-      too_big = true;
-      break;
-    }
-  }
-  const bool read_error = std::ferror(f) != 0;
-  std::fclose(f);
-  if (read_error) return r.fail("", "", "read error");
-  if (too_big) return r.fail("", "", "file too large (at most " + std::to_string(kMaxFileBytes) + " bytes)");
-  if (text.find('\0') != std::string::npos) return r.fail("", "", "not a text file (contains NUL bytes)");
-  return parse_board_text(text.c_str(), path, out, error);
+  json::Reader reader(path != nullptr ? path : "board");
+  if (path == nullptr || out == nullptr) return finish(reader, reader.fail_file("no board file given"), out, error);
+  *out = BoardSpec{};
+  return finish(reader, reader.load(kMaxFileBytes, "a board file"), out, error);
 }
 
 }  // namespace boards

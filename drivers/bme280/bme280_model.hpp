@@ -4,8 +4,11 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
+#include <memory>
 
 #include "bme280/bme280.hpp"
+#include "drv/model_table.hpp"
 #include "hal/sim/i2c_target.hpp"
 
 namespace drv {
@@ -28,8 +31,10 @@ namespace sim {
 ///   value (closest match), so physical -> model -> driver -> value round
 ///   trips to the driver's resolution.
 /// Not modelled: oversampling noise/resolution, the IIR filter, timing.
-class Bme280Model final : public hal::sim::I2cTarget {
+class Bme280Model final : public hal::sim::I2cTarget, public Model {
  public:
+  static constexpr const char* kCompatible = "bosch,bme280";
+
   enum class Access : uint8_t { Read = 1, Write = 2, ReadWrite = 3 };
   enum class DataFault : uint8_t {
     None,
@@ -49,6 +54,9 @@ class Bme280Model final : public hal::sim::I2cTarget {
   /// Starts as after power-on: sleep mode, data at reset values, physical
   /// values 25 °C, 50 %RH, 101325 Pa.
   explicit Bme280Model(const Bme280Calibration& calibration = datasheet_calibration());
+
+  /// See drv::sim::Model: "bosch,bme280".
+  const char* compatible() const override { return kCompatible; }
 
   /// See hal::sim::I2cTarget.
   hal::Err on_transfer(const uint8_t* tx, size_t tx_len, uint8_t* rx, size_t rx_len) override;
@@ -135,6 +143,27 @@ class Bme280Model final : public hal::sim::I2cTarget {
   uint32_t conversions_ = 0;
   uint32_t transfers_ = 0;
 };
+
+/// `model` as a Bme280Model when it is one (its compatible() is
+/// "bosch,bme280"), else nullptr. For tests and the fleet simulator, which get
+/// models through boards::Board::sim_model().
+inline Bme280Model* as_bme280(Model* model) {
+  const bool is_bme280 = model != nullptr && std::strcmp(model->compatible(), Bme280Model::kCompatible) == 0;
+  return is_bme280 ? static_cast<Bme280Model*>(model) : nullptr;
+}
+
+// ---- the model table's row (drv/model_table.hpp; bme280_sim.cpp) -------------
+
+/// SimParser of "bosch,bme280". Keys of the board file's "sim" object, each
+/// optional: "present" (true/false: false = the chip does not answer on the
+/// bus), "temperature_c" (-40..85), "humidity_pct" (0..100), "pressure_pa"
+/// (30000..110000) — the part's operating range, datasheet table 1-3 — and
+/// "chip_id" (0..255: what the id register reads).
+bool parse_bme280_sim(const json::Value& sim, SimParams* out);
+/// ModelFactory of "bosch,bme280": a Bme280Model with the parameters applied,
+/// attached at site.i2c/address unless "present" is false. No model when the
+/// device has no I2C bus (site.i2c null). Errors: NoSpace (out of memory).
+hal::Err create_bme280_model(const SimParams& params, const ModelSite& site, std::unique_ptr<Model>* out);
 
 }  // namespace sim
 }  // namespace drv

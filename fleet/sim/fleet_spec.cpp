@@ -1,30 +1,32 @@
 // See fleet_spec.hpp.
 #include "fleet_spec.hpp"
 
-#include <cjson/cJSON.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
-#include <cmath>
-#include <cstdio>
 #include <cstring>
-#include <memory>
 #include <set>
 
 #include "agent/jid.hpp"
+#include "agent/limits.hpp"
+#include "json/reader.hpp"
 
 namespace fleet_sim {
 namespace {
 
+namespace limits = agent::limits;
+
 constexpr size_t kMaxFleetBytes = 64u << 20;  // 64 MiB: ~500k devices
 constexpr size_t kMaxDevices = 100000;
+constexpr int64_t kMaxSeed = 9007199254740991;  // 2^53 - 1: exact in a JSON number
 
-struct CJsonDeleter {
-  void operator()(cJSON* j) const { cJSON_Delete(j); }
-};
-using JsonPtr = std::unique_ptr<cJSON, CJsonDeleter>;
+const json::Choice<agent::TlsMode> kTlsModes[] = {{"required", agent::TlsMode::Required},
+                                                  {"direct", agent::TlsMode::Direct}};
+const json::Choice<agent::Encoding> kEncodings[] = {{"senml-xml", agent::Encoding::SenmlXml},
+                                                    {"protobuf", agent::Encoding::Protobuf}};
 
 std::string lower(std::string s) {
   for (char& c : s) {
@@ -33,31 +35,10 @@ std::string lower(std::string s) {
   return s;
 }
 
-/// What a JSON value is, for "got ..." (never its text when secret).
-std::string describe(const cJSON* v, bool secret = false) {
-  if (v == nullptr) return "nothing";
-  if (cJSON_IsString(v)) {
-    if (secret) return "a string";
-    std::string s = "\"";
-    s.append(v->valuestring, strnlen(v->valuestring, 64));
-    if (std::strlen(v->valuestring) > 64) s += "...";
-    return s + "\"";
-  }
-  if (cJSON_IsNumber(v)) {
-    char buf[40];
-    std::snprintf(buf, sizeof buf, "%.15g", v->valuedouble);
-    return buf;
-  }
-  if (cJSON_IsBool(v)) return cJSON_IsTrue(v) ? "true" : "false";
-  if (cJSON_IsNull(v)) return "null";
-  if (cJSON_IsArray(v)) return "an array";
-  if (cJSON_IsObject(v)) return "an object";
-  return "an invalid value";
-}
-
+/// One fleet file being read: each section in its own step.
 class Parser {
  public:
-  Parser(const char* path, std::string* error) : path_(path), error_(error) {
+  explicit Parser(const char* path) : json_(path) {
     const char* slash = std::strrchr(path, '/');
     if (slash == nullptr) {
       char cwd[PATH_MAX];
@@ -72,51 +53,103 @@ class Parser {
     }
   }
 
-  bool fail(const std::string& key, const std::string& what) {
-    *error_ = std::string(path_) + ": " + key + ": " + what;
-    return false;
-  }
-  bool expected(const std::string& key, const char* what, const cJSON* got, bool secret = false) {
-    return fail(key, std::string("expected ") + what + ", got " + describe(got, secret));
-  }
+  json::Reader& reader() { return json_; }
 
-  /// Every member of `obj` must be one of `allowed`.
-  template <size_t N>
-  bool known_keys(const cJSON* obj, const std::string& where, const char* const (&allowed)[N]) {
-    for (const cJSON* m = obj->child; m != nullptr; m = m->next) {
-      bool ok = false;
-      for (const char* a : allowed) ok = ok || std::strcmp(a, m->string) == 0;
-      if (!ok) return fail(where.empty() ? m->string : where + "." + m->string, "unknown key");
+  bool parse(FleetSpec* out) {
+    const json::Value root = json_.root();
+    static const char* const kTop[] = {"xiot_fleet", "server", "board", "telemetry", "acl", "operator", "devices"};
+    if (!root.object(kTop)) return false;
+    const json::Value version = root["xiot_fleet"];
+    int64_t v = 0;
+    if (!version.as_integer(&v) || v != 1) return version.expected("1");
+    std::string domain;
+    if (!parse_server(root["server"], out, &domain)) return false;
+    if (!root["board"].text(&out->board, "a file path (non-empty string)", json::kRequired) ||
+        !file_path("board", &out->board)) {
+      return false;
     }
-    return true;
+    return parse_telemetry(root["telemetry"], &out->telemetry) && parse_acl(root["acl"], &out->acl) &&
+           root["operator"].object_any_keys() && parse_devices(root["devices"], domain, out);
   }
 
-  /// Optional string member; absent or null leaves *out unchanged.
-  bool opt_string(const cJSON* obj, const std::string& where, const char* key, std::string* out,
-                  bool secret = false) {
-    const cJSON* v = cJSON_GetObjectItemCaseSensitive(obj, key);
-    if (v == nullptr || cJSON_IsNull(v)) return true;
-    if (!cJSON_IsString(v) || v->valuestring[0] == '\0') return expected(where + key, "a non-empty string", v, secret);
-    *out = v->valuestring;
-    return true;
+ private:
+  bool parse_server(json::Value server, FleetSpec* out, std::string* domain) {
+    static const char* const kServer[] = {"kind", "host", "port", "domain", "tls", "ca_file", "ping_interval_s",
+                                          "resource", "reconnect_base_s", "reconnect_cap_s"};
+    if (!server.object(kServer, json::kRequired)) return false;
+    agent::XmppConfig& x = out->xmpp;
+    if (!server["kind"].text(&out->server_kind) ||
+        !server["host"].text(&x.host, "a host name or IP address", json::kRequired) ||
+        !server["domain"].text(domain) || !server["port"].integer(&x.port, limits::kPort.lo, limits::kPort.hi) ||
+        !server["tls"].one_of(&x.tls, kTlsModes) || !server["ca_file"].text(&x.ca_file, "a file path (non-empty string)")) {
+      return false;
+    }
+    if (!x.ca_file.empty() && !file_path("server.ca_file", &x.ca_file)) return false;
+    if (!server["ping_interval_s"].integer(&x.ping_interval_s, limits::kPingIntervalS.lo, limits::kPingIntervalS.hi) ||
+        !server["resource"].text(&x.resource) ||
+        !server["reconnect_base_s"].number(&x.reconnect_base_s, limits::kReconnectBaseS.lo, limits::kReconnectBaseS.hi)) {
+      return false;
+    }
+    x.reconnect_cap_s = std::max(x.reconnect_base_s, limits::kReconnectCapDefaultS);
+    return server["reconnect_cap_s"].number(&x.reconnect_cap_s, x.reconnect_base_s, limits::kReconnectCapMaxS,
+                                            json::kOptional, "server.reconnect_base_s");
   }
-  bool req_string(const cJSON* obj, const std::string& where, const char* key, std::string* out,
-                  bool secret = false) {
-    const cJSON* v = cJSON_GetObjectItemCaseSensitive(obj, key);
-    if (v == nullptr || cJSON_IsNull(v)) return fail(where + key, "missing (required)");
-    return opt_string(obj, where, key, out, secret);
+
+  bool parse_telemetry(json::Value tel, agent::TelemetryConfig* t) {
+    static const char* const kTel[] = {"interval_s", "service", "node", "batch_max", "encoding"};
+    return tel.object(kTel) && tel["interval_s"].number(&t->interval_s, limits::kIntervalS.lo, limits::kIntervalS.hi) &&
+           tel["service"].text(&t->service) && tel["node"].text(&t->node) &&
+           tel["batch_max"].integer(&t->batch_max, limits::kBatchMax.lo, limits::kBatchMax.hi) &&
+           tel["encoding"].one_of(&t->encoding, kEncodings);
   }
-  bool opt_number(const cJSON* obj, const std::string& where, const char* key, double lo, double hi,
-                  bool integer, double* out) {
-    const cJSON* v = cJSON_GetObjectItemCaseSensitive(obj, key);
-    if (v == nullptr || cJSON_IsNull(v)) return true;
-    char what[96];
-    std::snprintf(what, sizeof what, "%s from %g to %g", integer ? "an integer" : "a number", lo, hi);
-    if (!cJSON_IsNumber(v)) return expected(where + key, what, v);
-    const double d = v->valuedouble;
-    if (!(d >= lo && d <= hi) || (integer && std::floor(d) != d)) return expected(where + key, what, v);
-    *out = d;
-    return true;
+
+  /// The agent's own rule for ACL entries (agent::acl_entry_problem).
+  static bool jid_list(json::Value list, std::vector<std::string>* out) {
+    if (!list.array("an array of bare JIDs or *@domain patterns")) return false;
+    return list.each([out](json::Value e) {
+      constexpr const char* kEntry = "a bare JID (local@domain) or *@domain";
+      if (!e.is_string()) return e.expected(kEntry);
+      if (const char* why = agent::acl_entry_problem(e.c_str())) return e.expected(kEntry, why);
+      out->push_back(lower(e.c_str()));
+      return true;
+    });
+  }
+
+  bool parse_acl(json::Value acl, agent::AclConfig* out) {
+    static const char* const kAcl[] = {"owners", "operators", "viewers"};
+    return acl.object(kAcl) && jid_list(acl["owners"], &out->owners) && jid_list(acl["operators"], &out->operators) &&
+           jid_list(acl["viewers"], &out->viewers);
+  }
+
+  bool parse_devices(json::Value devices, const std::string& domain, FleetSpec* out) {
+    constexpr const char* kDevices = "a non-empty array of {jid, password, seed}";
+    if (!devices.array(kDevices, json::kRequired)) return false;
+    if (devices.size() == 0) return devices.expected(kDevices);
+    if (devices.size() > kMaxDevices) return devices.fail("more than " + std::to_string(kMaxDevices) + " devices");
+    std::set<std::string> seen;
+    size_t i = 0;
+    return devices.each([&](json::Value d) {
+      static const char* const kDev[] = {"jid", "password", "seed"};
+      if (!d.is_object()) return d.expected("an object {jid, password, seed}");
+      if (!d.object(kDev)) return false;
+      DeviceEntry e;
+      constexpr const char* kJid = "a bare JID local@domain";
+      const json::Value jid = d["jid"];
+      if (!jid.text(&e.jid, kJid, json::kRequired)) return false;
+      if (agent::bare_jid_problem(e.jid.c_str()) != nullptr) return jid.expected(kJid);
+      e.jid = lower(e.jid);
+      if (!domain.empty() && e.jid.substr(e.jid.find('@') + 1) != lower(domain)) {
+        return jid.fail("\"" + e.jid + "\" is not in the server's domain " + domain);
+      }
+      if (!seen.insert(e.jid).second) return jid.fail("\"" + e.jid + "\" appears twice");
+      e.seed = ++i;  // the seed defaults to the position, from 1
+      if (!d["password"].text(&e.password, "a non-empty string", json::kRequired | json::kSecret) ||
+          !d["seed"].integer(&e.seed, 0, kMaxSeed)) {
+        return false;
+      }
+      out->devices.push_back(std::move(e));
+      return true;
+    });
   }
 
   /// A path relative to the fleet file's directory, made absolute; must be a
@@ -125,195 +158,36 @@ class Parser {
     if ((*path)[0] != '/') *path = dir_ + "/" + *path;
     char real[PATH_MAX];
     if (realpath(path->c_str(), real) == nullptr || access(real, R_OK) != 0) {
-      return fail(key, "cannot read " + *path + ": " + std::strerror(errno));
+      return json_.fail(key, "cannot read " + *path + ": " + std::strerror(errno));
     }
     *path = real;
     return true;
   }
 
-  bool jid_list(const cJSON* acl, const char* key, std::vector<std::string>* out) {
-    const cJSON* v = cJSON_GetObjectItemCaseSensitive(acl, key);
-    if (v == nullptr || cJSON_IsNull(v)) return true;
-    const std::string where = std::string("acl.") + key;
-    if (!cJSON_IsArray(v)) return expected(where, "an array of JIDs or \"*@domain\"", v);
-    int i = 0;
-    for (const cJSON* e = v->child; e != nullptr; e = e->next, ++i) {
-      const std::string k = where + "[" + std::to_string(i) + "]";
-      if (!cJSON_IsString(e)) return expected(k, "a bare JID or \"*@domain\"", e);
-      const char* s = e->valuestring;
-      const bool wildcard = std::strncmp(s, "*@", 2) == 0 && s[2] != '\0' && std::strchr(s + 2, '@') == nullptr &&
-                            std::strchr(s + 2, '/') == nullptr;
-      if (!wildcard && agent::bare_jid_problem(s) != nullptr) return expected(k, "a bare JID or \"*@domain\"", e);
-      out->push_back(lower(s));
-    }
-    return true;
-  }
-
-  bool parse(const char* text, FleetSpec* out) {
-    const char* end = nullptr;
-    JsonPtr root(cJSON_ParseWithOpts(text, &end, 1));
-    if (!root) {
-      size_t line = 1;
-      for (const char* p = text; end != nullptr && p < end; ++p) line += *p == '\n' ? 1 : 0;
-      return fail("line " + std::to_string(line), "malformed JSON");
-    }
-    if (!cJSON_IsObject(root.get())) return expected("(top level)", "an object", root.get());
-    static const char* const kTop[] = {"xiot_fleet", "server", "board", "telemetry", "acl", "operator", "devices"};
-    if (!known_keys(root.get(), "", kTop)) return false;
-
-    const cJSON* version = cJSON_GetObjectItemCaseSensitive(root.get(), "xiot_fleet");
-    if (!cJSON_IsNumber(version) || version->valuedouble != 1) return expected("xiot_fleet", "1", version);
-
-    // server
-    const cJSON* server = cJSON_GetObjectItemCaseSensitive(root.get(), "server");
-    if (!cJSON_IsObject(server)) return expected("server", "an object", server);
-    static const char* const kServer[] = {"kind", "host", "port", "domain", "tls", "ca_file", "ping_interval_s",
-                                          "resource", "reconnect_base_s", "reconnect_cap_s"};
-    if (!known_keys(server, "server", kServer)) return false;
-    agent::XmppConfig& x = out->xmpp;
-    std::string domain;
-    if (!opt_string(server, "server.", "kind", &out->server_kind)) return false;
-    if (!req_string(server, "server.", "host", &x.host)) return false;
-    if (!opt_string(server, "server.", "domain", &domain)) return false;
-    double port = 5222;
-    if (!opt_number(server, "server.", "port", 1, 65535, true, &port)) return false;
-    x.port = static_cast<uint16_t>(port);
-    std::string tls = "required";
-    if (!opt_string(server, "server.", "tls", &tls)) return false;
-    if (tls == "required") {
-      x.tls = agent::TlsMode::Required;
-    } else if (tls == "direct") {
-      x.tls = agent::TlsMode::Direct;
-    } else {
-      return expected("server.tls", "\"required\" or \"direct\"", cJSON_GetObjectItemCaseSensitive(server, "tls"));
-    }
-    if (!opt_string(server, "server.", "ca_file", &x.ca_file)) return false;
-    if (!x.ca_file.empty() && !file_path("server.ca_file", &x.ca_file)) return false;
-    double ping = x.ping_interval_s;
-    if (!opt_number(server, "server.", "ping_interval_s", 5, 3600, true, &ping)) return false;
-    x.ping_interval_s = static_cast<uint32_t>(ping);
-    if (!opt_string(server, "server.", "resource", &x.resource)) return false;
-    if (!opt_number(server, "server.", "reconnect_base_s", 0.1, 3600, false, &x.reconnect_base_s)) return false;
-    x.reconnect_cap_s = x.reconnect_base_s > 60.0 ? x.reconnect_base_s : 60.0;
-    if (!opt_number(server, "server.", "reconnect_cap_s", x.reconnect_base_s, 86400, false, &x.reconnect_cap_s)) {
-      return false;
-    }
-
-    // board
-    if (!req_string(root.get(), "", "board", &out->board)) return false;
-    if (!file_path("board", &out->board)) return false;
-
-    // telemetry
-    const cJSON* tel = cJSON_GetObjectItemCaseSensitive(root.get(), "telemetry");
-    if (tel != nullptr && !cJSON_IsNull(tel)) {
-      if (!cJSON_IsObject(tel)) return expected("telemetry", "an object", tel);
-      static const char* const kTel[] = {"interval_s", "service", "node", "batch_max", "encoding"};
-      if (!known_keys(tel, "telemetry", kTel)) return false;
-      agent::TelemetryConfig& t = out->telemetry;
-      if (!opt_number(tel, "telemetry.", "interval_s", 0.05, 86400, false, &t.interval_s)) return false;
-      if (!opt_string(tel, "telemetry.", "service", &t.service)) return false;
-      if (!opt_string(tel, "telemetry.", "node", &t.node)) return false;
-      double batch = t.batch_max;
-      if (!opt_number(tel, "telemetry.", "batch_max", 1, 100, true, &batch)) return false;
-      t.batch_max = static_cast<uint32_t>(batch);
-      std::string enc = "senml-xml";
-      if (!opt_string(tel, "telemetry.", "encoding", &enc)) return false;
-      if (enc == "senml-xml") {
-        t.encoding = agent::Encoding::SenmlXml;
-      } else if (enc == "protobuf") {
-        t.encoding = agent::Encoding::Protobuf;
-      } else {
-        return expected("telemetry.encoding", "\"senml-xml\" or \"protobuf\"",
-                        cJSON_GetObjectItemCaseSensitive(tel, "encoding"));
-      }
-    }
-
-    // acl
-    const cJSON* acl = cJSON_GetObjectItemCaseSensitive(root.get(), "acl");
-    if (acl != nullptr && !cJSON_IsNull(acl)) {
-      if (!cJSON_IsObject(acl)) return expected("acl", "an object", acl);
-      static const char* const kAcl[] = {"owners", "operators", "viewers"};
-      if (!known_keys(acl, "acl", kAcl)) return false;
-      if (!jid_list(acl, "owners", &out->acl.owners) || !jid_list(acl, "operators", &out->acl.operators) ||
-          !jid_list(acl, "viewers", &out->acl.viewers)) {
-        return false;
-      }
-    }
-
-    const cJSON* op = cJSON_GetObjectItemCaseSensitive(root.get(), "operator");
-    if (op != nullptr && !cJSON_IsNull(op) && !cJSON_IsObject(op)) return expected("operator", "an object", op);
-
-    // devices
-    const cJSON* devices = cJSON_GetObjectItemCaseSensitive(root.get(), "devices");
-    if (!cJSON_IsArray(devices) || devices->child == nullptr) {
-      return expected("devices", "a non-empty array of {jid, password, seed}", devices);
-    }
-    std::set<std::string> seen;
-    size_t i = 0;
-    for (const cJSON* d = devices->child; d != nullptr; d = d->next, ++i) {
-      const std::string where = "devices[" + std::to_string(i) + "]";
-      if (i >= kMaxDevices) return fail("devices", "more than " + std::to_string(kMaxDevices) + " devices");
-      if (!cJSON_IsObject(d)) return expected(where, "an object {jid, password, seed}", d);
-      static const char* const kDev[] = {"jid", "password", "seed"};
-      if (!known_keys(d, where, kDev)) return false;
-      DeviceEntry e;
-      if (!req_string(d, where + ".", "jid", &e.jid)) return false;
-      if (agent::bare_jid_problem(e.jid.c_str()) != nullptr) {
-        return expected(where + ".jid", "a bare JID local@domain", cJSON_GetObjectItemCaseSensitive(d, "jid"));
-      }
-      e.jid = lower(e.jid);
-      if (!domain.empty() && e.jid.substr(e.jid.find('@') + 1) != lower(domain)) {
-        return fail(where + ".jid", "\"" + e.jid + "\" is not in the server's domain " + domain);
-      }
-      if (!seen.insert(e.jid).second) return fail(where + ".jid", "\"" + e.jid + "\" appears twice");
-      if (!req_string(d, where + ".", "password", &e.password, true)) return false;
-      double seed = static_cast<double>(i + 1);
-      if (!opt_number(d, where + ".", "seed", 0, 9007199254740991.0, true, &seed)) return false;
-      e.seed = static_cast<uint64_t>(seed);
-      out->devices.push_back(std::move(e));
-    }
-    return true;
-  }
-
- private:
-  const char* path_;
-  std::string* error_;
+  json::Reader json_;
   std::string dir_;
 };
+
+bool finish(Parser& p, bool read, FleetSpec* out, std::string* error) {
+  if (read && p.parse(out)) return true;
+  *error = p.reader().error();
+  return false;
+}
 
 }  // namespace
 
 bool parse_fleet_spec(const char* text, const char* path, FleetSpec* out, std::string* error) {
   *out = FleetSpec();
   out->file = path;
-  Parser p(path, error);
-  return p.parse(text, out);
+  Parser p(path);
+  return finish(p, p.reader().parse(text, std::strlen(text)), out, error);
 }
 
 bool load_fleet_spec(const char* path, FleetSpec* out, std::string* error) {
-  FILE* f = std::fopen(path, "rb");
-  if (f == nullptr) {
-    *error = std::string(path) + ": cannot open: " + std::strerror(errno);
-    return false;
-  }
-  std::string text;
-  char buf[65536];
-  size_t n = 0;
-  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) {
-    text.append(buf, n);
-    if (text.size() > kMaxFleetBytes) {
-      std::fclose(f);
-      *error = std::string(path) + ": larger than " + std::to_string(kMaxFleetBytes >> 20) + " MiB";
-      return false;
-    }
-  }
-  const bool read_error = std::ferror(f) != 0;
-  std::fclose(f);
-  if (read_error) {
-    *error = std::string(path) + ": read error";
-    return false;
-  }
-  return parse_fleet_spec(text.c_str(), path, out, error);
+  *out = FleetSpec();
+  out->file = path;
+  Parser p(path);
+  return finish(p, p.reader().load(kMaxFleetBytes, "a fleet file"), out, error);
 }
 
 agent::AgentConfig device_config(const FleetSpec& spec, size_t index) {

@@ -83,8 +83,7 @@ void SimDevice::apply_environment(double t_s) {
   if (board_ == nullptr || t_s - last_env_t_ < kEnvRefreshS) return;
   last_env_t_ = t_s;
   for (const boards::DeviceSpec& d : board_spec_.devices) {
-    if (d.compatible != "bosch,bme280") continue;
-    drv::sim::Bme280Model* m = board_->sim_bme280(d.name.c_str());
+    drv::sim::Bme280Model* m = drv::sim::as_bme280(board_->sim_model(d.name.c_str()));
     if (m == nullptr) continue;
     m->set_temperature_c(env_.temperature_at(t_s));
     m->set_humidity_pct(env_.humidity_at(t_s));

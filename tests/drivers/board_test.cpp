@@ -118,9 +118,9 @@ TEST(SimBoard, SimHooksReachTheHardware) {
   EXPECT_TRUE(read(reg, "button0.state").flag);
 
   // BME280 model: new physical values, then an injected data-register fault.
-  drv::sim::Bme280Model* env = board->sim_bme280("env0");
+  drv::sim::Bme280Model* env = drv::sim::as_bme280(board->sim_model("env0"));
   ASSERT_NE(env, nullptr);
-  EXPECT_EQ(board->sim_bme280("relay0"), nullptr);
+  EXPECT_EQ(drv::sim::as_bme280(board->sim_model("relay0")), nullptr);
   env->set_temperature_c(-5.25);
   ASSERT_EQ(reg.sample_all(), 0u);
   EXPECT_EQ(read(reg, "env0.temperature").mantissa, -525);
@@ -153,7 +153,7 @@ TEST(LinuxHostBoard, OpensWithSystemMetricsFromProc) {
   ASSERT_EQ(board->registry().device_count(), 1u);
   EXPECT_EQ(board->registry().sample_all(), 0u);
   EXPECT_EQ(board->sim_gpio(), nullptr);
-  EXPECT_EQ(board->sim_bme280("sys0"), nullptr);
+  EXPECT_EQ(drv::sim::as_bme280(board->sim_model("sys0")), nullptr);
   EXPECT_EQ(board->sim_system_info(), nullptr);
   EXPECT_EQ(board->watchdog(), nullptr);
 }
@@ -195,130 +195,131 @@ std::vector<Broken> broken_table() {
                 R"(", "compatible": "xiot,system-metrics"})";
   }
   return {
-      {"empty_file", "", ":1:1: malformed JSON"},
+      {"empty_file", "", ": empty file; expected a JSON object"},
       {"missing_comma", "{\n  \"name\": \"x\",\n  \"hal\": \"sim\"\n  \"devices\": []\n}",
-       ":4:3: malformed JSON"},
-      {"trailing_garbage", "{\"name\": \"x\", \"hal\": \"sim\", \"devices\": []} x", ":1:44: malformed JSON"},
+       ":4:3: malformed JSON near \"\\\"devices\\\": []\""},
+      {"trailing_garbage", "{\"name\": \"x\", \"hal\": \"sim\", \"devices\": []} x", ":1:44: malformed JSON near \"x\""},
       {"top_level_array", "[]", ": expected a JSON object at the top level, got an array"},
-      {"missing_name", R"({"hal": "sim", "devices": []})", ": name: missing"},
+      {"missing_name", R"({"hal": "sim", "devices": []})", ": name: missing; expected a non-empty string (at most 63 characters)"},
       {"name_not_string", R"({"name": 5, "hal": "sim", "devices": []})",
        ": name: expected a non-empty string (at most 63 characters), got 5"},
       {"unknown_top_key", R"({"name": "x", "hal": "sim", "devices": [], "board": 1})",
-       ": unknown key \"board\" (known: name, description, hal, buses, devices)"},
+       ": board: unknown key (expected one of: name description hal buses devices)"},
       {"duplicate_top_key", R"({"name": "x", "name": "y", "hal": "sim", "devices": []})",
-       ": duplicate key \"name\""},
-      {"missing_hal", R"({"name": "x", "devices": []})", ": hal: missing (\"sim\" or \"linux\")"},
+       ": name: duplicate key"},
+      {"missing_hal", R"({"name": "x", "devices": []})", ": hal: missing; expected \"sim\" or \"linux\""},
       {"bad_hal", R"({"name": "x", "hal": "esp32", "devices": []})",
        ": hal: expected \"sim\" or \"linux\", got \"esp32\""},
-      {"missing_devices", R"({"name": "x", "hal": "sim"})", ": devices: missing (an array of devices)"},
+      {"missing_devices", R"({"name": "x", "hal": "sim"})", ": devices: missing; expected an array of devices"},
       {"devices_not_array", R"({"name": "x", "hal": "sim", "devices": {}})",
-       ": devices: expected an array, got an object"},
+       ": devices: expected an array of devices, got an object"},
       {"too_many_devices", R"({"name": "x", "hal": "sim", "devices": [)" + too_many + "]}",
        ": devices: at most 32 devices, got 33"},
       {"bus_type", sim_board("", R"([{"name": "i2c0", "type": "spi"}])"),
-       ": buses[0] (i2c0): type: expected \"i2c\" or \"gpio\", got \"spi\""},
+       ": buses[0].type: expected \"i2c\" or \"gpio\", got \"spi\""},
       {"bus_unknown_key", sim_board("", R"([{"name": "i2c0", "type": "i2c", "speed": 400}])"),
-       ": buses[0] (i2c0): unknown key \"speed\" (known: name, type, dev, lines)"},
+       ": buses[0].speed: unknown key (expected one of: name type dev lines)"},
       {"bus_duplicate", sim_board("", R"([{"name": "i2c0", "type": "i2c"}, {"name": "i2c0", "type": "gpio"}])"),
-       ": buses[1] (i2c0): name: duplicate bus name \"i2c0\""},
+       ": buses[1].name: duplicate bus name \"i2c0\""},
       {"bus_dev_on_sim", sim_board("", R"([{"name": "i2c0", "type": "i2c", "dev": "/dev/i2c-1"}])"),
-       ": buses[0] (i2c0): dev: only for i2c buses of \"hal\": \"linux\""},
+       ": buses[0].dev: only for i2c buses of \"hal\": \"linux\""},
       {"gpio_lines", sim_board("", R"([{"name": "gpio0", "type": "gpio", "lines": 0}])"),
-       ": buses[0] (gpio0): lines: expected an integer 1..1024, got 0"},
+       ": buses[0].lines: expected an integer from 1 to 1024, got 0"},
       {"linux_gpio",
        R"({"name": "x", "hal": "linux", "buses": [{"name": "gpio0", "type": "gpio"}], "devices": []})",
-       ": buses[0] (gpio0): type: \"gpio\" is not supported with \"hal\": \"linux\" yet"},
+       ": buses[0].type: \"gpio\" is not supported with \"hal\": \"linux\" yet"},
       {"linux_i2c_without_dev",
        R"({"name": "x", "hal": "linux", "buses": [{"name": "i2c1", "type": "i2c"}], "devices": []})",
-       ": buses[0] (i2c1): dev: missing (the i2c-dev node, e.g. \"/dev/i2c-1\")"},
+       ": buses[0].dev: missing; expected the i2c-dev node, e.g. \"/dev/i2c-1\""},
       {"pin_not_integer",
        sim_board(kEnv + R"(, {"name": "relay0", "compatible": "xiot,gpio-output", "gpio": "gpio0", "pin": "x"})"),
-       ": devices[1] (relay0): pin: expected an integer 0..1023, got \"x\""},
+       ": devices[1].pin: expected an integer from 0 to 1023, got \"x\""},
       {"pin_beyond_lines",
        sim_board(R"({"name": "relay0", "compatible": "xiot,gpio-output", "gpio": "gpio0", "pin": 64})",
                  R"([{"name": "gpio0", "type": "gpio", "lines": 64}])"),
-       ": devices[0] (relay0): pin: expected an integer 0..63, got 64"},
+       ": devices[0].pin: expected an integer from 0 to 63, got 64"},
       {"pin_taken",
        sim_board(kRelay + R"(, {"name": "led0", "compatible": "xiot,gpio-output", "gpio": "gpio0", "pin": 17})"),
-       ": devices[1] (led0): pin: 17 on gpio0 is already used by relay0"},
+       ": devices[1].pin: 17 on gpio0 is already used by relay0"},
       {"pin_without_gpio", sim_board(R"({"name": "relay0", "compatible": "xiot,gpio-output", "pin": 17})"),
-       ": devices[0] (relay0): gpio: missing (a GPIO controller name is needed with \"pin\")"},
+       ": devices[0].gpio: missing; expected a GPIO controller name (needed with \"pin\")"},
       {"gpio_is_i2c",
        sim_board(R"({"name": "relay0", "compatible": "xiot,gpio-output", "gpio": "i2c0", "pin": 17})"),
-       ": devices[0] (relay0): gpio: \"i2c0\" is not a gpio controller"},
+       ": devices[0].gpio: \"i2c0\" is not a gpio controller"},
       {"active_low_without_pin",
        sim_board(R"({"name": "sys0", "compatible": "xiot,system-metrics", "active_low": true})"),
-       ": devices[0] (sys0): active_low: only meaningful with \"pin\""},
+       ": devices[0].active_low: only meaningful with \"pin\""},
       {"active_low_not_bool",
        sim_board(R"({"name": "relay0", "compatible": "xiot,gpio-output", "gpio": "gpio0", "pin": 1, "active_low": 1})"),
-       ": devices[0] (relay0): active_low: expected true or false, got 1"},
+       ": devices[0].active_low: expected true or false, got 1"},
       {"duplicate_device_name", sim_board(kEnv + ", " + kEnv),
-       ": devices[1] (env0): name: duplicate device name (devices[0] is also \"env0\")"},
+       ": devices[1].name: duplicate device name (devices[0] is also \"env0\")"},
       {"bad_device_name", sim_board(R"({"name": "env 0", "compatible": "bosch,bme280"})"),
-       ": devices[0]: name: expected a name of letters, digits, '_' and '-' (at most 31, starting "
+       ": devices[0].name: expected a name of letters, digits, '_' and '-' (at most 31, starting "
        "with a letter), got \"env 0\""},
-      {"device_without_name", sim_board(R"({"compatible": "bosch,bme280"})"), ": devices[0]: name: missing"},
+      {"device_without_name", sim_board(R"({"compatible": "bosch,bme280"})"), ": devices[0].name: missing; expected a name of letters, digits, '_' and '-' (at most 31, "
+       "starting with a letter)"},
       {"device_not_object", sim_board("42"), ": devices[0]: expected an object, got 42"},
       {"unknown_device_key",
        sim_board(R"({"name": "env0", "compatible": "bosch,bme280", "bus": "i2c0", "adress": 118})"),
-       ": devices[0] (env0): unknown key \"adress\" (known: name, compatible, description, bus, "
-       "address, gpio, pin, active_low, params, sim)"},
+       ": devices[0].adress: unknown key (did you mean \"address\"?)"},
       {"duplicate_device_key",
        sim_board(R"({"name": "env0", "compatible": "bosch,bme280", "bus": "i2c0", "bus": "i2c0", "address": 118})"),
-       ": devices[0] (env0): duplicate key \"bus\""},
+       ": devices[0].bus: duplicate key"},
       {"missing_compatible", sim_board(R"({"name": "env0"})"),
-       ": devices[0] (env0): compatible: missing (a \"vendor,part\" string)"},
+       ": devices[0].compatible: missing; expected a \"vendor,part\" string"},
       {"bad_compatible", sim_board(R"({"name": "env0", "compatible": "bme280"})"),
-       ": devices[0] (env0): compatible: expected a \"vendor,part\" string, got \"bme280\""},
+       ": devices[0].compatible: expected a \"vendor,part\" string, got \"bme280\""},
       {"address_out_of_range",
        sim_board(R"({"name": "env0", "compatible": "bosch,bme280", "bus": "i2c0", "address": "0x80"})"),
-       ": devices[0] (env0): address: expected an I2C address 0x08..0x77 (integer or \"0x..\" "
+       ": devices[0].address: expected an I2C address 0x08..0x77 (integer or \"0x..\" "
        "string), got \"0x80\""},
       {"address_not_hex",
        sim_board(R"({"name": "env0", "compatible": "bosch,bme280", "bus": "i2c0", "address": "118"})"),
-       ": devices[0] (env0): address: expected an I2C address 0x08..0x77 (integer or \"0x..\" "
+       ": devices[0].address: expected an I2C address 0x08..0x77 (integer or \"0x..\" "
        "string), got \"118\""},
       {"address_taken",
        sim_board(kEnv + R"(, {"name": "env1", "compatible": "bosch,bme280", "bus": "i2c0", "address": "0x76"})"),
-       ": devices[1] (env1): address: 0x76 on i2c0 is already used by env0"},
+       ": devices[1].address: 0x76 on i2c0 is already used by env0"},
       {"address_without_bus", sim_board(R"({"name": "env0", "compatible": "bosch,bme280", "address": 118})"),
-       ": devices[0] (env0): bus: missing (an I2C bus name is needed with \"address\")"},
+       ": devices[0].bus: missing; expected an I2C bus name (needed with \"address\")"},
       {"unknown_bus",
        sim_board(R"({"name": "env0", "compatible": "bosch,bme280", "bus": "i2c9", "address": 118})"),
-       ": devices[0] (env0): bus: no bus named \"i2c9\" in \"buses\""},
+       ": devices[0].bus: no bus named \"i2c9\" in \"buses\""},
       {"bus_is_gpio",
        sim_board(R"({"name": "env0", "compatible": "bosch,bme280", "bus": "gpio0", "address": 118})"),
-       ": devices[0] (env0): bus: \"gpio0\" is not an i2c bus"},
+       ": devices[0].bus: \"gpio0\" is not an i2c bus"},
       {"bus_without_address", sim_board(R"({"name": "env0", "compatible": "bosch,bme280", "bus": "i2c0"})"),
-       ": devices[0] (env0): address: missing (the chip's 7-bit I2C address)"},
+       ": devices[0].address: missing; expected an I2C address 0x08..0x77 (integer or \"0x..\" "
+       "string)"},
       {"param_float",
        sim_board(R"({"name": "relay0", "compatible": "xiot,gpio-output", "gpio": "gpio0", "pin": 1, "params": {"initial": 0.5}})"),
-       ": devices[0] (relay0): params.initial: expected an integer, a string or a boolean, got 0.5"},
+       ": devices[0].params.initial: expected an integer, a string or a boolean, got 0.5"},
       {"params_not_object",
        sim_board(R"({"name": "sys0", "compatible": "xiot,system-metrics", "params": [1]})"),
-       ": devices[0] (sys0): params: expected an object, got an array"},
+       ": devices[0].params: expected an object, got an array"},
       {"param_duplicate",
        sim_board(R"({"name": "sys0", "compatible": "xiot,system-metrics", "params": {"a": 1, "a": 2}})"),
-       ": devices[0] (sys0): duplicate key \"params.a\""},
+       ": devices[0].params.a: duplicate key"},
       {"sim_out_of_range",
        sim_board(R"({"name": "env0", "compatible": "bosch,bme280", "bus": "i2c0", "address": 118, "sim": {"temperature_c": 200}})"),
-       ": devices[0] (env0): sim.temperature_c: expected a number -40..85, got 200"},
+       ": devices[0].sim.temperature_c: expected a number from -40 to 85, got 200"},
       {"sim_unknown_key",
        sim_board(R"({"name": "env0", "compatible": "bosch,bme280", "bus": "i2c0", "address": 118, "sim": {"colour": "red"}})"),
-       ": devices[0] (env0): unknown key \"sim.colour\" (known: present, temperature_c, "
-       "humidity_pct, pressure_pa, chip_id)"},
+       ": devices[0].sim.colour: unknown key (expected one of: present temperature_c humidity_pct "
+       "pressure_pa chip_id)"},
       {"sim_present_not_bool",
        sim_board(R"({"name": "env0", "compatible": "bosch,bme280", "bus": "i2c0", "address": 118, "sim": {"present": "no"}})"),
-       ": devices[0] (env0): sim.present: expected true or false, got \"no\""},
+       ": devices[0].sim.present: expected true or false, got \"no\""},
       {"sim_level",
        sim_board(R"({"name": "b0", "compatible": "xiot,gpio-input", "gpio": "gpio0", "pin": 2, "sim": {"level": 2}})"),
-       ": devices[0] (b0): sim.level: expected 0, 1, true or false, got 2"},
+       ": devices[0].sim.level: expected 0, 1, true or false, got 2"},
       {"sim_key_for_modelless_device",
        sim_board(R"({"name": "sys0", "compatible": "xiot,system-metrics", "sim": {"present": false}})"),
-       ": devices[0] (sys0): unknown key \"sim.present\" (none allowed here)"},
+       ": devices[0].sim.present: unknown key (none allowed here)"},
       {"sim_on_linux",
        R"({"name": "x", "hal": "linux", "devices": [{"name": "sys0", "compatible": "xiot,system-metrics", "sim": {}}]})",
-       ": devices[0] (sys0): sim: only allowed with \"hal\": \"sim\""},
+       ": devices[0].sim: only allowed with \"hal\": \"sim\""},
   };
 }
 
@@ -329,7 +330,7 @@ TEST(BoardParse, MissingFile) {
   boards::BoardSpec spec;
   std::string error;
   EXPECT_FALSE(boards::parse_board("/nonexistent/board.json", &spec, &error));
-  EXPECT_EQ(error, "/nonexistent/board.json: cannot open: No such file or directory");
+  EXPECT_EQ(error, "/nonexistent/board.json: cannot read: No such file or directory");
 }
 
 TEST(BoardParse, TheShippedSimBoardSpec) {
@@ -343,9 +344,9 @@ TEST(BoardParse, TheShippedSimBoardSpec) {
   EXPECT_EQ(env.compatible, "bosch,bme280");
   EXPECT_EQ(env.bus, "i2c0");
   EXPECT_EQ(env.address.value_or(0), 0x76);
-  EXPECT_DOUBLE_EQ(env.sim.temperature_c.value_or(0), 21.54);
-  EXPECT_DOUBLE_EQ(env.sim.humidity_pct.value_or(0), 40.1);
-  EXPECT_DOUBLE_EQ(env.sim.pressure_pa.value_or(0), 101325);
+  EXPECT_DOUBLE_EQ(env.sim.get("temperature_c").value_or(0), 21.54);
+  EXPECT_DOUBLE_EQ(env.sim.get("humidity_pct").value_or(0), 40.1);
+  EXPECT_DOUBLE_EQ(env.sim.get("pressure_pa").value_or(0), 101325);
   const boards::DeviceSpec& relay = spec.devices[1];
   EXPECT_EQ(relay.pin.value_or(0), 17u);
   EXPECT_FALSE(relay.active_low);
@@ -440,7 +441,7 @@ TEST(BoardInit, AbsentChipsModelIsStillReachableAndCanBePluggedIn) {
   ASSERT_NE(board, nullptr) << error;
   ASSERT_EQ(board->failed().size(), 1u);
   EXPECT_EQ(board->failed()[0].compatible, "bosch,bme280");
-  drv::sim::Bme280Model* model = board->sim_bme280("env0");
+  drv::sim::Bme280Model* model = drv::sim::as_bme280(board->sim_model("env0"));
   ASSERT_NE(model, nullptr);
   EXPECT_EQ(board->sim_i2c("i2c0")->attach(0x76, model), Err::Ok);
 }

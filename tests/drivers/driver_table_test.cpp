@@ -7,11 +7,13 @@
 
 #include "bme280/bme280_model.hpp"
 #include "drv/driver_table.hpp"
+#include "drv/model_table.hpp"
 #include "drv/reg_io.hpp"
 #include "hal/sim/manual_clock.hpp"
 #include "hal/sim/sim_gpio.hpp"
 #include "hal/sim/sim_i2c_bus.hpp"
 #include "hal/sim/sim_system_info.hpp"
+#include "json/reader.hpp"
 
 using hal::Err;
 
@@ -34,6 +36,88 @@ TEST(DriverTable, FindDriver) {
   EXPECT_EQ(drv::find_driver("BOSCH,BME280"), nullptr);
   EXPECT_EQ(drv::find_driver(""), nullptr);
   EXPECT_EQ(drv::find_driver(nullptr), nullptr);
+}
+
+TEST(ModelTable, EveryModelIsADriverAndListedOnce) {
+  std::set<std::string> seen;
+  for (size_t i = 0; i < drv::sim::kModelCount; ++i) {
+    const drv::sim::ModelEntry& m = drv::sim::kModels[i];
+    EXPECT_TRUE(seen.insert(m.compatible).second) << m.compatible;
+    EXPECT_NE(drv::find_driver(m.compatible), nullptr) << m.compatible << " has a model but no driver";
+    EXPECT_NE(m.parse_sim, nullptr);
+    EXPECT_NE(m.create, nullptr);
+    EXPECT_NE(std::strlen(m.summary), 0u);
+  }
+  EXPECT_EQ(drv::sim::find_model("bosch,bme280"), &drv::sim::kModels[0]);
+  EXPECT_EQ(drv::sim::find_model("xiot,system-metrics"), nullptr);
+  EXPECT_EQ(drv::sim::find_model(nullptr), nullptr);
+}
+
+/// Parses `sim_json` (the "sim" object) with `compatible`'s model row.
+std::string parse_sim(const char* compatible, const std::string& sim_json, drv::sim::SimParams* out) {
+  const std::string text = "{\"sim\": " + sim_json + "}";
+  json::Reader r("b.json");
+  EXPECT_TRUE(r.parse(text.data(), text.size()));
+  const drv::sim::ModelEntry* m = drv::sim::find_model(compatible);
+  EXPECT_NE(m, nullptr);
+  if (m != nullptr) (void)m->parse_sim(r.root()["sim"], out);
+  return r.error();
+}
+
+TEST(ModelTable, Bme280RowParsesItsSimKeysAndAttachesTheModel) {
+  drv::sim::SimParams p;
+  EXPECT_EQ(parse_sim("bosch,bme280", R"({"temperature_c": 21.5, "chip_id": 88, "present": false})", &p), "");
+  EXPECT_DOUBLE_EQ(p.get("temperature_c").value_or(0), 21.5);
+  EXPECT_DOUBLE_EQ(p.get("chip_id").value_or(0), 88);
+  EXPECT_DOUBLE_EQ(p.get("present").value_or(1), 0);
+  EXPECT_FALSE(p.get("humidity_pct"));
+
+  drv::sim::SimParams bad;
+  EXPECT_EQ(parse_sim("bosch,bme280", R"({"humidity_pct": 101})", &bad),
+            "b.json: sim.humidity_pct: expected a number from 0 to 100, got 101");
+  EXPECT_EQ(parse_sim("bosch,bme280", R"({"temperatur_c": 1})", &bad),
+            "b.json: sim.temperatur_c: unknown key (did you mean \"temperature_c\"?)");
+
+  // present: false -> the model exists but nothing answers at the address.
+  hal::sim::SimI2cBus bus;
+  drv::sim::ModelSite site;
+  site.i2c = &bus;
+  site.address = 0x76;
+  std::unique_ptr<drv::sim::Model> model;
+  ASSERT_EQ(drv::sim::find_model("bosch,bme280")->create(p, site, &model), Err::Ok);
+  drv::sim::Bme280Model* bme = drv::sim::as_bme280(model.get());
+  ASSERT_NE(bme, nullptr);
+  EXPECT_DOUBLE_EQ(bme->temperature_c(), 21.5);
+  const uint8_t kIdReg = 0xD0;
+  uint8_t id = 0;
+  EXPECT_EQ(bus.transfer(0x76, &kIdReg, 1, &id, 1, 100), Err::Nack);
+
+  drv::sim::SimParams present;
+  std::unique_ptr<drv::sim::Model> attached;
+  ASSERT_EQ(drv::sim::find_model("bosch,bme280")->create(present, site, &attached), Err::Ok);
+  EXPECT_EQ(bus.transfer(0x76, &kIdReg, 1, &id, 1, 100), Err::Ok);
+  EXPECT_EQ(id, 0x60);
+}
+
+TEST(ModelTable, GpioInputRowDrivesTheLevel) {
+  drv::sim::SimParams p;
+  EXPECT_EQ(parse_sim("xiot,gpio-input", R"({"level": true})", &p), "");
+  EXPECT_DOUBLE_EQ(p.get("level").value_or(0), 1);
+  drv::sim::SimParams bad;
+  EXPECT_EQ(parse_sim("xiot,gpio-input", R"({"level": 2})", &bad),
+            "b.json: sim.level: expected 0, 1, true or false, got 2");
+
+  hal::sim::SimGpio gpio(8);
+  drv::sim::ModelSite site;
+  site.gpio = &gpio;
+  site.pin = 3;
+  std::unique_ptr<drv::sim::Model> model;
+  ASSERT_EQ(drv::sim::find_model("xiot,gpio-input")->create(p, site, &model), Err::Ok);
+  EXPECT_EQ(model, nullptr) << "a level needs no object";
+  hal::Result<hal::GpioPin*> pin = gpio.claim(3);
+  ASSERT_TRUE(pin.ok());
+  ASSERT_EQ(pin.value()->configure(hal::PinMode::Input), Err::Ok);
+  EXPECT_TRUE(pin.value()->read().value());
 }
 
 TEST(DriverTable, EveryFactoryBuildsAWorkingDeviceFromResources) {

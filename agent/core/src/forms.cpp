@@ -353,25 +353,33 @@ const char* Form::value_of(const char* var) const {
 
 // --- value helpers ---
 
-hal::Result<bool> parse_form_bool(const char* text) {
+namespace {
+
+// The one boolean grammar of xiot (agent and fleet tools): the XEP-0004 §3.3
+// words, exact (xs:boolean is case-sensitive), and for values people type
+// the same words plus on/off and yes/no in any ASCII case.
+struct BoolWord {
+  const char* word;
+  bool value;
+  bool xep0004;  // also accepted by the strict XEP-0004 parser
+};
+constexpr BoolWord kBoolWords[] = {{"1", true, true},   {"true", true, true},   {"0", false, true},
+                                   {"false", false, true}, {"on", true, false},  {"yes", true, false},
+                                   {"off", false, false},  {"no", false, false}};
+
+hal::Result<bool> parse_bool_word(const char* text, bool loose) {
   if (text == nullptr) return hal::Err::InvalidArgument;
-  if (std::strcmp(text, "1") == 0 || std::strcmp(text, "true") == 0) return true;
-  if (std::strcmp(text, "0") == 0 || std::strcmp(text, "false") == 0) return false;
+  for (const BoolWord& w : kBoolWords) {
+    if (loose ? equal_nocase(text, w.word) : w.xep0004 && std::strcmp(text, w.word) == 0) return w.value;
+  }
   return hal::Err::InvalidArgument;
 }
 
-hal::Result<bool> parse_loose_bool(const char* text) {
-  if (text == nullptr) return hal::Err::InvalidArgument;
-  static const char* const kTrue[] = {"1", "true", "on", "yes"};
-  static const char* const kFalse[] = {"0", "false", "off", "no"};
-  for (const char* w : kTrue) {
-    if (equal_nocase(text, w)) return true;
-  }
-  for (const char* w : kFalse) {
-    if (equal_nocase(text, w)) return false;
-  }
-  return hal::Err::InvalidArgument;
-}
+}  // namespace
+
+hal::Result<bool> parse_form_bool(const char* text) { return parse_bool_word(text, false); }
+
+hal::Result<bool> parse_loose_bool(const char* text) { return parse_bool_word(text, true); }
 
 hal::Result<drv::Value> parse_decimal(const char* text) {
   if (text == nullptr) return hal::Err::InvalidArgument;

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "drv/model_table.hpp"
 #include "drv/registry.hpp"
 #include "hal/clock.hpp"
 #include "hal/status.hpp"
@@ -25,11 +26,6 @@ class SimSystemInfo;
 class SimWatchdog;
 }  // namespace sim
 }  // namespace hal
-namespace drv {
-namespace sim {
-class Bme280Model;
-}  // namespace sim
-}  // namespace drv
 
 namespace boards {
 
@@ -52,16 +48,6 @@ struct ParamSpec {
   std::string text;
 };
 
-/// A device's "sim" object: how the simulated world around it looks.
-struct SimSpec {
-  bool present = true;                  ///< false: the chip does not answer
-  std::optional<double> temperature_c;  ///< bosch,bme280
-  std::optional<double> humidity_pct;   ///< bosch,bme280
-  std::optional<double> pressure_pa;    ///< bosch,bme280
-  std::optional<uint8_t> chip_id;       ///< bosch,bme280: id register override
-  std::optional<bool> level;            ///< xiot,gpio-input: level driven onto the pin
-};
-
 struct DeviceSpec {
   std::string name;        ///< [A-Za-z][A-Za-z0-9_-]*, at most 31 chars
   std::string compatible;  ///< "vendor,part"
@@ -71,7 +57,10 @@ struct DeviceSpec {
   std::optional<uint32_t> pin;      ///< line number (with gpio)
   bool active_low = false;
   std::vector<ParamSpec> params;
-  SimSpec sim;
+  /// The "sim" object as the chip's model read it (drv/model_table.hpp): how
+  /// the simulated world around the device looks. Empty when absent or when
+  /// the chip has no model (then only an empty "sim" object is accepted).
+  drv::sim::SimParams sim;
 };
 
 struct BoardSpec {
@@ -116,9 +105,10 @@ class Board {
   static std::unique_ptr<Board> open(const char* path, hal::MonotonicClock& mono,
                                      hal::WallClock& wall, std::string* error);
   /// Builds a board from an already validated spec:
-  ///  - "sim": a SimI2cBus per I2C bus, a SimGpio per GPIO controller, a chip
-  ///    model per simulated chip at its address (from the device's "sim"
-  ///    object), SimSystemInfo and SimWatchdog on `mono`;
+  ///  - "sim": a SimI2cBus per I2C bus, a SimGpio per GPIO controller, for
+  ///    each device whose compatible is in the model table (drv::sim::kModels)
+  ///    its model made from the device's "sim" parameters and attached at its
+  ///    address or pin, SimSystemInfo and SimWatchdog on `mono`;
   ///  - "linux": an i2c-dev bus per I2C bus (opened here), LinuxSystemInfo on
   ///    /proc; GPIO controllers are not supported (parse error) and there is
   ///    no watchdog.
@@ -144,9 +134,11 @@ class Board {
   hal::Watchdog* watchdog();
 
   // --- simulation hooks (nullptr on non-sim boards or unknown names) ---
-  /// The model behind BME280 device `device`, also when it was absent
-  /// ("present": false) or failed to initialise.
-  drv::sim::Bme280Model* sim_bme280(const char* device);
+  /// The chip model behind device `device`, also when it was absent
+  /// ("present": false) or failed to initialise; nullptr when the device has
+  /// no model object. The chip's folder has the typed accessor, e.g.
+  /// drv::sim::as_<part>(board->sim_model("env0")).
+  drv::sim::Model* sim_model(const char* device);
   /// GPIO controller `name`; nullptr name = the first GPIO controller.
   hal::sim::SimGpio* sim_gpio(const char* name = nullptr);
   hal::sim::SimI2cBus* sim_i2c(const char* name);

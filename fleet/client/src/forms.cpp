@@ -7,30 +7,20 @@
 #include <cstdlib>
 #include <map>
 
+#include "agent/forms.hpp"
 #include "fleet/error.hpp"
 
 namespace fleet {
 namespace {
 
-std::string lower(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
-
 std::string quoted(const std::string& v) { return "'" + v + "'"; }
 
-// The friendlier boolean words people type; XEP-0004 itself has only 1/0/true/false.
+// The friendlier boolean words people type (1/0, true/false, yes/no, on/off in
+// any case): the agent's own loose parser, so both sides accept the same words.
 bool parse_bool_word(const std::string& text, bool* out) {
-  const std::string v = lower(text);
-  if (v == "1" || v == "true" || v == "yes" || v == "on") {
-    *out = true;
-    return true;
-  }
-  if (v == "0" || v == "false" || v == "no" || v == "off") {
-    *out = false;
-    return true;
-  }
-  return false;
+  const hal::Result<bool> b = agent::parse_loose_bool(text.c_str());
+  if (b.ok()) *out = b.value();
+  return b.ok();
 }
 
 bool looks_like_jid(const std::string& v) {
@@ -147,10 +137,9 @@ const FormField* DataForm::find(const std::string& var) const {
 }
 
 bool form_boolean(const std::string& text, bool* ok) {
-  const bool t = text == "1" || text == "true";
-  const bool f = text == "0" || text == "false";
-  if (ok != nullptr) *ok = t || f;
-  return t;
+  const hal::Result<bool> b = agent::parse_form_bool(text.c_str());  // XEP-0004 §3.3, exact
+  if (ok != nullptr) *ok = b.ok();
+  return b.ok() && b.value();
 }
 
 DataForm parse_form(const XmlElement& x) {

@@ -87,6 +87,11 @@ struct AgentConfig {
 /// (failure is an error naming journal.path). Only the first error is reported.
 bool load_config(const char* path, AgentConfig* out, std::string* error);
 
+/// Why `entry` is not a valid ACL entry, or nullptr when it is one: a bare
+/// JID (local@domain) or "*@domain" ('*' only as the whole local part). The
+/// text is a short reason for messages ("no '@'"), a string literal.
+const char* acl_entry_problem(const char* entry);
+
 /// Parses "error|warn|info|debug" (exact, lower case). Returns false for
 /// anything else, including nullptr, and leaves *out unchanged then.
 bool parse_log_level(const char* text, LogLevel* out);

@@ -1,0 +1,42 @@
+// The ranges of the agent's configuration values (shared/DESIGN.md "Agent
+// configuration"), in one place: the config loader (config.cpp) checks them,
+// and the fleet tools (fleet/sim/fleet_spec.cpp) check the same keys of the
+// fleet file against the same numbers instead of restating them.
+#pragma once
+
+#include <cstdint>
+
+namespace agent {
+namespace limits {
+
+/// An inclusive integer range [lo, hi].
+struct IntRange {
+  int64_t lo;
+  int64_t hi;
+};
+/// An inclusive range [lo, hi] of numbers with fractions (seconds).
+struct NumberRange {
+  double lo;
+  double hi;
+};
+
+// ---- xmpp -----------------------------------------------------------------
+constexpr IntRange kPort{1, 65535};
+constexpr IntRange kPingIntervalS{5, 3600};
+/// Full-jitter backoff base.
+constexpr NumberRange kReconnectBaseS{0.1, 3600};
+/// Backoff cap: at least the base (checked against the configured base), at most a day.
+constexpr double kReconnectCapMaxS = 86400;
+/// The cap when not configured: max(kReconnectCapDefaultS, base).
+constexpr double kReconnectCapDefaultS = 60;
+
+// ---- telemetry --------------------------------------------------------------
+constexpr NumberRange kIntervalS{0.05, 86400};
+constexpr IntRange kBatchMax{1, 100};
+
+// ---- journal ----------------------------------------------------------------
+constexpr IntRange kJournalMaxBytes{4096, int64_t{1} << 30};
+constexpr NumberRange kFsyncIntervalS{0.05, 3600};
+
+}  // namespace limits
+}  // namespace agent

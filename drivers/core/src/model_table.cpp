@@ -1,0 +1,29 @@
+// The explicit compatible -> model table. Built into xiot_driver_models (not
+// xiot_drivers_core) because it names every chip that has a model.
+#include "drv/model_table.hpp"
+
+#include <cstring>
+
+#include "bme280/bme280_model.hpp"
+#include "gpio_input/gpio_input_model.hpp"
+
+namespace drv {
+namespace sim {
+
+const ModelEntry kModels[] = {
+    {"bosch,bme280", &parse_bme280_sim, &create_bme280_model,
+     "BME280 register map at its I2C address; temperature, humidity, pressure, chip id"},
+    {"xiot,gpio-input", &parse_gpio_input_sim, &create_gpio_input_model, "the level driven onto the input pin"},
+};
+const size_t kModelCount = sizeof kModels / sizeof kModels[0];
+
+const ModelEntry* find_model(const char* compatible) {
+  if (compatible == nullptr) return nullptr;
+  for (size_t i = 0; i < kModelCount; ++i) {
+    if (std::strcmp(kModels[i].compatible, compatible) == 0) return &kModels[i];
+  }
+  return nullptr;
+}
+
+}  // namespace sim
+}  // namespace drv
