@@ -2,11 +2,12 @@
 // (agent/core), the board files (boards/), the simulation parameters of chip
 // models (drivers/<chip>/*_model) and the fleet file (fleet/sim).
 //
-// Why its own folder below everything: board files are read by boards/, which
-// sits below agent/ (the agent links boards, never the reverse), and a chip's
-// model reads its own "sim" object from the board file. A reader that lives in
-// agent/ could not be used by either without inverting the layers, so it lives
-// beside hal/ as a leaf library that depends on cJSON only.
+// Where it lives: agent/json, because the files it reads are the agent's
+// (config, board files, the fleet file that describes agents). It is a leaf:
+// it depends on cJSON only and includes nothing of agent/, so boards/ (below
+// the agent: the agent links boards, never the reverse) and a chip's model
+// (which reads its own "sim" object from the board file) link it without
+// inverting any layer.
 //
 // What it gives: typed getters (text, boolean, integer, number with fractions,
 // one-of-several-strings, object, array) with optional/required, ranges,
