@@ -246,9 +246,9 @@ struct WatchState {
   std::set<std::string> refused;
 };
 
-/// One login: subscribe, print readings until done or the deadline, then
-/// remove the explicit subscriptions. Returns normally when finished; throws
-/// Error (transient for a lost connection).
+/// One login of watch: subscribe, print readings until done or the deadline,
+/// then remove the explicit subscriptions. run() returns normally when
+/// finished; it throws Error (transient for a lost connection).
 ///
 /// Items come by up to three routes, each de-duplicated by item id:
 ///  - PEP +notify (XEP-0163 §4): our caps list "<node>+notify", so the
@@ -262,154 +262,215 @@ struct WatchState {
 ///    sends a local contact no last item when it learns its caps after the
 ///    presence subscription, so an item published before we were subscribed
 ///    would otherwise be missed.
-void watch_session(const fleet::ConnectionOptions& opts, const WatchArgs& w, const std::set<std::string>& devices,
-                   WatchState& st, fleet::Deadline overall, const std::function<void()>& on_online) {
-  const fleet::Deadline connect_by = std::min(overall, fleet::Clock::now() + kConnectLimit);
-  fleet::Client client(opts);
-  // XEP-0163 §4 filtered notifications: the server sends the items of these
-  // nodes (and, on Prosody, the last one when it learns our caps) to contacts
-  // whose caps list "<node>+notify" and who are subscribed to the owner's presence.
-  client.add_feature(std::string(kTelemetryNode) + "+notify");
-  client.add_feature(std::string(kDeviceNode) + "+notify");
-  client.set_auto_approve([&](const std::string& jid) {
-    if (!devices.empty()) return devices.count(jid) > 0;
-    return asked_for(client, jid);
-  });
-  auto watched = [&](const std::string& jid) { return devices.empty() || devices.count(jid) > 0; };
-  std::unique_ptr<fleet::PepSubscriptions> subs;  // once logged in (it needs our full JID)
+class WatchSession {
+ public:
+  /// `devices`: the bare JIDs to watch (none: every contact). `st` outlives
+  /// the session: it carries what a reconnection must remember.
+  WatchSession(const fleet::ConnectionOptions& opts, const WatchArgs& w, const std::set<std::string>& devices,
+               WatchState& st)
+      : opts_(opts), w_(w), devices_(devices), st_(st), client_(opts) {
+    install_handlers();
+  }
 
-  // `last_item`: fetched after subscribing, not notified. It is shown unless
-  // a newer reading of the device was shown already (a live notification
-  // may overtake the fetch's answer).
-  auto on_item = [&](const fleet::ItemEvent& ev, bool last_item) {
+  /// `on_online` is called once logged in.
+  void run(fleet::Deadline overall, const std::function<void()>& on_online) {
+    client_.connect(std::min(overall, fleet::Clock::now() + kConnectLimit));
+    if (opts_.verbose) std::fprintf(stderr, "xiotctl: logged in as %s\n", client_.bound_jid().c_str());
+    on_online();
+    start_subscriptions();
+    subscribe_devices();
+    try {
+      print_until(overall);
+    } catch (...) {
+      client_.disconnect(fleet::Clock::now());  // the connection is gone or broken: leave at once, then report
+      throw;
+    }
+    remove_subscriptions();
+    client_.disconnect(fleet::Clock::now() + kDisconnectLimit);
+  }
+
+ private:
+  void install_handlers() {
+    // XEP-0163 §4 filtered notifications: the server sends the items of these
+    // nodes (and, on Prosody, the last one when it learns our caps) to contacts
+    // whose caps list "<node>+notify" and who are subscribed to the owner's presence.
+    client_.add_feature(std::string(kTelemetryNode) + "+notify");
+    client_.add_feature(std::string(kDeviceNode) + "+notify");
+    client_.set_auto_approve([this](const std::string& jid) {
+      if (!devices_.empty()) return devices_.count(jid) > 0;
+      return asked_for(client_, jid);
+    });
+    client_.on_item([this](const fleet::ItemEvent& ev) { on_item(ev, false); });
+    client_.on_presence([this](const fleet::PresenceEvent& ev) {
+      if (ev.available && subs_ && watched(ev.bare)) subs_->contact_online(ev.bare);
+    });
+    client_.on_subscription([this](const fleet::SubscriptionEvent& ev) { on_subscription(ev); });
+  }
+
+  bool watched(const std::string& jid) const { return devices_.empty() || devices_.count(jid) > 0; }
+
+  /// A telemetry item of a watched device, by any route. `last_item`: fetched
+  /// after subscribing, not notified.
+  void on_item(const fleet::ItemEvent& ev, bool last_item) {
     if (ev.node != kTelemetryNode || !watched(ev.from)) return;
-    if (!last_item && subs) subs->node_seen(ev.from);  // it exists now: subscribe if waiting for it
-    if (!st.seen.insert(ev.from + '\n' + ev.node + '\n' + ev.id)) return;
+    if (!last_item && subs_) subs_->node_seen(ev.from);  // it exists now: subscribe if waiting for it
+    if (!st_.seen.insert(ev.from + '\n' + ev.node + '\n' + ev.id)) return;
+    std::vector<fleet::Reading> readings;
+    if (!parse_item(ev, &readings)) return;
+    if (!note_newest(ev, readings, last_item)) return;
+    print(ev, &readings);
+  }
+
+  /// False (and says so on stderr) for an item without readable SenML.
+  static bool parse_item(const fleet::ItemEvent& ev, std::vector<fleet::Reading>* readings) {
     if (!ev.has_payload) {
       std::fprintf(stderr, "xiotctl: skipping item %s from %s: no payload\n", ev.id.c_str(), ev.from.c_str());
-      return;
+      return false;
     }
-    std::vector<fleet::Reading> readings;
     try {
-      readings = fleet::parse_telemetry_payload(ev.payload, wall_now_us());
+      *readings = fleet::parse_telemetry_payload(ev.payload, wall_now_us());
     } catch (const fleet::SenmlError& e) {
       std::fprintf(stderr, "xiotctl: skipping item %s from %s: %s\n", ev.id.c_str(), ev.from.c_str(), e.what());
-      return;
+      return false;
     }
+    return true;
+  }
+
+  /// Records the item's newest reading time for its device. False for a
+  /// fetched last item older than a reading shown already (a live
+  /// notification may overtake the fetch's answer): it is not shown.
+  bool note_newest(const fleet::ItemEvent& ev, const std::vector<fleet::Reading>& readings, bool last_item) {
     int64_t newest = 0;
     for (const auto& r : readings) newest = std::max(newest, r.time_us);
-    auto shown = st.newest_shown_us.find(ev.from);
-    if (last_item && shown != st.newest_shown_us.end() && newest < shown->second) {
-      if (opts.verbose) {
+    auto shown = st_.newest_shown_us.find(ev.from);
+    if (last_item && shown != st_.newest_shown_us.end() && newest < shown->second) {
+      if (opts_.verbose) {
         std::fprintf(stderr, "xiotctl: not showing %s's last item %s: a newer reading is shown already\n",
                      ev.from.c_str(), ev.id.c_str());
       }
-      return;
+      return false;
     }
-    if (shown == st.newest_shown_us.end()) {
-      st.newest_shown_us[ev.from] = newest;
+    if (shown == st_.newest_shown_us.end()) {
+      st_.newest_shown_us[ev.from] = newest;
     } else {
       shown->second = std::max(shown->second, newest);
     }
-    for (auto& r : readings) {
-      if (w.count > 0 && st.printed >= w.count) break;
+    return true;
+  }
+
+  /// One line per reading, up to --count; a closed stdout ends the watch.
+  void print(const fleet::ItemEvent& ev, std::vector<fleet::Reading>* readings) {
+    for (auto& r : *readings) {
+      if (w_.count > 0 && st_.printed >= w_.count) break;
       r.device = ev.from;
       r.item = ev.id;
-      const std::string line = (w.json ? fleet::format_reading_json(r) : fleet::format_reading_line(r)) + "\n";
-      if (std::fputs(line.c_str(), stdout) < 0) st.output_broken = true;
-      ++st.printed;
+      const std::string line = (w_.json ? fleet::format_reading_json(r) : fleet::format_reading_line(r)) + "\n";
+      if (std::fputs(line.c_str(), stdout) < 0) st_.output_broken = true;
+      ++st_.printed;
     }
-    if (std::fflush(stdout) != 0) st.output_broken = true;
-  };
-  client.on_item([&](const fleet::ItemEvent& ev) { on_item(ev, false); });
-  client.on_presence([&](const fleet::PresenceEvent& ev) {
-    if (ev.available && subs && watched(ev.bare)) subs->contact_online(ev.bare);
-  });
-  client.on_subscription([&](const fleet::SubscriptionEvent& ev) {
+    if (std::fflush(stdout) != 0) st_.output_broken = true;
+  }
+
+  void on_subscription(const fleet::SubscriptionEvent& ev) {
     if (ev.type == fleet::SubscriptionEvent::Type::Approved) {
       // Now that we may see its presence, tell its PEP service our interests
       // and subscribe to its telemetry node (access model: presence).
-      client.send_directed_presence(ev.from);
-      if (subs && watched(ev.from)) subs->add(ev.from);
-      if (opts.verbose) std::fprintf(stderr, "xiotctl: %s approved our subscription\n", ev.from.c_str());
-    } else if (ev.type == fleet::SubscriptionEvent::Type::Refused && devices.count(ev.from) > 0) {
+      client_.send_directed_presence(ev.from);
+      if (subs_ && watched(ev.from)) subs_->add(ev.from);
+      if (opts_.verbose) std::fprintf(stderr, "xiotctl: %s approved our subscription\n", ev.from.c_str());
+    } else if (ev.type == fleet::SubscriptionEvent::Type::Refused && devices_.count(ev.from) > 0) {
       std::fprintf(stderr, "xiotctl: %s refused the presence subscription (is %s in its ACL?)\n",
-                   ev.from.c_str(), fleet::bare_jid(opts.jid).c_str());
-      st.refused.insert(ev.from);
+                   ev.from.c_str(), fleet::bare_jid(opts_.jid).c_str());
+      st_.refused.insert(ev.from);
     }
-  });
+  }
 
-  client.connect(connect_by);
-  if (opts.verbose) std::fprintf(stderr, "xiotctl: logged in as %s\n", client.bound_jid().c_str());
-  on_online();
-
-  fleet::PepSubscriptions::Hooks hooks;
-  hooks.send_iq = [&](const std::string& to, const char* type, const fleet::XmlElement& payload,
-                      std::function<void(const fleet::IqReply&)> on_reply) {
-    client.send_iq(to, type, payload, std::move(on_reply));
-  };
-  hooks.on_last_item = [&](const fleet::ItemEvent& ev) { on_item(ev, true); };
-  hooks.on_refused = [&](const std::string& contact, const std::string& why) {
-    std::fprintf(stderr, "xiotctl: %s refused a subscription to its %s (%s); watching by +notify only\n",
-                 contact.c_str(), kTelemetryNode, why.c_str());
-  };
-  if (opts.verbose) hooks.trace = [](const std::string& line) { std::fprintf(stderr, "xiotctl: %s\n", line.c_str()); };
-  subs = std::make_unique<fleet::PepSubscriptions>(kTelemetryNode, client.bound_jid(), std::move(hooks));
-
-  auto sees = [&](const std::string& jid) {
-    auto it = client.roster().find(jid);
-    return it != client.roster().end() && fleet::sees_presence(it->second.subscription);
-  };
-  if (!devices.empty()) {
-    for (const auto& d : devices) {
-      client.subscribe(d);
-      client.send_directed_presence(d);
-      if (sees(d)) subs->add(d);
+  /// The explicit subscriptions, once logged in (they need our full JID).
+  void start_subscriptions() {
+    fleet::PepSubscriptions::Hooks hooks;
+    hooks.send_iq = [this](const std::string& to, const char* type, const fleet::XmlElement& payload,
+                           std::function<void(const fleet::IqReply&)> on_reply) {
+      client_.send_iq(to, type, payload, std::move(on_reply));
+    };
+    hooks.on_last_item = [this](const fleet::ItemEvent& ev) { on_item(ev, true); };
+    hooks.on_refused = [](const std::string& contact, const std::string& why) {
+      std::fprintf(stderr, "xiotctl: %s refused a subscription to its %s (%s); watching by +notify only\n",
+                   contact.c_str(), kTelemetryNode, why.c_str());
+    };
+    if (opts_.verbose) {
+      hooks.trace = [](const std::string& line) { std::fprintf(stderr, "xiotctl: %s\n", line.c_str()); };
     }
-  } else {
+    subs_ = std::make_unique<fleet::PepSubscriptions>(kTelemetryNode, client_.bound_jid(), std::move(hooks));
+  }
+
+  /// Asks the named devices for their presence (and subscribes to those that
+  /// granted it already), or subscribes to every contact whose presence we see.
+  void subscribe_devices() {
+    if (devices_.empty()) {
+      subscribe_roster();
+      return;
+    }
+    for (const auto& d : devices_) {
+      client_.subscribe(d);
+      client_.send_directed_presence(d);
+      auto it = client_.roster().find(d);
+      if (it != client_.roster().end() && fleet::sees_presence(it->second.subscription)) subs_->add(d);
+    }
+  }
+
+  void subscribe_roster() {
     size_t contacts = 0;
-    for (const auto& kv : client.roster()) {
-      if (kv.first == client.bare() || !fleet::sees_presence(kv.second.subscription)) continue;
-      client.send_directed_presence(kv.first);
-      subs->add(kv.first);
+    for (const auto& kv : client_.roster()) {
+      if (kv.first == client_.bare() || !fleet::sees_presence(kv.second.subscription)) continue;
+      client_.send_directed_presence(kv.first);
+      subs_->add(kv.first);
       ++contacts;
     }
     if (contacts == 0) {
       std::fprintf(stderr, "xiotctl: no device in %s's roster yet; name one: xiotctl watch dev1@%s\n",
-                   fleet::bare_jid(opts.jid).c_str(), fleet::jid_domain(opts.jid).c_str());
+                   fleet::bare_jid(opts_.jid).c_str(), fleet::jid_domain(opts_.jid).c_str());
     }
   }
 
-  auto finished = [&] {
-    return g_stop != 0 || st.output_broken || (w.count > 0 && st.printed >= w.count) ||
-           (!devices.empty() && st.refused.size() == devices.size());
-  };
-  try {
+  bool finished() const {
+    return g_stop != 0 || st_.output_broken || (w_.count > 0 && st_.printed >= w_.count) ||
+           (!devices_.empty() && st_.refused.size() == devices_.size());
+  }
+
+  /// The loop: items are printed from the client's callbacks.
+  void print_until(fleet::Deadline overall) {
     while (!finished()) {
       const auto now = fleet::Clock::now();
       if (now >= overall) break;
-      subs->tick();
-      const auto until = std::min({overall, subs->next_due(), now + std::chrono::milliseconds(100)});
-      client.run_once(std::chrono::duration_cast<std::chrono::milliseconds>(until - now) +
-                      std::chrono::milliseconds(1));
+      subs_->tick();
+      const auto until = std::min({overall, subs_->next_due(), now + std::chrono::milliseconds(100)});
+      client_.run_once(std::chrono::duration_cast<std::chrono::milliseconds>(until - now) +
+                       std::chrono::milliseconds(1));
     }
-  } catch (...) {
-    client.disconnect(fleet::Clock::now());
-    throw;
   }
-  // Explicit subscriptions do not expire (docs/xiotctl.md): remove them. The
-  // connection may be lost meanwhile; leaving is all that is left then.
-  try {
-    if (subs->remove_all() > 0) {
-      client.run_until([&] { return subs->removals_open() == 0; }, fleet::Clock::now() + kUnsubscribeLimit);
-      if (subs->removals_open() > 0) {
-        std::fprintf(stderr, "xiotctl: %zu subscriptions not confirmed removed\n", subs->removals_open());
+
+  /// Explicit subscriptions do not expire (docs/xiotctl.md): remove them.
+  void remove_subscriptions() {
+    try {
+      if (subs_->remove_all() == 0) return;
+      client_.run_until([this] { return subs_->removals_open() == 0; }, fleet::Clock::now() + kUnsubscribeLimit);
+      if (subs_->removals_open() > 0) {
+        std::fprintf(stderr, "xiotctl: %zu subscriptions not confirmed removed\n", subs_->removals_open());
       }
+    } catch (const Error& e) {
+      // The connection was lost meanwhile: leaving is all that is left, but
+      // the operator learns that subscriptions stay behind on the devices.
+      std::fprintf(stderr, "xiotctl: subscriptions not removed: %s\n", e.what());
     }
-  } catch (const Error&) {
   }
-  client.disconnect(fleet::Clock::now() + kDisconnectLimit);
-}
+
+  const fleet::ConnectionOptions& opts_;
+  const WatchArgs& w_;
+  const std::set<std::string>& devices_;
+  WatchState& st_;
+  fleet::Client client_;
+  std::unique_ptr<fleet::PepSubscriptions> subs_;
+};
 
 /// Waits until `until` or a signal, whichever is first.
 void pause_until(fleet::Deadline until) {
@@ -454,7 +515,7 @@ int cmd_watch(fleet::ConnectionOptions opts, const std::vector<std::string>& arg
   auto backoff = kReconnectFirst;
   for (;;) {
     try {
-      watch_session(opts, w, devices, st, overall, [&] {
+      WatchSession(opts, w, devices, st).run(overall, [&] {
         if (reconnecting) std::fprintf(stderr, "xiotctl: reconnected\n");
         ever_online = true;
         reconnecting = false;
