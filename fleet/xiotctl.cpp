@@ -629,101 +629,159 @@ int cmd_devices(const fleet::ConnectionOptions& opts, const QueryArgs& q) {
   return 0;
 }
 
-/// info, commands and run: one device.
-int cmd_device(const fleet::ConnectionOptions& opts, const std::string& command, const QueryArgs& q) {
-  const fleet::Deadline deadline = deadline_in(q.timeout_s);
-  const std::string device = normalize_device(q.positional[0], opts.jid);
-  const std::string node = command == "run" ? q.positional[1] : "";
-  auto client = connect_for_query(opts, deadline);
-  std::string full;
-  try {
-    if (command == "info") {
-      (void)fleet::require_contact(*client, device);
-      const fleet::DeviceDescription d = fleet::fetch_description(*client, device, deadline);
-      put(q.json ? fleet::format_info_json(device, d) : fleet::format_info_text(device, d));
-    } else if (command == "commands") {
-      full = fleet::resolve_online_device(*client, device, deadline);
-      const auto items = fleet::fetch_commands(*client, full, deadline);
-      if (q.json) {
-        put(fleet::format_commands_json(device, full, items));
-      } else if (items.empty()) {
-        std::fprintf(stderr, "xiotctl: %s offers no commands to %s\n", full.c_str(), client->bare().c_str());
+/// info, commands and run: one device, one connection, one step per command.
+class DeviceCommand {
+ public:
+  DeviceCommand(const fleet::ConnectionOptions& opts, const std::string& command, const QueryArgs& q)
+      : opts_(opts),
+        command_(command),
+        q_(q),
+        deadline_(deadline_in(q.timeout_s)),
+        device_(normalize_device(q.positional[0], opts.jid)),
+        node_(command == "run" ? q.positional[1] : "") {}
+
+  int run() {
+    client_ = connect_for_query(opts_, deadline_);
+    try {
+      if (command_ == "info") {
+        show_info();
+      } else if (command_ == "commands") {
+        show_commands();
       } else {
-        put(fleet::format_commands_text(items));
+        run_node();
       }
-    } else {
-      full = fleet::resolve_online_device(*client, device, deadline);
-      const auto args = fleet::parse_field_args({q.positional.begin() + 2, q.positional.end()});
-      std::function<void(const std::string&)> trace;
-      if (opts.verbose) trace = [](const std::string& line) { std::fprintf(stderr, "xiotctl: %s\n", line.c_str()); };
-      const fleet::CommandOutcome o = fleet::run_command(*client, full, node, args, deadline, trace);
-      if (!o.ok) {
-        throw fleet::RemoteError(full + " answered '" + node + "' with " + o.error.describe(), o.error);
-      }
-      put(q.json ? fleet::format_run_json(device, o) : fleet::format_run_text(o));
-      for (const auto& a : o.unused) {
-        std::fprintf(stderr, "xiotctl: ignored %s=%s: '%s' %s without asking for it\n", a.var.c_str(),
-                     a.value.c_str(), node.c_str(), o.reply.status.c_str());
-      }
-      if (o.reply.status == "canceled") {
-        std::string why;
-        for (const auto& n : o.reply.notes) why += (why.empty() ? ": " : "; ") + n.text;
-        throw Error(Exit::DeviceError, "command '" + node + "' was canceled by " + full + why);
-      }
+    } catch (const fleet::RemoteError& e) {
+      // The device's error answer is the document (--json); main() prints the message (exit 1).
+      if (q_.json) put(fleet::format_error_json(device_, full_, command_ == "info" ? kDeviceNode : node_, e.stanza()));
+      client_->disconnect(fleet::Clock::now() + kDisconnectLimit);
+      throw;
+    } catch (const Error& e) {
+      // Leave politely (also after a timeout, a refused field or a canceled command).
+      if (e.code() != Exit::Connect) client_->disconnect(fleet::Clock::now() + kDisconnectLimit);
+      throw;
     }
-  } catch (const fleet::RemoteError& e) {
-    if (q.json) put(fleet::format_error_json(device, full, command == "info" ? kDeviceNode : node, e.stanza()));
-    client->disconnect(fleet::Clock::now() + kDisconnectLimit);
-    throw;
-  } catch (const Error& e) {
-    // Leave politely (also after a timeout, a refused field or a canceled command).
-    if (e.code() != Exit::Connect) client->disconnect(fleet::Clock::now() + kDisconnectLimit);
-    throw;
+    client_->disconnect(fleet::Clock::now() + kDisconnectLimit);
+    return 0;
   }
-  client->disconnect(fleet::Clock::now() + kDisconnectLimit);
-  return 0;
-}
+
+ private:
+  /// info: the device description node.
+  void show_info() {
+    (void)fleet::require_contact(*client_, device_);
+    const fleet::DeviceDescription d = fleet::fetch_description(*client_, device_, deadline_);
+    put(q_.json ? fleet::format_info_json(device_, d) : fleet::format_info_text(device_, d));
+  }
+
+  /// commands: what the device offers this operator.
+  void show_commands() {
+    full_ = fleet::resolve_online_device(*client_, device_, deadline_);
+    const auto items = fleet::fetch_commands(*client_, full_, deadline_);
+    if (q_.json) {
+      put(fleet::format_commands_json(device_, full_, items));
+    } else if (items.empty()) {
+      std::fprintf(stderr, "xiotctl: %s offers no commands to %s\n", full_.c_str(), client_->bare().c_str());
+    } else {
+      put(fleet::format_commands_text(items));
+    }
+  }
+
+  /// run: the command driven to its end and its result printed; a device
+  /// error or a canceled command is an error (exit 1).
+  void run_node() {
+    full_ = fleet::resolve_online_device(*client_, device_, deadline_);
+    const auto args = fleet::parse_field_args({q_.positional.begin() + 2, q_.positional.end()});
+    std::function<void(const std::string&)> trace;
+    if (opts_.verbose) trace = [](const std::string& line) { std::fprintf(stderr, "xiotctl: %s\n", line.c_str()); };
+    const fleet::CommandOutcome o = fleet::run_command(*client_, full_, node_, args, deadline_, trace);
+    if (!o.ok) {
+      throw fleet::RemoteError(full_ + " answered '" + node_ + "' with " + o.error.describe(), o.error);
+    }
+    put(q_.json ? fleet::format_run_json(device_, o) : fleet::format_run_text(o));
+    for (const auto& a : o.unused) {
+      std::fprintf(stderr, "xiotctl: ignored %s=%s: '%s' %s without asking for it\n", a.var.c_str(),
+                   a.value.c_str(), node_.c_str(), o.reply.status.c_str());
+    }
+    if (o.reply.status == "canceled") {
+      std::string why;
+      for (const auto& n : o.reply.notes) why += (why.empty() ? ": " : "; ") + n.text;
+      throw Error(Exit::DeviceError, "command '" + node_ + "' was canceled by " + full_ + why);
+    }
+  }
+
+  const fleet::ConnectionOptions& opts_;
+  const std::string command_;
+  const QueryArgs& q_;
+  const fleet::Deadline deadline_;
+  const std::string device_;  // bare JID
+  const std::string node_;    // run only
+  std::unique_ptr<fleet::Client> client_;
+  std::string full_;  // the resource that answers (commands, run), once resolved
+};
 
 // --- main -----------------------------------------------------------------------------------
 
-int run(int argc, char** argv) {
-  std::vector<std::string> args(argv + 1, argv + argc);
+/// The connection flags of the command line; they override the config file.
+struct ConnectionFlags {
   std::string config_path;
-  fleet::ConnectionOptions cli;
-  bool have_jid = false, have_password = false, have_host = false, have_port = false, have_ca = false;
-  std::vector<std::string> rest;
+  fleet::ConnectionOptions given;
+  bool jid = false, password = false, host = false, port = false, ca_file = false;
+
+  /// The config file's options (if any) with the flags given over them.
+  fleet::ConnectionOptions resolve() const {
+    fleet::ConnectionOptions opts;
+    if (!config_path.empty()) fleet::load_operator_config(config_path, &opts);
+    if (jid) opts.jid = given.jid;
+    if (password) opts.password = given.password;
+    if (host) opts.host = given.host;
+    if (port) opts.port = given.port;
+    if (ca_file) opts.ca_file = given.ca_file;
+    opts.verbose = given.verbose;
+    return opts;
+  }
+};
+
+/// Takes the connection flags (and -v) out of `args`, leaving COMMAND ARGS in
+/// `rest`. False after --help or --version (printed: nothing else to do).
+bool parse_flags(const std::vector<std::string>& args, ConnectionFlags* f, std::vector<std::string>* rest) {
   for (size_t i = 0; i < args.size(); ++i) {
     std::string v;
     const std::string& a = args[i];
     if (a == "-h" || a == "--help") {
       std::fputs(kUsage, stdout);
-      return 0;
+      return false;
     } else if (a == "--version") {
       std::printf("xiotctl %s\n", XIOT_VERSION);
-      return 0;
+      return false;
     } else if (a == "-v" || a == "--verbose") {
-      cli.verbose = true;
+      f->given.verbose = true;
     } else if (take_value(args, &i, "--config", &v)) {
-      config_path = v;
+      f->config_path = v;
     } else if (take_value(args, &i, "--jid", &v)) {
-      cli.jid = v;
-      have_jid = true;
+      f->given.jid = v;
+      f->jid = true;
     } else if (take_value(args, &i, "--password", &v)) {
-      cli.password = v;
-      have_password = true;
+      f->given.password = v;
+      f->password = true;
     } else if (take_value(args, &i, "--host", &v)) {
-      cli.host = v;
-      have_host = true;
+      f->given.host = v;
+      f->host = true;
     } else if (take_value(args, &i, "--port", &v)) {
-      cli.port = static_cast<int>(parse_long("--port", v, 1, 65535));
-      have_port = true;
+      f->given.port = static_cast<int>(parse_long("--port", v, 1, 65535));
+      f->port = true;
     } else if (take_value(args, &i, "--ca-file", &v)) {
-      cli.ca_file = v;
-      have_ca = true;
+      f->given.ca_file = v;
+      f->ca_file = true;
     } else {
-      rest.push_back(a);
+      rest->push_back(a);
     }
   }
+  return true;
+}
+
+int run(int argc, char** argv) {
+  ConnectionFlags flags;
+  std::vector<std::string> rest;
+  if (!parse_flags(std::vector<std::string>(argv + 1, argv + argc), &flags, &rest)) return 0;
   if (rest.empty()) usage_error("missing COMMAND");
   const std::string command = rest.front();
   rest.erase(rest.begin());
@@ -736,20 +794,12 @@ int run(int argc, char** argv) {
   QueryArgs query;
   if (command != "watch") query = parse_query(command, rest);
 
-  fleet::ConnectionOptions opts;
-  if (!config_path.empty()) fleet::load_operator_config(config_path, &opts);
-  if (have_jid) opts.jid = cli.jid;
-  if (have_password) opts.password = cli.password;
-  if (have_host) opts.host = cli.host;
-  if (have_port) opts.port = cli.port;
-  if (have_ca) opts.ca_file = cli.ca_file;
-  opts.verbose = cli.verbose;
-
+  fleet::ConnectionOptions opts = flags.resolve();
   if (command == "watch") return cmd_watch(opts, rest);
   opts.stream_management = false;  // one-shot: no <r/> after every request
   fleet::validate_options(opts);
   if (command == "devices") return cmd_devices(opts, query);
-  return cmd_device(opts, command, query);
+  return DeviceCommand(opts, command, query).run();
 }
 
 }  // namespace
