@@ -170,6 +170,12 @@ int64_t wall_now_us() {
       .count();
 }
 
+/// The steady-clock deadline `seconds` from now.
+fleet::Deadline deadline_in(double seconds) {
+  return fleet::Clock::now() +
+         std::chrono::duration_cast<fleet::Clock::duration>(std::chrono::duration<double>(seconds));
+}
+
 /// Remembers the last `capacity` keys (a bounded de-duplication window).
 class RecentKeys {
  public:
@@ -489,6 +495,54 @@ std::string watch_resource() {
   return std::string("xiotctl-watch-") + hex;
 }
 
+/// Watch sessions until one finishes: the first login fails loudly; once
+/// watching, a lost or refused connection (a server restart) is retried with
+/// backoff until the deadline. Wrong credentials and untrusted certificates
+/// never are.
+void watch_with_reconnects(const fleet::ConnectionOptions& opts, const WatchArgs& w,
+                           const std::set<std::string>& devices, WatchState& st, fleet::Deadline overall) {
+  bool ever_online = false;
+  bool reconnecting = false;
+  auto backoff = kReconnectFirst;
+  for (;;) {
+    try {
+      WatchSession(opts, w, devices, st).run(overall, [&] {
+        if (reconnecting) std::fprintf(stderr, "xiotctl: reconnected\n");
+        ever_online = true;
+        reconnecting = false;
+        backoff = kReconnectFirst;
+      });
+      return;
+    } catch (const Error& e) {
+      if (!ever_online || !e.transient() || g_stop != 0) throw;
+      if (!reconnecting) std::fprintf(stderr, "xiotctl: %s; reconnecting\n", e.what());  // once per outage
+      reconnecting = true;
+      const auto retry_at = fleet::Clock::now() + backoff;
+      if (retry_at >= overall) return;
+      pause_until(retry_at);
+      backoff = std::min(backoff * 2, kReconnectCap);
+      if (g_stop != 0) return;
+    }
+  }
+}
+
+/// The exit code of a watch that has ended: 0, or Error(DeviceError) when
+/// every named device refused, Error(Timeout) when --count was not reached.
+int watch_outcome(const WatchArgs& w, const std::set<std::string>& devices, const WatchState& st) {
+  if (g_stop != 0 || st.output_broken) return 0;
+  if (w.count > 0 && st.printed >= w.count) return 0;
+  if (!devices.empty() && st.refused.size() == devices.size()) {
+    throw Error(Exit::DeviceError, "no device accepted the subscription");
+  }
+  if (w.count > 0) {
+    char secs[32];
+    std::snprintf(secs, sizeof secs, "%g", w.timeout_s);
+    throw Error(Exit::Timeout, std::string("timed out after ") + secs + " s: " + std::to_string(st.printed) +
+                                   " of " + std::to_string(w.count) + " readings");
+  }
+  return 0;  // --timeout without --count: watched for that long
+}
+
 int cmd_watch(fleet::ConnectionOptions opts, const std::vector<std::string>& args) {
   const WatchArgs w = parse_watch(args);
   fleet::validate_options(opts);
@@ -504,51 +558,10 @@ int cmd_watch(fleet::ConnectionOptions opts, const std::vector<std::string>& arg
   std::set<std::string> devices;
   for (const auto& d : w.devices) devices.insert(normalize_device(d, opts.jid));
 
-  const auto start = fleet::Clock::now();
-  const fleet::Deadline overall =
-      w.timeout_s > 0 ? start + std::chrono::duration_cast<fleet::Clock::duration>(
-                                    std::chrono::duration<double>(w.timeout_s))
-                      : fleet::Deadline::max();
+  const fleet::Deadline overall = w.timeout_s > 0 ? deadline_in(w.timeout_s) : fleet::Deadline::max();
   WatchState st;
-  bool ever_online = false;
-  bool reconnecting = false;
-  auto backoff = kReconnectFirst;
-  for (;;) {
-    try {
-      WatchSession(opts, w, devices, st).run(overall, [&] {
-        if (reconnecting) std::fprintf(stderr, "xiotctl: reconnected\n");
-        ever_online = true;
-        reconnecting = false;
-        backoff = kReconnectFirst;
-      });
-      break;
-    } catch (const Error& e) {
-      // The first login fails loudly; once watching, a lost or refused
-      // connection (a server restart) is retried with backoff until the
-      // deadline. Wrong credentials and untrusted certificates never are.
-      if (!ever_online || !e.transient() || g_stop != 0) throw;
-      if (!reconnecting) std::fprintf(stderr, "xiotctl: %s; reconnecting\n", e.what());
-      reconnecting = true;
-      const auto retry_at = fleet::Clock::now() + backoff;
-      if (retry_at >= overall) break;
-      pause_until(retry_at);
-      backoff = std::min(backoff * 2, kReconnectCap);
-      if (g_stop != 0) break;
-    }
-  }
-
-  if (g_stop != 0 || st.output_broken) return 0;
-  if (w.count > 0 && st.printed >= w.count) return 0;
-  if (!devices.empty() && st.refused.size() == devices.size()) {
-    throw Error(Exit::DeviceError, "no device accepted the subscription");
-  }
-  if (w.count > 0) {
-    char secs[32];
-    std::snprintf(secs, sizeof secs, "%g", w.timeout_s);
-    throw Error(Exit::Timeout, std::string("timed out after ") + secs + " s: " + std::to_string(st.printed) +
-                                   " of " + std::to_string(w.count) + " readings");
-  }
-  return 0;  // --timeout without --count: watched for that long
+  watch_with_reconnects(opts, w, devices, st, overall);
+  return watch_outcome(w, devices, st);
 }
 
 // --- devices, info, commands, run ---------------------------------------------------------
@@ -586,11 +599,6 @@ QueryArgs parse_query(const std::string& command, const std::vector<std::string>
     (void)fleet::parse_field_args({q.positional.begin() + 2, q.positional.end()});  // checked early
   }
   return q;
-}
-
-fleet::Deadline deadline_in(double seconds) {
-  return fleet::Clock::now() +
-         std::chrono::duration_cast<fleet::Clock::duration>(std::chrono::duration<double>(seconds));
 }
 
 /// Logs in for a one-shot query. The operator's presence goes out, so the
