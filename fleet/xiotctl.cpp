@@ -167,6 +167,12 @@ int64_t wall_now_us() {
       .count();
 }
 
+/// The steady-clock deadline `seconds` from now.
+fleet::Deadline deadline_in(double seconds) {
+  return fleet::Clock::now() +
+         std::chrono::duration_cast<fleet::Clock::duration>(std::chrono::duration<double>(seconds));
+}
+
 /// Remembers the last `capacity` keys (a bounded de-duplication window).
 class RecentKeys {
  public:
@@ -243,9 +249,9 @@ struct WatchState {
   std::set<std::string> refused;
 };
 
-/// One login: subscribe, print readings until done or the deadline, then
-/// remove the explicit subscriptions. Returns normally when finished; throws
-/// Error (transient for a lost connection).
+/// One login of watch: subscribe, print readings until done or the deadline,
+/// then remove the explicit subscriptions. run() returns normally when
+/// finished; it throws Error (transient for a lost connection).
 ///
 /// Items come by up to three routes, each de-duplicated by item id:
 ///  - PEP +notify (XEP-0163 §4): our caps list "<node>+notify", so the
@@ -259,154 +265,215 @@ struct WatchState {
 ///    sends a local contact no last item when it learns its caps after the
 ///    presence subscription, so an item published before we were subscribed
 ///    would otherwise be missed.
-void watch_session(const fleet::ConnectionOptions& opts, const WatchArgs& w, const std::set<std::string>& devices,
-                   WatchState& st, fleet::Deadline overall, const std::function<void()>& on_online) {
-  const fleet::Deadline connect_by = std::min(overall, fleet::Clock::now() + kConnectLimit);
-  fleet::Client client(opts);
-  // XEP-0163 §4 filtered notifications: the server sends the items of these
-  // nodes (and, on Prosody, the last one when it learns our caps) to contacts
-  // whose caps list "<node>+notify" and who are subscribed to the owner's presence.
-  client.add_feature(std::string(kTelemetryNode) + "+notify");
-  client.add_feature(std::string(kDeviceNode) + "+notify");
-  client.set_auto_approve([&](const std::string& jid) {
-    if (!devices.empty()) return devices.count(jid) > 0;
-    return asked_for(client, jid);
-  });
-  auto watched = [&](const std::string& jid) { return devices.empty() || devices.count(jid) > 0; };
-  std::unique_ptr<fleet::PepSubscriptions> subs;  // once logged in (it needs our full JID)
+class WatchSession {
+ public:
+  /// `devices`: the bare JIDs to watch (none: every contact). `st` outlives
+  /// the session: it carries what a reconnection must remember.
+  WatchSession(const fleet::ConnectionOptions& opts, const WatchArgs& w, const std::set<std::string>& devices,
+               WatchState& st)
+      : opts_(opts), w_(w), devices_(devices), st_(st), client_(opts) {
+    install_handlers();
+  }
 
-  // `last_item`: fetched after subscribing, not notified. It is shown unless
-  // a newer reading of the device was shown already (a live notification
-  // may overtake the fetch's answer).
-  auto on_item = [&](const fleet::ItemEvent& ev, bool last_item) {
+  /// `on_online` is called once logged in.
+  void run(fleet::Deadline overall, const std::function<void()>& on_online) {
+    client_.connect(std::min(overall, fleet::Clock::now() + kConnectLimit));
+    if (opts_.verbose) std::fprintf(stderr, "xiotctl: logged in as %s\n", client_.bound_jid().c_str());
+    on_online();
+    start_subscriptions();
+    subscribe_devices();
+    try {
+      print_until(overall);
+    } catch (...) {
+      client_.disconnect(fleet::Clock::now());  // the connection is gone or broken: leave at once, then report
+      throw;
+    }
+    remove_subscriptions();
+    client_.disconnect(fleet::Clock::now() + kDisconnectLimit);
+  }
+
+ private:
+  void install_handlers() {
+    // XEP-0163 §4 filtered notifications: the server sends the items of these
+    // nodes (and, on Prosody, the last one when it learns our caps) to contacts
+    // whose caps list "<node>+notify" and who are subscribed to the owner's presence.
+    client_.add_feature(std::string(kTelemetryNode) + "+notify");
+    client_.add_feature(std::string(kDeviceNode) + "+notify");
+    client_.set_auto_approve([this](const std::string& jid) {
+      if (!devices_.empty()) return devices_.count(jid) > 0;
+      return asked_for(client_, jid);
+    });
+    client_.on_item([this](const fleet::ItemEvent& ev) { on_item(ev, false); });
+    client_.on_presence([this](const fleet::PresenceEvent& ev) {
+      if (ev.available && subs_ && watched(ev.bare)) subs_->contact_online(ev.bare);
+    });
+    client_.on_subscription([this](const fleet::SubscriptionEvent& ev) { on_subscription(ev); });
+  }
+
+  bool watched(const std::string& jid) const { return devices_.empty() || devices_.count(jid) > 0; }
+
+  /// A telemetry item of a watched device, by any route. `last_item`: fetched
+  /// after subscribing, not notified.
+  void on_item(const fleet::ItemEvent& ev, bool last_item) {
     if (ev.node != kTelemetryNode || !watched(ev.from)) return;
-    if (!last_item && subs) subs->node_seen(ev.from);  // it exists now: subscribe if waiting for it
-    if (!st.seen.insert(ev.from + '\n' + ev.node + '\n' + ev.id)) return;
+    if (!last_item && subs_) subs_->node_seen(ev.from);  // it exists now: subscribe if waiting for it
+    if (!st_.seen.insert(ev.from + '\n' + ev.node + '\n' + ev.id)) return;
+    std::vector<fleet::Reading> readings;
+    if (!parse_item(ev, &readings)) return;
+    if (!note_newest(ev, readings, last_item)) return;
+    print(ev, &readings);
+  }
+
+  /// False (and says so on stderr) for an item without readable SenML.
+  static bool parse_item(const fleet::ItemEvent& ev, std::vector<fleet::Reading>* readings) {
     if (!ev.has_payload) {
       std::fprintf(stderr, "xiotctl: skipping item %s from %s: no payload\n", ev.id.c_str(), ev.from.c_str());
-      return;
+      return false;
     }
-    std::vector<fleet::Reading> readings;
     try {
-      readings = fleet::parse_telemetry_payload(ev.payload, wall_now_us());
+      *readings = fleet::parse_telemetry_payload(ev.payload, wall_now_us());
     } catch (const fleet::SenmlError& e) {
       std::fprintf(stderr, "xiotctl: skipping item %s from %s: %s\n", ev.id.c_str(), ev.from.c_str(), e.what());
-      return;
+      return false;
     }
+    return true;
+  }
+
+  /// Records the item's newest reading time for its device. False for a
+  /// fetched last item older than a reading shown already (a live
+  /// notification may overtake the fetch's answer): it is not shown.
+  bool note_newest(const fleet::ItemEvent& ev, const std::vector<fleet::Reading>& readings, bool last_item) {
     int64_t newest = 0;
     for (const auto& r : readings) newest = std::max(newest, r.time_us);
-    auto shown = st.newest_shown_us.find(ev.from);
-    if (last_item && shown != st.newest_shown_us.end() && newest < shown->second) {
-      if (opts.verbose) {
+    auto shown = st_.newest_shown_us.find(ev.from);
+    if (last_item && shown != st_.newest_shown_us.end() && newest < shown->second) {
+      if (opts_.verbose) {
         std::fprintf(stderr, "xiotctl: not showing %s's last item %s: a newer reading is shown already\n",
                      ev.from.c_str(), ev.id.c_str());
       }
-      return;
+      return false;
     }
-    if (shown == st.newest_shown_us.end()) {
-      st.newest_shown_us[ev.from] = newest;
+    if (shown == st_.newest_shown_us.end()) {
+      st_.newest_shown_us[ev.from] = newest;
     } else {
       shown->second = std::max(shown->second, newest);
     }
-    for (auto& r : readings) {
-      if (w.count > 0 && st.printed >= w.count) break;
+    return true;
+  }
+
+  /// One line per reading, up to --count; a closed stdout ends the watch.
+  void print(const fleet::ItemEvent& ev, std::vector<fleet::Reading>* readings) {
+    for (auto& r : *readings) {
+      if (w_.count > 0 && st_.printed >= w_.count) break;
       r.device = ev.from;
       r.item = ev.id;
-      const std::string line = (w.json ? fleet::format_reading_json(r) : fleet::format_reading_line(r)) + "\n";
-      if (std::fputs(line.c_str(), stdout) < 0) st.output_broken = true;
-      ++st.printed;
+      const std::string line = (w_.json ? fleet::format_reading_json(r) : fleet::format_reading_line(r)) + "\n";
+      if (std::fputs(line.c_str(), stdout) < 0) st_.output_broken = true;
+      ++st_.printed;
     }
-    if (std::fflush(stdout) != 0) st.output_broken = true;
-  };
-  client.on_item([&](const fleet::ItemEvent& ev) { on_item(ev, false); });
-  client.on_presence([&](const fleet::PresenceEvent& ev) {
-    if (ev.available && subs && watched(ev.bare)) subs->contact_online(ev.bare);
-  });
-  client.on_subscription([&](const fleet::SubscriptionEvent& ev) {
+    if (std::fflush(stdout) != 0) st_.output_broken = true;
+  }
+
+  void on_subscription(const fleet::SubscriptionEvent& ev) {
     if (ev.type == fleet::SubscriptionEvent::Type::Approved) {
       // Now that we may see its presence, tell its PEP service our interests
       // and subscribe to its telemetry node (access model: presence).
-      client.send_directed_presence(ev.from);
-      if (subs && watched(ev.from)) subs->add(ev.from);
-      if (opts.verbose) std::fprintf(stderr, "xiotctl: %s approved our subscription\n", ev.from.c_str());
-    } else if (ev.type == fleet::SubscriptionEvent::Type::Refused && devices.count(ev.from) > 0) {
+      client_.send_directed_presence(ev.from);
+      if (subs_ && watched(ev.from)) subs_->add(ev.from);
+      if (opts_.verbose) std::fprintf(stderr, "xiotctl: %s approved our subscription\n", ev.from.c_str());
+    } else if (ev.type == fleet::SubscriptionEvent::Type::Refused && devices_.count(ev.from) > 0) {
       std::fprintf(stderr, "xiotctl: %s refused the presence subscription (is %s in its ACL?)\n",
-                   ev.from.c_str(), fleet::bare_jid(opts.jid).c_str());
-      st.refused.insert(ev.from);
+                   ev.from.c_str(), fleet::bare_jid(opts_.jid).c_str());
+      st_.refused.insert(ev.from);
     }
-  });
+  }
 
-  client.connect(connect_by);
-  if (opts.verbose) std::fprintf(stderr, "xiotctl: logged in as %s\n", client.bound_jid().c_str());
-  on_online();
-
-  fleet::PepSubscriptions::Hooks hooks;
-  hooks.send_iq = [&](const std::string& to, const char* type, const fleet::XmlElement& payload,
-                      std::function<void(const fleet::IqReply&)> on_reply) {
-    client.send_iq(to, type, payload, std::move(on_reply));
-  };
-  hooks.on_last_item = [&](const fleet::ItemEvent& ev) { on_item(ev, true); };
-  hooks.on_refused = [&](const std::string& contact, const std::string& why) {
-    std::fprintf(stderr, "xiotctl: %s refused a subscription to its %s (%s); watching by +notify only\n",
-                 contact.c_str(), kTelemetryNode, why.c_str());
-  };
-  if (opts.verbose) hooks.trace = [](const std::string& line) { std::fprintf(stderr, "xiotctl: %s\n", line.c_str()); };
-  subs = std::make_unique<fleet::PepSubscriptions>(kTelemetryNode, client.bound_jid(), std::move(hooks));
-
-  auto sees = [&](const std::string& jid) {
-    auto it = client.roster().find(jid);
-    return it != client.roster().end() && fleet::sees_presence(it->second.subscription);
-  };
-  if (!devices.empty()) {
-    for (const auto& d : devices) {
-      client.subscribe(d);
-      client.send_directed_presence(d);
-      if (sees(d)) subs->add(d);
+  /// The explicit subscriptions, once logged in (they need our full JID).
+  void start_subscriptions() {
+    fleet::PepSubscriptions::Hooks hooks;
+    hooks.send_iq = [this](const std::string& to, const char* type, const fleet::XmlElement& payload,
+                           std::function<void(const fleet::IqReply&)> on_reply) {
+      client_.send_iq(to, type, payload, std::move(on_reply));
+    };
+    hooks.on_last_item = [this](const fleet::ItemEvent& ev) { on_item(ev, true); };
+    hooks.on_refused = [](const std::string& contact, const std::string& why) {
+      std::fprintf(stderr, "xiotctl: %s refused a subscription to its %s (%s); watching by +notify only\n",
+                   contact.c_str(), kTelemetryNode, why.c_str());
+    };
+    if (opts_.verbose) {
+      hooks.trace = [](const std::string& line) { std::fprintf(stderr, "xiotctl: %s\n", line.c_str()); };
     }
-  } else {
+    subs_ = std::make_unique<fleet::PepSubscriptions>(kTelemetryNode, client_.bound_jid(), std::move(hooks));
+  }
+
+  /// Asks the named devices for their presence (and subscribes to those that
+  /// granted it already), or subscribes to every contact whose presence we see.
+  void subscribe_devices() {
+    if (devices_.empty()) {
+      subscribe_roster();
+      return;
+    }
+    for (const auto& d : devices_) {
+      client_.subscribe(d);
+      client_.send_directed_presence(d);
+      auto it = client_.roster().find(d);
+      if (it != client_.roster().end() && fleet::sees_presence(it->second.subscription)) subs_->add(d);
+    }
+  }
+
+  void subscribe_roster() {
     size_t contacts = 0;
-    for (const auto& kv : client.roster()) {
-      if (kv.first == client.bare() || !fleet::sees_presence(kv.second.subscription)) continue;
-      client.send_directed_presence(kv.first);
-      subs->add(kv.first);
+    for (const auto& kv : client_.roster()) {
+      if (kv.first == client_.bare() || !fleet::sees_presence(kv.second.subscription)) continue;
+      client_.send_directed_presence(kv.first);
+      subs_->add(kv.first);
       ++contacts;
     }
     if (contacts == 0) {
       std::fprintf(stderr, "xiotctl: no device in %s's roster yet; name one: xiotctl watch dev1@%s\n",
-                   fleet::bare_jid(opts.jid).c_str(), fleet::jid_domain(opts.jid).c_str());
+                   fleet::bare_jid(opts_.jid).c_str(), fleet::jid_domain(opts_.jid).c_str());
     }
   }
 
-  auto finished = [&] {
-    return g_stop != 0 || st.output_broken || (w.count > 0 && st.printed >= w.count) ||
-           (!devices.empty() && st.refused.size() == devices.size());
-  };
-  try {
+  bool finished() const {
+    return g_stop != 0 || st_.output_broken || (w_.count > 0 && st_.printed >= w_.count) ||
+           (!devices_.empty() && st_.refused.size() == devices_.size());
+  }
+
+  /// The loop: items are printed from the client's callbacks.
+  void print_until(fleet::Deadline overall) {
     while (!finished()) {
       const auto now = fleet::Clock::now();
       if (now >= overall) break;
-      subs->tick();
-      const auto until = std::min({overall, subs->next_due(), now + std::chrono::milliseconds(100)});
-      client.run_once(std::chrono::duration_cast<std::chrono::milliseconds>(until - now) +
-                      std::chrono::milliseconds(1));
+      subs_->tick();
+      const auto until = std::min({overall, subs_->next_due(), now + std::chrono::milliseconds(100)});
+      client_.run_once(std::chrono::duration_cast<std::chrono::milliseconds>(until - now) +
+                       std::chrono::milliseconds(1));
     }
-  } catch (...) {
-    client.disconnect(fleet::Clock::now());
-    throw;
   }
-  // Explicit subscriptions do not expire (docs/xiotctl.md): remove them. The
-  // connection may be lost meanwhile; leaving is all that is left then.
-  try {
-    if (subs->remove_all() > 0) {
-      client.run_until([&] { return subs->removals_open() == 0; }, fleet::Clock::now() + kUnsubscribeLimit);
-      if (subs->removals_open() > 0) {
-        std::fprintf(stderr, "xiotctl: %zu subscriptions not confirmed removed\n", subs->removals_open());
+
+  /// Explicit subscriptions do not expire (docs/xiotctl.md): remove them.
+  void remove_subscriptions() {
+    try {
+      if (subs_->remove_all() == 0) return;
+      client_.run_until([this] { return subs_->removals_open() == 0; }, fleet::Clock::now() + kUnsubscribeLimit);
+      if (subs_->removals_open() > 0) {
+        std::fprintf(stderr, "xiotctl: %zu subscriptions not confirmed removed\n", subs_->removals_open());
       }
+    } catch (const Error& e) {
+      // The connection was lost meanwhile: leaving is all that is left, but
+      // the operator learns that subscriptions stay behind on the devices.
+      std::fprintf(stderr, "xiotctl: subscriptions not removed: %s\n", e.what());
     }
-  } catch (const Error&) {
   }
-  client.disconnect(fleet::Clock::now() + kDisconnectLimit);
-}
+
+  const fleet::ConnectionOptions& opts_;
+  const WatchArgs& w_;
+  const std::set<std::string>& devices_;
+  WatchState& st_;
+  fleet::Client client_;
+  std::unique_ptr<fleet::PepSubscriptions> subs_;
+};
 
 /// Waits until `until` or a signal, whichever is first.
 void pause_until(fleet::Deadline until) {
@@ -425,6 +492,54 @@ std::string watch_resource() {
   return std::string("xiotctl-watch-") + hex;
 }
 
+/// Watch sessions until one finishes: the first login fails loudly; once
+/// watching, a lost or refused connection (a server restart) is retried with
+/// backoff until the deadline. Wrong credentials and untrusted certificates
+/// never are.
+void watch_with_reconnects(const fleet::ConnectionOptions& opts, const WatchArgs& w,
+                           const std::set<std::string>& devices, WatchState& st, fleet::Deadline overall) {
+  bool ever_online = false;
+  bool reconnecting = false;
+  auto backoff = kReconnectFirst;
+  for (;;) {
+    try {
+      WatchSession(opts, w, devices, st).run(overall, [&] {
+        if (reconnecting) std::fprintf(stderr, "xiotctl: reconnected\n");
+        ever_online = true;
+        reconnecting = false;
+        backoff = kReconnectFirst;
+      });
+      return;
+    } catch (const Error& e) {
+      if (!ever_online || !e.transient() || g_stop != 0) throw;
+      if (!reconnecting) std::fprintf(stderr, "xiotctl: %s; reconnecting\n", e.what());  // once per outage
+      reconnecting = true;
+      const auto retry_at = fleet::Clock::now() + backoff;
+      if (retry_at >= overall) return;
+      pause_until(retry_at);
+      backoff = std::min(backoff * 2, kReconnectCap);
+      if (g_stop != 0) return;
+    }
+  }
+}
+
+/// The exit code of a watch that has ended: 0, or Error(DeviceError) when
+/// every named device refused, Error(Timeout) when --count was not reached.
+int watch_outcome(const WatchArgs& w, const std::set<std::string>& devices, const WatchState& st) {
+  if (g_stop != 0 || st.output_broken) return 0;
+  if (w.count > 0 && st.printed >= w.count) return 0;
+  if (!devices.empty() && st.refused.size() == devices.size()) {
+    throw Error(Exit::DeviceError, "no device accepted the subscription");
+  }
+  if (w.count > 0) {
+    char secs[32];
+    std::snprintf(secs, sizeof secs, "%g", w.timeout_s);
+    throw Error(Exit::Timeout, std::string("timed out after ") + secs + " s: " + std::to_string(st.printed) +
+                                   " of " + std::to_string(w.count) + " readings");
+  }
+  return 0;  // --timeout without --count: watched for that long
+}
+
 int cmd_watch(fleet::ConnectionOptions opts, const std::vector<std::string>& args) {
   const WatchArgs w = parse_watch(args);
   fleet::validate_options(opts);
@@ -440,51 +555,10 @@ int cmd_watch(fleet::ConnectionOptions opts, const std::vector<std::string>& arg
   std::set<std::string> devices;
   for (const auto& d : w.devices) devices.insert(normalize_device(d, opts.jid));
 
-  const auto start = fleet::Clock::now();
-  const fleet::Deadline overall =
-      w.timeout_s > 0 ? start + std::chrono::duration_cast<fleet::Clock::duration>(
-                                    std::chrono::duration<double>(w.timeout_s))
-                      : fleet::Deadline::max();
+  const fleet::Deadline overall = w.timeout_s > 0 ? deadline_in(w.timeout_s) : fleet::Deadline::max();
   WatchState st;
-  bool ever_online = false;
-  bool reconnecting = false;
-  auto backoff = kReconnectFirst;
-  for (;;) {
-    try {
-      watch_session(opts, w, devices, st, overall, [&] {
-        if (reconnecting) std::fprintf(stderr, "xiotctl: reconnected\n");
-        ever_online = true;
-        reconnecting = false;
-        backoff = kReconnectFirst;
-      });
-      break;
-    } catch (const Error& e) {
-      // The first login fails loudly; once watching, a lost or refused
-      // connection (a server restart) is retried with backoff until the
-      // deadline. Wrong credentials and untrusted certificates never are.
-      if (!ever_online || !e.transient() || g_stop != 0) throw;
-      if (!reconnecting) std::fprintf(stderr, "xiotctl: %s; reconnecting\n", e.what());
-      reconnecting = true;
-      const auto retry_at = fleet::Clock::now() + backoff;
-      if (retry_at >= overall) break;
-      pause_until(retry_at);
-      backoff = std::min(backoff * 2, kReconnectCap);
-      if (g_stop != 0) break;
-    }
-  }
-
-  if (g_stop != 0 || st.output_broken) return 0;
-  if (w.count > 0 && st.printed >= w.count) return 0;
-  if (!devices.empty() && st.refused.size() == devices.size()) {
-    throw Error(Exit::DeviceError, "no device accepted the subscription");
-  }
-  if (w.count > 0) {
-    char secs[32];
-    std::snprintf(secs, sizeof secs, "%g", w.timeout_s);
-    throw Error(Exit::Timeout, std::string("timed out after ") + secs + " s: " + std::to_string(st.printed) +
-                                   " of " + std::to_string(w.count) + " readings");
-  }
-  return 0;  // --timeout without --count: watched for that long
+  watch_with_reconnects(opts, w, devices, st, overall);
+  return watch_outcome(w, devices, st);
 }
 
 // --- devices, info, commands, run ---------------------------------------------------------
@@ -524,11 +598,6 @@ QueryArgs parse_query(const std::string& command, const std::vector<std::string>
   return q;
 }
 
-fleet::Deadline deadline_in(double seconds) {
-  return fleet::Clock::now() +
-         std::chrono::duration_cast<fleet::Clock::duration>(std::chrono::duration<double>(seconds));
-}
-
 /// Logs in for a one-shot query. The operator's presence goes out, so the
 /// server replays the presence of every contact we are subscribed to.
 std::unique_ptr<fleet::Client> connect_for_query(const fleet::ConnectionOptions& opts, fleet::Deadline deadline) {
@@ -565,101 +634,159 @@ int cmd_devices(const fleet::ConnectionOptions& opts, const QueryArgs& q) {
   return 0;
 }
 
-/// info, commands and run: one device.
-int cmd_device(const fleet::ConnectionOptions& opts, const std::string& command, const QueryArgs& q) {
-  const fleet::Deadline deadline = deadline_in(q.timeout_s);
-  const std::string device = normalize_device(q.positional[0], opts.jid);
-  const std::string node = command == "run" ? q.positional[1] : "";
-  auto client = connect_for_query(opts, deadline);
-  std::string full;
-  try {
-    if (command == "info") {
-      (void)fleet::require_contact(*client, device);
-      const fleet::DeviceDescription d = fleet::fetch_description(*client, device, deadline);
-      put(q.json ? fleet::format_info_json(device, d) : fleet::format_info_text(device, d));
-    } else if (command == "commands") {
-      full = fleet::resolve_online_device(*client, device, deadline);
-      const auto items = fleet::fetch_commands(*client, full, deadline);
-      if (q.json) {
-        put(fleet::format_commands_json(device, full, items));
-      } else if (items.empty()) {
-        std::fprintf(stderr, "xiotctl: %s offers no commands to %s\n", full.c_str(), client->bare().c_str());
+/// info, commands and run: one device, one connection, one step per command.
+class DeviceCommand {
+ public:
+  DeviceCommand(const fleet::ConnectionOptions& opts, const std::string& command, const QueryArgs& q)
+      : opts_(opts),
+        command_(command),
+        q_(q),
+        deadline_(deadline_in(q.timeout_s)),
+        device_(normalize_device(q.positional[0], opts.jid)),
+        node_(command == "run" ? q.positional[1] : "") {}
+
+  int run() {
+    client_ = connect_for_query(opts_, deadline_);
+    try {
+      if (command_ == "info") {
+        show_info();
+      } else if (command_ == "commands") {
+        show_commands();
       } else {
-        put(fleet::format_commands_text(items));
+        run_node();
       }
-    } else {
-      full = fleet::resolve_online_device(*client, device, deadline);
-      const auto args = fleet::parse_field_args({q.positional.begin() + 2, q.positional.end()});
-      std::function<void(const std::string&)> trace;
-      if (opts.verbose) trace = [](const std::string& line) { std::fprintf(stderr, "xiotctl: %s\n", line.c_str()); };
-      const fleet::CommandOutcome o = fleet::run_command(*client, full, node, args, deadline, trace);
-      if (!o.ok) {
-        throw fleet::RemoteError(full + " answered '" + node + "' with " + o.error.describe(), o.error);
-      }
-      put(q.json ? fleet::format_run_json(device, o) : fleet::format_run_text(o));
-      for (const auto& a : o.unused) {
-        std::fprintf(stderr, "xiotctl: ignored %s=%s: '%s' %s without asking for it\n", a.var.c_str(),
-                     a.value.c_str(), node.c_str(), o.reply.status.c_str());
-      }
-      if (o.reply.status == "canceled") {
-        std::string why;
-        for (const auto& n : o.reply.notes) why += (why.empty() ? ": " : "; ") + n.text;
-        throw Error(Exit::DeviceError, "command '" + node + "' was canceled by " + full + why);
-      }
+    } catch (const fleet::RemoteError& e) {
+      // The device's error answer is the document (--json); main() prints the message (exit 1).
+      if (q_.json) put(fleet::format_error_json(device_, full_, command_ == "info" ? kDeviceNode : node_, e.stanza()));
+      client_->disconnect(fleet::Clock::now() + kDisconnectLimit);
+      throw;
+    } catch (const Error& e) {
+      // Leave politely (also after a timeout, a refused field or a canceled command).
+      if (e.code() != Exit::Connect) client_->disconnect(fleet::Clock::now() + kDisconnectLimit);
+      throw;
     }
-  } catch (const fleet::RemoteError& e) {
-    if (q.json) put(fleet::format_error_json(device, full, command == "info" ? kDeviceNode : node, e.stanza()));
-    client->disconnect(fleet::Clock::now() + kDisconnectLimit);
-    throw;
-  } catch (const Error& e) {
-    // Leave politely (also after a timeout, a refused field or a canceled command).
-    if (e.code() != Exit::Connect) client->disconnect(fleet::Clock::now() + kDisconnectLimit);
-    throw;
+    client_->disconnect(fleet::Clock::now() + kDisconnectLimit);
+    return 0;
   }
-  client->disconnect(fleet::Clock::now() + kDisconnectLimit);
-  return 0;
-}
+
+ private:
+  /// info: the device description node.
+  void show_info() {
+    (void)fleet::require_contact(*client_, device_);
+    const fleet::DeviceDescription d = fleet::fetch_description(*client_, device_, deadline_);
+    put(q_.json ? fleet::format_info_json(device_, d) : fleet::format_info_text(device_, d));
+  }
+
+  /// commands: what the device offers this operator.
+  void show_commands() {
+    full_ = fleet::resolve_online_device(*client_, device_, deadline_);
+    const auto items = fleet::fetch_commands(*client_, full_, deadline_);
+    if (q_.json) {
+      put(fleet::format_commands_json(device_, full_, items));
+    } else if (items.empty()) {
+      std::fprintf(stderr, "xiotctl: %s offers no commands to %s\n", full_.c_str(), client_->bare().c_str());
+    } else {
+      put(fleet::format_commands_text(items));
+    }
+  }
+
+  /// run: the command driven to its end and its result printed; a device
+  /// error or a canceled command is an error (exit 1).
+  void run_node() {
+    full_ = fleet::resolve_online_device(*client_, device_, deadline_);
+    const auto args = fleet::parse_field_args({q_.positional.begin() + 2, q_.positional.end()});
+    std::function<void(const std::string&)> trace;
+    if (opts_.verbose) trace = [](const std::string& line) { std::fprintf(stderr, "xiotctl: %s\n", line.c_str()); };
+    const fleet::CommandOutcome o = fleet::run_command(*client_, full_, node_, args, deadline_, trace);
+    if (!o.ok) {
+      throw fleet::RemoteError(full_ + " answered '" + node_ + "' with " + o.error.describe(), o.error);
+    }
+    put(q_.json ? fleet::format_run_json(device_, o) : fleet::format_run_text(o));
+    for (const auto& a : o.unused) {
+      std::fprintf(stderr, "xiotctl: ignored %s=%s: '%s' %s without asking for it\n", a.var.c_str(),
+                   a.value.c_str(), node_.c_str(), o.reply.status.c_str());
+    }
+    if (o.reply.status == "canceled") {
+      std::string why;
+      for (const auto& n : o.reply.notes) why += (why.empty() ? ": " : "; ") + n.text;
+      throw Error(Exit::DeviceError, "command '" + node_ + "' was canceled by " + full_ + why);
+    }
+  }
+
+  const fleet::ConnectionOptions& opts_;
+  const std::string command_;
+  const QueryArgs& q_;
+  const fleet::Deadline deadline_;
+  const std::string device_;  // bare JID
+  const std::string node_;    // run only
+  std::unique_ptr<fleet::Client> client_;
+  std::string full_;  // the resource that answers (commands, run), once resolved
+};
 
 // --- main -----------------------------------------------------------------------------------
 
-int run(int argc, char** argv) {
-  std::vector<std::string> args(argv + 1, argv + argc);
+/// The connection flags of the command line; they override the config file.
+struct ConnectionFlags {
   std::string config_path;
-  fleet::ConnectionOptions cli;
-  bool have_jid = false, have_password = false, have_host = false, have_port = false, have_ca = false;
-  std::vector<std::string> rest;
+  fleet::ConnectionOptions given;
+  bool jid = false, password = false, host = false, port = false, ca_file = false;
+
+  /// The config file's options (if any) with the flags given over them.
+  fleet::ConnectionOptions resolve() const {
+    fleet::ConnectionOptions opts;
+    if (!config_path.empty()) fleet::load_operator_config(config_path, &opts);
+    if (jid) opts.jid = given.jid;
+    if (password) opts.password = given.password;
+    if (host) opts.host = given.host;
+    if (port) opts.port = given.port;
+    if (ca_file) opts.ca_file = given.ca_file;
+    opts.verbose = given.verbose;
+    return opts;
+  }
+};
+
+/// Takes the connection flags (and -v) out of `args`, leaving COMMAND ARGS in
+/// `rest`. False after --help or --version (printed: nothing else to do).
+bool parse_flags(const std::vector<std::string>& args, ConnectionFlags* f, std::vector<std::string>* rest) {
   for (size_t i = 0; i < args.size(); ++i) {
     std::string v;
     const std::string& a = args[i];
     if (a == "-h" || a == "--help") {
       std::fputs(kUsage, stdout);
-      return 0;
+      return false;
     } else if (a == "--version") {
       std::printf("xiotctl %s\n", XIOT_VERSION);
-      return 0;
+      return false;
     } else if (a == "-v" || a == "--verbose") {
-      cli.verbose = true;
+      f->given.verbose = true;
     } else if (take_value(args, &i, "--config", &v)) {
-      config_path = v;
+      f->config_path = v;
     } else if (take_value(args, &i, "--jid", &v)) {
-      cli.jid = v;
-      have_jid = true;
+      f->given.jid = v;
+      f->jid = true;
     } else if (take_value(args, &i, "--password", &v)) {
-      cli.password = v;
-      have_password = true;
+      f->given.password = v;
+      f->password = true;
     } else if (take_value(args, &i, "--host", &v)) {
-      cli.host = v;
-      have_host = true;
+      f->given.host = v;
+      f->host = true;
     } else if (take_value(args, &i, "--port", &v)) {
-      cli.port = static_cast<int>(parse_long("--port", v, 1, 65535));
-      have_port = true;
+      f->given.port = static_cast<int>(parse_long("--port", v, 1, 65535));
+      f->port = true;
     } else if (take_value(args, &i, "--ca-file", &v)) {
-      cli.ca_file = v;
-      have_ca = true;
+      f->given.ca_file = v;
+      f->ca_file = true;
     } else {
-      rest.push_back(a);
+      rest->push_back(a);
     }
   }
+  return true;
+}
+
+int run(int argc, char** argv) {
+  ConnectionFlags flags;
+  std::vector<std::string> rest;
+  if (!parse_flags(std::vector<std::string>(argv + 1, argv + argc), &flags, &rest)) return 0;
   if (rest.empty()) usage_error("missing COMMAND");
   const std::string command = rest.front();
   rest.erase(rest.begin());
@@ -672,20 +799,12 @@ int run(int argc, char** argv) {
   QueryArgs query;
   if (command != "watch") query = parse_query(command, rest);
 
-  fleet::ConnectionOptions opts;
-  if (!config_path.empty()) fleet::load_operator_config(config_path, &opts);
-  if (have_jid) opts.jid = cli.jid;
-  if (have_password) opts.password = cli.password;
-  if (have_host) opts.host = cli.host;
-  if (have_port) opts.port = cli.port;
-  if (have_ca) opts.ca_file = cli.ca_file;
-  opts.verbose = cli.verbose;
-
+  fleet::ConnectionOptions opts = flags.resolve();
   if (command == "watch") return cmd_watch(opts, rest);
   opts.stream_management = false;  // one-shot: no <r/> after every request
   fleet::validate_options(opts);
   if (command == "devices") return cmd_devices(opts, query);
-  return cmd_device(opts, command, query);
+  return DeviceCommand(opts, command, query).run();
 }
 
 }  // namespace

@@ -238,21 +238,22 @@ std::string summary_json(const fleet_sim::FleetStats& s, double ramp_s, long bas
   return buf;
 }
 
-int run(const Args& args) {
-  fleet_sim::FleetSpec spec;
+/// Loads the fleet file and its board, checked against --first/--count.
+/// Returns -1 to go on, or an exit code (the reason printed on stderr).
+int load_fleet(const Args& args, fleet_sim::FleetSpec* spec, boards::BoardSpec* board_spec, size_t* first) {
   std::string error;
-  if (!fleet_sim::load_fleet_spec(args.fleet, &spec, &error)) {
+  if (!fleet_sim::load_fleet_spec(args.fleet, spec, &error)) {
     std::fprintf(stderr, "xiot-fleet-sim: %s\n", error.c_str());
     return kExitUsage;
   }
-  const size_t first = static_cast<size_t>(args.first - 1);
-  if (first >= spec.devices.size() ||
-      (args.count > 0 && static_cast<size_t>(args.count) > spec.devices.size() - first)) {
+  *first = static_cast<size_t>(args.first - 1);
+  if (*first >= spec->devices.size() ||
+      (args.count > 0 && static_cast<size_t>(args.count) > spec->devices.size() - *first)) {
     std::fprintf(stderr, "xiot-fleet-sim: --first %ld --count %ld: %s has only %zu devices\n", args.first,
-                 args.count, args.fleet, spec.devices.size());
+                 args.count, args.fleet, spec->devices.size());
     return kExitUsage;
   }
-  const size_t n = args.count > 0 ? static_cast<size_t>(args.count) : spec.devices.size() - first;
+  const size_t n = args.count > 0 ? static_cast<size_t>(args.count) : spec->devices.size() - *first;
   if (n > fleet_sim::SimOptions::kMaxDevices) {
     std::fprintf(stderr,
                  "xiot-fleet-sim: %zu devices: at most %zu per process (libstrophe 0.12 waits with select(), "
@@ -260,14 +261,14 @@ int run(const Args& args) {
                  n, fleet_sim::SimOptions::kMaxDevices);
     return kExitUsage;
   }
-  boards::BoardSpec board_spec;
-  if (!boards::parse_board(spec.board.c_str(), &board_spec, &error)) {
+  if (!boards::parse_board(spec->board.c_str(), board_spec, &error)) {
     std::fprintf(stderr, "xiot-fleet-sim: %s\n", error.c_str());
     return kExitUsage;
   }
-  // ~1 MiB and ~50 ms of CPU per login saved, times N devices.
-  agent::use_ca_file_for_openssl_defaults(spec.xmpp.ca_file.c_str(), agent::SystemCaDirectory::Keep);
+  return -1;
+}
 
+fleet_sim::SimOptions sim_options(const Args& args, size_t first) {
   fleet_sim::SimOptions options;
   options.count = static_cast<size_t>(args.count);
   options.first = first;
@@ -275,59 +276,85 @@ int run(const Args& args) {
   options.interval_s = args.interval_s;
   options.max_logins = static_cast<size_t>(args.max_logins);
   options.run_seed = args.have_seed ? args.seed : hal::linux_::random_u64();
+  return options;
+}
 
-  long baseline_kib = 0;
-  long hwm_kib = 0;
-  hal::linux_::SystemClock clock;
-  agent::Context ctx;
-  read_rss_kib(&baseline_kib, &hwm_kib);
-  fleet_sim::FleetSim sim(spec, board_spec, options, ctx, clock, clock);
-  std::printf("fleet-sim: %zu devices of %s, server %s:%u, logins over %.1f s, telemetry every %g s\n", sim.size(),
-              args.fleet, spec.xmpp.host.c_str(), spec.xmpp.port, sim.ramp_s(),
-              args.interval_s > 0 ? args.interval_s : spec.telemetry.interval_s);
-  std::fflush(stdout);
+/// The loop: ticks the fleet, prints the stats lines and the all-online
+/// event, until a stop signal, --duration, or every device was refused.
+class SimLoop {
+ public:
+  SimLoop(const Args& args, fleet_sim::FleetSim& sim, agent::Context& ctx, hal::linux_::SystemClock& clock,
+          long baseline_kib)
+      : args_(args), sim_(sim), ctx_(ctx), clock_(clock), baseline_kib_(baseline_kib) {}
 
-  sim.begin();
-  const hal::MonoTime t0 = clock.mono_now();
-  const int64_t stats_us = static_cast<int64_t>(args.stats_s * 1e6);
-  hal::MonoTime next_stats = t0.plus_us(stats_us);
-  const hal::MonoTime end = t0.plus_us(static_cast<int64_t>(args.duration_s * 1e6));
-  bool announced_all = false;
-  hal::MonoTime next_check = t0;  // stats() walks every device: 10 times a second is enough
-  int rc = kExitOk;
-  while (hal::linux_::stop_signal() == 0) {
-    uint32_t wait = sim.tick();
-    const hal::MonoTime now = clock.mono_now();
-    if (!announced_all && now >= next_check) {
-      next_check = now.plus_ms(100);
-      const fleet_sim::FleetStats s = sim.stats();
-      if (s.all_online_s >= 0) {
-        announced_all = true;
-        std::printf("fleet-sim: all %zu devices online at t=%.3f s, %.3f s after the first\n", s.devices,
-                    s.all_online_s, s.all_online_s - s.first_login_s);
-        std::fflush(stdout);
-      } else if (s.started == s.devices && s.fatal == s.devices) {
-        std::fprintf(stderr, "xiot-fleet-sim: every device was refused (authentication or TLS); stopping\n");
-        rc = kExitRefused;
-        break;
+  /// Returns kExitOk, or kExitRefused when every device was refused.
+  int run() {
+    sim_.begin();
+    const hal::MonoTime t0 = clock_.mono_now();
+    next_stats_ = t0.plus_us(stats_us_);
+    end_ = t0.plus_us(static_cast<int64_t>(args_.duration_s * 1e6));
+    next_check_ = t0;
+    while (hal::linux_::stop_signal() == 0) {
+      uint32_t wait = sim_.tick();
+      const hal::MonoTime now = clock_.mono_now();
+      if (!check_progress(now)) return kExitRefused;
+      if (stats_us_ > 0 && now >= next_stats_) {
+        print_stats(sim_.stats(), baseline_kib_);
+        next_stats_ = now.plus_us(stats_us_);
       }
+      if (args_.duration_s > 0) {
+        if (now >= end_) break;
+        wait = wait_until(wait, now, end_);
+      }
+      if (stats_us_ > 0) wait = wait_until(wait, now, next_stats_);
+      ctx_.run_once(wait);
     }
-    if (stats_us > 0 && now >= next_stats) {
-      print_stats(sim.stats(), baseline_kib);
-      next_stats = now.plus_us(stats_us);
-    }
-    if (args.duration_s > 0) {
-      if (now >= end) break;
-      const int64_t until_end = (end.us_since(now) + 999) / 1000;
-      if (until_end < static_cast<int64_t>(wait)) wait = static_cast<uint32_t>(until_end < 1 ? 1 : until_end);
-    }
-    if (stats_us > 0) {
-      const int64_t until_stats = (next_stats.us_since(now) + 999) / 1000;
-      if (until_stats < static_cast<int64_t>(wait)) wait = static_cast<uint32_t>(until_stats < 1 ? 1 : until_stats);
-    }
-    ctx.run_once(wait);
+    return kExitOk;
   }
 
+ private:
+  /// Announces once that every device is online; false when every device
+  /// was refused instead (nothing more will happen). stats() walks every
+  /// device: 10 times a second is enough.
+  bool check_progress(hal::MonoTime now) {
+    if (announced_all_ || now < next_check_) return true;
+    next_check_ = now.plus_ms(100);
+    const fleet_sim::FleetStats s = sim_.stats();
+    if (s.all_online_s >= 0) {
+      announced_all_ = true;
+      std::printf("fleet-sim: all %zu devices online at t=%.3f s, %.3f s after the first\n", s.devices,
+                  s.all_online_s, s.all_online_s - s.first_login_s);
+      std::fflush(stdout);
+    } else if (s.started == s.devices && s.fatal == s.devices) {
+      std::fprintf(stderr, "xiot-fleet-sim: every device was refused (authentication or TLS); stopping\n");
+      return false;
+    }
+    return true;
+  }
+
+  /// `wait` (ms) shortened so that the loop wakes at `until` (at least 1 ms).
+  static uint32_t wait_until(uint32_t wait, hal::MonoTime now, hal::MonoTime until) {
+    const int64_t ms = (until.us_since(now) + 999) / 1000;
+    if (ms < static_cast<int64_t>(wait)) return static_cast<uint32_t>(ms < 1 ? 1 : ms);
+    return wait;
+  }
+
+  const Args& args_;
+  fleet_sim::FleetSim& sim_;
+  agent::Context& ctx_;
+  hal::linux_::SystemClock& clock_;
+  const long baseline_kib_;
+  const int64_t stats_us_ = static_cast<int64_t>(args_.stats_s * 1e6);
+  hal::MonoTime next_stats_{};
+  hal::MonoTime end_{};
+  hal::MonoTime next_check_{};
+  bool announced_all_ = false;
+};
+
+/// Stops every device, prints the JSON summary (and writes it to --summary).
+/// Returns `rc`, or kExitFailure when the summary file cannot be written.
+int stop_and_report(const Args& args, fleet_sim::FleetSim& sim, hal::linux_::SystemClock& clock,
+                    long baseline_kib, long hwm_kib, int rc) {
   const fleet_sim::FleetStats final_stats = sim.stats();
   long rss_kib = 0;
   read_rss_kib(&rss_kib, &hwm_kib);
@@ -352,6 +379,34 @@ int run(const Args& args) {
     }
   }
   return rc;
+}
+
+int run(const Args& args) {
+  fleet_sim::FleetSpec spec;
+  boards::BoardSpec board_spec;
+  size_t first = 0;
+  const int early = load_fleet(args, &spec, &board_spec, &first);
+  if (early >= 0) return early;
+  // Debian's libstrophe (OpenSSL) loads the whole system CA bundle on every
+  // connect unless its default paths point elsewhere: ~1 MiB and ~50 ms of CPU
+  // per login, times N devices. With a CA file, point them at it.
+  agent::use_ca_file_for_openssl_defaults(spec.xmpp.ca_file.c_str(), agent::SystemCaDirectory::Keep);
+
+  const fleet_sim::SimOptions options = sim_options(args, first);
+
+  long baseline_kib = 0;
+  long hwm_kib = 0;
+  hal::linux_::SystemClock clock;
+  agent::Context ctx;
+  read_rss_kib(&baseline_kib, &hwm_kib);
+  fleet_sim::FleetSim sim(spec, board_spec, options, ctx, clock, clock);
+  std::printf("fleet-sim: %zu devices of %s, server %s:%u, logins over %.1f s, telemetry every %g s\n", sim.size(),
+              args.fleet, spec.xmpp.host.c_str(), spec.xmpp.port, sim.ramp_s(),
+              args.interval_s > 0 ? args.interval_s : spec.telemetry.interval_s);
+  std::fflush(stdout);
+
+  const int rc = SimLoop(args, sim, ctx, clock, baseline_kib).run();
+  return stop_and_report(args, sim, clock, baseline_kib, hwm_kib, rc);
 }
 
 }  // namespace

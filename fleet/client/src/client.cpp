@@ -108,6 +108,31 @@ bool same_jid(const std::string& a, const std::string& b) {
   return ra == rb;
 }
 
+// A result (its first child element as payload) or an error (its <error/>,
+// and the request if echoed back) as an IqReply.
+IqReply iq_reply_of(xmpp_stanza_t* st, const std::string& from) {
+  IqReply reply;
+  reply.from = from;
+  const char* type = xmpp_stanza_get_type(st);
+  reply.ok = type != nullptr && std::strcmp(type, "result") == 0;
+  for (xmpp_stanza_t* c = xmpp_stanza_get_children(st); c != nullptr; c = xmpp_stanza_get_next(c)) {
+    if (!xmpp_stanza_is_tag(c)) continue;
+    if (reply.ok) {
+      reply.payload = detail::to_xml(c, "jabber:client");
+      reply.has_payload = true;
+      break;
+    }
+    if (std::strcmp(xmpp_stanza_get_name(c), "error") == 0) {
+      reply.error = parse_stanza_error(detail::to_xml(c, "jabber:client"));
+    } else if (!reply.has_payload) {
+      reply.payload = detail::to_xml(c, "jabber:client");  // the request, echoed back
+      reply.has_payload = true;
+    }
+  }
+  if (!reply.ok && reply.error.condition.empty()) reply.error.condition = "undefined-condition";
+  return reply;
+}
+
 }  // namespace
 
 StanzaError parse_stanza_error(const XmlElement& error) {
@@ -267,13 +292,7 @@ void Client::connect(Deadline deadline) {
   if (state_ != State::Idle) throw Error(Exit::Usage, "Client::connect() called twice");
   validate_options(options_);
 
-  std::vector<const char*> feats;
-  for (const auto& f : features_) feats.push_back(f.c_str());
-  const agent::Identity id{kIdentityCategory, kIdentityType, "", kIdentityName};
-  char ver[agent::kCapsVerLen + 1];
-  auto r = agent::caps_ver(ver, sizeof ver, &id, 1, feats.data(), feats.size());
-  if (!r.ok()) throw Error(Exit::Usage, "cannot compute the caps hash");
-  caps_ver_.assign(ver, r.value());
+  compute_caps_ver();
 
   // Trust exactly this CA: keeps "verified against --ca-file" literal.
   agent::use_ca_file_for_openssl_defaults(options_.ca_file.c_str(), agent::SystemCaDirectory::Ignore);
@@ -282,6 +301,25 @@ void Client::connect(Deadline deadline) {
   s_->conn = s_->ctx != nullptr ? xmpp_conn_new(s_->ctx) : nullptr;
   if (s_->conn == nullptr) throw Error(Exit::Connect, "out of memory");
   ctx_registry()[s_->ctx] = s_.get();
+  configure_connection();
+  start_connecting();
+  wait_until_logged_in(deadline);
+  send_initial_presence();
+}
+
+/// XEP-0115 §5.1: the `ver` of our identity and features.
+void Client::compute_caps_ver() {
+  std::vector<const char*> feats;
+  for (const auto& f : features_) feats.push_back(f.c_str());
+  const agent::Identity id{kIdentityCategory, kIdentityType, "", kIdentityName};
+  char ver[agent::kCapsVerLen + 1];
+  auto r = agent::caps_ver(ver, sizeof ver, &id, 1, feats.data(), feats.size());
+  if (!r.ok()) throw Error(Exit::Usage, "cannot compute the caps hash");
+  caps_ver_.assign(ver, r.value());
+}
+
+/// Mandatory TLS, the credentials, the CA, keep-alive and our stanza handlers.
+void Client::configure_connection() {
   xmpp_conn_set_flags(s_->conn, XMPP_CONN_FLAG_MANDATORY_TLS |
                                      (options_.stream_management ? 0UL : XMPP_CONN_FLAG_DISABLE_SM));
   xmpp_conn_set_jid(s_->conn, options_.jid.c_str());
@@ -292,7 +330,9 @@ void Client::connect(Deadline deadline) {
   xmpp_handler_add(s_->conn, &Strophe::on_message, nullptr, "message", nullptr, s_.get());
   xmpp_handler_add(s_->conn, &Strophe::on_presence, nullptr, "presence", nullptr, s_.get());
   xmpp_handler_add(s_->conn, &Strophe::on_iq, nullptr, "iq", nullptr, s_.get());
+}
 
+void Client::start_connecting() {
   const std::string host = options_.host.empty() ? jid_domain(options_.jid) : options_.host;
   state_ = State::Connecting;
   if (xmpp_connect_client(s_->conn, host.c_str(), static_cast<unsigned short>(options_.port),
@@ -304,6 +344,11 @@ void Client::connect(Deadline deadline) {
                                            : ": cannot resolve or open a socket"),
                 true);
   }
+}
+
+/// Until the session is bound and the roster is in (handle_conn_event()
+/// throws for a failed login).
+void Client::wait_until_logged_in(Deadline deadline) {
   while (!(state_ == State::Online && roster_ready_)) {
     const auto now = Clock::now();
     if (now >= deadline) {
@@ -315,7 +360,10 @@ void Client::connect(Deadline deadline) {
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now);
     run_once(std::min(left + std::chrono::milliseconds(1), std::chrono::milliseconds(100)));
   }
-  // Available presence with caps, after the roster (RFC 6121 §2.2).
+}
+
+/// Available presence with caps, after the roster (RFC 6121 §2.2).
+void Client::send_initial_presence() {
   xmpp_stanza_t* p = xmpp_presence_new(s_->ctx);
   xmpp_stanza_t* prio = detail::new_element(s_->ctx, "priority");
   detail::add_text(prio, "-1");
@@ -541,27 +589,7 @@ void Client::handle_presence(void* stanza) {
   const std::string type = type_c != nullptr ? type_c : "";
 
   if (type == "subscribe" || type == "subscribed" || type == "unsubscribed" || type == "unsubscribe") {
-    SubscriptionEvent ev;
-    ev.from = from_bare;
-    if (type == "subscribe") {
-      ev.type = SubscriptionEvent::Type::Request;
-      ev.auto_approved = approve_ && approve_(from_bare);
-      if (ev.auto_approved) {
-        xmpp_stanza_t* p = xmpp_presence_new(s_->ctx);
-        xmpp_stanza_set_type(p, "subscribed");
-        xmpp_stanza_set_to(p, from_bare.c_str());
-        s_->send(p);
-        subscribe(from_bare);  // and ask back, unless we already did
-      }
-    } else if (type == "subscribed") {
-      ev.type = SubscriptionEvent::Type::Approved;
-    } else if (type == "unsubscribed") {
-      ev.type = SubscriptionEvent::Type::Refused;
-      heard_.insert(from_bare);  // also the answer to a probe we may not send
-    } else {
-      ev.type = SubscriptionEvent::Type::Unsubscribe;
-    }
-    if (on_subscription_) on_subscription_(ev);
+    handle_subscription(type, from_bare);
     return;
   }
   if (from_bare == bare()) return;  // our own resources
@@ -586,6 +614,31 @@ void Client::handle_presence(void* stanza) {
   if (on_presence_) on_presence_(ev);
 }
 
+/// A presence subscription request, approval, refusal or cancelation (RFC 6121 §3).
+void Client::handle_subscription(const std::string& type, const std::string& from_bare) {
+  SubscriptionEvent ev;
+  ev.from = from_bare;
+  if (type == "subscribe") {
+    ev.type = SubscriptionEvent::Type::Request;
+    ev.auto_approved = approve_ && approve_(from_bare);
+    if (ev.auto_approved) {
+      xmpp_stanza_t* p = xmpp_presence_new(s_->ctx);
+      xmpp_stanza_set_type(p, "subscribed");
+      xmpp_stanza_set_to(p, from_bare.c_str());
+      s_->send(p);
+      subscribe(from_bare);  // and ask back, unless we already did
+    }
+  } else if (type == "subscribed") {
+    ev.type = SubscriptionEvent::Type::Approved;
+  } else if (type == "unsubscribed") {
+    ev.type = SubscriptionEvent::Type::Refused;
+    heard_.insert(from_bare);  // also the answer to a probe we may not send
+  } else {
+    ev.type = SubscriptionEvent::Type::Unsubscribe;
+  }
+  if (on_subscription_) on_subscription_(ev);
+}
+
 void Client::handle_iq(void* stanza) {
   auto* st = static_cast<xmpp_stanza_t*>(stanza);
   const char* type_c = xmpp_stanza_get_type(st);
@@ -593,77 +646,19 @@ void Client::handle_iq(void* stanza) {
   const char* from_c = xmpp_stanza_get_from(st);
   const std::string from = from_c != nullptr ? from_c : "";
   if (type == "result" || type == "error") {
-    const char* id_c = xmpp_stanza_get_id(st);
-    auto it = id_c != nullptr ? pending_.find(id_c) : pending_.end();
-    if (it == pending_.end()) return;  // the roster's own handler, or an answer we gave up on
-    const std::string& to = it->second.to;
-    const bool from_ok = (to.empty() || same_jid(to, bare()))
-                             ? (from.empty() || same_jid(from, bare()) || same_jid(from, jid_domain(bare())) ||
-                                same_jid(from, bound_jid()))
-                             : same_jid(from, to);
-    if (!from_ok) {
-      if (options_.verbose) {
-        std::fprintf(stderr, "xiotctl: ignoring an answer to %s from %s (asked %s)\n", id_c, from.c_str(),
-                     to.empty() ? "the server" : to.c_str());
-      }
-      return;
-    }
-    IqReply reply;
-    reply.from = from;
-    reply.ok = type == "result";
-    for (xmpp_stanza_t* c = xmpp_stanza_get_children(st); c != nullptr; c = xmpp_stanza_get_next(c)) {
-      if (!xmpp_stanza_is_tag(c)) continue;
-      if (reply.ok) {
-        reply.payload = detail::to_xml(c, "jabber:client");
-        reply.has_payload = true;
-        break;
-      }
-      if (std::strcmp(xmpp_stanza_get_name(c), "error") == 0) {
-        reply.error = parse_stanza_error(detail::to_xml(c, "jabber:client"));
-      } else if (!reply.has_payload) {
-        reply.payload = detail::to_xml(c, "jabber:client");  // the request, echoed back
-        reply.has_payload = true;
-      }
-    }
-    if (!reply.ok && reply.error.condition.empty()) reply.error.condition = "undefined-condition";
-    auto on_reply = std::move(it->second.on_reply);
-    pending_.erase(it);  // before the call: it may send more requests
-    if (on_reply) on_reply(reply);
+    handle_iq_answer(st, from);
     return;
   }
   if (type != "get" && type != "set") return;
 
   xmpp_stanza_t* roster = xmpp_stanza_get_child_by_name_and_ns(st, "query", kNsRoster);
   if (roster != nullptr && type == "set") {
-    // Roster push (RFC 6121 §2.1.6): only from our own account.
-    if (!from.empty() && bare_jid(from) != bare()) {
-      s_->send(iq_error(s_->ctx, st, "cancel", "service-unavailable"));
-      return;
-    }
-    apply_roster_items(roster);
-    s_->send(iq_result(s_->ctx, st));
+    answer_roster_push(st, roster, from);
     return;
   }
   xmpp_stanza_t* disco = xmpp_stanza_get_child_by_name_and_ns(st, "query", kNsDiscoInfo);
   if (disco != nullptr && type == "get") {
-    xmpp_stanza_t* reply = iq_result(s_->ctx, st);
-    xmpp_stanza_t* q = detail::new_element(s_->ctx, "query", kNsDiscoInfo);
-    const char* node = xmpp_stanza_get_attribute(disco, "node");
-    if (node != nullptr) xmpp_stanza_set_attribute(q, "node", node);
-    xmpp_stanza_t* ident = detail::new_element(s_->ctx, "identity");
-    xmpp_stanza_set_attribute(ident, "category", kIdentityCategory);
-    xmpp_stanza_set_attribute(ident, "type", kIdentityType);
-    xmpp_stanza_set_attribute(ident, "name", kIdentityName);
-    detail::adopt_child(q, ident);
-    std::vector<std::string> sorted = features_;
-    std::sort(sorted.begin(), sorted.end());
-    for (const auto& f : sorted) {
-      xmpp_stanza_t* feat = detail::new_element(s_->ctx, "feature");
-      xmpp_stanza_set_attribute(feat, "var", f.c_str());
-      detail::adopt_child(q, feat);
-    }
-    detail::adopt_child(reply, q);
-    s_->send(reply);
+    answer_disco_info(st, disco);
     return;
   }
   if (type == "get" && xmpp_stanza_get_child_by_name_and_ns(st, "ping", kNsPing) != nullptr) {
@@ -671,6 +666,65 @@ void Client::handle_iq(void* stanza) {
     return;
   }
   s_->send(iq_error(s_->ctx, st, "cancel", "service-unavailable"));
+}
+
+/// An answer to one of our requests: to its callback, if it comes from whom we asked.
+void Client::handle_iq_answer(void* stanza, const std::string& from) {
+  auto* st = static_cast<xmpp_stanza_t*>(stanza);
+  const char* id_c = xmpp_stanza_get_id(st);
+  auto it = id_c != nullptr ? pending_.find(id_c) : pending_.end();
+  if (it == pending_.end()) return;  // the roster's own handler, or an answer we gave up on
+  const std::string& to = it->second.to;
+  const bool from_ok = (to.empty() || same_jid(to, bare()))
+                           ? (from.empty() || same_jid(from, bare()) || same_jid(from, jid_domain(bare())) ||
+                              same_jid(from, bound_jid()))
+                           : same_jid(from, to);
+  if (!from_ok) {
+    if (options_.verbose) {
+      std::fprintf(stderr, "xiotctl: ignoring an answer to %s from %s (asked %s)\n", id_c, from.c_str(),
+                   to.empty() ? "the server" : to.c_str());
+    }
+    return;
+  }
+  const IqReply reply = iq_reply_of(st, from);
+  auto on_reply = std::move(it->second.on_reply);
+  pending_.erase(it);  // before the call: it may send more requests
+  if (on_reply) on_reply(reply);
+}
+
+/// Roster push (RFC 6121 §2.1.6): only from our own account.
+void Client::answer_roster_push(void* stanza, void* query, const std::string& from) {
+  auto* st = static_cast<xmpp_stanza_t*>(stanza);
+  if (!from.empty() && bare_jid(from) != bare()) {
+    s_->send(iq_error(s_->ctx, st, "cancel", "service-unavailable"));
+    return;
+  }
+  apply_roster_items(query);
+  s_->send(iq_result(s_->ctx, st));
+}
+
+/// disco#info (XEP-0030 §3.1): our identity and features, for any node asked
+/// (the caps node included, XEP-0115 §6.2).
+void Client::answer_disco_info(void* stanza, void* query) {
+  auto* st = static_cast<xmpp_stanza_t*>(stanza);
+  xmpp_stanza_t* reply = iq_result(s_->ctx, st);
+  xmpp_stanza_t* q = detail::new_element(s_->ctx, "query", kNsDiscoInfo);
+  const char* node = xmpp_stanza_get_attribute(static_cast<xmpp_stanza_t*>(query), "node");
+  if (node != nullptr) xmpp_stanza_set_attribute(q, "node", node);
+  xmpp_stanza_t* ident = detail::new_element(s_->ctx, "identity");
+  xmpp_stanza_set_attribute(ident, "category", kIdentityCategory);
+  xmpp_stanza_set_attribute(ident, "type", kIdentityType);
+  xmpp_stanza_set_attribute(ident, "name", kIdentityName);
+  detail::adopt_child(q, ident);
+  std::vector<std::string> sorted = features_;
+  std::sort(sorted.begin(), sorted.end());
+  for (const auto& f : sorted) {
+    xmpp_stanza_t* feat = detail::new_element(s_->ctx, "feature");
+    xmpp_stanza_set_attribute(feat, "var", f.c_str());
+    detail::adopt_child(q, feat);
+  }
+  detail::adopt_child(reply, q);
+  s_->send(reply);
 }
 
 }  // namespace fleet

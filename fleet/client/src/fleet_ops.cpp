@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <deque>
 #include <map>
+#include <optional>
 #include <set>
 
 namespace fleet {
@@ -26,10 +27,368 @@ int show_rank(const std::string& show) {
 
 std::string no_answer() { return "no answer"; }
 
-/// One request of query_devices(), waiting for its turn in the window.
-struct Job {
-  size_t device;  // index in the result
-  enum Kind { Description, Telemetry, LastActivity } kind;
+/// query_devices() in steps. The state of the pipelined requests lives here;
+/// the IQ callbacks refer to this object, so every way out of run() that
+/// leaves requests open forgets them first (Client::forget_pending_iqs()).
+class DevicesQuery {
+ public:
+  DevicesQuery(Client& client, int64_t now_us, size_t window)
+      : client_(client), now_us_(now_us), window_(window == 0 ? 1 : window) {}
+
+  DevicesResult run(Deadline deadline) {
+    list_contacts();
+    queue_status_requests();
+    bool finished = false;
+    try {
+      finished = run_requests(deadline);
+      if (finished) {
+        wait_for_presences(deadline);
+        settle_states();
+        queue_last_activity_requests();  // phase 2: when were the offline ones last seen?
+        finished = run_requests(deadline);
+      }
+    } catch (...) {
+      client_.forget_pending_iqs();  // their callbacks refer to this object; the error goes on
+      throw;
+    }
+    settle_states();
+    result_.unanswered = in_flight_ + queue_.size();
+    if (!finished) {
+      client_.forget_pending_iqs();  // their callbacks refer to this object
+      mark_unanswered();
+    }
+    fill_last_seen_from_telemetry();
+    return std::move(result_);
+  }
+
+ private:
+  /// One request, waiting for its turn in the window.
+  struct Job {
+    size_t device;  // index in result_.devices
+    enum Kind { Description, Telemetry, LastActivity } kind;
+  };
+
+  /// Every roster contact but ourselves, in roster order.
+  void list_contacts() {
+    const std::string me = client_.bare();
+    for (const auto& kv : client_.roster()) {
+      if (kv.first == me) continue;
+      DeviceStatus d;
+      d.jid = kv.first;
+      d.name = kv.second.name;
+      d.subscription = kv.second.subscription;
+      d.ask = kv.second.ask_subscribe;
+      result_.devices.push_back(std::move(d));
+    }
+  }
+
+  /// The description and the newest telemetry item of every contact whose
+  /// presence we see; the others are not asked (their PEP nodes are closed to us).
+  void queue_status_requests() {
+    for (size_t i = 0; i < result_.devices.size(); ++i) {
+      DeviceStatus& d = result_.devices[i];
+      if (!sees_presence(d.subscription)) {
+        const std::string why = d.ask ? "our presence subscription is not approved yet"
+                                      : "not subscribed to its presence";
+        d.description_error = why;
+        d.telemetry_error = why;
+        continue;
+      }
+      queue_.push_back(Job{i, Job::Description});
+      queue_.push_back(Job{i, Job::Telemetry});
+    }
+  }
+
+  void queue_last_activity_requests() {
+    for (size_t i = 0; i < result_.devices.size(); ++i) {
+      if (result_.devices[i].state == DeviceState::Offline) queue_.push_back(Job{i, Job::LastActivity});
+    }
+  }
+
+  /// Sends the queued requests (at most window_ in flight) until every one is
+  /// answered; false when the deadline came first.
+  bool run_requests(Deadline deadline) {
+    return client_.run_until(
+        [this] {
+          send_queued();
+          return in_flight_ == 0 && queue_.empty();
+        },
+        deadline);
+  }
+
+  void send_queued() {
+    while (in_flight_ < window_ && !queue_.empty()) {
+      const Job job = queue_.front();
+      queue_.pop_front();
+      send(job);
+    }
+  }
+
+  void send(const Job& job) {
+    ++in_flight_;
+    client_.send_iq(result_.devices[job.device].jid, "get", request_for(job.kind), [this, job](const IqReply& r) {
+      --in_flight_;
+      DeviceStatus& d = result_.devices[job.device];
+      switch (job.kind) {
+        case Job::Description: on_description(d, r); break;
+        case Job::Telemetry: on_telemetry(d, r); break;
+        case Job::LastActivity: on_last_activity(d, r); break;
+      }
+    });
+  }
+
+  static XmlElement request_for(Job::Kind kind) {
+    switch (kind) {
+      case Job::Description: return make_items_request(kDeviceNode, kDeviceItemId, 0);
+      case Job::Telemetry: return make_items_request(kTelemetryNode, "", 1);
+      case Job::LastActivity: break;
+    }
+    return make_last_activity_request();
+  }
+
+  void on_description(DeviceStatus& d, const IqReply& r) {
+    if (!r.ok) {
+      d.description_error = r.error.describe();
+      return;
+    }
+    try {
+      const auto items = r.has_payload ? parse_items_result(r.payload, kDeviceNode) : std::vector<PubsubItem>{};
+      if (items.empty() || !items.front().has_payload) {
+        d.description_error = "no device description published";
+      } else {
+        d.description = parse_device_description(items.front().payload);
+      }
+    } catch (const Error& e) {
+      d.description_error = e.what();  // reported in the device's row
+    }
+  }
+
+  void on_telemetry(DeviceStatus& d, const IqReply& r) {
+    if (!r.ok) {
+      d.telemetry_error = r.error.describe();
+      return;
+    }
+    try {
+      const auto items = r.has_payload ? parse_items_result(r.payload, kTelemetryNode) : std::vector<PubsubItem>{};
+      if (items.empty()) {
+        d.telemetry_error = "no telemetry published";
+      } else {
+        d.telemetry = telemetry_from_item(items.back(), d.jid, now_us_);
+      }
+    } catch (const SenmlError& e) {
+      d.telemetry_error = std::string("unreadable item: ") + e.what();  // reported in the device's row
+    } catch (const Error& e) {
+      d.telemetry_error = e.what();  // reported in the device's row
+    }
+  }
+
+  void on_last_activity(DeviceStatus& d, const IqReply& r) {
+    if (!r.ok || !r.has_payload) return;  // many servers do not offer it
+    const int64_t secs = parse_last_activity_seconds(r.payload);
+    // Prosody answers 0 for an account it has not seen log out since it
+    // started: that says nothing.
+    if (secs > 0) {
+      d.last_seen_us = now_us_ - secs * 1000000;
+      d.last_seen_source = "last-activity";
+    }
+  }
+
+  /// Every contact's presence answer (available, or unavailable when it has
+  /// no resource online) is usually in by now; on a cluster it may be relayed
+  /// a little later. Waits for the missing ones, briefly: a server that does
+  /// not answer probes for offline contacts costs kPresenceGrace once.
+  void wait_for_presences(Deadline deadline) {
+    const Deadline grace = std::min(deadline, Clock::now() + kPresenceGrace);
+    client_.run_until(
+        [this] {
+          for (const auto& d : result_.devices) {
+            if (sees_presence(d.subscription) && !client_.presence_heard(d.jid)) return false;
+          }
+          return true;
+        },
+        grace);
+  }
+
+  /// State from presence (best available resource; none = offline).
+  void settle_states() {
+    for (auto& d : result_.devices) {
+      if (!sees_presence(d.subscription)) {
+        d.state = DeviceState::Unknown;
+        continue;
+      }
+      const PresenceEvent* p = best_presence(client_, d.jid);
+      if (p == nullptr) {
+        d.state = DeviceState::Offline;
+        d.resource.clear();
+        continue;
+      }
+      d.state = state_from_show(p->show);
+      d.resource = p->from;
+      d.show = p->show;
+      d.status = p->status;
+      d.presence_since = p->delay_stamp;
+      d.last_seen_us = now_us_;
+      d.last_seen_source = "presence";
+    }
+  }
+
+  /// After the deadline: what did not come says so.
+  void mark_unanswered() {
+    for (auto& d : result_.devices) {
+      if (!sees_presence(d.subscription)) continue;
+      if (!d.description && d.description_error.empty()) d.description_error = no_answer();
+      if (!d.telemetry && d.telemetry_error.empty()) d.telemetry_error = no_answer();
+    }
+  }
+
+  /// Neither presence nor last activity: the newest reading is the last sign of life.
+  void fill_last_seen_from_telemetry() {
+    for (auto& d : result_.devices) {
+      if (d.last_seen_us == 0 && d.telemetry) {
+        d.last_seen_us = d.telemetry->time_us;
+        d.last_seen_source = "telemetry";
+      }
+    }
+  }
+
+  Client& client_;
+  const int64_t now_us_;
+  const size_t window_;
+  DevicesResult result_;
+  std::deque<Job> queue_;
+  size_t in_flight_ = 0;
+};
+
+/// run_command() in steps: one object per run, so that every step sees the
+/// device, the node, the deadline and what the stages so far have used.
+class CommandRun {
+ public:
+  CommandRun(Client& client, const std::string& full_jid, const std::string& node, const std::vector<FieldArg>& args,
+             Deadline deadline, const std::function<void(const std::string&)>& trace)
+      : client_(client), node_(node), args_(args), deadline_(deadline), trace_(trace), remaining_(args) {
+    out_.jid = full_jid;
+    out_.node = node;
+  }
+
+  CommandOutcome run() {
+    IqReply r = send(make_command_request(node_, "", "execute", nullptr));
+    if (!r.ok) return failed(r);
+    CommandReply reply = parse(r);
+    for (size_t stage = 0; reply.status == "executing"; ++stage) {
+      if (stage >= kMaxStages) {
+        cancel(reply.sessionid);
+        throw Error(Exit::DeviceError, "command '" + node_ + "' still executing after " +
+                                           std::to_string(kMaxStages) + " stages; canceled");
+      }
+      const Submission next = submission_for(reply);
+      const std::string sessionid = reply.sessionid;
+      out_.stages.push_back(std::move(reply));
+      r = send(make_command_request(node_, sessionid, next.action, next.form ? &*next.form : nullptr));
+      if (!r.ok) {
+        cancel(sessionid);  // after bad-payload the device keeps the session open
+        return failed(r);
+      }
+      reply = parse(r);
+    }
+    out_.reply = std::move(reply);
+    out_.unused = std::move(remaining_);  // all of them when it completed at once: nothing was asked
+    out_.ok = true;
+    return std::move(out_);
+  }
+
+ private:
+  /// What the next request of an executing command carries.
+  struct Submission {
+    std::optional<DataForm> form;  // filled from the arguments; none when the stage has no form
+    std::string action;
+  };
+
+  IqReply send(const XmlElement& payload) {
+    if (trace_) trace_("-> " + to_string(payload));
+    IqReply r = client_.request(out_.jid, "set", payload, deadline_, "the answer to command '" + node_ + "'");
+    if (trace_) {
+      trace_("<- " + (r.ok ? (r.has_payload ? to_string(r.payload) : std::string("(empty result)"))
+                           : "error " + r.error.describe()));
+    }
+    return r;
+  }
+
+  CommandReply parse(const IqReply& r) const {
+    if (!r.has_payload) throw Error(Exit::DeviceError, out_.jid + " answered command '" + node_ + "' with nothing");
+    return parse_command_reply(r.payload);
+  }
+
+  CommandOutcome failed(const IqReply& r) {
+    out_.error = r.error;
+    return std::move(out_);
+  }
+
+  /// Politely ends an open session on the device. A failure (timeout, lost
+  /// connection) is only traced: the caller reports the run's own outcome,
+  /// and the device expires an idle session by itself.
+  void cancel(const std::string& sessionid) {
+    if (sessionid.empty()) return;
+    try {
+      const Deadline until = std::min(deadline_, Clock::now() + kCancelLimit);
+      (void)client_.request(out_.jid, "set", make_command_request(node_, sessionid, "cancel", nullptr), until,
+                            "the cancel of command '" + node_ + "'");
+    } catch (const Error& e) {
+      if (trace_) trace_(std::string("cancel not confirmed: ") + e.what());
+    }
+  }
+
+  /// The stage's form filled and the action chosen; on arguments the form
+  /// refuses, the device's session is canceled before the error goes on.
+  Submission submission_for(const CommandReply& reply) {
+    try {
+      return fill_stage(reply);
+    } catch (const Error&) {
+      cancel(reply.sessionid);
+      throw;
+    }
+  }
+
+  /// Every stage fills its form from all the arguments (a var asked again in a
+  /// later stage gets the same value); an argument no stage has asked for yet
+  /// may be for a later one.
+  Submission fill_stage(const CommandReply& reply) {
+    Submission next;
+    if (reply.form) {
+      std::vector<FieldArg> not_here;
+      next.form = fill_form(*reply.form, args_, &not_here);
+      for (const auto& a : args_) {
+        if (reply.form->find(a.var) != nullptr) used_.insert(a.var);
+      }
+    }
+    remaining_.clear();
+    for (const auto& a : args_) {
+      if (used_.count(a.var) == 0) remaining_.push_back(a);
+    }
+    next.action = choose_submit_action(reply, !remaining_.empty());
+    if (!remaining_.empty() && next.action != "next") throw no_such_field(reply);
+    return next;
+  }
+
+  /// "command 'set' has no field 'x'", then the fields of every stage seen.
+  Error no_such_field(const CommandReply& reply) const {
+    std::string names;
+    for (const auto& a : remaining_) names += (names.empty() ? "'" : ", '") + a.var + "'";
+    std::string forms;
+    for (const auto& st : out_.stages) {
+      if (st.form) forms += "\n" + describe_fields(*st.form);
+    }
+    if (reply.form) forms += "\n" + describe_fields(*reply.form);
+    return Error(Exit::Usage, "command '" + node_ + "' has no field " + names + forms);
+  }
+
+  Client& client_;
+  const std::string node_;
+  const std::vector<FieldArg>& args_;
+  const Deadline deadline_;
+  const std::function<void(const std::string&)>& trace_;
+  std::set<std::string> used_;        // vars some stage's form had
+  std::vector<FieldArg> remaining_;   // arguments no stage has asked for yet
+  CommandOutcome out_;
 };
 
 }  // namespace
@@ -54,177 +413,8 @@ const PresenceEvent* best_presence(const Client& client, const std::string& bare
 
 DevicesResult query_devices(Client& client, Deadline deadline, const std::function<int64_t()>& wall_now_us,
                             size_t window) {
-  DevicesResult result;
-  const std::string me = client.bare();
-  for (const auto& kv : client.roster()) {
-    if (kv.first == me) continue;
-    DeviceStatus d;
-    d.jid = kv.first;
-    d.name = kv.second.name;
-    d.subscription = kv.second.subscription;
-    d.ask = kv.second.ask_subscribe;
-    result.devices.push_back(std::move(d));
-  }
-  if (window == 0) window = 1;
-
-  std::deque<Job> queue;
-  for (size_t i = 0; i < result.devices.size(); ++i) {
-    DeviceStatus& d = result.devices[i];
-    if (!sees_presence(d.subscription)) {
-      const std::string why = d.ask ? "our presence subscription is not approved yet"
-                                    : "not subscribed to its presence";
-      d.description_error = why;
-      d.telemetry_error = why;
-      continue;
-    }
-    queue.push_back(Job{i, Job::Description});
-    queue.push_back(Job{i, Job::Telemetry});
-  }
-
-  size_t in_flight = 0;
-  const int64_t now_us = wall_now_us();
-  auto pump = [&] {
-    while (in_flight < window && !queue.empty()) {
-      const Job job = queue.front();
-      queue.pop_front();
-      DeviceStatus* d = &result.devices[job.device];
-      ++in_flight;
-      switch (job.kind) {
-        case Job::Description:
-          client.send_iq(d->jid, "get", make_items_request(kDeviceNode, kDeviceItemId, 0),
-                         [&, d](const IqReply& r) {
-                           --in_flight;
-                           if (!r.ok) {
-                             d->description_error = r.error.describe();
-                             return;
-                           }
-                           try {
-                             const auto items =
-                                 r.has_payload ? parse_items_result(r.payload, kDeviceNode) : std::vector<PubsubItem>{};
-                             if (items.empty() || !items.front().has_payload) {
-                               d->description_error = "no device description published";
-                             } else {
-                               d->description = parse_device_description(items.front().payload);
-                             }
-                           } catch (const Error& e) {
-                             d->description_error = e.what();
-                           }
-                         });
-          break;
-        case Job::Telemetry:
-          client.send_iq(d->jid, "get", make_items_request(kTelemetryNode, "", 1), [&, d](const IqReply& r) {
-            --in_flight;
-            if (!r.ok) {
-              d->telemetry_error = r.error.describe();
-              return;
-            }
-            try {
-              const auto items =
-                  r.has_payload ? parse_items_result(r.payload, kTelemetryNode) : std::vector<PubsubItem>{};
-              if (items.empty()) {
-                d->telemetry_error = "no telemetry published";
-              } else {
-                d->telemetry = telemetry_from_item(items.back(), d->jid, now_us);
-              }
-            } catch (const SenmlError& e) {
-              d->telemetry_error = std::string("unreadable item: ") + e.what();
-            } catch (const Error& e) {
-              d->telemetry_error = e.what();
-            }
-          });
-          break;
-        case Job::LastActivity:
-          client.send_iq(d->jid, "get", make_last_activity_request(), [&, d](const IqReply& r) {
-            --in_flight;
-            if (!r.ok || !r.has_payload) return;  // many servers do not offer it
-            const int64_t secs = parse_last_activity_seconds(r.payload);
-            // Prosody answers 0 for an account it has not seen log out since it
-            // started: that says nothing.
-            if (secs > 0) {
-              d->last_seen_us = now_us - secs * 1000000;
-              d->last_seen_source = "last-activity";
-            }
-          });
-          break;
-      }
-    }
-  };
-  auto drained = [&] {
-    pump();
-    return in_flight == 0 && queue.empty();
-  };
-
-  // State from presence (best available resource; none = offline).
-  auto settle_states = [&] {
-    for (auto& d : result.devices) {
-      if (!sees_presence(d.subscription)) {
-        d.state = DeviceState::Unknown;
-        continue;
-      }
-      const PresenceEvent* p = best_presence(client, d.jid);
-      if (p == nullptr) {
-        d.state = DeviceState::Offline;
-        d.resource.clear();
-        continue;
-      }
-      d.state = state_from_show(p->show);
-      d.resource = p->from;
-      d.show = p->show;
-      d.status = p->status;
-      d.presence_since = p->delay_stamp;
-      d.last_seen_us = now_us;
-      d.last_seen_source = "presence";
-    }
-  };
-
-  bool finished = false;
-  try {
-    finished = client.run_until(drained, deadline);
-    // Every contact's presence answer (available, or unavailable when it has
-    // no resource online) is usually in by now; on a cluster it may be relayed
-    // a little later. Wait for the missing ones, briefly: a server that does
-    // not answer probes for offline contacts costs kPresenceGrace once.
-    if (finished) {
-      const Deadline grace = std::min(deadline, Clock::now() + kPresenceGrace);
-      client.run_until(
-          [&] {
-            for (const auto& d : result.devices) {
-              if (sees_presence(d.subscription) && !client.presence_heard(d.jid)) return false;
-            }
-            return true;
-          },
-          grace);
-    }
-    // Phase 2: when were the offline ones last seen?
-    if (finished) {
-      settle_states();
-      for (size_t i = 0; i < result.devices.size(); ++i) {
-        if (result.devices[i].state == DeviceState::Offline) queue.push_back(Job{i, Job::LastActivity});
-      }
-      finished = client.run_until(drained, deadline);
-    }
-  } catch (...) {
-    client.forget_pending_iqs();  // their callbacks refer to this frame
-    throw;
-  }
-  settle_states();
-
-  result.unanswered = in_flight + queue.size();
-  if (!finished) {
-    client.forget_pending_iqs();  // their callbacks refer to this frame
-    for (auto& d : result.devices) {
-      if (!sees_presence(d.subscription)) continue;
-      if (!d.description && d.description_error.empty()) d.description_error = no_answer();
-      if (!d.telemetry && d.telemetry_error.empty()) d.telemetry_error = no_answer();
-    }
-  }
-  for (auto& d : result.devices) {
-    if (d.last_seen_us == 0 && d.telemetry) {
-      d.last_seen_us = d.telemetry->time_us;
-      d.last_seen_source = "telemetry";
-    }
-  }
-  return result;
+  DevicesQuery query(client, wall_now_us(), window);
+  return query.run(deadline);
 }
 
 DeviceDescription fetch_description(Client& client, const std::string& bare, Deadline deadline) {
@@ -286,98 +476,8 @@ std::vector<CommandItem> fetch_commands(Client& client, const std::string& full_
 CommandOutcome run_command(Client& client, const std::string& full_jid, const std::string& node,
                            const std::vector<FieldArg>& args, Deadline deadline,
                            const std::function<void(const std::string&)>& trace) {
-  CommandOutcome out;
-  out.jid = full_jid;
-  out.node = node;
-  const std::string what = "the answer to command '" + node + "'";
-
-  auto send = [&](const XmlElement& payload) {
-    if (trace) trace("-> " + to_string(payload));
-    IqReply r = client.request(full_jid, "set", payload, deadline, what);
-    if (trace) {
-      trace("<- " + (r.ok ? (r.has_payload ? to_string(r.payload) : std::string("(empty result)"))
-                          : "error " + r.error.describe()));
-    }
-    return r;
-  };
-  // Politely ends an open session on the device; failures do not matter.
-  auto cancel = [&](const std::string& sessionid) {
-    if (sessionid.empty()) return;
-    try {
-      const Deadline until = std::min(deadline, Clock::now() + kCancelLimit);
-      (void)client.request(full_jid, "set", make_command_request(node, sessionid, "cancel", nullptr), until,
-                           "the cancel of command '" + node + "'");
-    } catch (const Error&) {
-    }
-  };
-  auto parse = [&](const IqReply& r) {
-    if (!r.has_payload) throw Error(Exit::DeviceError, full_jid + " answered command '" + node + "' with nothing");
-    return parse_command_reply(r.payload);
-  };
-
-  IqReply r = send(make_command_request(node, "", "execute", nullptr));
-  if (!r.ok) {
-    out.error = r.error;
-    return out;
-  }
-  CommandReply reply = parse(r);
-  // Every stage fills its form from all the arguments (a var asked again in a
-  // later stage gets the same value); an argument no stage has asked for yet
-  // may be for a later one.
-  std::set<std::string> used;
-  std::vector<FieldArg> remaining = args;
-  for (size_t stage = 0; reply.status == "executing"; ++stage) {
-    if (stage >= kMaxStages) {
-      cancel(reply.sessionid);
-      throw Error(Exit::DeviceError, "command '" + node + "' still executing after " + std::to_string(kMaxStages) +
-                                         " stages; canceled");
-    }
-    DataForm filled;
-    bool has_form = false;
-    std::string action;
-    try {
-      if (reply.form) {
-        std::vector<FieldArg> not_here;
-        filled = fill_form(*reply.form, args, &not_here);
-        has_form = true;
-        for (const auto& a : args) {
-          if (reply.form->find(a.var) != nullptr) used.insert(a.var);
-        }
-      }
-      remaining.clear();
-      for (const auto& a : args) {
-        if (used.count(a.var) == 0) remaining.push_back(a);
-      }
-      action = choose_submit_action(reply, !remaining.empty());
-      if (!remaining.empty() && action != "next") {
-        std::string names;
-        for (const auto& a : remaining) names += (names.empty() ? "'" : ", '") + a.var + "'";
-        std::string forms;
-        for (const auto& st : out.stages) {
-          if (st.form) forms += "\n" + describe_fields(*st.form);
-        }
-        if (reply.form) forms += "\n" + describe_fields(*reply.form);
-        throw Error(Exit::Usage, "command '" + node + "' has no field " + names + forms);
-      }
-    } catch (const Error&) {
-      cancel(reply.sessionid);
-      throw;
-    }
-    const std::string sessionid = reply.sessionid;
-    out.stages.push_back(std::move(reply));
-    r = send(make_command_request(node, sessionid, action, has_form ? &filled : nullptr));
-    if (!r.ok) {
-      out.error = r.error;
-      cancel(sessionid);  // after bad-payload the device keeps the session open
-      return out;
-    }
-    reply = parse(r);
-  }
-  if (out.stages.empty()) remaining = args;  // completed at once: nothing was asked
-  out.reply = std::move(reply);
-  out.unused = std::move(remaining);
-  out.ok = true;
-  return out;
+  CommandRun run(client, full_jid, node, args, deadline, trace);
+  return run.run();
 }
 
 }  // namespace fleet

@@ -181,6 +181,17 @@ class Client {
   void handle_message(void* stanza);
   void handle_presence(void* stanza);
   void handle_iq(void* stanza);
+  void handle_iq_answer(void* stanza, const std::string& from);
+  void answer_roster_push(void* stanza, void* query, const std::string& from);
+  void answer_disco_info(void* stanza, void* query);
+  void handle_subscription(const std::string& type, const std::string& from_bare);
+
+  // The steps of connect().
+  void compute_caps_ver();
+  void configure_connection();
+  void start_connecting();
+  void wait_until_logged_in(Deadline deadline);
+  void send_initial_presence();
   std::string describe_login_failure() const;
   std::string endpoint() const;  ///< "host:port" as dialled
 
