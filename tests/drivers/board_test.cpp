@@ -1,12 +1,15 @@
 // boards: the shipped board files, a table of broken board files with their
 // exact error texts, init failures that leave a device out.
+#include <dirent.h>
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <string>
 #include <vector>
 
 #include "bme280/bme280_model.hpp"
 #include "boards/board.hpp"
+#include "drv/driver_table.hpp"
 #include "hal/sim/manual_clock.hpp"
 #include "hal/sim/sim_gpio.hpp"
 #include "hal/sim/sim_i2c_bus.hpp"
@@ -331,6 +334,33 @@ TEST(BoardParse, MissingFile) {
   std::string error;
   EXPECT_FALSE(boards::parse_board("/nonexistent/board.json", &spec, &error));
   EXPECT_EQ(error, "/nonexistent/board.json: cannot read: No such file or directory");
+}
+
+// Every board file shipped in boards/<name>/board.json parses, names a
+// driver for each device and has no duplicate device name: adding a board
+// (docs/architecture.md) is data, and this is its first test.
+TEST(BoardFiles, EveryShippedBoardParses) {
+  const std::string dir = XIOT_BOARDS_DIR;
+  DIR* d = opendir(dir.c_str());
+  ASSERT_NE(d, nullptr) << dir;
+  size_t boards_seen = 0;
+  while (const dirent* e = readdir(d)) {
+    if (e->d_name[0] == '.') continue;
+    const std::string path = dir + "/" + e->d_name + "/board.json";
+    if (access(path.c_str(), F_OK) != 0) continue;
+    ++boards_seen;
+    boards::BoardSpec spec;
+    std::string error;
+    EXPECT_TRUE(boards::parse_board(path.c_str(), &spec, &error)) << error;
+    EXPECT_EQ(spec.name, e->d_name) << path << ": the board's name is its folder's";
+    EXPECT_FALSE(spec.devices.empty()) << path;
+    for (const boards::DeviceSpec& dev : spec.devices) {
+      EXPECT_NE(drv::find_driver(dev.compatible.c_str()), nullptr) << path << ": " << dev.name << ": no driver for "
+                                                                    << dev.compatible;
+    }
+  }
+  closedir(d);
+  EXPECT_GE(boards_seen, 2u);  // sim and linux-host at least
 }
 
 TEST(BoardParse, TheShippedSimBoardSpec) {
