@@ -4,8 +4,9 @@
 // sessions, a 64 KiB chat body, malformed payloads — from an operator and from
 // a stranger (tests/integration/probe/hostile.py). The agent answers every IQ
 // with the right kind of answer, stays up, logs nothing at ERROR, and its
-// memory stops growing: a second identical round must not raise its RSS by
-// more than 1 MiB (a per-stanza leak of 400 bytes would).
+// memory stops growing: of up to three more identical rounds, one must not
+// raise its RSS by 1 MiB or more (a per-stanza leak of 400 bytes would, every
+// round).
 #include <cjson/cJSON.h>
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -102,19 +103,33 @@ TEST(AgentHostile, AnswersEveryHostileStanzaStaysUpAndStopsGrowing) {
   EXPECT_EQ(stranger.at("giant-form").conditions.at("forbidden"), 2);  // the ACL before the form
   EXPECT_TRUE(stranger.at("long-chat").replies.empty()) << stranger.at("long-chat").replies;
 
-  // Bounded: one more identical round does not grow the agent.
-  const long before = rss_kb(agent.pid());
-  (void)run_hostile(server, "ops");
-  (void)run_hostile(server, "stranger");
-  const long after = rss_kb(agent.pid());
-  ASSERT_GT(before, 0);
-  RecordProperty("rss_kb_before_round", std::to_string(before));
-  RecordProperty("rss_kb_after_round", std::to_string(after));
+  // Bounded: another identical round does not grow the agent. A leak grows
+  // it every round; the heap's high-water mark may still rise once when a
+  // loaded machine delivers a round in larger bursts than before. So up to
+  // three more rounds: the first that grows RSS by less than 1 MiB settles
+  // it, and a leak fails all three.
+#if defined(__SANITIZE_ADDRESS__)
+  constexpr int kRounds = 1;  // RSS says nothing under ASan (below): one round to run the code
+#else
+  constexpr int kRounds = 3;
+#endif
+  long before = 0;
+  long after = 0;
+  for (int round = 0; round < kRounds; ++round) {
+    before = rss_kb(agent.pid());
+    (void)run_hostile(server, "ops");
+    (void)run_hostile(server, "stranger");
+    after = rss_kb(agent.pid());
+    ASSERT_GT(before, 0);
+    RecordProperty("rss_kb_before_round_" + std::to_string(round + 2), std::to_string(before));
+    RecordProperty("rss_kb_after_round_" + std::to_string(round + 2), std::to_string(after));
+    if (after - before < 1024) break;
+  }
 #if defined(__SANITIZE_ADDRESS__)
   // ASan's quarantine holds freed memory back on purpose: RSS says nothing here.
   (void)after;
 #else
-  EXPECT_LT(after - before, 1024) << "RSS " << before << " kB -> " << after << " kB";
+  EXPECT_LT(after - before, 1024) << "RSS " << before << " kB -> " << after << " kB (three rounds in a row grew)";
 #endif
 
   EXPECT_EQ(agent.count_output(" ERROR ", Process::Stream::Either), 0u) << agent.describe();
