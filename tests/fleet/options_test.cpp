@@ -60,22 +60,35 @@ TEST_F(OptionsTest, ReadsEveryKeyAndResolvesRelativePaths) {
 TEST_F(OptionsTest, NamesFileKeyAndProblem) {
   const std::string f = dir_ + "/ops.json";
   EXPECT_EQ(error_of(R"({"jid":"a@b","pasword":"x"})"),
-            f + ": key 'pasword': unknown key (known: jid, password, password_file, host, port, ca_file)");
-  EXPECT_EQ(error_of(R"({"port":"5222"})"), f + ": key 'port': expected an integer");
-  EXPECT_EQ(error_of(R"({"port":70000})"), f + ": key 'port': must be 1-65535");
-  EXPECT_EQ(error_of(R"({"jid":5})"), f + ": key 'jid': expected a string");
+            f + ": pasword: unknown key (did you mean \"password\"?)");
+  EXPECT_EQ(error_of(R"({"port":"5222"})"), f + ": port: expected an integer from 1 to 65535, got \"5222\"");
+  EXPECT_EQ(error_of(R"({"port":70000})"), f + ": port: expected an integer from 1 to 65535, got 70000");
+  EXPECT_EQ(error_of(R"({"jid":5})"), f + ": jid: expected a JID like ops@localhost, got 5");
   EXPECT_EQ(error_of(R"({"password":"a","password_file":"b"})"),
-            f + ": key 'password_file': give either password or password_file");
-  EXPECT_EQ(error_of("[1]"), f + ": expected a JSON object");
-  EXPECT_NE(error_of("{\"jid\": ").find("not valid JSON"), std::string::npos);
+            f + ": password_file: expected either password or password_file, got both");
+  EXPECT_EQ(error_of("[1]"), f + ": expected a JSON object at the top level, got an array");
+  EXPECT_NE(error_of("{\"jid\": ").find(f + ":1:9: malformed JSON"), std::string::npos);
   ConnectionOptions o;
   try {
     load_operator_config(dir_ + "/missing.json", &o);
     FAIL();
   } catch (const Error& e) {
     EXPECT_EQ(e.code(), Exit::Usage);
-    EXPECT_NE(std::string(e.what()).find("missing.json: No such file"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("missing.json: cannot read: No such file"), std::string::npos) << e.what();
   }
+}
+
+TEST_F(OptionsTest, RefusesNullEmptyDuplicateAndBadPasswordFiles) {
+  const std::string f = dir_ + "/ops.json";
+  EXPECT_EQ(error_of(R"({"host":null})"), f + ": host: expected a host name or IP address, got null");
+  EXPECT_EQ(error_of(R"({"host":""})"), f + ": host: expected a host name or IP address, got \"\"");
+  EXPECT_EQ(error_of(R"({"port":1,"port":2})"), f + ": port: duplicate key");
+  EXPECT_EQ(error_of(R"({"password":7})"), f + ": password: expected a non-empty string, got a number");
+  write("empty-pw", "\n");
+  EXPECT_EQ(error_of(R"({"password_file":"empty-pw"})"),
+            f + ": password_file: " + dir_ + "/empty-pw is empty; expected a file holding the password");
+  EXPECT_EQ(error_of(R"({"password_file":"nope"})"),
+            f + ": password_file: cannot read " + dir_ + "/nope: No such file or directory");
 }
 
 TEST_F(OptionsTest, ValidateWantsAJidPasswordAndReadableCa) {

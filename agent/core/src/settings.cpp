@@ -1,26 +1,11 @@
 #include "agent/settings.hpp"
 
-#include <cjson/cJSON.h>
-
 #include <cinttypes>
 #include <cstdio>
 
+#include "json/reader.hpp"
+
 namespace agent {
-
-namespace {
-
-/// A JSON number that is a whole number in lo..hi.
-bool whole_in_range(const cJSON* item, double lo, double hi, uint32_t* v) {
-  if (!cJSON_IsNumber(item)) return false;
-  const double d = item->valuedouble;
-  if (!(d >= lo && d <= hi)) return false;
-  const auto u = static_cast<uint32_t>(d);
-  if (static_cast<double>(u) != d) return false;
-  *v = u;
-  return true;
-}
-
-}  // namespace
 
 hal::Err save_settings(hal::Storage& storage, const char* key, const TelemetrySettings& s) {
   if (s.interval_ms < kIntervalMinMs || s.interval_ms > kIntervalMaxMs || s.batch_max < kBatchMaxMin ||
@@ -40,19 +25,16 @@ hal::Err load_settings(hal::Storage& storage, const char* key, TelemetrySettings
   uint8_t buf[512];
   const hal::Result<size_t> r = storage.read(key, buf, sizeof buf);
   if (!r.ok()) return r.error();
-  cJSON* root = cJSON_ParseWithLength(reinterpret_cast<const char*>(buf), r.value());
-  if (root == nullptr) return hal::Err::Corrupt;
+  // The reader's message is not needed: any problem is Corrupt.
+  json::Reader doc(key);
+  if (!doc.parse(reinterpret_cast<const char*>(buf), r.value())) return hal::Err::Corrupt;
+  const json::Value root = doc.root();
+  const json::Value tel = root["telemetry"];
   TelemetrySettings s;
-  uint32_t version = 0;
-  const cJSON* tel = cJSON_GetObjectItemCaseSensitive(root, "telemetry");
-  const bool ok = cJSON_IsObject(root) &&
-                  whole_in_range(cJSON_GetObjectItemCaseSensitive(root, "version"), 1, 1, &version) &&
-                  cJSON_IsObject(tel) &&
-                  whole_in_range(cJSON_GetObjectItemCaseSensitive(tel, "interval_ms"), kIntervalMinMs,
-                                 kIntervalMaxMs, &s.interval_ms) &&
-                  whole_in_range(cJSON_GetObjectItemCaseSensitive(tel, "batch_max"), kBatchMaxMin,
-                                 kBatchMaxMax, &s.batch_max);
-  cJSON_Delete(root);
+  int64_t version = 0;
+  const bool ok = root["version"].integer(&version, 1, 1, json::kRequired) && tel.is_object() &&
+                  tel["interval_ms"].integer(&s.interval_ms, kIntervalMinMs, kIntervalMaxMs, json::kRequired) &&
+                  tel["batch_max"].integer(&s.batch_max, kBatchMaxMin, kBatchMaxMax, json::kRequired);
   if (!ok) return hal::Err::Corrupt;
   *out = s;
   return hal::Err::Ok;

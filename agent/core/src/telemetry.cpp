@@ -4,6 +4,7 @@
 #include <cstring>
 #include <new>
 
+#include "agent/limits.hpp"
 #include "agent/log.hpp"
 #include "agent/senml_pb.hpp"
 #include "text_writer.hpp"
@@ -67,8 +68,8 @@ TelemetryPublisher::TelemetryPublisher(drv::Registry& reg, hal::MonotonicClock& 
 TelemetryPublisher::~TelemetryPublisher() = default;
 
 bool TelemetryPublisher::valid_settings(double interval_s, uint32_t batch_max) {
-  return std::isfinite(interval_s) && interval_s >= 0.05 && interval_s <= 86400.0 && batch_max >= 1 &&
-         batch_max <= 100;
+  return std::isfinite(interval_s) && interval_s >= limits::kIntervalS.lo && interval_s <= limits::kIntervalS.hi &&
+         batch_max >= limits::kBatchMax.lo && batch_max <= limits::kBatchMax.hi;
 }
 
 size_t TelemetryPublisher::slot_bound(uint32_t batch_cap) const {

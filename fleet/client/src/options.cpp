@@ -1,17 +1,15 @@
 #include "fleet/options.hpp"
 
-#include <cjson/cJSON.h>
-
 #include <cerrno>
-#include <cmath>
 #include <cstring>
 #include <fstream>
-#include <memory>
 #include <sstream>
 
 #include <unistd.h>
 
+#include "agent/limits.hpp"
 #include "fleet/error.hpp"
+#include "json/reader.hpp"
 
 namespace fleet {
 namespace {
@@ -28,12 +26,56 @@ std::string resolve(const std::string& base_dir, const std::string& p) {
   return base_dir + "/" + p;
 }
 
-std::string read_file(const std::string& path, const std::string& what) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error(Exit::Usage, what + ": cannot read " + path + ": " + std::strerror(errno));
+constexpr size_t kMaxConfigBytes = 1 << 20;  // as the agent's config file
+constexpr const char* kKeys[] = {"jid", "password", "password_file", "host", "port", "ca_file"};
+constexpr const char* kFilePath = "a file path (non-empty string)";
+
+/// ops.json has always refused a JSON null, which the reader counts as
+/// absent for an optional key: a key that is there is read as required.
+unsigned presence(const json::Value& v) { return v.missing() ? json::kOptional : json::kRequired; }
+
+/// The password from `file` (trailing newlines dropped); false with the
+/// error recorded on `key` (the password_file key).
+bool read_password_file(const json::Value& key, const std::string& file, std::string* out) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) return key.fail("cannot read " + file + ": " + std::strerror(errno));
   std::ostringstream ss;
   ss << in.rdbuf();
-  return ss.str();
+  std::string pw = ss.str();
+  while (!pw.empty() && (pw.back() == '\n' || pw.back() == '\r')) pw.pop_back();
+  if (pw.empty()) return key.fail(file + " is empty; expected a file holding the password");
+  *out = std::move(pw);
+  return true;
+}
+
+/// The credential: password or password_file (relative to `base`), not both.
+bool read_credential(const json::Value& root, const std::string& base, ConnectionOptions* o) {
+  const json::Value password = root["password"];
+  const json::Value password_file = root["password_file"];
+  if (!password.text(&o->password, "a non-empty string", presence(password) | json::kSecret)) return false;
+  std::string file;
+  if (!password_file.text(&file, kFilePath, presence(password_file))) return false;
+  if (file.empty()) return true;
+  if (!password.absent()) return password_file.fail("expected either password or password_file, got both");
+  return read_password_file(password_file, resolve(base, file), &o->password);
+}
+
+/// Every key of ops.json into `*o` (the keys it does not set are kept).
+bool read_operator_config(const json::Reader& doc, const std::string& base, ConnectionOptions* o) {
+  const json::Value root = doc.root();
+  const json::Value jid = root["jid"];
+  const json::Value host = root["host"];
+  const json::Value port = root["port"];
+  const json::Value ca_file = root["ca_file"];
+  std::string ca;
+  if (!root.object(kKeys) || !jid.text(&o->jid, "a JID like ops@localhost", presence(jid)) ||
+      !read_credential(root, base, o) || !host.text(&o->host, "a host name or IP address", presence(host)) ||
+      !port.integer(&o->port, agent::limits::kPort.lo, agent::limits::kPort.hi, presence(port)) ||
+      !ca_file.text(&ca, kFilePath, presence(ca_file))) {
+    return false;
+  }
+  if (!ca.empty()) o->ca_file = resolve(base, ca);
+  return true;
 }
 
 }  // namespace
@@ -47,54 +89,12 @@ std::string jid_domain(const std::string& jid) {
 }
 
 void load_operator_config(const std::string& path, ConnectionOptions* opts) {
-  const std::string text = read_file(path, "config");
-  std::unique_ptr<cJSON, decltype(&cJSON_Delete)> root(cJSON_Parse(text.c_str()), &cJSON_Delete);
-  if (!root) {
-    const char* where = cJSON_GetErrorPtr();
-    std::string near = where != nullptr ? std::string(where).substr(0, 20) : "";
-    throw Error(Exit::Usage, path + ": not valid JSON" + (near.empty() ? "" : " near '" + near + "'"));
+  json::Reader doc(path);
+  ConnectionOptions o = *opts;
+  if (!doc.load(kMaxConfigBytes, "an operator config file") || !read_operator_config(doc, dir_of(path), &o)) {
+    throw Error(Exit::Usage, doc.error());
   }
-  if (!cJSON_IsObject(root.get())) throw Error(Exit::Usage, path + ": expected a JSON object");
-  const std::string base = dir_of(path);
-  auto bad = [&](const char* key, const std::string& why) {
-    return Error(Exit::Usage, path + ": key '" + key + "': " + why);
-  };
-  bool have_password = false;
-  for (const cJSON* item = root->child; item != nullptr; item = item->next) {
-    const std::string key = item->string != nullptr ? item->string : "";
-    if (key == "jid" || key == "password" || key == "password_file" || key == "host" ||
-        key == "ca_file") {
-      if (!cJSON_IsString(item)) throw bad(key.c_str(), "expected a string");
-      const std::string v = item->valuestring;
-      if (v.empty()) throw bad(key.c_str(), "must not be empty");
-      if (key == "jid") {
-        opts->jid = v;
-      } else if (key == "password") {
-        if (have_password) throw bad("password", "give either password or password_file");
-        opts->password = v;
-        have_password = true;
-      } else if (key == "password_file") {
-        if (have_password) throw bad("password_file", "give either password or password_file");
-        std::string pw = read_file(resolve(base, v), path + ": key 'password_file'");
-        while (!pw.empty() && (pw.back() == '\n' || pw.back() == '\r')) pw.pop_back();
-        if (pw.empty()) throw bad("password_file", "the file is empty");
-        opts->password = pw;
-        have_password = true;
-      } else if (key == "host") {
-        opts->host = v;
-      } else {
-        opts->ca_file = resolve(base, v);
-      }
-    } else if (key == "port") {
-      if (!cJSON_IsNumber(item) || std::floor(item->valuedouble) != item->valuedouble) {
-        throw bad("port", "expected an integer");
-      }
-      if (item->valuedouble < 1 || item->valuedouble > 65535) throw bad("port", "must be 1-65535");
-      opts->port = static_cast<int>(item->valuedouble);
-    } else {
-      throw bad(key.c_str(), "unknown key (known: jid, password, password_file, host, port, ca_file)");
-    }
-  }
+  *opts = std::move(o);
 }
 
 void validate_options(const ConnectionOptions& opts) {

@@ -10,6 +10,7 @@
 #include <ctime>
 #include <memory>
 
+#include "agent/forms.hpp"
 #include "agent/senml.hpp"
 #include "agent/senml_pb_decode.hpp"
 #include "json_util.hpp"
@@ -208,14 +209,12 @@ std::vector<Reading> parse_senml_xml(const XmlElement& sensml, int64_t now_us) {
       r.text = *vs;
     } else if (vb != nullptr) {
       r.kind = Reading::Kind::Boolean;
-      const std::string b = trim(*vb);
-      if (b == "true" || b == "1") {
-        r.boolean = true;
-      } else if (b == "false" || b == "0") {
-        r.boolean = false;
-      } else {
-        refuse(index, "vb='" + *vb + "' is not a boolean");
-      }
+      // RFC 8428 §7 (XML): vb is an xs:boolean, "true"/"false"/"1"/"0" after
+      // whitespace collapsing: exactly XEP-0004's strict boolean, so the
+      // agent's one grammar (agent/forms.hpp) decides.
+      const hal::Result<bool> b = agent::parse_form_bool(trim(*vb).c_str());
+      if (!b.ok()) refuse(index, "vb='" + *vb + "' is not a boolean");
+      r.boolean = b.value();
     } else if (vd != nullptr) {
       r.kind = Reading::Kind::Data;
       r.text = *vd;

@@ -6,22 +6,35 @@
 
 #include <cstdint>
 
+#include "agent/limits.hpp"
 #include "hal/status.hpp"
 #include "hal/storage.hpp"
 
 namespace agent {
 
 /// Telemetry settings the `configure` command changes. Milliseconds, so no
-/// floating point is needed here: interval 50..86400000 (0.05 s..1 day),
-/// batch_max 1..100 (shared/DESIGN.md ranges).
+/// floating point is needed here; the ranges are limits::kIntervalS and
+/// limits::kBatchMax (agent/limits.hpp), in the units below.
 struct TelemetrySettings {
   uint32_t interval_ms = 10000;
   uint32_t batch_max = 1;
 };
-constexpr uint32_t kIntervalMinMs = 50;
-constexpr uint32_t kIntervalMaxMs = 86400000;
-constexpr uint32_t kBatchMaxMin = 1;
-constexpr uint32_t kBatchMaxMax = 100;
+
+namespace detail {
+/// Seconds -> whole milliseconds, rounded (a constant expression).
+constexpr uint32_t seconds_to_ms(double s) { return static_cast<uint32_t>(s * 1000 + 0.5); }
+}  // namespace detail
+
+/// limits::kIntervalS in milliseconds (50..86400000).
+constexpr uint32_t kIntervalMinMs = detail::seconds_to_ms(limits::kIntervalS.lo);
+constexpr uint32_t kIntervalMaxMs = detail::seconds_to_ms(limits::kIntervalS.hi);
+static_assert(kIntervalMinMs / 1000.0 == limits::kIntervalS.lo && kIntervalMaxMs / 1000.0 == limits::kIntervalS.hi,
+              "limits::kIntervalS must be whole milliseconds");
+/// limits::kBatchMax as uint32_t (1..100).
+constexpr uint32_t kBatchMaxMin = static_cast<uint32_t>(limits::kBatchMax.lo);
+constexpr uint32_t kBatchMaxMax = static_cast<uint32_t>(limits::kBatchMax.hi);
+static_assert(limits::kBatchMax.lo >= 0 && kBatchMaxMin == limits::kBatchMax.lo && kBatchMaxMax == limits::kBatchMax.hi,
+              "limits::kBatchMax must fit uint32_t");
 
 /// Storage key of the persisted settings blob.
 constexpr const char* kSettingsKey = "settings.json";
@@ -30,9 +43,10 @@ constexpr const char* kSettingsKey = "settings.json";
 /// InvalidArgument (out of range, or a bad key), NoSpace, Io.
 hal::Err save_settings(hal::Storage& storage, const char* key, const TelemetrySettings& s);
 /// Reads what save_settings() wrote into `*out` (left untouched on error).
-/// Start-up only: parses with cJSON, which allocates. Errors: NotFound (never
-/// saved), Corrupt (not that JSON shape, or values out of range), Overflow
-/// (blob over 512 bytes), InvalidArgument, Io.
+/// Start-up only: reads through json::Reader (json/reader.hpp), which
+/// allocates. Unknown keys are ignored. Errors: NotFound (never saved),
+/// Corrupt (not that JSON shape, or values out of range), Overflow (blob over
+/// 512 bytes), InvalidArgument, Io.
 hal::Err load_settings(hal::Storage& storage, const char* key, TelemetrySettings* out);
 
 }  // namespace agent

@@ -21,9 +21,13 @@ struct ConnectionOptions {
 /// Reads an operator config file and overrides the fields it sets:
 /// {"jid": "ops@localhost", "password": "..." | "password_file": "...",
 ///  "host": "127.0.0.1", "port": 5222, "ca_file": "certs/ca.crt"}.
-/// Relative paths are relative to the file's directory. Unknown keys, wrong
-/// types and out-of-range ports are refused.
-/// Throws fleet::Error(Exit::Usage) naming the file, the key and the problem.
+/// Relative paths are relative to the file's directory. Read through
+/// json::Reader (json/reader.hpp): unknown or duplicate keys, wrong types,
+/// empty strings, null values, out-of-range ports (agent::limits::kPort),
+/// both password and password_file, and a file over 1 MiB are refused.
+/// Throws fleet::Error(Exit::Usage) with the reader's one-line message,
+/// `FILE: KEY: expected X, got Y` (e.g. "ops.json: port: expected an integer
+/// from 1 to 65535, got 0", "ops.json: colour: unknown key (...)").
 void load_operator_config(const std::string& path, ConnectionOptions* opts);
 
 /// Checks what a login needs: a bare or full JID with a local part and a
