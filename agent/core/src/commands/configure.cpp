@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "agent/commands.hpp"
+#include "agent/limits.hpp"
 #include "agent/log.hpp"
 #include "agent/senml.hpp"
 #include "agent/settings.hpp"
@@ -62,20 +63,31 @@ bool scaled_field(const Form& form, const char* var, int scale, int64_t lo, int6
   return true;
 }
 
+/// "0.05 to 86400" and "1 to 100": the ranges of agent/limits.hpp as the form
+/// and its errors show them (each buffer 32 bytes).
+void format_ranges(char* interval, char* batch) {
+  std::snprintf(interval, 32, "%g to %g", limits::kIntervalS.lo, limits::kIntervalS.hi);
+  std::snprintf(batch, 32, "%" PRId64 " to %" PRId64, static_cast<int64_t>(limits::kBatchMax.lo),
+                static_cast<int64_t>(limits::kBatchMax.hi));
+}
+
 /// The settings in force with the form's fields applied; false with `out`
 /// failed (bad-payload naming the field).
 bool settings_from_form(const CommandCall& call, CommandResponse* out, TelemetrySettings* s) {
   *s = call.host.telemetry_settings();
+  char interval_range[32];
+  char batch_range[32];
+  format_ranges(interval_range, batch_range);
   CommandError e;
   bool present = false;
   int64_t v = 0;
-  if (!scaled_field(*call.form, "interval_s", 3, kIntervalMinMs, kIntervalMaxMs, "0.05 to 86400", &present, &v,
+  if (!scaled_field(*call.form, "interval_s", 3, kIntervalMinMs, kIntervalMaxMs, interval_range, &present, &v,
                     &e)) {
     fail_with(out, e);
     return false;
   }
   if (present) s->interval_ms = static_cast<uint32_t>(v);
-  if (!scaled_field(*call.form, "batch_max", 0, kBatchMaxMin, kBatchMaxMax, "1 to 100", &present, &v, &e)) {
+  if (!scaled_field(*call.form, "batch_max", 0, kBatchMaxMin, kBatchMaxMax, batch_range, &present, &v, &e)) {
     fail_with(out, e);
     return false;
   }
@@ -89,13 +101,19 @@ void execute(const CommandCall& call, CommandResponse* out) {
   f.reset(FormType::Form);
   (void)f.set_title("Configure telemetry");
   (void)f.set_instructions("Changes apply at once and are kept across restarts.");
+  char interval_range[32];
+  char batch_range[32];
+  format_ranges(interval_range, batch_range);
+  char label[96];
   char interval[24];
   format_ms_as_seconds(interval, sizeof interval, cur.interval_ms);
-  (void)f.add_field(FieldType::TextSingle, "interval_s", "Sampling interval in seconds (0.05 to 86400)", true);
+  std::snprintf(label, sizeof label, "Sampling interval in seconds (%s)", interval_range);
+  (void)f.add_field(FieldType::TextSingle, "interval_s", label, true);
   (void)f.add_value(interval);
   char batch[12];
   std::snprintf(batch, sizeof batch, "%" PRIu32, cur.batch_max);
-  (void)f.add_field(FieldType::TextSingle, "batch_max", "Readings per published item (1 to 100)", true);
+  std::snprintf(label, sizeof label, "Readings per published item (%s)", batch_range);
+  (void)f.add_field(FieldType::TextSingle, "batch_max", label, true);
   (void)f.add_value(batch);
   show_form(out, kActionComplete);
 }
