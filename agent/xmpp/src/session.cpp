@@ -621,8 +621,9 @@ void Session::reply_disco_info(xmpp_stanza_t* iq, const char* node) {
       features = kCommandNodeFeatures;
       n_features = 1;
     } else {
-      const CommandInfo* info = find_command(node);
-      if (info == nullptr || router_ == nullptr || !role_allows(sender_role(iq), info->role)) {
+      // The router's table: what disco#items lists is what disco#info describes.
+      const CommandInfo* info = router_ != nullptr ? router_->find(node) : nullptr;
+      if (info == nullptr || !role_allows(sender_role(iq), info->role)) {
         reply_error(iq, "cancel", "item-not-found");
         return;
       }
