@@ -24,8 +24,8 @@ TEST(DriverTable, ListsEveryDriverOnce) {
     EXPECT_NE(drv::kDrivers[i].create, nullptr);
     EXPECT_NE(std::strlen(drv::kDrivers[i].summary), 0u);
   }
-  EXPECT_EQ(seen, (std::set<std::string>{"bosch,bme280", "xiot,gpio-output", "xiot,gpio-input",
-                                         "xiot,system-metrics"}));
+  EXPECT_EQ(seen, (std::set<std::string>{"bosch,bme280", "sensirion,sht3x", "xiot,gpio-output",
+                                         "xiot,gpio-input", "xiot,system-metrics"}));
 }
 
 TEST(DriverTable, FindDriver) {
@@ -122,14 +122,17 @@ TEST(ModelTable, GpioInputRowDrivesTheLevel) {
 
 TEST(DriverTable, EveryFactoryBuildsAWorkingDeviceFromResources) {
   hal::sim::ManualClock clock;
-  hal::sim::SimI2cBus bus;
-  drv::sim::Bme280Model model;
-  ASSERT_EQ(bus.attach(0x77, &model), Err::Ok);
   hal::sim::SimGpio gpio;
   hal::sim::SimSystemInfo info(clock);
   uint32_t next_pin = 0;
   for (size_t i = 0; i < drv::kDriverCount; ++i) {
     const drv::DriverEntry& e = drv::kDrivers[i];
+    // Each I2C chip meets its own model (from the model table) at 0x77.
+    hal::sim::SimI2cBus bus;
+    std::unique_ptr<drv::sim::Model> model;
+    if (const drv::sim::ModelEntry* m = drv::sim::find_model(e.compatible)) {
+      ASSERT_EQ(m->create(drv::sim::SimParams{}, drv::sim::ModelSite{&bus, 0x77, nullptr, 0}, &model), Err::Ok);
+    }
     drv::DeviceConfig c;
     c.name = "dev";
     c.compatible = e.compatible;

@@ -6,6 +6,7 @@
 
 #include "bme280/bme280_model.hpp"
 #include "gpio_input/gpio_input_model.hpp"
+#include "sht3x/sht3x_model.hpp"
 
 namespace drv {
 namespace sim {
@@ -13,6 +14,8 @@ namespace sim {
 const ModelEntry kModels[] = {
     {"bosch,bme280", &parse_bme280_sim, &create_bme280_model,
      "BME280 register map at its I2C address; temperature, humidity, pressure, chip id"},
+    {"sensirion,sht3x", &parse_sht3x_sim, &create_sht3x_model,
+     "SHT3x command set at its I2C address (CRC-8, busy NACKs); temperature, humidity"},
     {"xiot,gpio-input", &parse_gpio_input_sim, &create_gpio_input_model, "the level driven onto the input pin"},
 };
 const size_t kModelCount = sizeof kModels / sizeof kModels[0];
