@@ -4,6 +4,7 @@
 
 #include <cstring>
 
+#include "bh1750/bh1750_model.hpp"
 #include "bme280/bme280_model.hpp"
 #include "gpio_input/gpio_input_model.hpp"
 
@@ -13,6 +14,8 @@ namespace sim {
 const ModelEntry kModels[] = {
     {"bosch,bme280", &parse_bme280_sim, &create_bme280_model,
      "BME280 register map at its I2C address; temperature, humidity, pressure, chip id"},
+    {"rohm,bh1750", &parse_bh1750_sim, &create_bh1750_model,
+     "BH1750 instruction set, power state and data register at its I2C address; illuminance"},
     {"xiot,gpio-input", &parse_gpio_input_sim, &create_gpio_input_model, "the level driven onto the input pin"},
 };
 const size_t kModelCount = sizeof kModels / sizeof kModels[0];
