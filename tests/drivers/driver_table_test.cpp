@@ -24,7 +24,7 @@ TEST(DriverTable, ListsEveryDriverOnce) {
     EXPECT_NE(drv::kDrivers[i].create, nullptr);
     EXPECT_NE(std::strlen(drv::kDrivers[i].summary), 0u);
   }
-  EXPECT_EQ(seen, (std::set<std::string>{"bosch,bme280", "sensirion,sht3x", "xiot,gpio-output",
+  EXPECT_EQ(seen, (std::set<std::string>{"bosch,bme280", "sensirion,sht3x", "rohm,bh1750", "xiot,gpio-output",
                                          "xiot,gpio-input", "xiot,system-metrics"}));
 }
 
