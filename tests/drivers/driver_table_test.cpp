@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <memory>
 #include <set>
 #include <string>
 
@@ -24,8 +25,8 @@ TEST(DriverTable, ListsEveryDriverOnce) {
     EXPECT_NE(drv::kDrivers[i].create, nullptr);
     EXPECT_NE(std::strlen(drv::kDrivers[i].summary), 0u);
   }
-  EXPECT_EQ(seen, (std::set<std::string>{"bosch,bme280", "xiot,gpio-output", "xiot,gpio-input",
-                                         "xiot,system-metrics"}));
+  EXPECT_EQ(seen, (std::set<std::string>{"bosch,bme280", "ti,ads1115", "xiot,gpio-output",
+                                         "xiot,gpio-input", "xiot,system-metrics"}));
 }
 
 TEST(DriverTable, FindDriver) {
@@ -122,19 +123,26 @@ TEST(ModelTable, GpioInputRowDrivesTheLevel) {
 
 TEST(DriverTable, EveryFactoryBuildsAWorkingDeviceFromResources) {
   hal::sim::ManualClock clock;
-  hal::sim::SimI2cBus bus;
-  drv::sim::Bme280Model model;
-  ASSERT_EQ(bus.attach(0x77, &model), Err::Ok);
   hal::sim::SimGpio gpio;
   hal::sim::SimSystemInfo info(clock);
   uint32_t next_pin = 0;
   for (size_t i = 0; i < drv::kDriverCount; ++i) {
     const drv::DriverEntry& e = drv::kDrivers[i];
+    // Each I2C chip gets its own bus with its model (from the model table) at
+    // 0x48, an address every chip so far accepts.
+    hal::sim::SimI2cBus bus;
+    std::unique_ptr<drv::sim::Model> model;
+    if (const drv::sim::ModelEntry* m = drv::sim::find_model(e.compatible)) {
+      drv::sim::ModelSite site;
+      site.i2c = &bus;
+      site.address = 0x48;
+      ASSERT_EQ(m->create(drv::sim::SimParams{}, site, &model), Err::Ok) << e.compatible;
+    }
     drv::DeviceConfig c;
     c.name = "dev";
     c.compatible = e.compatible;
     c.i2c = &bus;
-    c.i2c_address = 0x77;
+    c.i2c_address = 0x48;
     c.pin = gpio.claim(next_pin++).value();
     c.system_info = &info;
     c.clock = &clock;

@@ -4,6 +4,7 @@
 
 #include <cstring>
 
+#include "ads1115/ads1115_model.hpp"
 #include "bme280/bme280_model.hpp"
 #include "gpio_input/gpio_input_model.hpp"
 
@@ -13,6 +14,8 @@ namespace sim {
 const ModelEntry kModels[] = {
     {"bosch,bme280", &parse_bme280_sim, &create_bme280_model,
      "BME280 register map at its I2C address; temperature, humidity, pressure, chip id"},
+    {"ti,ads1115", &parse_ads1115_sim, &create_ads1115_model,
+     "ADS1115 register map at its I2C address; single-shot conversions of four input voltages"},
     {"xiot,gpio-input", &parse_gpio_input_sim, &create_gpio_input_model, "the level driven onto the input pin"},
 };
 const size_t kModelCount = sizeof kModels / sizeof kModels[0];
