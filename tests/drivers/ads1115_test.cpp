@@ -13,6 +13,7 @@
 #include "drv/reg_io.hpp"
 #include "hal/sim/manual_clock.hpp"
 #include "hal/sim/sim_i2c_bus.hpp"
+#include "json/reader.hpp"
 
 using drv::Ads1115;
 using drv::sim::Ads1115Model;
@@ -610,4 +611,55 @@ TEST(Ads1115Factory, RejectsUnusableConfigsWithOneLine) {
   EXPECT_STREQ(err.text, "needs an I2C bus and address (\"bus\", \"address\")");
   EXPECT_EQ(drv::create_ads1115(ads_config(&bus, 0x76), &err), nullptr);
   EXPECT_STREQ(err.text, "address: expected 0x48..0x4b (ADDR pin to GND, VDD, SDA or SCL), got 0x76");
+}
+
+// ---------------------------------------------------------------------------
+// The model table's row: "sim" keys and the model it attaches
+
+namespace {
+/// Parses `sim_json` (the "sim" object) with the ADS1115's row; returns the error text.
+std::string parse_ads_sim(const std::string& sim_json, drv::sim::SimParams* out) {
+  const std::string text = "{\"sim\": " + sim_json + "}";
+  json::Reader r("b.json");
+  EXPECT_TRUE(r.parse(text.data(), text.size()));
+  const drv::sim::ModelEntry* m = drv::sim::find_model("ti,ads1115");
+  EXPECT_NE(m, nullptr);
+  if (m != nullptr) (void)m->parse_sim(r.root()["sim"], out);
+  return r.error();
+}
+}  // namespace
+
+TEST(Ads1115Sim, RowParsesItsKeysAndAttachesTheModel) {
+  drv::sim::SimParams p;
+  EXPECT_EQ(parse_ads_sim(R"({"ain0_v": 1.25, "ain3_v": -0.1})", &p), "");
+  EXPECT_DOUBLE_EQ(p.get("ain0_v").value_or(0), 1.25);
+  EXPECT_DOUBLE_EQ(p.get("ain3_v").value_or(0), -0.1);
+  EXPECT_FALSE(p.get("ain1_v"));
+
+  drv::sim::SimParams bad;
+  EXPECT_EQ(parse_ads_sim(R"({"ain2_v": 6})", &bad), "b.json: sim.ain2_v: expected a number from -0.3 to 5.5, got 6");
+  EXPECT_EQ(parse_ads_sim(R"({"ain4_v": 1})", &bad).rfind("b.json: sim.ain4_v: unknown key", 0), 0u);
+
+  hal::sim::SimI2cBus bus;
+  drv::sim::ModelSite site;
+  site.i2c = &bus;
+  site.address = 0x49;
+  std::unique_ptr<drv::sim::Model> model;
+  ASSERT_EQ(drv::sim::find_model("ti,ads1115")->create(p, site, &model), Err::Ok);
+  Ads1115Model* ads1115 = drv::sim::as_ads1115(model.get());
+  ASSERT_NE(ads1115, nullptr);
+  EXPECT_DOUBLE_EQ(ads1115->input_v(0), 1.25);
+  Ads1115 dev("adc0", bus, 0x49, nullptr, {});
+  ASSERT_EQ(dev.init(), Err::Ok);
+  ASSERT_EQ(dev.sample(), Err::Ok);
+  EXPECT_EQ(dev.get(0).value().mantissa, 1250000);
+
+  drv::sim::SimParams absent;
+  EXPECT_EQ(parse_ads_sim(R"({"present": false})", &absent), "");
+  hal::sim::SimI2cBus empty_bus;
+  site.i2c = &empty_bus;
+  std::unique_ptr<drv::sim::Model> unattached;
+  ASSERT_EQ(drv::sim::find_model("ti,ads1115")->create(absent, site, &unattached), Err::Ok);
+  Ads1115 missing("adc0", empty_bus, 0x49, nullptr, {});
+  EXPECT_EQ(missing.init(), Err::Nack);
 }
