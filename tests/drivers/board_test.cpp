@@ -446,7 +446,7 @@ INSTANTIATE_TEST_SUITE_P(
                     R"({"name": "bad0", "compatible": "bosch,bme280", "bus": "i2c0", "address": "0x76", "sim": {"chip_id": 88}})",
                     Err::BadChipId, "init: wrong chip id"},
         InitFailure{"unknown_compatible", R"({"name": "bad0", "compatible": "acme,widget"})", Err::NotFound,
-                    "compatible: no driver for \"acme,widget\" (known: bosch,bme280, xiot,gpio-output, "
+                    "compatible: no driver for \"acme,widget\" (known: bosch,bme280, ti,ads1115, xiot,gpio-output, "
                     "xiot,gpio-input, xiot,system-metrics)"},
         InitFailure{"bad_param",
                     R"({"name": "bad0", "compatible": "xiot,gpio-input", "gpio": "gpio0", "pin": 3, "params": {"pull": "sideways"}})",
