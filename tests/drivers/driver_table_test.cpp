@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <memory>
 #include <set>
 #include <string>
 
@@ -24,7 +25,7 @@ TEST(DriverTable, ListsEveryDriverOnce) {
     EXPECT_NE(drv::kDrivers[i].create, nullptr);
     EXPECT_NE(std::strlen(drv::kDrivers[i].summary), 0u);
   }
-  EXPECT_EQ(seen, (std::set<std::string>{"bosch,bme280", "sensirion,sht3x", "rohm,bh1750", "xiot,gpio-output",
+  EXPECT_EQ(seen, (std::set<std::string>{"bosch,bme280", "sensirion,sht3x", "rohm,bh1750", "ti,ads1115", "xiot,gpio-output",
                                          "xiot,gpio-input", "xiot,system-metrics"}));
 }
 
@@ -127,17 +128,21 @@ TEST(DriverTable, EveryFactoryBuildsAWorkingDeviceFromResources) {
   uint32_t next_pin = 0;
   for (size_t i = 0; i < drv::kDriverCount; ++i) {
     const drv::DriverEntry& e = drv::kDrivers[i];
-    // Each I2C chip meets its own model (from the model table) at 0x77.
+    // Each I2C chip gets its own bus with its model (from the model table) at
+    // 0x48, an address every chip so far accepts.
     hal::sim::SimI2cBus bus;
     std::unique_ptr<drv::sim::Model> model;
     if (const drv::sim::ModelEntry* m = drv::sim::find_model(e.compatible)) {
-      ASSERT_EQ(m->create(drv::sim::SimParams{}, drv::sim::ModelSite{&bus, 0x77, nullptr, 0}, &model), Err::Ok);
+      drv::sim::ModelSite site;
+      site.i2c = &bus;
+      site.address = 0x48;
+      ASSERT_EQ(m->create(drv::sim::SimParams{}, site, &model), Err::Ok) << e.compatible;
     }
     drv::DeviceConfig c;
     c.name = "dev";
     c.compatible = e.compatible;
     c.i2c = &bus;
-    c.i2c_address = 0x77;
+    c.i2c_address = 0x48;
     c.pin = gpio.claim(next_pin++).value();
     c.system_info = &info;
     c.clock = &clock;

@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "bh1750/bh1750.hpp"
+#include "ads1115/ads1115.hpp"
 #include "bme280/bme280.hpp"
 #include "gpio_input/gpio_input.hpp"
 #include "gpio_output/gpio_output.hpp"
@@ -17,6 +18,7 @@ const DriverEntry kDrivers[] = {
     {"bosch,bme280", &create_bme280, "Bosch BME280 temperature/humidity/pressure sensor (I2C)"},
     {"sensirion,sht3x", &create_sht3x, "Sensirion SHT3x (SHT30/31/35) temperature/humidity sensor (I2C)"},
     {"rohm,bh1750", &create_bh1750, "ROHM BH1750FVI ambient light sensor (I2C)"},
+    {"ti,ads1115", &create_ads1115, "TI ADS1115 16-bit ADC, four single-ended inputs in V (I2C)"},
     {"xiot,gpio-output", &create_gpio_output, "GPIO output: relay, LED (boolean actuator)"},
     {"xiot,gpio-input", &create_gpio_input, "GPIO input: contact, button (boolean sensor)"},
     {"xiot,system-metrics", &create_sys_metrics, "host uptime, load and memory"},

@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "bh1750/bh1750_model.hpp"
+#include "ads1115/ads1115_model.hpp"
 #include "bme280/bme280_model.hpp"
 #include "gpio_input/gpio_input_model.hpp"
 #include "sht3x/sht3x_model.hpp"
@@ -19,6 +20,8 @@ const ModelEntry kModels[] = {
      "SHT3x command set at its I2C address (CRC-8, busy NACKs); temperature, humidity"},
     {"rohm,bh1750", &parse_bh1750_sim, &create_bh1750_model,
      "BH1750 instruction set, power state and data register at its I2C address; illuminance"},
+    {"ti,ads1115", &parse_ads1115_sim, &create_ads1115_model,
+     "ADS1115 register map at its I2C address; single-shot conversions of four input voltages"},
     {"xiot,gpio-input", &parse_gpio_input_sim, &create_gpio_input_model, "the level driven onto the input pin"},
 };
 const size_t kModelCount = sizeof kModels / sizeof kModels[0];
