@@ -4,7 +4,7 @@
 // A `reboot` command ends the loop: offline with the reason, then the HAL
 // restart (re-exec of this binary with the same arguments).
 //
-// Under systemd (Type=notify, docs/linux-hal.md): READY=1 once started (the
+// Under systemd (Type=notify, docs/config.md "Watchdog"): READY=1 once started (the
 // board, the journal and the first connection attempt are up; not once
 // online, since an agent that runs offline and buffers is working, and a
 // start job that waited for the server would time out and kill it while the
