@@ -1,5 +1,5 @@
 # Finds the Debian packages xiot is built on and exposes them as imported targets:
-#   xiot::strophe  xiot::mbedtls  protobuf::libprotobuf-lite  xiot::cjson
+#   xiot::strophe  xiot::mbedtls  protobuf::libprotobuf-lite  xiot::cjson  xiot::systemd
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(STROPHE REQUIRED IMPORTED_TARGET libstrophe>=0.12)
 add_library(xiot::strophe ALIAS PkgConfig::STROPHE)
@@ -15,6 +15,10 @@ target_link_libraries(xiot_mbedtls INTERFACE ${MBEDTLS_LIB} ${MBEDX509_LIB} ${MB
 add_library(xiot::mbedtls ALIAS xiot_mbedtls)
 
 find_package(Protobuf 3.21 REQUIRED)
+
+# libsystemd: sd_notify for a Type=notify service (hal/linux/systemd_notifier.cpp).
+pkg_check_modules(LIBSYSTEMD REQUIRED IMPORTED_TARGET libsystemd)
+add_library(xiot::systemd ALIAS PkgConfig::LIBSYSTEMD)
 
 find_package(cJSON REQUIRED)
 add_library(xiot_cjson INTERFACE)

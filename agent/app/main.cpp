@@ -4,6 +4,15 @@
 // A `reboot` command ends the loop: offline with the reason, then the HAL
 // restart (re-exec of this binary with the same arguments).
 //
+// Under systemd (Type=notify, docs/config.md "Watchdog"): READY=1 once started (the
+// board, the journal and the first connection attempt are up; not once
+// online, since an agent that runs offline and buffers is working, and a
+// start job that waited for the server would time out and kill it while the
+// network is down), STATUS= the presence status line on every change and
+// WATCHDOG=1 from the runtime's one feeding point, STOPPING=1 on SIGINT/SIGTERM
+// (not on a `reboot` re-exec: systemd would then wait for an exit that never
+// comes).
+//
 // Exit codes (shared/DESIGN.md): 0 clean stop on SIGINT/SIGTERM, 2 bad config
 // or arguments, 3 authentication refused (either side: our credentials, or the
 // server's certificate), 1 anything else.
@@ -24,6 +33,7 @@
 #include "hal/linux/file_storage.hpp"
 #include "hal/linux/process.hpp"
 #include "hal/linux/system_clock.hpp"
+#include "hal/linux/systemd_notifier.hpp"
 #include "xiot/version.hpp"
 
 namespace {
@@ -115,12 +125,20 @@ int run(const agent::AgentConfig& cfg, agent::Context& ctx) {
   // The telemetry journal: segment files in the journal.path directory.
   hal::linux_::FileSegmentStore journal(cfg.journal.path.c_str());
   agent::AgentRuntime agent(ctx, cfg, *board, clock, clock, &storage, hal::linux_::random_u64(), &journal);
+  hal::linux_::SystemdNotifier systemd(clock);
+  agent.set_service_notifier(&systemd);
   if (agent.start() != hal::Err::Ok) {
     XLOG_ERROR("agent", "cannot start (telemetry buffers or the XMPP connection)");
     return kExitFailure;
   }
   XLOG_INFO("agent", "xiot-agent %s boot %s, telemetry every %u ms to %s node %s", XIOT_VERSION, agent.boot_id(),
             agent.settings().interval_ms, cfg.telemetry.service.c_str(), cfg.telemetry.node.c_str());
+  if (systemd.active()) {
+    if (systemd.ready() != hal::Err::Ok) XLOG_WARN("agent", "sd_notify READY=1 failed");
+    if (systemd.watchdog_usec() > 0) {
+      XLOG_INFO("agent", "systemd watchdog: %llu ms", static_cast<unsigned long long>(systemd.watchdog_usec() / 1000));
+    }
+  }
 
   while (hal::linux_::stop_signal() == 0 && !agent.reboot_requested()) {
     const uint32_t wait_ms = agent.tick();
@@ -137,6 +155,7 @@ int run(const agent::AgentConfig& cfg, agent::Context& ctx) {
   }
   const char* why = hal::linux_::stop_signal() == SIGINT ? "agent stopped (SIGINT)" : "agent stopped (SIGTERM)";
   XLOG_INFO("agent", "%s; going offline", why);
+  (void)systemd.stopping();
   agent.stop(why);
   return kExitOk;
 }

@@ -100,7 +100,7 @@ hal::Err AgentRuntime::start() {
     if (w == hal::Err::Ok) {
       watchdog_ = wd;
     } else {
-      XLOG_WARN("agent", "watchdog not armed: %s", hal::err_name(w));
+      XLOG_WARN("agent", "watchdog %s not armed: %s", board_.watchdog_name(), hal::err_name(w));
     }
   }
   return session_.start();
@@ -129,6 +129,7 @@ void AgentRuntime::refresh_description(bool actuators_changed) {
     std::memcpy(last_status_, status, sizeof last_status_);
     const char* show = report.health == Health::Healthy ? nullptr : report.health == Health::Degraded ? "away" : "dnd";
     session_.set_presence(show, status);
+    if (notifier_ != nullptr) (void)notifier_->status(status);
   }
   // The device node is the reported state: it changes with health and with
   // the actuators' values (only a `set` moves them), so it is formatted only
@@ -155,8 +156,11 @@ uint32_t AgentRuntime::tick() {
   int64_t wait_ms = next_sample.us_since(mono_.mono_now()) / 1000;
   if (wait_ms > session_wait) wait_ms = session_wait;
   if (wait_ms < 1) wait_ms = 1;
-  // The one place the watchdog is fed.
-  if (loop_healthy() && watchdog_ != nullptr) (void)watchdog_->feed();
+  // The one place the watchdogs are fed: the board's and the service manager's.
+  if (loop_healthy()) {
+    if (watchdog_ != nullptr) (void)watchdog_->feed();
+    if (notifier_ != nullptr) (void)notifier_->keepalive();
+  }
   return static_cast<uint32_t>(wait_ms);
 }
 
@@ -188,7 +192,9 @@ void AgentRuntime::stop(const char* reason) {
             static_cast<unsigned long long>(o.dropped_other), publisher_.pending());
   if (watchdog_ != nullptr) {
     const hal::Err w = watchdog_->stop();
-    if (w != hal::Err::Ok && w != hal::Err::NotSupported) XLOG_WARN("agent", "watchdog: %s", hal::err_name(w));
+    if (w != hal::Err::Ok && w != hal::Err::NotSupported) {
+      XLOG_WARN("agent", "watchdog %s: %s", board_.watchdog_name(), hal::err_name(w));
+    }
     watchdog_ = nullptr;
   }
 }

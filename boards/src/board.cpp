@@ -9,6 +9,7 @@
 #include "drv/model_table.hpp"
 #include "hal/linux/i2c_dev_bus.hpp"
 #include "hal/linux/linux_system_info.hpp"
+#include "hal/linux/linux_watchdog.hpp"
 #include "hal/sim/sim_gpio.hpp"
 #include "hal/sim/sim_i2c_bus.hpp"
 #include "hal/sim/sim_system_info.hpp"
@@ -60,6 +61,7 @@ struct Board::Impl {
     failed.push_back(FailedDevice{d.name, d.compatible, err, std::move(text)});
   }
   bool build_backend(std::string* error);
+  void open_linux_watchdog();
   bool build_models(std::string* error);
   void add_device(const DeviceSpec& d);
 };
@@ -109,6 +111,7 @@ bool Board::Impl::build_backend(std::string* error) {
     sim_watchdog = wd;
   } else {
     system_info.reset(new (std::nothrow) hal::linux_::LinuxSystemInfo("/proc"));
+    open_linux_watchdog();
   }
   if (!system_info || (sim && !watchdog)) {
     *error = "out of memory";
@@ -116,6 +119,24 @@ bool Board::Impl::build_backend(std::string* error) {
   }
 
   return !sim || build_models(error);
+}
+
+// The board file's "watchdog", opened now so that a missing or busy node is
+// reported with the devices (it stays open: the runtime arms it in start()).
+// One that cannot be opened is left out like a failed device: the board runs
+// without it and health says so.
+void Board::Impl::open_linux_watchdog() {
+  if (!spec.watchdog) return;
+  const WatchdogSpec& w = *spec.watchdog;
+  auto* wd = new (std::nothrow) hal::linux_::LinuxWatchdog(w.device.c_str(), w.timeout_s);
+  const hal::Err e = wd != nullptr ? wd->open() : hal::Err::NoSpace;
+  if (e == hal::Err::Ok) {
+    watchdog.reset(wd);
+    return;
+  }
+  delete wd;
+  failed.push_back(FailedDevice{"watchdog", "linux,watchdog", e,
+                                "watchdog.device: " + w.device + ": " + hal::err_name(e)});
 }
 
 // The simulated world: each device whose chip has a model (drv::sim::kModels)
@@ -240,6 +261,10 @@ drv::Registry& Board::registry() { return impl_->registry; }
 const std::vector<FailedDevice>& Board::failed() const { return impl_->failed; }
 hal::SystemInfo* Board::system_info() { return impl_->system_info.get(); }
 hal::Watchdog* Board::watchdog() { return impl_->watchdog.get(); }
+const char* Board::watchdog_name() const {
+  if (!impl_->watchdog) return "";
+  return impl_->spec.watchdog ? impl_->spec.watchdog->device.c_str() : "simulated";
+}
 
 drv::sim::Model* Board::sim_model(const char* device) {
   if (device == nullptr) return nullptr;

@@ -19,6 +19,12 @@ constexpr size_t kMaxNameLen = 31;
 constexpr int64_t kMaxGpioLines = 1024;
 constexpr int kMinI2cAddress = 0x08;  // 0x00-0x07 and 0x78-0x7F are reserved (I2C spec §3.1.12)
 constexpr int kMaxI2cAddress = 0x77;
+// A watchdog timeout below a few seconds would reset a device whose loop is
+// only blocked by a TLS handshake; an hour is more than any use needs (and
+// than many drivers allow).
+constexpr int64_t kMinWatchdogS = 5;
+constexpr int64_t kMaxWatchdogS = 3600;
+constexpr const char* kDevicePath = "an absolute device path (at most 63 characters)";
 
 constexpr const char* kName = "a name of letters, digits, '_' and '-' (at most 31, starting with a letter)";
 constexpr const char* kAddress = "an I2C address 0x08..0x77 (integer or \"0x..\" string)";
@@ -97,6 +103,23 @@ bool parse_bus(json::Value b, BoardSpec* out) {
   if (!lines.absent() && bus.type != BusType::Gpio) return lines.fail("only for gpio controllers");
   if (!lines.integer(&bus.lines, 1, kMaxGpioLines)) return false;
   out->buses.push_back(bus);
+  return true;
+}
+
+/// "watchdog": {"device": "/dev/watchdog", "timeout_s": 30} (linux boards).
+bool parse_watchdog(json::Value w, BoardSpec* out) {
+  if (w.absent()) return true;
+  if (out->hal != HalKind::Linux) {
+    return w.fail("only for \"hal\": \"linux\" (a sim board always has its simulated watchdog)");
+  }
+  static const char* const kKeys[] = {"device", "timeout_s"};
+  if (!w.object(kKeys)) return false;
+  WatchdogSpec spec;
+  const json::Value device = w["device"];
+  if (!device.text(&spec.device, kDevicePath, json::kRequired)) return false;
+  if (spec.device[0] != '/' || spec.device.size() > 63) return device.expected(kDevicePath);
+  if (!w["timeout_s"].integer(&spec.timeout_s, kMinWatchdogS, kMaxWatchdogS)) return false;
+  out->watchdog = spec;
   return true;
 }
 
@@ -216,14 +239,14 @@ bool parse_device(json::Value d, BoardSpec* out) {
 }
 
 bool parse_root(json::Value root, BoardSpec* out) {
-  static const char* const kKeys[] = {"name", "description", "hal", "buses", "devices"};
+  static const char* const kKeys[] = {"name", "description", "hal", "buses", "devices", "watchdog"};
   if (!root.object(kKeys)) return false;
   constexpr const char* kBoardName = "a non-empty string (at most 63 characters)";
   const json::Value name = root["name"];
   if (!name.text(&out->name, kBoardName, json::kRequired)) return false;
   if (out->name.size() > 63) return name.expected(kBoardName);
   if (!root["description"].text(&out->description, "a string", json::kEmptyOk) ||
-      !root["hal"].one_of(&out->hal, kHalKinds, json::kRequired)) {
+      !root["hal"].one_of(&out->hal, kHalKinds, json::kRequired) || !parse_watchdog(root["watchdog"], out)) {
     return false;
   }
   const json::Value buses = root["buses"];

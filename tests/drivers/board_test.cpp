@@ -207,7 +207,7 @@ std::vector<Broken> broken_table() {
       {"name_not_string", R"({"name": 5, "hal": "sim", "devices": []})",
        ": name: expected a non-empty string (at most 63 characters), got 5"},
       {"unknown_top_key", R"({"name": "x", "hal": "sim", "devices": [], "board": 1})",
-       ": board: unknown key (expected one of: name description hal buses devices)"},
+       ": board: unknown key (expected one of: name description hal buses devices watchdog)"},
       {"duplicate_top_key", R"({"name": "x", "name": "y", "hal": "sim", "devices": []})",
        ": name: duplicate key"},
       {"missing_hal", R"({"name": "x", "devices": []})", ": hal: missing; expected \"sim\" or \"linux\""},

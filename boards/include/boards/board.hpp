@@ -63,12 +63,19 @@ struct DeviceSpec {
   drv::sim::SimParams sim;
 };
 
+/// The "watchdog" object of a linux board: the kernel watchdog node.
+struct WatchdogSpec {
+  std::string device;      ///< absolute path, "/dev/watchdog"
+  uint32_t timeout_s = 0;  ///< 0 = the agent's (AgentRuntime::kWatchdogTimeoutMs)
+};
+
 struct BoardSpec {
   std::string name;
   std::string description;
   HalKind hal = HalKind::Sim;
   std::vector<BusSpec> buses;
   std::vector<DeviceSpec> devices;
+  std::optional<WatchdogSpec> watchdog;  ///< linux only; sim boards always have SimWatchdog
 };
 
 /// Reads and validates the board file at `path`. Pure: touches no hardware.
@@ -110,8 +117,13 @@ class Board {
   ///    its model made from the device's "sim" parameters and attached at its
   ///    address or pin, SimSystemInfo and SimWatchdog on `mono`;
   ///  - "linux": an i2c-dev bus per I2C bus (opened here), LinuxSystemInfo on
-  ///    /proc; GPIO controllers are not supported (parse error) and there is
-  ///    no watchdog.
+  ///    /proc, and the "watchdog" node when the file names one (opened here,
+  ///    which arms it with the driver's timeout until the runtime starts it);
+  ///    GPIO controllers are not supported (parse error). A watchdog that
+  ///    cannot be opened is left out (watchdog() is null) and listed in
+  ///    failed() as `watchdog` (compatible `linux,watchdog`, text
+  ///    `watchdog.device: /dev/watchdog: busy`), which degrades health like a
+  ///    failed device.
   /// Then, in file order, each device: driver lookup by compatible, factory,
   /// init(); failures go to failed(). Returns nullptr only on an internal
   /// error (`*error` says which).
@@ -126,12 +138,16 @@ class Board {
   bool is_sim() const;
   /// The devices that initialised. Lives as long as the board.
   drv::Registry& registry();
-  /// Devices left out, in board-file order.
+  /// Devices left out, in board-file order (a linux board's watchdog that
+  /// could not be opened comes first, as `watchdog`).
   const std::vector<FailedDevice>& failed() const;
   /// The backend's system facts (never null).
   hal::SystemInfo* system_info();
   /// The backend's watchdog, or nullptr if the board has none.
   hal::Watchdog* watchdog();
+  /// What the watchdog is, for log lines: its device path on a linux board
+  /// ("/dev/watchdog"), "simulated" on a sim board, "" when there is none.
+  const char* watchdog_name() const;
 
   // --- simulation hooks (nullptr on non-sim boards or unknown names) ---
   /// The chip model behind device `device`, also when it was absent

@@ -23,6 +23,9 @@
 //    the health last published (presence, device node) is not "healthy".
 // A loop that stops turning (blocked, or ticking without running libstrophe)
 // stops feeding it, and the watchdog fires kWatchdogTimeoutMs later.
+// The service manager's watchdog (hal::ServiceNotifier, systemd's
+// WatchdogSec=) is fed at that same point under the same rule; the notifier
+// also gets the presence status line whenever it changes.
 #pragma once
 
 #include <cstddef>
@@ -41,6 +44,7 @@
 #include "boards/board.hpp"
 #include "hal/clock.hpp"
 #include "hal/segment_store.hpp"
+#include "hal/service_notifier.hpp"
 #include "hal/storage.hpp"
 #include "hal/watchdog.hpp"
 
@@ -71,6 +75,11 @@ class AgentRuntime final : public CommandHost {
   /// starts the session (the first connection attempt). Errors: NoSpace
   /// (telemetry buffers), InvalidArgument / Io (the session could not be created).
   hal::Err start();
+  /// The service manager to keep informed (see the top of this file); null =
+  /// none (the default). Set before start(); it must outlive the runtime.
+  /// ready() and stopping() are the caller's: only it knows when start-up is
+  /// complete and whether a stop is a real one (not a `reboot` re-exec).
+  void set_service_notifier(hal::ServiceNotifier* notifier) { notifier_ = notifier; }
   /// Session timers, telemetry schedule, health, then the watchdog fed if the
   /// loop is healthy (see the top of this file). Call once per loop turn,
   /// between Context::run_once() calls. Returns the milliseconds until it
@@ -133,6 +142,7 @@ class AgentRuntime final : public CommandHost {
   bool reboot_requested_ = false;
   char reboot_reason_[kCommandTextMax] = {};
   hal::Watchdog* watchdog_ = nullptr;  ///< the board's, once armed by start()
+  hal::ServiceNotifier* notifier_ = nullptr;
   uint64_t turns_seen_ = 0;            ///< Context::turns() at the previous tick
 };
 
