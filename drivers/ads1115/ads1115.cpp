@@ -167,13 +167,8 @@ bool param_listed(const DeviceConfig& config, const char* key, const uint16_t* a
 std::unique_ptr<Device> create_ads1115(const DeviceConfig& config, DriverError* error) {
   DriverError scratch;
   if (error == nullptr) error = &scratch;
-  if (config.i2c == nullptr) {
-    error->set("needs an I2C bus and address (\"bus\", \"address\")");
-    return nullptr;
-  }
   // §9.5.1.1: the ADDR pin (GND, VDD, SDA, SCL) selects one of four addresses.
-  if (config.i2c_address < 0x48 || config.i2c_address > 0x4B) {
-    error->set("address: expected 0x48..0x4b (ADDR pin to GND, VDD, SDA or SCL), got 0x%x", config.i2c_address);
+  if (!check_i2c_resources(config, error, 0x48, 0x4B, "0x48..0x4b (ADDR pin to GND, VDD, SDA or SCL)")) {
     return nullptr;
   }
   static const char* const kKeys[] = {"inputs", "pga", "data_rate"};

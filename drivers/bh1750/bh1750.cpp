@@ -146,14 +146,7 @@ hal::Err Bh1750::set(size_t i, const Value&) {
 std::unique_ptr<Device> create_bh1750(const DeviceConfig& config, DriverError* error) {
   DriverError scratch;
   if (error == nullptr) error = &scratch;
-  if (config.i2c == nullptr) {
-    error->set("needs an I2C bus and address (\"bus\", \"address\")");
-    return nullptr;
-  }
-  if (config.i2c_address > 0x7f) {
-    error->set("address: expected a 7-bit I2C address, got 0x%x", config.i2c_address);
-    return nullptr;
-  }
+  if (!check_i2c_resources(config, error)) return nullptr;
   static const char* const kKeys[] = {"mode", "mtreg"};
   if (!check_param_keys(config, kKeys, sizeof kKeys / sizeof kKeys[0], error)) return nullptr;
 

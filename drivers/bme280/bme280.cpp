@@ -285,14 +285,7 @@ bool osrs_param(const DeviceConfig& config, const char* key, int64_t fallback, u
 std::unique_ptr<Device> create_bme280(const DeviceConfig& config, DriverError* error) {
   DriverError scratch;
   if (error == nullptr) error = &scratch;
-  if (config.i2c == nullptr) {
-    error->set("needs an I2C bus and address (\"bus\", \"address\")");
-    return nullptr;
-  }
-  if (config.i2c_address > 0x7f) {
-    error->set("address: expected a 7-bit I2C address, got 0x%x", config.i2c_address);
-    return nullptr;
-  }
+  if (!check_i2c_resources(config, error)) return nullptr;
   static const char* const kKeys[] = {"mode", "osrs_t", "osrs_p", "osrs_h", "filter", "standby_ms",
                                       "soft_reset"};
   if (!check_param_keys(config, kKeys, sizeof kKeys / sizeof kKeys[0], error)) return nullptr;

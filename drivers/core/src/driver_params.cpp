@@ -23,6 +23,19 @@ void DriverError::set(const char* fmt, ...) {
   va_end(ap);
 }
 
+bool check_i2c_resources(const DeviceConfig& config, DriverError* error, uint16_t lo, uint16_t hi,
+                         const char* what) {
+  if (config.i2c == nullptr) {
+    error->set("needs an I2C bus and address (\"bus\", \"address\")");
+    return false;
+  }
+  if (config.i2c_address < lo || config.i2c_address > hi || config.i2c_address > 0x7f) {
+    error->set("address: expected %s, got 0x%x", what != nullptr ? what : "a 7-bit I2C address", config.i2c_address);
+    return false;
+  }
+  return true;
+}
+
 bool check_param_keys(const DeviceConfig& config, const char* const* allowed, size_t count,
                       DriverError* error) {
   for (size_t i = 0; i < config.param_count && i < DeviceConfig::kMaxParams; ++i) {

@@ -76,6 +76,14 @@ const DriverEntry* find_driver(const char* compatible);
 
 // --- helpers for factories: each returns false and fills `error` on a bad value ---
 
+/// An I2C chip's resources: a bus, and a 7-bit address within [lo, hi]
+/// (default: any). Fails with "needs an I2C bus and address ("bus",
+/// "address")" or "address: expected <what>, got 0x<a>"; `what` names the
+/// chip's choices ("0x48..0x4b (ADDR pin to GND, VDD, SDA or SCL)"), null =
+/// "a 7-bit I2C address".
+bool check_i2c_resources(const DeviceConfig& config, DriverError* error, uint16_t lo = 0, uint16_t hi = 0x7f,
+                         const char* what = nullptr);
+
 /// Every parameter key must be one of `allowed` (`count` names).
 bool check_param_keys(const DeviceConfig& config, const char* const* allowed, size_t count,
                       DriverError* error);
