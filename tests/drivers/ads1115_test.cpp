@@ -4,6 +4,8 @@
 // with their exact errors, and the factory's parameter checks.
 #include <gtest/gtest.h>
 
+#include "device_config.hpp"
+
 #include <cmath>
 #include <string>
 #include <vector>
@@ -533,12 +535,8 @@ drv::DeviceConfig ads_config(hal::I2cBus* bus, uint16_t address = kAddr) {
   c.i2c_address = address;
   return c;
 }
-void add_param(drv::DeviceConfig* c, const char* key, int64_t n) {
-  c->params[c->param_count++] = drv::Param{key, false, n, nullptr};
-}
-void add_text(drv::DeviceConfig* c, const char* key, const char* text) {
-  c->params[c->param_count++] = drv::Param{key, true, 0, text};
-}
+using xiot_test::add_param;
+using xiot_test::add_text;
 }  // namespace
 
 TEST(Ads1115Factory, ParamsConfigureTheChip) {

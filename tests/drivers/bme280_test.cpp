@@ -3,6 +3,8 @@
 // packing, configuration, injected faults with their exact errors.
 #include <gtest/gtest.h>
 
+#include "device_config.hpp"
+
 #include <cmath>
 #include <string>
 #include <vector>
@@ -522,12 +524,8 @@ drv::DeviceConfig bme_config(hal::I2cBus* bus) {
   c.i2c_address = kAddr;
   return c;
 }
-void add_param(drv::DeviceConfig* c, const char* key, int64_t n) {
-  c->params[c->param_count++] = drv::Param{key, false, n, nullptr};
-}
-void add_text(drv::DeviceConfig* c, const char* key, const char* text) {
-  c->params[c->param_count++] = drv::Param{key, true, 0, text};
-}
+using xiot_test::add_param;
+using xiot_test::add_text;
 }  // namespace
 
 TEST(Bme280Factory, ParamsConfigureTheChip) {

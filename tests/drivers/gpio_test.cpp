@@ -1,6 +1,8 @@
 // xiot,gpio-output and xiot,gpio-input against SimGpio, with both polarities.
 #include <gtest/gtest.h>
 
+#include "device_config.hpp"
+
 #include "drv/driver_table.hpp"
 #include "gpio_input/gpio_input.hpp"
 #include "gpio_output/gpio_output.hpp"
@@ -19,12 +21,8 @@ drv::DeviceConfig pin_config(const char* compatible, hal::GpioPin* pin, bool act
   c.active_low = active_low;
   return c;
 }
-void add_param(drv::DeviceConfig* c, const char* key, int64_t n) {
-  c->params[c->param_count++] = drv::Param{key, false, n, nullptr};
-}
-void add_text(drv::DeviceConfig* c, const char* key, const char* text) {
-  c->params[c->param_count++] = drv::Param{key, true, 0, text};
-}
+using xiot_test::add_param;
+using xiot_test::add_text;
 }  // namespace
 
 struct OutputCase {
