@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <linux/watchdog.h>
 #include <sys/ioctl.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cstring>
@@ -76,6 +77,7 @@ Err LinuxWatchdog::magic_close() {
   const bool closed = ::close(fd_) == 0;
   fd_ = -1;
   started_ = false;
+  last_ping_ms_ = 0;
   return wrote && closed ? Err::Ok : Err::Io;
 }
 
@@ -125,12 +127,23 @@ Err LinuxWatchdog::start(uint32_t timeout_ms) {
 
 Err LinuxWatchdog::feed() {
   if (!started_ || fd_ < 0) return Err::NotReady;
+  timespec ts{};
+  (void)clock_gettime(CLOCK_MONOTONIC, &ts);
+  const int64_t now_ms = static_cast<int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
+  if (last_ping_ms_ != 0 && now_ms - last_ping_ms_ < static_cast<int64_t>(actual_timeout_s_) * 1000 / 4) {
+    return Err::Ok;
+  }
+  bool pinged = false;
   if ((options_ & WDIOF_KEEPALIVEPING) != 0) {
     int dummy = 0;
-    return ioctl_retry(fd_, WDIOC_KEEPALIVE, &dummy) == 0 ? Err::Ok : Err::Io;
+    pinged = ioctl_retry(fd_, WDIOC_KEEPALIVE, &dummy) == 0;
+  } else {
+    // Any write pings; a byte other than 'V' also cancels a pending magic close.
+    pinged = write_byte(fd_, '\0');
   }
-  // Any write pings; a byte other than 'V' also cancels a pending magic close.
-  return write_byte(fd_, '\0') ? Err::Ok : Err::Io;
+  if (!pinged) return Err::Io;
+  last_ping_ms_ = now_ms;
+  return Err::Ok;
 }
 
 Err LinuxWatchdog::stop() {

@@ -54,7 +54,9 @@ class LinuxWatchdog final : public Watchdog {
   /// and closed (with 'V').
   Err start(uint32_t timeout_ms) override;
   /// WDIOC_KEEPALIVE (or, for a driver without WDIOF_KEEPALIVEPING, a write
-  /// of one byte other than 'V'). Errors: NotReady (not started), Io.
+  /// of one byte other than 'V'), at most once per quarter of the timeout:
+  /// the runtime calls this every loop turn, and a syscall per turn buys
+  /// nothing. Errors: NotReady (not started), Io.
   Err feed() override;
   /// Magic close: writes 'V' and closes. Errors: NotReady (not open), Io (the
   /// write or the close failed; the node is closed all the same). A kernel
@@ -81,6 +83,7 @@ class LinuxWatchdog final : public Watchdog {
   uint32_t actual_timeout_s_ = 0;
   int fd_ = -1;
   bool started_ = false;
+  int64_t last_ping_ms_ = 0;  ///< CLOCK_MONOTONIC of the last ping (0: none yet)
 };
 
 }  // namespace linux_
