@@ -40,6 +40,12 @@ class Device {
     (void)v;
     return hal::Err::NotSupported;
   }
+  /// Inputs that change on their own (a GPIO input's debounced edges):
+  /// consumes what happened since the last call, without blocking, and returns
+  /// true when a channel's value changed (the next sample() sees the new
+  /// value). The runtime calls it every loop turn for devices that report
+  /// "on_change". Default: nothing changes by itself.
+  virtual bool poll_changes() { return false; }
 
  protected:
   Device(const char* name, const char* compatible) : name_(name), compatible_(compatible) {}
