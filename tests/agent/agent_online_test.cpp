@@ -114,7 +114,8 @@ TEST(AgentOnline, LogsInAndASubscribedOperatorSeesItsPresence) {
   EXPECT_EQ(str(p, "from"), server.jid("dev1") + "/xiot");
   EXPECT_EQ(str(p, "show"), "");  // healthy
   EXPECT_NE(str(p, "status").find("sim board"), std::string::npos) << str(p, "status");
-  EXPECT_NE(str(p, "status").find("9 channels"), std::string::npos) << str(p, "status");
+  EXPECT_NE(str(p, "status").find(std::to_string(xiot::test::sim_board_channels()) + " channels"), std::string::npos)
+      << str(p, "status");
   EXPECT_EQ(str(p, "caps_node"), "urn:xiot:agent");
   EXPECT_EQ(str(p, "caps_hash"), "sha-1");
   EXPECT_TRUE(std::regex_match(str(p, "caps_ver"), std::regex("[A-Za-z0-9+/]{27}=")))
@@ -129,13 +130,14 @@ TEST(AgentOnline, TelemetryCarriesTheSimulatedSensorValues) {
   expect_online(agent);
 
   const std::string ops = xiot::test::write_ops_config(server, server.dir() + "/ops.json");
-  // Three items of the sim board's nine channels.
+  // Three items of every channel of the sim board.
+  const size_t channels = xiot::test::sim_board_channels();
   Process watch({xiot::test::binary_path("xiotctl"), "--config", ops, "watch", server.jid("dev1"), "--json",
-                 "--count", "27", "--timeout", "40"});
+                 "--count", std::to_string(3 * channels), "--timeout", "40"});
   ASSERT_EQ(watch.wait_exit(in(60s)), 0) << watch.describe() << agent.describe();
 
   JsonLines lines(watch.out());
-  ASSERT_EQ(lines.docs.size(), 27u) << watch.out();
+  ASSERT_EQ(lines.docs.size(), 3 * channels) << watch.out();
   const std::map<std::string, double> expected = sim_values();
   ASSERT_EQ(expected.size(), 3u);
   std::set<std::string> items;
@@ -162,7 +164,8 @@ TEST(AgentOnline, TelemetryCarriesTheSimulatedSensorValues) {
   EXPECT_EQ(str(lines.docs[0], "unit"), "Cel");
   EXPECT_EQ(items.size(), 3u) << "three distinct item ids";
   for (const char* n : {"env0.temperature", "env0.humidity", "env0.pressure", "relay0.state", "button0.state",
-                        "sys0.uptime", "sys0.load", "sys0.mem_available", "sys0.mem_used"}) {
+                        "climate0.temperature", "climate0.humidity", "adc0.ain0", "adc0.ain1",
+                        "light0.illuminance", "sys0.uptime", "sys0.load", "sys0.mem_available", "sys0.mem_used"}) {
     EXPECT_EQ(seen[n], 3) << n;
   }
 }

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <iterator>
 #include <string>
 #include <vector>
 
@@ -58,15 +59,16 @@ TEST(SimBoard, LoadsWithFourDevicesAndTheirChannels) {
   EXPECT_TRUE(board->is_sim());
   EXPECT_TRUE(board->failed().empty());
   drv::Registry& reg = board->registry();
-  ASSERT_EQ(reg.device_count(), 4u);
-  EXPECT_GE(reg.channel_count(), 8u);
-  EXPECT_STREQ(reg.device(0).name(), "env0");
-  EXPECT_STREQ(reg.device(1).name(), "relay0");
-  EXPECT_STREQ(reg.device(2).name(), "button0");
-  EXPECT_STREQ(reg.device(3).name(), "sys0");
-  for (const char* ch : {"env0.temperature", "env0.humidity", "env0.pressure", "relay0.state",
-                         "button0.state", "sys0.uptime", "sys0.load", "sys0.mem_available",
-                         "sys0.mem_used"}) {
+  const char* const names[] = {"env0", "relay0", "button0", "climate0", "adc0", "light0", "sys0"};
+  ASSERT_EQ(reg.device_count(), std::size(names));
+  for (size_t i = 0; i < std::size(names); ++i) EXPECT_STREQ(reg.device(i).name(), names[i]);
+  const char* const channels[] = {"env0.temperature",     "env0.humidity",     "env0.pressure", "relay0.state",
+                                  "button0.state",        "climate0.temperature", "climate0.humidity",
+                                  "adc0.ain0",            "adc0.ain1",         "light0.illuminance",
+                                  "sys0.uptime",          "sys0.load",         "sys0.mem_available",
+                                  "sys0.mem_used"};
+  EXPECT_EQ(reg.channel_count(), std::size(channels));
+  for (const char* ch : channels) {
     EXPECT_TRUE(reg.find(ch).ok()) << ch;
   }
   EXPECT_EQ(reg.find("relay0.state").value().spec().kind, drv::ChannelKind::Actuator);
@@ -369,7 +371,7 @@ TEST(BoardParse, TheShippedSimBoardSpec) {
   ASSERT_TRUE(boards::parse_board(kSimBoard.c_str(), &spec, &error)) << error;
   EXPECT_EQ(spec.hal, boards::HalKind::Sim);
   ASSERT_EQ(spec.buses.size(), 2u);
-  ASSERT_EQ(spec.devices.size(), 4u);
+  ASSERT_EQ(spec.devices.size(), 7u);
   const boards::DeviceSpec& env = spec.devices[0];
   EXPECT_EQ(env.compatible, "bosch,bme280");
   EXPECT_EQ(env.bus, "i2c0");
@@ -386,7 +388,11 @@ TEST(BoardParse, TheShippedSimBoardSpec) {
   ASSERT_EQ(button.params.size(), 1u);
   EXPECT_EQ(button.params[0].key, "pull");
   EXPECT_EQ(button.params[0].text, "up");
-  EXPECT_EQ(spec.devices[3].compatible, "xiot,system-metrics");
+  const char* const compatibles[] = {"sensirion,sht3x", "ti,ads1115", "rohm,bh1750", "xiot,system-metrics"};
+  for (size_t i = 0; i < std::size(compatibles); ++i) EXPECT_EQ(spec.devices[3 + i].compatible, compatibles[i]);
+  EXPECT_EQ(spec.devices[3].address.value_or(0), 0x44);
+  EXPECT_EQ(spec.devices[4].address.value_or(0), 0x48);
+  EXPECT_EQ(spec.devices[5].address.value_or(0), 0x23);
 }
 
 TEST(BoardParse, AddressFormsAndBooleanParams) {

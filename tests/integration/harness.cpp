@@ -20,6 +20,9 @@
 #include <stdexcept>
 #include <thread>
 
+#include "boards/board.hpp"
+#include "hal/sim/manual_clock.hpp"
+
 extern char** environ;
 
 namespace xiot::test {
@@ -97,6 +100,14 @@ std::string source_path(const std::string& rel) {
 
 std::string binary_path(const std::string& rel) {
   return env_or("XIOT_BINARY_DIR", XIOT_TEST_BINARY_DIR) + "/" + rel;
+}
+
+size_t sim_board_channels() {
+  hal::sim::ManualClock clock;
+  std::string error;
+  const auto board = boards::Board::open(source_path("boards/sim/board.json").c_str(), clock, clock, &error);
+  if (!board) ADD_FAILURE() << "boards/sim/board.json: " << error;
+  return board ? board->registry().channel_count() : 0;
 }
 
 std::string read_file(const std::string& path) {

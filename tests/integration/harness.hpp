@@ -42,6 +42,10 @@ bool wait_until(const std::function<bool()>& predicate, Deadline deadline,
 std::string source_path(const std::string& rel);
 /// Absolute path of a file in the build tree ("xiotctl", "xiot-agent").
 std::string binary_path(const std::string& rel);
+/// How many channels boards/sim/board.json has once built (Board::open on a
+/// manual clock): what an agent on the default board reports, so tests follow
+/// the board file instead of repeating its count.
+size_t sim_board_channels();
 
 /// A fresh directory under $TMPDIR (default /tmp), removed by the destructor
 /// unless the current test failed or XIOT_KEEP_TMP is set (then its path is

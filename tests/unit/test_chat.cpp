@@ -109,11 +109,12 @@ TEST_F(Chat, HelpDependsOnTheRole) {
 }
 
 TEST_F(Chat, Status) {
-  EXPECT_EQ(say(kViewer, "status"), "sim board, xiot 0.1.0, up 1h 02m, 9 channels, healthy");
+  const std::string channels = std::to_string(board_->registry().channel_count()) + " channels";
+  EXPECT_EQ(say(kViewer, "status"), "sim board, xiot 0.1.0, up 1h 02m, " + channels + ", healthy");
   host_.health = "degraded";
   host_.problem = "env0 read failed: timeout";
   host_.uptime_s = 42;
-  EXPECT_EQ(say(kViewer, "  Status  "), "sim board, xiot 0.1.0, up 42s, 9 channels, degraded: env0 read failed: timeout");
+  EXPECT_EQ(say(kViewer, "  Status  "), "sim board, xiot 0.1.0, up 42s, " + channels + ", degraded: env0 read failed: timeout");
   host_.uptime_s = 3 * 86400 + 4 * 3600 + 5;
   EXPECT_EQ(say(kViewer, "status").find("up 3d 4h,") != std::string::npos, true);
   EXPECT_EQ(say(kViewer, "status now"), "Usage: status");
@@ -123,7 +124,10 @@ TEST_F(Chat, ReadEveryChannel) {
   clock_.advance_ms(42000);
   const std::string r = say(kViewer, "read");
   EXPECT_EQ(r.rfind("env0.temperature: 21.54 Cel\nenv0.humidity: 40.1 %RH\nenv0.pressure: 101325 Pa\n"
-                    "relay0.state: false\nbutton0.state: false\nsys0.uptime: 42 s\n",
+                    "relay0.state: false\nbutton0.state: false\n"
+                    "climate0.temperature: 19.25 Cel\nclimate0.humidity: 52.50 %RH\n"
+                    "adc0.ain0: 3.300000 V\nadc0.ain1: 1.250000 V\nlight0.illuminance: 320.00 lx\n"
+                    "sys0.uptime: 42 s\n",
                     0),
             0u)
       << r;
