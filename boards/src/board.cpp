@@ -91,7 +91,7 @@ bool Board::Impl::build_backend(std::string* error) {
         *error = "gpio controllers are not supported with \"hal\": \"linux\"";
         return false;
       }
-      auto* g = new (std::nothrow) hal::sim::SimGpio(b.lines);
+      auto* g = new (std::nothrow) hal::sim::SimGpio(b.lines, mono);
       slot.gpio.reset(g);
       slot.sim_gpio = g;
       if (!slot.gpio) break;

@@ -116,7 +116,11 @@ TEST(SimBoard, SimHooksReachTheHardware) {
 
   // Button: active low with pull-up on pin 27.
   EXPECT_EQ(gpio->mode(27), hal::PinMode::InputPullUp);
+  EXPECT_TRUE(gpio->watching_edges(27));
   gpio->set_external(27, false);  // pressed
+  ASSERT_EQ(reg.sample_all(), 0u);
+  EXPECT_FALSE(read(reg, "button0.state").flag);  // debouncing (20 ms by default)
+  c.clock.advance_ms(20);
   ASSERT_EQ(reg.sample_all(), 0u);
   EXPECT_TRUE(read(reg, "button0.state").flag);
 
