@@ -157,6 +157,17 @@ class GpiodController::Pin final : public GpioPin {
     return Err::Ok;
   }
 
+  Err configure_output(bool level) override {
+    GpioLineRequest req;
+    req.kind = GpioLineRequest::Kind::Output;
+    req.initial = level;
+    if (Err e = request(req); e != Err::Ok) return e;
+    mode_ = PinMode::Output;
+    configured_ = true;
+    watching_ = false;
+    return Err::Ok;
+  }
+
   Result<bool> read() override {
     if (!configured_) {
       if (Err e = configure(PinMode::Input); e != Err::Ok) return e;

@@ -170,3 +170,21 @@ TEST_F(Gpiod, TheControllerReleasesItsLinesWhenItGoes) {
 }
 
 }  // namespace
+
+namespace {
+TEST_F(Gpiod, ConfigureOutputRequestsTheFirstLevelInOneStep) {
+  GpiodController c("gpiochip0", &xiot_test::fake_gpio_open);
+  ASSERT_EQ(c.open(), Err::Ok);
+  hal::GpioPin* pin = c.claim(2).value();
+  ASSERT_EQ(pin->configure_output(true), Err::Ok);  // e.g. an active-low relay, off
+  EXPECT_EQ(chip.lines[2].requests, 1);
+  EXPECT_EQ(chip.lines[2].last.kind, GpioLineRequest::Kind::Output);
+  EXPECT_TRUE(chip.lines[2].last.initial);
+  EXPECT_TRUE(chip.lines[2].level);
+  ASSERT_EQ(pin->write(false), Err::Ok);
+  EXPECT_FALSE(chip.lines[2].level);
+  chip.lines[2].fail_request = EBUSY;
+  EXPECT_EQ(pin->configure_output(true), Err::Busy);
+  EXPECT_EQ(pin->write(true), Err::InvalidArgument);
+}
+}  // namespace

@@ -30,6 +30,13 @@ class GpioPin {
   /// Drives the physical level; the pin must be an Output. Errors: InvalidArgument
   /// (not an output), Io.
   virtual Err write(bool level) = 0;
+  /// Makes the pin an output driving `level` from the first moment (no
+  /// glitch through the other level, which matters for an active-low relay).
+  /// Errors: as configure() and write(). Default: configure(Output), write().
+  virtual Err configure_output(bool level) {
+    if (Err e = configure(PinMode::Output); e != Err::Ok) return e;
+    return write(level);
+  }
   /// Starts recording both edges of an input pin (after configure() with an
   /// input mode; a later configure() stops it). Edges before this call are not
   /// reported. Errors: InvalidArgument (an output), NotSupported (no edge

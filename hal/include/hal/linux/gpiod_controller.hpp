@@ -60,7 +60,8 @@ std::unique_ptr<GpioChipPort> open_gpiod_chip(const char* chip, int* err);
 /// A GPIO chip's lines as hal::GpioPin objects, numbered by line offset.
 /// Levels are physical (no GPIOD_LINE_ACTIVE_STATE_LOW: polarity is the
 /// driver's, see hal/gpio.hpp). A pin is requested from the kernel when it is
-/// configured (consumer "xiot"), re-requested on each configure() and
+/// configured (consumer "xiot"), re-requested on each configure(),
+/// configure_output() (an output requested with its first level) and
 /// watch_edges(), and released when the controller goes.
 ///
 /// Errno → Err: ENOENT/ENODEV → NotFound, EBUSY → Busy, EINVAL on a request
