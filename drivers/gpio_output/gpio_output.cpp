@@ -15,8 +15,9 @@ const ChannelSpec& GpioOutput::channel(size_t) const { return kState; }
 
 hal::Err GpioOutput::init() {
   ready_ = false;
-  if (hal::Err e = pin_.configure(hal::PinMode::Output); e != hal::Err::Ok) return e;
-  if (hal::Err e = pin_.write(state_ != active_low_); e != hal::Err::Ok) return e;
+  // One step, so the pin never shows the other level (an active-low relay
+  // would click).
+  if (hal::Err e = pin_.configure_output(state_ != active_low_); e != hal::Err::Ok) return e;
   ready_ = true;
   return hal::Err::Ok;
 }
