@@ -9,6 +9,7 @@
 #include "bme280/bme280.hpp"
 #include "gpio_input/gpio_input.hpp"
 #include "gpio_output/gpio_output.hpp"
+#include "linux_iio/linux_iio.hpp"
 #include "sht3x/sht3x.hpp"
 #include "sys_metrics/sys_metrics.hpp"
 
@@ -22,6 +23,7 @@ const DriverEntry kDrivers[] = {
     {"xiot,gpio-output", &create_gpio_output, "GPIO output: relay, LED (boolean actuator)"},
     {"xiot,gpio-input", &create_gpio_input, "GPIO input: contact, button (boolean sensor)"},
     {"xiot,system-metrics", &create_sys_metrics, "host uptime, load and memory"},
+    {"linux,iio", &create_linux_iio, "a kernel IIO device's channels (sysfs), by name or number"},
 };
 const size_t kDriverCount = sizeof kDrivers / sizeof kDrivers[0];
 
