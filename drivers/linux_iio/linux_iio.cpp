@@ -66,20 +66,6 @@ const IioType* type_of(const char* spec, size_t len) {
   return nullptr;
 }
 
-/// Calls f(token, len) for each comma-separated token of `list`.
-template <typename F>
-bool each_token(const char* list, F f) {
-  const char* p = list;
-  while (*p != '\0') {
-    const char* comma = std::strchr(p, ',');
-    const size_t n = comma != nullptr ? static_cast<size_t>(comma - p) : std::strlen(p);
-    if (!f(p, n)) return false;
-    if (comma == nullptr) break;
-    p = comma + 1;
-  }
-  return true;
-}
-
 }  // namespace
 
 // The directory listing's visitor, with the device it fills.
@@ -113,12 +99,7 @@ struct IioScan {
       if (!quantity_char(rest[i])) return true;
     }
     std::snprintf(quantity, sizeof quantity, "%s%.*s", t->quantity, static_cast<int>(rest_len), rest);
-    if (d.wanted_[0] != '\0') {
-      const bool listed = !each_token(d.wanted_, [&](const char* tok, size_t n) {
-        return !(n == std::strlen(quantity) && std::memcmp(tok, quantity, n) == 0);
-      });
-      if (!listed) return true;
-    }
+    if (d.wanted_[0] != '\0' && channel_list_index(d.wanted_, quantity) < 0) return true;
     for (size_t i = 0; i < d.count_; ++i) {
       LinuxIio::Chan& c = d.chans_[i];
       if (std::strcmp(c.quantity, quantity) != 0) continue;
@@ -181,6 +162,11 @@ hal::Err LinuxIio::init() {
   return hal::Err::Ok;
 }
 
+bool LinuxIio::before(const Chan& a, const Chan& b) const {
+  if (wanted_[0] != '\0') return channel_list_index(wanted_, a.quantity) < channel_list_index(wanted_, b.quantity);
+  return std::strcmp(a.quantity, b.quantity) < 0;
+}
+
 hal::Err LinuxIio::discover() {
   char path[hal::SysfsTree::kMaxPathLen + 1];
   std::snprintf(path, sizeof path, "%s/%s", kIioDir, dir_);
@@ -192,36 +178,19 @@ hal::Err LinuxIio::discover() {
     return fail(hal::Err::NoSpace, "%s has %zu channels, at most %zu: choose with params.channels", dir_,
                 count_ + scan.extra, kMaxChannels);
   }
-  if (wanted_[0] != '\0') {
-    // The board's order; every listed channel must exist.
-    size_t placed = 0;
-    const char* missing = nullptr;
-    size_t missing_len = 0;
-    each_token(wanted_, [&](const char* tok, size_t n) {
-      for (size_t i = placed; i < count_; ++i) {
-        if (std::strlen(chans_[i].quantity) == n && std::memcmp(chans_[i].quantity, tok, n) == 0) {
-          Chan tmp = chans_[placed];
-          chans_[placed] = chans_[i];
-          chans_[i] = tmp;
-          ++placed;
-          return true;
-        }
-      }
-      missing = tok;
-      missing_len = n;
-      return false;
-    });
-    if (missing != nullptr) {
-      return fail(hal::Err::NotFound, "params.channels: %s has no channel \"%.*s\"", dir_,
-                  static_cast<int>(missing_len), missing);
-    }
-  } else {
-    for (size_t i = 1; i < count_; ++i) {  // insertion sort by quantity
-      for (size_t j = i; j > 0 && std::strcmp(chans_[j - 1].quantity, chans_[j].quantity) > 0; --j) {
-        Chan tmp = chans_[j - 1];
-        chans_[j - 1] = chans_[j];
-        chans_[j] = tmp;
-      }
+  // The board's order (every listed channel must exist), else by quantity.
+  for (size_t i = 0; i < channel_list_count(wanted_); ++i) {
+    char want[kMaxQuantityLen + 1];
+    channel_list_name(wanted_, i, want, sizeof want);
+    bool have = false;
+    for (size_t k = 0; k < count_ && !have; ++k) have = std::strcmp(chans_[k].quantity, want) == 0;
+    if (!have) return fail(hal::Err::NotFound, "params.channels: %s has no channel \"%s\"", dir_, want);
+  }
+  for (size_t i = 1; i < count_; ++i) {  // insertion sort
+    for (size_t j = i; j > 0 && before(chans_[j], chans_[j - 1]); --j) {
+      Chan tmp = chans_[j - 1];
+      chans_[j - 1] = chans_[j];
+      chans_[j] = tmp;
     }
   }
   if (count_ == 0) return fail(hal::Err::NotFound, "%s has no channel with a known unit", dir_);
@@ -299,52 +268,15 @@ std::unique_ptr<Device> create_linux_iio(const DeviceConfig& config, DriverError
   }
   static const char* const kKeys[] = {"device", "channels"};
   if (!check_param_keys(config, kKeys, 2, error)) return nullptr;
-  const Param* device = config.find_param("device");
-  if (device == nullptr) {
-    error->set("params.device: missing; expected the IIO device's name (\"bme280\") or its number N (iio:deviceN)");
-    return nullptr;
-  }
   const char* device_name = nullptr;
   uint32_t index = 0;
-  if (device->is_text) {
-    const char* t = device->text != nullptr ? device->text : "";
-    if (t[0] == '\0' || std::strlen(t) > LinuxIio::kMaxSelectorLen || std::strchr(t, '/') != nullptr) {
-      error->set("params.device: expected an IIO device name of 1..%zu characters without '/', got \"%s\"",
-                 LinuxIio::kMaxSelectorLen, t);
-      return nullptr;
-    }
-    device_name = t;
-  } else {
-    if (device->number < 0 || device->number > 65535) {
-      error->set("params.device: expected a name or a number 0..65535, got %" PRId64, device->number);
-      return nullptr;
-    }
-    index = static_cast<uint32_t>(device->number);
+  if (!param_device_selector(config, "device", "IIO device's name (\"bme280\")", "iio:deviceN",
+                             LinuxIio::kMaxSelectorLen, &device_name, &index, error)) {
+    return nullptr;
   }
-  const char* channels = nullptr;
-  if (const Param* p = config.find_param("channels")) {
-    const char* t = p->is_text && p->text != nullptr ? p->text : "";
-    size_t count = 0;
-    const bool ok = p->is_text && t[0] != '\0' && std::strlen(t) <= LinuxIio::kMaxChannelsParamLen &&
-                    each_token(t, [&](const char* tok, size_t n) {
-                      if (n == 0 || n > LinuxIio::kMaxQuantityLen || ++count > LinuxIio::kMaxChannels) return false;
-                      for (size_t i = 0; i < n; ++i) {
-                        if (!quantity_char(tok[i])) return false;
-                      }
-                      // no duplicates: the same token earlier in the list
-                      for (const char* q = t; q < tok;) {
-                        const char* c = std::strchr(q, ',');
-                        if (static_cast<size_t>(c - q) == n && std::memcmp(q, tok, n) == 0) return false;
-                        q = c + 1;
-                      }
-                      return true;
-                    });
-    if (!ok) {
-      error->set("params.channels: expected distinct channel names separated by commas (at most %zu), got \"%s\"",
-                 LinuxIio::kMaxChannels, p->is_text ? t : "(a number)");
-      return nullptr;
-    }
-    channels = t;
+  char channels[LinuxIio::kMaxChannelsParamLen + 1];
+  if (!param_channel_list(config, LinuxIio::kMaxChannels, LinuxIio::kMaxQuantityLen, channels, sizeof channels, error)) {
+    return nullptr;
   }
   std::unique_ptr<Device> dev(new (std::nothrow) LinuxIio(config.name, *config.sysfs, device_name, index, channels));
   if (!dev) error->set("out of memory");

@@ -96,6 +96,7 @@ class LinuxIio final : public Device {
   friend struct IioScan;
 
   hal::Err discover();
+  bool before(const Chan& a, const Chan& b) const;
   hal::Err load_scale(Chan& c, const char* type);
   hal::Err fail(hal::Err e, const char* fmt, ...) __attribute__((format(printf, 3, 4)));
 

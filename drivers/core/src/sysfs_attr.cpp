@@ -204,4 +204,115 @@ hal::Err find_numbered_entry(hal::SysfsTree& tree, const char* dir, const char* 
   return hal::Err::Ok;
 }
 
+namespace {
+
+bool name_char(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-'; }
+
+/// Token `i` of `list`: its start and length. False when out of range.
+bool token(const char* list, size_t i, const char** start, size_t* len) {
+  const char* p = list;
+  if (*p == '\0') return false;
+  for (size_t k = 0;; ++k) {
+    const char* comma = std::strchr(p, ',');
+    const size_t n = comma != nullptr ? static_cast<size_t>(comma - p) : std::strlen(p);
+    if (k == i) {
+      *start = p;
+      *len = n;
+      return true;
+    }
+    if (comma == nullptr) return false;
+    p = comma + 1;
+  }
+}
+
+}  // namespace
+
+size_t channel_list_count(const char* list) {
+  size_t n = 0;
+  const char* s = nullptr;
+  size_t len = 0;
+  while (list != nullptr && token(list, n, &s, &len)) ++n;
+  return n;
+}
+
+int channel_list_index(const char* list, const char* quantity) {
+  const char* s = nullptr;
+  size_t len = 0;
+  const size_t qlen = std::strlen(quantity);
+  for (size_t i = 0; list != nullptr && token(list, i, &s, &len); ++i) {
+    if (len == qlen && std::memcmp(s, quantity, len) == 0) return static_cast<int>(i);
+  }
+  return -1;
+}
+
+void channel_list_name(const char* list, size_t i, char* out, size_t cap) {
+  const char* s = nullptr;
+  size_t len = 0;
+  if (cap == 0) return;
+  out[0] = '\0';
+  if (list != nullptr && token(list, i, &s, &len)) std::snprintf(out, cap, "%.*s", static_cast<int>(len), s);
+}
+
+bool param_device_selector(const DeviceConfig& config, const char* key, const char* what_name,
+                           const char* what_number, size_t max_len, const char** name, uint32_t* index,
+                           DriverError* error) {
+  *name = nullptr;
+  *index = 0;
+  const Param* p = config.find_param(key);
+  if (p == nullptr) {
+    error->set("params.%s: missing; expected the %s or N of %s", key, what_name, what_number);
+    return false;
+  }
+  if (p->is_text) {
+    const char* t = p->text != nullptr ? p->text : "";
+    if (t[0] == '\0' || std::strlen(t) > max_len || std::strchr(t, '/') != nullptr) {
+      error->set("params.%s: expected the %s (1..%zu characters, no '/') or N of %s, got \"%s\"", key, what_name,
+                 max_len, what_number, t);
+      return false;
+    }
+    *name = t;
+    return true;
+  }
+  if (p->number < 0 || p->number > 65535) {
+    error->set("params.%s: expected the %s or N of %s (0..65535), got %lld", key, what_name, what_number,
+               static_cast<long long>(p->number));
+    return false;
+  }
+  *index = static_cast<uint32_t>(p->number);
+  return true;
+}
+
+bool param_channel_list(const DeviceConfig& config, size_t max_count, size_t max_name_len, char* out, size_t cap,
+                        DriverError* error) {
+  out[0] = '\0';
+  const Param* p = config.find_param("channels");
+  if (p == nullptr) return true;
+  const char* t = p->is_text && p->text != nullptr ? p->text : "";
+  bool ok = p->is_text && t[0] != '\0' && std::strlen(t) < cap;
+  const size_t count = ok ? channel_list_count(t) : 0;
+  ok = ok && count <= max_count;
+  for (size_t i = 0; ok && i < count; ++i) {
+    const char* s = nullptr;
+    size_t len = 0;
+    (void)token(t, i, &s, &len);
+    ok = len > 0 && len <= max_name_len;
+    for (size_t k = 0; ok && k < len; ++k) ok = name_char(s[k]);
+    for (size_t j = 0; ok && j < i; ++j) {  // distinct
+      const char* o = nullptr;
+      size_t olen = 0;
+      (void)token(t, j, &o, &olen);
+      ok = !(olen == len && std::memcmp(o, s, len) == 0);
+    }
+  }
+  if (!ok) {
+    if (error != nullptr) {
+      error->set("params.channels: expected distinct channel names separated by commas (at most %zu), got %s%s%s",
+                 max_count, p->is_text ? "\"" : "", p->is_text ? t : "a number", p->is_text ? "\"" : "");
+    }
+    return false;
+  }
+  std::snprintf(out, cap, "%s", t);
+  return true;
+}
+
 }  // namespace drv

@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "drv/driver_table.hpp"
 #include "drv/value.hpp"
 #include "hal/status.hpp"
 #include "hal/sysfs_tree.hpp"
@@ -58,5 +59,29 @@ hal::Result<int64_t> read_integer(hal::SysfsTree& tree, const char* path);
 /// directory), Io (listing failed), Overflow (`cap` too small).
 hal::Err find_numbered_entry(hal::SysfsTree& tree, const char* dir, const char* prefix, const char* key_attr,
                              const char* key, uint32_t index, char* out, size_t cap);
+
+/// A device chosen by name or number: the parameter `key` is either text (a
+/// name of 1..max_len characters without '/', stored in *name; it points into
+/// `config` and is only valid during the factory call) or an integer
+/// 0..65535 (*name = null, *index = it). `what_name` and `what_number` say
+/// what they mean in messages ("the IIO device's name (\"bme280\")",
+/// "iio:deviceN"). Required. Returns false and fills `error` on a bad value.
+bool param_device_selector(const DeviceConfig& config, const char* key, const char* what_name,
+                           const char* what_number, size_t max_len, const char** name, uint32_t* index,
+                           DriverError* error);
+
+// --- "channels": the board's choice of discovered channels ---
+
+/// Reads the optional text parameter "channels" ("temperature,pressure":
+/// distinct names of [a-z0-9_-], 1..max_name_len each, at most max_count)
+/// into `out` ("" when absent). Returns false and fills `error` on a bad value.
+bool param_channel_list(const DeviceConfig& config, size_t max_count, size_t max_name_len, char* out, size_t cap,
+                        DriverError* error);
+/// Position of `quantity` in a comma-separated `list`, or -1.
+int channel_list_index(const char* list, const char* quantity);
+/// Number of names in `list` (0 for "").
+size_t channel_list_count(const char* list);
+/// Name number `i` of `list` into `out` ("" when out of range).
+void channel_list_name(const char* list, size_t i, char* out, size_t cap);
 
 }  // namespace drv
