@@ -447,7 +447,8 @@ INSTANTIATE_TEST_SUITE_P(
                     Err::BadChipId, "init: wrong chip id"},
         InitFailure{"unknown_compatible", R"({"name": "bad0", "compatible": "acme,widget"})", Err::NotFound,
                     "compatible: no driver for \"acme,widget\" (known: bosch,bme280, sensirion,sht3x, "
-                    "rohm,bh1750, ti,ads1115, xiot,gpio-output, xiot,gpio-input, xiot,system-metrics)"},
+                    "rohm,bh1750, ti,ads1115, xiot,gpio-output, xiot,gpio-input, xiot,system-metrics, maxim,ds18b20, "
+                    "linux,iio, linux,hwmon, linux,thermal-zone)"},
         InitFailure{"bad_param",
                     R"({"name": "bad0", "compatible": "xiot,gpio-input", "gpio": "gpio0", "pin": 3, "params": {"pull": "sideways"}})",
                     Err::InvalidArgument, "params.pull: expected \"up\", \"down\" or \"none\", got \"sideways\""},
