@@ -2,6 +2,9 @@
 // (raw + offset) * scale, as table-driven vectors.
 #include <gtest/gtest.h>
 
+#include <ostream>
+#include <string>
+
 #include "device_config.hpp"
 #include "drv/sysfs_attr.hpp"
 
@@ -10,10 +13,13 @@ using hal::Err;
 namespace {
 
 struct DecimalCase {
+  const char* what;
   const char* text;
   int64_t mantissa;
   int exponent;
 };
+
+void PrintTo(const DecimalCase& c, std::ostream* os) { *os << c.what; }
 
 class ParseDecimal : public ::testing::TestWithParam<DecimalCase> {};
 
@@ -27,13 +33,16 @@ TEST_P(ParseDecimal, Vectors) {
 
 INSTANTIATE_TEST_SUITE_P(
     Sysfs, ParseDecimal,
-    ::testing::Values(DecimalCase{"24260\n", 24260, 0}, DecimalCase{"-12500\n", -12500, 0},
-                      DecimalCase{"100.147656250\n", 100147656250, -9},  // bmp280 in_pressure_input (kPa)
-                      DecimalCase{"0.125000000", 125000000, -9}, DecimalCase{"-500.5", -5005, -1},
-                      DecimalCase{"0.000123", 123, -6}, DecimalCase{"+7", 7, 0}, DecimalCase{"0", 0, 0},
-                      DecimalCase{"  42 \n", 42, 0},
+    ::testing::Values(DecimalCase{"milli", "24260\n", 24260, 0}, DecimalCase{"negative", "-12500\n", -12500, 0},
+                      // bmp280 in_pressure_input (kPa)
+                      DecimalCase{"kpa", "100.147656250\n", 100147656250, -9},
+                      DecimalCase{"scale", "0.125000000", 125000000, -9},
+                      DecimalCase{"negative_fraction", "-500.5", -5005, -1},
+                      DecimalCase{"leading_zeros", "0.000123", 123, -6}, DecimalCase{"plus", "+7", 7, 0},
+                      DecimalCase{"zero", "0", 0, 0}, DecimalCase{"spaces", "  42 \n", 42, 0},
                       // more than 18 significant digits: the fraction is truncated
-                      DecimalCase{"1.2345678901234567891", 123456789012345678, -17}));
+                      DecimalCase{"truncated", "1.2345678901234567891", 123456789012345678, -17}),
+    [](const ::testing::TestParamInfo<DecimalCase>& i) { return std::string(i.param.what); });
 
 TEST(SysfsAttr, MalformedNumbersAreIo) {
   for (const char* bad : {"", "\n", "abc", "12a", "1.", ".5", "--1", "1 2", "1e3", "0x10",
@@ -51,6 +60,8 @@ struct ScaleCase {
   int64_t mantissa;
   int exponent;
 };
+
+void PrintTo(const ScaleCase& c, std::ostream* os) { *os << c.what; }
 
 class ScaleValue : public ::testing::TestWithParam<ScaleCase> {};
 
@@ -79,7 +90,8 @@ INSTANTIATE_TEST_SUITE_P(
         // 0 stays 0 whatever the scale
         ScaleCase{"zero", {0, 0}, {0, 0}, {3, 0}, -3, 0, 0},
         // a product beyond int64 loses the scale's last digits, not the value
-        ScaleCase{"big", {999999999, 0}, {0, 0}, {123456789123456789, -18}, 0, 123456788976543211, -9}));
+        ScaleCase{"big", {999999999, 0}, {0, 0}, {123456789123456789, -18}, 0, 123456788976543211, -9}),
+    [](const ::testing::TestParamInfo<ScaleCase>& i) { return std::string(i.param.what); });
 
 TEST(SysfsAttr, ScaleValueOutOfRangeIsIo) {
   EXPECT_EQ(drv::scale_value({999999999999999999, 0}, {999999999999999999, 0}, {1, 0}, 0).ok(), true);
