@@ -102,6 +102,22 @@ long read_small_file(const char* path, char* buf, size_t cap) {
   return static_cast<long>(len);
 }
 
+Err read_error(int e) {
+  switch (e) {
+    case ENOENT:
+    case ENODEV:
+    case ENXIO: return Err::NotFound;
+    default: return Err::Io;
+  }
+}
+
+ssize_t read_once(int fd, void* buf, size_t len) {
+  for (;;) {
+    const ssize_t r = ::read(fd, buf, len);
+    if (r >= 0 || errno != EINTR) return r;
+  }
+}
+
 }  // namespace posix
 }  // namespace linux_
 }  // namespace hal

@@ -34,6 +34,12 @@ int close_keep_errno(int fd);
 /// trailing newline(s). Returns the length, or -errno (-EOVERFLOW when the
 /// content does not fit in `cap - 1` bytes; -EINVAL when cap is 0).
 long read_small_file(const char* path, char* buf, size_t cap);
+/// What a failed open or read of a kernel attribute reports: NotFound when
+/// the file or its device is gone (ENOENT, ENODEV, ENXIO), else Io.
+Err read_error(int e);
+/// One read() of up to `len` bytes, retrying EINTR. Returns the count (0 at
+/// end of file) or -1 with errno set.
+ssize_t read_once(int fd, void* buf, size_t len);
 
 }  // namespace posix
 }  // namespace linux_
