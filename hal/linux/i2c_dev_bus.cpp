@@ -1,6 +1,5 @@
 #include "hal/linux/i2c_dev_bus.hpp"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/i2c-dev.h>
@@ -13,6 +12,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "hal/linux/linux_sysfs_tree.hpp"
 #include "posix_io.hpp"
 
 namespace hal {
@@ -244,34 +244,46 @@ Err I2cDevBus::smbus(uint16_t address, const uint8_t* tx, size_t tx_len, uint8_t
   }
 }
 
+namespace {
+
+struct AdapterSearch {
+  LinuxSysfsTree* tree;
+  const char* wanted;
+  bool found;
+  uint32_t best;
+};
+
+bool visit_adapter(void* context, const char* entry) {
+  auto* search = static_cast<AdapterSearch*>(context);
+  // Adapters are i2c-N; clients (1-0050) live here too.
+  if (std::strncmp(entry, "i2c-", 4) != 0) return true;
+  char* end = nullptr;
+  const unsigned long n = std::strtoul(entry + 4, &end, 10);
+  if (end == entry + 4 || *end != '\0' || n > UINT32_MAX) return true;
+  char path[96];
+  char name[128];
+  if (std::snprintf(path, sizeof path, "bus/i2c/devices/%s/name", entry) >= static_cast<int>(sizeof path)) return true;
+  const Result<size_t> len = search->tree->read(path, name, sizeof name);
+  if (!len.ok()) return true;
+  size_t used = len.value();
+  while (used > 0 && (name[used - 1] == '\n' || name[used - 1] == '\r')) --used;
+  name[used] = '\0';
+  if (std::strcmp(name, search->wanted) == 0 && (!search->found || n < search->best)) {
+    search->found = true;
+    search->best = static_cast<uint32_t>(n);
+  }
+  return true;
+}
+
+}  // namespace
+
 Result<uint32_t> find_i2c_adapter(const char* sys_root, const char* adapter_name) {
   if (sys_root == nullptr || adapter_name == nullptr || adapter_name[0] == '\0') return Err::InvalidArgument;
-  char dir[PATH_MAX];
-  if (std::snprintf(dir, sizeof dir, "%s/bus/i2c/devices", sys_root) >= static_cast<int>(sizeof dir)) {
-    return Err::InvalidArgument;
-  }
-  DIR* d = ::opendir(dir);
-  if (d == nullptr) return errno == ENOENT ? Err::NotFound : Err::Io;
-  bool found = false;
-  uint32_t best = 0;
-  while (const dirent* e = ::readdir(d)) {
-    // Adapters are i2c-N; clients (1-0050) live here too.
-    if (std::strncmp(e->d_name, "i2c-", 4) != 0) continue;
-    char* end = nullptr;
-    const unsigned long n = std::strtoul(e->d_name + 4, &end, 10);
-    if (end == e->d_name + 4 || *end != '\0' || n > UINT32_MAX) continue;
-    char path[PATH_MAX];
-    char name[128];
-    if (std::snprintf(path, sizeof path, "%s/%s/name", dir, e->d_name) >= static_cast<int>(sizeof path)) continue;
-    if (posix::read_small_file(path, name, sizeof name) < 0) continue;
-    if (std::strcmp(name, adapter_name) == 0 && (!found || n < best)) {
-      found = true;
-      best = static_cast<uint32_t>(n);
-    }
-  }
-  ::closedir(d);
-  if (!found) return Err::NotFound;
-  return best;
+  LinuxSysfsTree tree(sys_root);
+  AdapterSearch search{&tree, adapter_name, false, 0};
+  if (const Err e = tree.list("bus/i2c/devices", visit_adapter, &search); e != Err::Ok) return e;
+  if (!search.found) return Err::NotFound;
+  return search.best;
 }
 
 }  // namespace linux_

@@ -29,11 +29,6 @@ int make_dirs(const char* dir, mode_t leaf_mode);
 Err sync_dir(const char* dir);
 /// close() that keeps errno as it was; returns close()'s result.
 int close_keep_errno(int fd);
-/// Reads a small text file (a sysfs attribute such as
-/// /sys/bus/i2c/devices/i2c-1/name) into `buf` as a C string without its
-/// trailing newline(s). Returns the length, or -errno (-EOVERFLOW when the
-/// content does not fit in `cap - 1` bytes; -EINVAL when cap is 0).
-long read_small_file(const char* path, char* buf, size_t cap);
 /// What a failed open or read of a kernel attribute reports: NotFound when
 /// the file or its device is gone (ENOENT, ENODEV, ENXIO), else Io.
 Err read_error(int e);
