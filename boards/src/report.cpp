@@ -19,18 +19,21 @@ constexpr int kMaxFractionDigits = 6;
 
 /// X (a JSON number, 0..1e9, at most 6 fraction digits) as mantissa and
 /// decimal exponent, so the agent compares in integers.
-bool read_deadband(json::Value x, drv::ReportPolicy* out) {
+bool read_deadband(json::Value band, drv::ReportPolicy* out) {
   double v = 0;
-  if (!x.number(&v, 0, kMaxDeadband, json::kRequired)) return false;
+  if (!band.number(&v, 0, kMaxDeadband, json::kRequired)) return false;
   double scale = 1;
   for (int k = 0; k <= kMaxFractionDigits; ++k, scale *= 10) {
-    const double m = std::round(v * scale);
-    if (std::fabs(v * scale - m) < 1e-6) {
+    // Integral within the double's own rounding (a few ulps), so 0.3 is
+    // {3, -1} although 0.3 * 10 is 3.0000000000000004.
+    const double x = v * scale;
+    const double m = std::round(x);
+    if (std::fabs(x - m) <= std::fmax(1e-8, std::fabs(x) * 1e-15)) {
       *out = drv::ReportPolicy::deadband(static_cast<int64_t>(m), static_cast<int8_t>(-k));
       return true;
     }
   }
-  return x.expected("a number with at most 6 fraction digits");
+  return band.expected("a number with at most 6 fraction digits");
 }
 
 /// One policy: "interval" | "on_change" | {"deadband": X}.

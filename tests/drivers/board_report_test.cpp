@@ -51,6 +51,19 @@ TEST(BoardReport, DeviceWideAndPerQuantityForms) {
   EXPECT_EQ(boards::report_policy(spec.devices[2], "humidity").mode, ReportMode::Interval);
 }
 
+TEST(BoardReport, DeadbandDigitsAreKeptExactly) {
+  boards::BoardSpec spec;
+  ASSERT_EQ(parse(board_with(std::string(kEnv) + R"(, "report": {"pressure": {"deadband": 123456.123456}, "humidity": {"deadband": 0.3}}})"),
+                  &spec),
+            "");
+  const drv::ReportPolicy p = boards::report_policy(spec.devices[0], "pressure");
+  EXPECT_EQ(p.deadband_mantissa, 123456123456);
+  EXPECT_EQ(p.deadband_exponent, -6);
+  const drv::ReportPolicy h = boards::report_policy(spec.devices[0], "humidity");
+  EXPECT_EQ(h.deadband_mantissa, 3);
+  EXPECT_EQ(h.deadband_exponent, -1);
+}
+
 TEST(BoardReport, WholeNumberAndZeroDeadbands) {
   boards::BoardSpec spec;
   ASSERT_EQ(parse(board_with(std::string(kEnv) + R"(, "report": {"pressure": {"deadband": 50}, "humidity": {"deadband": 0}}})"),
@@ -87,9 +100,9 @@ INSTANTIATE_TEST_SUITE_P(
         BadReport{"number", "3",
                   R"(: devices[0].report: expected "interval", "on_change", {"deadband": X} or an object of those by quantity, got 3)"},
         BadReport{"negative_deadband", R"({"deadband": -1})",
-                  ": devices[0].report.deadband: expected a number from 0 to 1e+09, got -1"},
+                  ": devices[0].report.deadband: expected a number from 0 to 1000000000, got -1"},
         BadReport{"deadband_text", R"({"deadband": "0.2"})",
-                  ": devices[0].report.deadband: expected a number from 0 to 1e+09, got \"0.2\""},
+                  ": devices[0].report.deadband: expected a number from 0 to 1000000000, got \"0.2\""},
         BadReport{"too_fine", R"({"deadband": 0.0000001})",
                   ": devices[0].report.deadband: expected a number with at most 6 fraction digits, got 1e-07"},
         BadReport{"extra_key", R"({"deadband": 1, "heartbeat": 5})",
