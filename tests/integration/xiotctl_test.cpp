@@ -655,8 +655,10 @@ TEST_F(XiotctlFleetTest, InfoPrintsTheDeviceDescription) {
                                                       "  boot id   [0-9a-f]{8}\n  health    healthy\n"
                                                       "  channels  9\n")))
       << text.out;
-  EXPECT_NE(text.out.find("    env0.temperature    sensor    numeric  Cel\n"), std::string::npos) << text.out;
-  EXPECT_NE(text.out.find("    relay0.state        actuator  boolean\n"), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find("    env0.temperature    sensor    numeric  Cel  interval\n"), std::string::npos)
+      << text.out;
+  EXPECT_NE(text.out.find("    relay0.state        actuator  boolean  -    interval\n"), std::string::npos)
+      << text.out;
   EXPECT_NE(text.out.find("  problems  none\n"), std::string::npos) << text.out;
 
   const Result j = ops({"info", "dev1@localhost", "--json"});
@@ -860,7 +862,9 @@ TEST_F(XiotctlFleetTest, RunConfigureAndRebootAsOwner) {
   subscribe("admin", "dev1");
   const Result cfg = xiotctl("admin", {"run", "dev1", "configure", "interval_s=0.5", "batch_max=2"});
   ASSERT_EQ(cfg.code, 0) << cfg.describe();
-  EXPECT_NE(cfg.out.find("note: telemetry every 0.5 s, 2 readings per item\n"), std::string::npos) << cfg.out;
+  EXPECT_NE(cfg.out.find("note: telemetry every 0.5 s, 2 readings per item, on-change sampling every 1 s\n"),
+            std::string::npos)
+      << cfg.out;
 
   // A boolean the form refuses; then the prefilled confirm=0: the device cancels.
   const Result maybe = xiotctl("admin", {"run", "dev1", "reboot", "confirm=maybe"});
