@@ -1,5 +1,6 @@
-// POSIX file helpers shared by the Linux storage backends (FileStorage,
-// FileSegmentStore). Internal to hal/linux: not part of the HAL interface.
+// POSIX file helpers shared by the Linux backends (FileStorage,
+// FileSegmentStore, sysfs readers). Internal to hal/linux: not part of the
+// HAL interface.
 #pragma once
 
 #include <sys/types.h>
@@ -28,6 +29,11 @@ int make_dirs(const char* dir, mode_t leaf_mode);
 Err sync_dir(const char* dir);
 /// close() that keeps errno as it was; returns close()'s result.
 int close_keep_errno(int fd);
+/// Reads a small text file (a sysfs attribute such as
+/// /sys/bus/i2c/devices/i2c-1/name) into `buf` as a C string without its
+/// trailing newline(s). Returns the length, or -errno (-EOVERFLOW when the
+/// content does not fit in `cap - 1` bytes; -EINVAL when cap is 0).
+long read_small_file(const char* path, char* buf, size_t cap);
 
 }  // namespace posix
 }  // namespace linux_

@@ -12,8 +12,12 @@
 #include "agent/senml_pb_decode.hpp"
 #include "agent/telemetry.hpp"
 #include "alloc_counter.hpp"
+#include "boards/board.hpp"
+#include "boards/report.hpp"
 #include "drv/report.hpp"
 #include "fakes.hpp"
+#include "hal/sim/manual_clock.hpp"
+#include "hal/sim/sim_gpio.hpp"
 
 namespace {
 
@@ -346,6 +350,49 @@ TEST_F(Report, NoHeapPerEvent) {
   // Each turn: the edge (with the deadband crossing, one item) and the set.
   EXPECT_EQ(p.events_published(), 100u);
   EXPECT_EQ(counting.accepted, 101);
+}
+
+// The shipped sim board's button (xiot,gpio-input on SimGpio pin 27, active
+// low, debounced 20 ms) with "report": "on_change": a press reaches the sink
+// once the debounce has settled, through the driver's poll_changes(), long
+// before the 1 s check and the 60 s interval.
+TEST(ReportSimBoard, ButtonEdgePublishesAtOnce) {
+  agent::log_set_sink(quiet, nullptr);
+  hal::sim::ManualClock clock;
+  std::string error;
+  boards::BoardSpec spec;
+  ASSERT_TRUE(boards::parse_board(XIOT_BOARDS_DIR "/sim/board.json", &spec, &error)) << error;
+  for (boards::DeviceSpec& d : spec.devices) {
+    if (d.name == "button0") d.report.push_back(boards::ReportSpec{"", drv::ReportPolicy::on_change()});
+  }
+  auto board = boards::Board::create(spec, clock, clock, &error);
+  ASSERT_NE(board, nullptr) << error;
+  const std::vector<drv::ReportPolicy> policies = boards::report_policies(*board);
+  agent::TelemetryConfig cfg;
+  cfg.interval_s = 60;
+  cfg.sample_s = 1;
+  xiot_test::FakeSink sink(&clock);
+  agent::TelemetryPublisher p(board->registry(), clock, clock, cfg, "dev1@localhost", "7f3a12cd", sink);
+  sink.listener = &p.outbox();
+  p.set_report_policies(policies.data(), policies.size());
+  ASSERT_EQ(p.start(), hal::Err::Ok);
+  (void)p.tick();
+  ASSERT_EQ(sink.items.size(), 1u);
+  EXPECT_NE(sink.items[0].payload.find("n='button0.state' vb='false'"), std::string::npos) << sink.items[0].payload;
+
+  clock.advance_ms(100);
+  board->sim_gpio()->set_external(27, false);  // pressed: the line goes low
+  const hal::MonoTime pressed = clock.mono_now();
+  for (int ms = 0; ms < 900 && sink.items.size() == 1; ms += 5) {
+    clock.advance_ms(5);
+    (void)p.tick();
+  }
+  ASSERT_EQ(sink.items.size(), 2u);
+  EXPECT_LT(sink.items[1].at.us_since(pressed), 100000) << "published after the debounce, not at the 1 s check";
+  const std::string& item = sink.items[1].payload;
+  EXPECT_NE(item.find("n='button0.state' vb='true'"), std::string::npos) << item;
+  EXPECT_EQ(item.find("env0"), std::string::npos) << item;
+  agent::log_set_sink(nullptr, nullptr);
 }
 
 }  // namespace
