@@ -30,7 +30,7 @@ namespace {
 
 class Host final : public agent::CommandHost {
  public:
-  void publish_telemetry_now() override {}
+  void publish_telemetry_now(const drv::Device&, size_t) override {}
   agent::TelemetrySettings telemetry_settings() override { return settings; }
   hal::Err reconfigure_telemetry(const agent::TelemetrySettings& s) override {
     settings = s;

@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "agent/log.hpp"
+#include "boards/report.hpp"
 #include "xiot/version.hpp"
 
 namespace agent {
@@ -14,6 +15,7 @@ TelemetrySettings settings_of(const TelemetryConfig& t) {
   TelemetrySettings s;
   s.interval_ms = static_cast<uint32_t>(t.interval_s * 1000.0 + 0.5);
   s.batch_max = t.batch_max;
+  s.sample_ms = static_cast<uint32_t>(t.sample_s * 1000.0 + 0.5);
   return s;
 }
 
@@ -27,8 +29,9 @@ TelemetryConfig effective_telemetry(const AgentConfig& cfg, hal::Storage* storag
   if (e == hal::Err::Ok) {
     t.interval_s = s.interval_ms / 1000.0;
     t.batch_max = s.batch_max;
-    XLOG_INFO("agent", "persisted settings: telemetry every %g s, batch_max %u (from %s)", t.interval_s,
-              t.batch_max, kSettingsKey);
+    t.sample_s = s.sample_ms / 1000.0;
+    XLOG_INFO("agent", "persisted settings: telemetry every %g s, batch_max %u, sample %g s (from %s)",
+              t.interval_s, t.batch_max, t.sample_s, kSettingsKey);
   } else if (e != hal::Err::NotFound) {
     // A damaged blob is not fatal: the config's values hold until the next
     // `configure` replaces it.
@@ -82,11 +85,14 @@ DeviceFacts AgentRuntime::facts() const {
   f.failed_count = failed_.size();
   f.storage_problem = publisher_.outbox().storage_problem();
   f.dropped_readings = publisher_.items_dropped();
+  f.report_policies = report_policies_.size() == board_.registry().channel_count() ? report_policies_.data() : nullptr;
   return f;
 }
 
 hal::Err AgentRuntime::start() {
   started_ = mono_.mono_now();
+  report_policies_ = boards::report_policies(board_);
+  publisher_.set_report_policies(report_policies_.data(), report_policies_.size());
   const hal::Err e = publisher_.start();
   if (e != hal::Err::Ok) return e;
   session_.set_publish_listener(&publisher_.outbox());
@@ -199,17 +205,18 @@ void AgentRuntime::stop(const char* reason) {
   }
 }
 
-void AgentRuntime::publish_telemetry_now() {
-  publisher_.publish_now();
+void AgentRuntime::publish_telemetry_now(const drv::Device& device, size_t channel) {
+  publisher_.publish_channel(device, channel);
   samples_seen_ = publisher_.samples_taken();
   refresh_description(true);
 }
 
 hal::Err AgentRuntime::reconfigure_telemetry(const TelemetrySettings& s) {
-  const hal::Err e = publisher_.reconfigure(s.interval_ms / 1000.0, s.batch_max);
+  const hal::Err e = publisher_.reconfigure(s.interval_ms / 1000.0, s.batch_max, s.sample_ms / 1000.0);
   if (e != hal::Err::Ok) return e;
   settings_ = s;
-  XLOG_INFO("agent", "telemetry reconfigured: every %u ms, batch_max %u", s.interval_ms, s.batch_max);
+  XLOG_INFO("agent", "telemetry reconfigured: every %u ms, batch_max %u, sample every %u ms", s.interval_ms,
+            s.batch_max, s.sample_ms);
   return hal::Err::Ok;
 }
 

@@ -1,6 +1,7 @@
 // Building a live board from a BoardSpec: HAL backend objects, chip models
 // (sim), driver instances.
 #include "boards/board.hpp"
+#include "boards/report.hpp"
 
 #include <cstring>
 #include <new>
@@ -257,6 +258,10 @@ void Board::Impl::add_device(const DeviceSpec& d) {
   std::unique_ptr<drv::Device> dev = entry->create(cfg, &derr);
   if (!dev) {
     fail(d, hal::Err::InvalidArgument, derr.text);
+    return;
+  }
+  if (const std::string why = detail::report_problem(d, *dev); !why.empty()) {
+    fail(d, hal::Err::InvalidArgument, why);
     return;
   }
   if (hal::Err e = dev->init(); e != hal::Err::Ok) {

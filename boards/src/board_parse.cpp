@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "boards/board.hpp"
+#include "boards/report.hpp"
 #include "drv/driver_table.hpp"
 #include "drv/model_table.hpp"
 #include "drv/registry.hpp"
@@ -268,7 +269,7 @@ bool parse_gpio(json::Value d, const BoardSpec& board, DeviceSpec* dev) {
 
 bool parse_device(json::Value d, BoardSpec* out) {
   static const char* const kKeys[] = {"name", "compatible", "description", "bus",    "address", "gpio",
-                                      "pin",  "line",       "active_low",  "params", "sim"};
+                                      "pin",  "line",       "active_low",  "params", "sim",     "report"};
   if (!d.object(kKeys, json::kRequired)) return false;
   DeviceSpec dev;
   if (!read_name(d["name"], &dev.name)) return false;
@@ -283,7 +284,10 @@ bool parse_device(json::Value d, BoardSpec* out) {
   if (!valid_compatible(dev.compatible)) return compat.expected(kCompatible);
   std::string description;
   if (!d["description"].text(&description, "a string", json::kEmptyOk)) return false;
-  if (!parse_i2c(d, *out, &dev) || !parse_gpio(d, *out, &dev) || !parse_params(d["params"], &dev)) return false;
+  if (!parse_i2c(d, *out, &dev) || !parse_gpio(d, *out, &dev) || !parse_params(d["params"], &dev) ||
+      !detail::parse_report(d["report"], &dev)) {
+    return false;
+  }
 
   const json::Value sim = d["sim"];
   if (!sim.absent()) {

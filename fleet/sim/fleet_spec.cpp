@@ -96,8 +96,9 @@ class Parser {
   }
 
   bool parse_telemetry(json::Value tel, agent::TelemetryConfig* t) {
-    static const char* const kTel[] = {"interval_s", "service", "node", "batch_max", "encoding"};
+    static const char* const kTel[] = {"interval_s", "sample_s", "service", "node", "batch_max", "encoding"};
     return tel.object(kTel) && tel["interval_s"].number(&t->interval_s, limits::kIntervalS.lo, limits::kIntervalS.hi) &&
+           tel["sample_s"].number(&t->sample_s, limits::kSampleS.lo, limits::kSampleS.hi) &&
            tel["service"].text(&t->service) && tel["node"].text(&t->node) &&
            tel["batch_max"].integer(&t->batch_max, limits::kBatchMax.lo, limits::kBatchMax.hi) &&
            tel["encoding"].one_of(&t->encoding, kEncodings);

@@ -19,7 +19,7 @@ namespace {
 
 class NullHost final : public agent::CommandHost {
  public:
-  void publish_telemetry_now() override {}
+  void publish_telemetry_now(const drv::Device&, size_t) override {}
   agent::TelemetrySettings telemetry_settings() override { return {}; }
   hal::Err reconfigure_telemetry(const agent::TelemetrySettings&) override { return hal::Err::Ok; }
   hal::Err request_reboot(const char*) override { return hal::Err::Ok; }

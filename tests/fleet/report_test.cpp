@@ -250,8 +250,8 @@ TEST(Report, Info) {
             "  boot id   7f3a12cd\n"
             "  health    degraded\n"
             "  channels  2\n"
-            "    env0.temperature  sensor    numeric  Cel\n"
-            "    relay0.state      actuator  boolean\n"
+            "    env0.temperature  sensor    numeric  Cel  interval\n"
+            "    relay0.state      actuator  boolean  -    interval\n"
             "  problems\n"
             "    env1 failed: no acknowledge\n");
   Json doc = json(format_info_json("dev1@localhost", d));
@@ -265,6 +265,30 @@ TEST(Report, Info) {
   EXPECT_EQ(str(ch, "type"), "numeric");
   EXPECT_EQ(str(ch, "unit"), "Cel");
   EXPECT_STREQ(cJSON_GetArrayItem(at(doc.get(), "problems"), 0)->valuestring, "env1 failed: no acknowledge");
+}
+
+TEST(Report, InfoShowsReportPolicies) {
+  // A node from before policies existed has no `report`: "interval" (above).
+  const DeviceDescription d = parse_device_description(parse_xml(
+      "<device xmlns='urn:xiot:device:0' board='sim' firmware='0.1.0' boot-id='7f3a12cd' health='healthy'>"
+      "<channel name='env0.temperature' kind='sensor' unit='Cel' type='numeric' report='deadband' deadband='0.2'/>"
+      "<channel name='button0.state' kind='sensor' type='boolean' report='on_change'/>"
+      "<channel name='env0.humidity' kind='sensor' unit='%RH' type='numeric'/></device>"));
+  ASSERT_EQ(d.channels.size(), 3u);
+  EXPECT_EQ(d.channels[0].report, "deadband");
+  EXPECT_EQ(d.channels[0].deadband, "0.2");
+  EXPECT_EQ(d.channels[1].report, "on_change");
+  EXPECT_EQ(d.channels[2].report, "interval");
+  const std::string text = format_info_text("dev1@localhost", d);
+  EXPECT_NE(text.find("    env0.temperature  sensor  numeric  Cel  deadband 0.2\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("    button0.state     sensor  boolean  -    on_change\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("    env0.humidity     sensor  numeric  %RH  interval\n"), std::string::npos) << text;
+  Json doc = json(format_info_json("dev1@localhost", d));
+  const cJSON* t = cJSON_GetArrayItem(at(doc.get(), "channels"), 0);
+  EXPECT_EQ(str(t, "report"), "deadband");
+  EXPECT_DOUBLE_EQ(cJSON_GetNumberValue(at(t, "deadband")), 0.2);
+  EXPECT_EQ(str(cJSON_GetArrayItem(at(doc.get(), "channels"), 1), "report"), "on_change");
+  EXPECT_EQ(cJSON_GetObjectItem(cJSON_GetArrayItem(at(doc.get(), "channels"), 1), "deadband"), nullptr);
 }
 
 TEST(Report, Commands) {

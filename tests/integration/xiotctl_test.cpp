@@ -656,8 +656,14 @@ TEST_F(XiotctlFleetTest, InfoPrintsTheDeviceDescription) {
                                                       "  boot id   [0-9a-f]{8}\n  health    healthy\n"
                                                       "  channels  " + std::to_string(xiot::test::sim_board_channels()) + "\n")))
       << text.out;
-  EXPECT_TRUE(std::regex_search(text.out, std::regex("\n    env0\\.temperature +sensor    numeric  Cel\n"))) << text.out;
-  EXPECT_TRUE(std::regex_search(text.out, std::regex("\n    relay0\\.state +actuator  boolean\n"))) << text.out;
+  EXPECT_TRUE(std::regex_search(text.out, std::regex("
+    env0\.temperature +sensor    numeric  Cel  interval
+")))
+      << text.out;
+  EXPECT_TRUE(std::regex_search(text.out, std::regex("
+    relay0\.state +actuator  boolean  -    interval
+")))
+      << text.out;
   EXPECT_NE(text.out.find("  problems  none\n"), std::string::npos) << text.out;
 
   const Result j = ops({"info", "dev1@localhost", "--json"});
@@ -862,7 +868,9 @@ TEST_F(XiotctlFleetTest, RunConfigureAndRebootAsOwner) {
   subscribe("admin", "dev1");
   const Result cfg = xiotctl("admin", {"run", "dev1", "configure", "interval_s=0.5", "batch_max=2"});
   ASSERT_EQ(cfg.code, 0) << cfg.describe();
-  EXPECT_NE(cfg.out.find("note: telemetry every 0.5 s, 2 readings per item\n"), std::string::npos) << cfg.out;
+  EXPECT_NE(cfg.out.find("note: telemetry every 0.5 s, 2 readings per item, on-change sampling every 1 s\n"),
+            std::string::npos)
+      << cfg.out;
 
   // A boolean the form refuses; then the prefilled confirm=0: the device cancels.
   const Result maybe = xiotctl("admin", {"run", "dev1", "reboot", "confirm=maybe"});

@@ -51,7 +51,17 @@ class FakeDevice : public drv::Device {
     return get_error;
   }
   void set_value(size_t i, drv::Value v) { values_[i] = v; }
+  /// Reports `changes` once (an edge since the last call), as a debounced
+  /// GPIO input would.
+  bool poll_changes() override {
+    ++poll_calls;
+    const bool c = changes;
+    changes = false;
+    return c;
+  }
 
+  bool changes = false;
+  int poll_calls = 0;
   hal::Err init_error = hal::Err::Ok;
   hal::Err sample_error = hal::Err::Ok;
   hal::Err get_error = hal::Err::Ok;

@@ -39,7 +39,7 @@ void quiet(void*, agent::LogLevel, const char*, size_t) {}
 
 class NullHost : public agent::CommandHost {
  public:
-  void publish_telemetry_now() override {}
+  void publish_telemetry_now(const drv::Device&, size_t) override {}
   agent::TelemetrySettings telemetry_settings() override { return {}; }
   hal::Err reconfigure_telemetry(const agent::TelemetrySettings&) override { return hal::Err::Ok; }
   hal::Err request_reboot(const char*) override { return hal::Err::Ok; }

@@ -44,7 +44,7 @@ void quiet(void*, agent::LogLevel, const char*, size_t) {}
 
 class FakeHost : public agent::CommandHost {
  public:
-  void publish_telemetry_now() override { ++publishes; }
+  void publish_telemetry_now(const drv::Device&, size_t) override { ++publishes; }
   agent::TelemetrySettings telemetry_settings() override { return settings; }
   hal::Err reconfigure_telemetry(const agent::TelemetrySettings& s) override {
     ++reconfigures;
@@ -714,27 +714,37 @@ TEST_F(CmdSim, ConfigurePrefillsThenReconfiguresAndPersists) {
   EXPECT_STREQ(form.form.value_of("batch_max"), "1");
   EXPECT_TRUE(form.form.find("interval_s")->required());
   EXPECT_TRUE(form.form.find("batch_max")->required());
+  EXPECT_STREQ(form.form.value_of("sample_s"), "1");
 
   const CommandResponse& done = again(kOwner, "configure", CommandAction::Complete,
-                                      submit({{"interval_s", "0.05"}, {"batch_max", "5"}}));
+                                      submit({{"interval_s", "0.05"}, {"batch_max", "5"}, {"sample_s", "0.25"}}));
   ASSERT_FALSE(done.is_error) << done.err.text;
   EXPECT_EQ(done.status, CommandStatus::Completed);
   EXPECT_EQ(host_.reconfigures, 1);
   EXPECT_EQ(host_.settings.interval_ms, 50u);
   EXPECT_EQ(host_.settings.batch_max, 5u);
+  EXPECT_EQ(host_.settings.sample_ms, 250u);
   ASSERT_EQ(done.note_count, 1u);
-  EXPECT_STREQ(done.notes[0].text, "telemetry every 0.05 s, 5 readings per item");
+  EXPECT_STREQ(done.notes[0].text,
+               "telemetry every 0.05 s, 5 readings per item, on-change sampling every 0.25 s");
   ASSERT_EQ(storage_.blobs.count(agent::kSettingsKey), 1u);
-  EXPECT_EQ(storage_.blobs[agent::kSettingsKey], R"({"version":1,"telemetry":{"interval_ms":50,"batch_max":5}})");
+  EXPECT_EQ(storage_.blobs[agent::kSettingsKey],
+            R"({"version":1,"telemetry":{"interval_ms":50,"batch_max":5,"sample_ms":250}})");
   agent::TelemetrySettings back;
   ASSERT_EQ(agent::load_settings(storage_, agent::kSettingsKey, &back), hal::Err::Ok);
   EXPECT_EQ(back.interval_ms, 50u);
   EXPECT_EQ(back.batch_max, 5u);
+  EXPECT_EQ(back.sample_ms, 250u);
+  // A blob from before sample_ms existed still loads, with the default.
+  storage_.blobs[agent::kSettingsKey] = R"({"version":1,"telemetry":{"interval_ms":50,"batch_max":5}})";
+  ASSERT_EQ(agent::load_settings(storage_, agent::kSettingsKey, &back), hal::Err::Ok);
+  EXPECT_EQ(back.sample_ms, 1000u);
 
   // The next form shows the new values.
   begin(kOwner, "configure");
   EXPECT_STREQ(resp_.form.value_of("interval_s"), "0.05");
   EXPECT_STREQ(resp_.form.value_of("batch_max"), "5");
+  EXPECT_STREQ(resp_.form.value_of("sample_s"), "0.25");
 }
 
 TEST_F(CmdSim, ConfigureOmittedFieldKeepsItsValue) {
@@ -765,6 +775,8 @@ TEST_F(CmdSim, ConfigureBadValues) {
       {"batch_max", "2.5", "batch_max: '2.5' is not a whole number"},
       {"batch_max", "0", "batch_max: '0' is out of range (1 to 100)"},
       {"batch_max", "101", "batch_max: '101' is out of range (1 to 100)"},
+      {"sample_s", "0.01", "sample_s: '0.01' is out of range (0.05 to 86400)"},
+      {"sample_s", "x", "sample_s: 'x' is not a number"},
   };
   begin(kOwner, "configure");
   for (const Case& c : cases) {

@@ -233,6 +233,10 @@ std::vector<ErrorCase> error_cases() {
        "{F}: telemetry.interval_s: expected a number from 0.05 to 86400, got \"10\""},
       {"interval_negative", cfg("", R"(, "telemetry": {"interval_s": -1})"),
        "{F}: telemetry.interval_s: expected a number from 0.05 to 86400, got -1"},
+      {"sample_low", cfg("", R"(, "telemetry": {"sample_s": 0.01})"),
+       "{F}: telemetry.sample_s: expected a number from 0.05 to 86400, got 0.01"},
+      {"sample_string", cfg("", R"(, "telemetry": {"sample_s": "1"})"),
+       "{F}: telemetry.sample_s: expected a number from 0.05 to 86400, got \"1\""},
       {"telemetry_unknown_key", cfg("", R"(, "telemetry": {"interval": 10})"),
        "{F}: telemetry.interval: unknown key (did you mean \"interval_s\"?)"},
       {"service_jid", cfg("", R"(, "telemetry": {"service": "a@pubsub.localhost"})"),
@@ -439,6 +443,7 @@ TEST(Config, Defaults) {
   EXPECT_DOUBLE_EQ(c.xmpp.reconnect_base_s, 1.0);
   EXPECT_DOUBLE_EQ(c.xmpp.reconnect_cap_s, 60.0);
   EXPECT_DOUBLE_EQ(c.telemetry.interval_s, 10.0);
+  EXPECT_DOUBLE_EQ(c.telemetry.sample_s, 1.0);
   EXPECT_EQ(c.telemetry.service, "pep");
   EXPECT_EQ(c.telemetry.node, "urn:xiot:telemetry:0");
   EXPECT_EQ(c.telemetry.batch_max, 1u);

@@ -73,6 +73,30 @@ TEST_F(Description, ActuatorsReportTheirCurrentValue) {
       << d;
 }
 
+TEST_F(Description, ChannelsDescribeTheirReportPolicy) {
+  // Registry order: temperature humidity pressure, state. "interval" is the
+  // default and leaves the attribute out (the node reads as it did before).
+  const drv::ReportPolicy policies[] = {drv::ReportPolicy::deadband(2, -1), drv::ReportPolicy::interval(),
+                                        drv::ReportPolicy::deadband(50, 0), drv::ReportPolicy::on_change()};
+  agent::DeviceFacts f = facts();
+  f.report_policies = policies;
+  (void)reg_.sample_all();
+  const std::string d = describe(f);
+  EXPECT_NE(d.find("<channel name='env0.temperature' kind='sensor' unit='Cel' type='numeric' report='deadband' "
+                   "deadband='0.2'/>"),
+            std::string::npos)
+      << d;
+  EXPECT_NE(d.find("<channel name='env0.humidity' kind='sensor' unit='%RH' type='numeric'/>"), std::string::npos) << d;
+  EXPECT_NE(d.find("<channel name='env0.pressure' kind='sensor' unit='Pa' type='numeric' report='deadband' "
+                   "deadband='50'/>"),
+            std::string::npos)
+      << d;
+  EXPECT_NE(d.find("<channel name='relay0.state' kind='actuator' type='boolean' report='on_change' value='false'/>"),
+            std::string::npos)
+      << d;
+  EXPECT_LT(d.size() + 1, agent::device_description_bound(f));
+}
+
 TEST_F(Description, FailedInitDegrades) {
   const agent::FailedDevice failed[] = {{"env1", hal::Err::Nack}};
   const agent::DeviceFacts f = facts(failed, 1);

@@ -149,7 +149,7 @@ const char* const kTopKeys[] = {"xmpp", "board", "telemetry", "acl", "journal", 
 const char* const kXmppKeys[] = {"jid",         "password",   "password_file",   "resource",         "host",
                                  "port",        "tls",        "ca_file",         "client_cert",      "client_key",
                                  "ping_interval_s", "reconnect_base_s", "reconnect_cap_s"};
-const char* const kTelemetryKeys[] = {"interval_s", "service", "node", "batch_max", "encoding"};
+const char* const kTelemetryKeys[] = {"interval_s", "sample_s", "service", "node", "batch_max", "encoding"};
 const char* const kAclKeys[] = {"owners", "operators", "viewers"};
 const char* const kJournalKeys[] = {"path", "max_bytes", "fsync", "fsync_interval_s"};
 const char* const kLogKeys[] = {"level"};
@@ -328,7 +328,10 @@ bool Loader::load_telemetry(json::Value root, AgentConfig* cfg) {
   const json::Value t = root["telemetry"];
   if (!t.object(kTelemetryKeys)) return false;
   TelemetryConfig& c = cfg->telemetry;
-  if (!t["interval_s"].number(&c.interval_s, limits::kIntervalS.lo, limits::kIntervalS.hi)) return false;
+  if (!t["interval_s"].number(&c.interval_s, limits::kIntervalS.lo, limits::kIntervalS.hi) ||
+      !t["sample_s"].number(&c.sample_s, limits::kSampleS.lo, limits::kSampleS.hi)) {
+    return false;
+  }
 
   constexpr const char* kService = "\"pep\" or a pubsub service domain like pubsub.example.com";
   const json::Value service = t["service"];

@@ -117,9 +117,10 @@ hal::Result<size_t> format_device_description(char* buf, size_t cap, const Devic
   w.put(health_name(report.health));
   w.put("'>");
   if (facts.registry != nullptr) {
+    size_t k = 0;  // registry channel index, for report_policies
     for (size_t d = 0; d < facts.registry->device_count(); ++d) {
       const drv::Device& dev = facts.registry->device(d);
-      for (size_t c = 0; c < dev.channel_count(); ++c) {
+      for (size_t c = 0; c < dev.channel_count(); ++c, ++k) {
         const drv::ChannelSpec& spec = dev.channel(c);
         w.put("<channel name='");
         w.put_escaped(dev.name());
@@ -136,6 +137,23 @@ hal::Result<size_t> format_device_description(char* buf, size_t cap, const Devic
         w.put(" type='");
         w.put(drv::type_name(spec.type));
         w.put_char('\'');
+        // The report policy; absent = "interval" (the default, and what a
+        // device node said before policies existed).
+        const drv::ReportPolicy policy =
+            facts.report_policies != nullptr ? facts.report_policies[k] : drv::ReportPolicy{};
+        if (policy.mode != drv::ReportMode::Interval) {
+          w.put(" report='");
+          w.put(drv::report_mode_name(policy.mode));
+          w.put_char('\'');
+        }
+        if (policy.mode == drv::ReportMode::Deadband) {
+          char band[kValueTextBound];
+          if (format_decimal(band, sizeof band, policy.deadband_mantissa, policy.deadband_exponent).ok()) {
+            w.put(" deadband='");
+            w.put(band);
+            w.put_char('\'');
+          }
+        }
         // An actuator's state is reported state: what it was last set to.
         if (spec.kind == drv::ChannelKind::Actuator) {
           const hal::Result<drv::Value> v = dev.get(c);
@@ -184,6 +202,8 @@ size_t device_description_bound(const DeviceFacts& facts) {
       for (size_t c = 0; c < dev.channel_count(); ++c) {
         const drv::ChannelSpec& spec = dev.channel(c);
         n += 80 + name + xml_escaped_len(spec.quantity) + xml_escaped_len(str(spec.unit));
+        n += 40 + kValueTextBound;  // report='on_change' or report='deadband' deadband='...'
+
         if (spec.kind == drv::ChannelKind::Actuator) n += 10 + 6 * kValueTextBound;
       }
     }

@@ -9,14 +9,14 @@ namespace agent {
 
 hal::Err save_settings(hal::Storage& storage, const char* key, const TelemetrySettings& s) {
   if (s.interval_ms < kIntervalMinMs || s.interval_ms > kIntervalMaxMs || s.batch_max < kBatchMaxMin ||
-      s.batch_max > kBatchMaxMax) {
+      s.batch_max > kBatchMaxMax || s.sample_ms < kSampleMinMs || s.sample_ms > kSampleMaxMs) {
     return hal::Err::InvalidArgument;
   }
   char blob[128];
   const int n = std::snprintf(blob, sizeof blob,
                               "{\"version\":1,\"telemetry\":{\"interval_ms\":%" PRIu32
-                              ",\"batch_max\":%" PRIu32 "}}",
-                              s.interval_ms, s.batch_max);
+                              ",\"batch_max\":%" PRIu32 ",\"sample_ms\":%" PRIu32 "}}",
+                              s.interval_ms, s.batch_max, s.sample_ms);
   if (n < 0 || static_cast<size_t>(n) >= sizeof blob) return hal::Err::Overflow;
   return storage.replace(key, reinterpret_cast<const uint8_t*>(blob), static_cast<size_t>(n));
 }
@@ -34,7 +34,8 @@ hal::Err load_settings(hal::Storage& storage, const char* key, TelemetrySettings
   int64_t version = 0;
   const bool ok = root["version"].integer(&version, 1, 1, json::kRequired) && tel.is_object() &&
                   tel["interval_ms"].integer(&s.interval_ms, kIntervalMinMs, kIntervalMaxMs, json::kRequired) &&
-                  tel["batch_max"].integer(&s.batch_max, kBatchMaxMin, kBatchMaxMax, json::kRequired);
+                  tel["batch_max"].integer(&s.batch_max, kBatchMaxMin, kBatchMaxMax, json::kRequired) &&
+                  tel["sample_ms"].integer(&s.sample_ms, kSampleMinMs, kSampleMaxMs);
   if (!ok) return hal::Err::Corrupt;
   *out = s;
   return hal::Err::Ok;

@@ -1,6 +1,7 @@
 #include "agent/telemetry.hpp"
 
 #include <cmath>
+#include <cstdint>
 #include <cstring>
 #include <new>
 
@@ -63,13 +64,18 @@ TelemetryPublisher::TelemetryPublisher(drv::Registry& reg, hal::MonotonicClock& 
       boot_id_arg_(boot_id),
       encoding_(cfg.encoding),
       cfg_interval_s_(cfg.interval_s),
-      cfg_batch_max_(cfg.batch_max) {}
+      cfg_batch_max_(cfg.batch_max),
+      cfg_sample_s_(cfg.sample_s) {}
 
 TelemetryPublisher::~TelemetryPublisher() = default;
 
 bool TelemetryPublisher::valid_settings(double interval_s, uint32_t batch_max) {
   return std::isfinite(interval_s) && interval_s >= limits::kIntervalS.lo && interval_s <= limits::kIntervalS.hi &&
          batch_max >= limits::kBatchMax.lo && batch_max <= limits::kBatchMax.hi;
+}
+
+bool TelemetryPublisher::valid_sample(double sample_s) {
+  return std::isfinite(sample_s) && sample_s >= limits::kSampleS.lo && sample_s <= limits::kSampleS.hi;
 }
 
 size_t TelemetryPublisher::slot_bound(uint32_t batch_cap) const {
@@ -100,7 +106,7 @@ hal::Err TelemetryPublisher::allocate(uint32_t batch_cap, std::unique_ptr<Sample
 
 hal::Err TelemetryPublisher::start() {
   if (started_) return hal::Err::InvalidArgument;
-  if (!valid_settings(cfg_interval_s_, cfg_batch_max_) || device_id_arg_ == nullptr ||
+  if (!valid_settings(cfg_interval_s_, cfg_batch_max_) || !valid_sample(cfg_sample_s_) || device_id_arg_ == nullptr ||
       !boot_id_ok(boot_id_arg_)) {
     return hal::Err::InvalidArgument;
   }
@@ -137,9 +143,21 @@ hal::Err TelemetryPublisher::start() {
       std::memcpy(name + dn + 1, spec.quantity, qn);
       name[dn + 1 + qn] = '\0';
       at += dn + qn + 2;
-      channels_[k++] = Channel{&dev, d, c, name, spec.unit != nullptr ? spec.unit : "", spec.type};
+      drv::ReportPolicy policy;
+      if (policies_arg_ != nullptr && k < policies_count_arg_) policy = policies_arg_[k];
+      if (policy.mode == drv::ReportMode::Deadband &&
+          (spec.type != drv::ValueType::Numeric || policy.deadband_mantissa < 0)) {
+        return hal::Err::InvalidArgument;
+      }
+      if (policy.mode != drv::ReportMode::Interval) {
+        event_devices_ |= 1u << d;
+        if (policy.mode == drv::ReportMode::OnChange) poll_devices_ |= 1u << d;
+      }
+      channels_[k++] = Channel{&dev, d, c, name, spec.unit != nullptr ? spec.unit : "", spec.type, policy,
+                               drv::Value{}, false};
     }
   }
+  if (policies_arg_ != nullptr && policies_count_arg_ != channel_count_) return hal::Err::InvalidArgument;
 
   hal::Err e = allocate(cfg_batch_max_, &samples_, &snaps_, &slot_cap_);
   if (e != hal::Err::Ok) return e;
@@ -148,6 +166,7 @@ hal::Err TelemetryPublisher::start() {
   batch_cap_ = cfg_batch_max_;
   batch_max_ = cfg_batch_max_;
   interval_us_ = std::llround(cfg_interval_s_ * 1e6);
+  sample_us_ = std::llround(cfg_sample_s_ * 1e6);
   started_ = true;
   XLOG_DEBUG(kArea, "started: %zu channels, every %lld us, batch %u, %zu-byte items", channel_count_,
              static_cast<long long>(interval_us_), batch_max_, slot_cap_);
@@ -170,6 +189,8 @@ void TelemetryPublisher::take_sample() {
     row[n].unit = ch.unit;
     row[n].value = v.value();
     ++n;
+    channels_[i].last = v.value();  // the heartbeat of an OnChange/Deadband channel
+    channels_[i].have_last = true;
   }
   if (n == 0) return;  // nothing readable this time; health reports why
   snaps_[batch_count_] = Snapshot{when, row, n};
@@ -196,6 +217,93 @@ void TelemetryPublisher::close_batch() {
   }
 }
 
+namespace {
+
+/// *out = m * 10^k. False on overflow (k >= 0).
+bool scale_up(int64_t m, int k, int64_t* out) {
+  for (; k > 0; --k) {
+    if (__builtin_mul_overflow(m, int64_t{10}, &m)) return false;
+  }
+  *out = m;
+  return true;
+}
+
+}  // namespace
+
+// |v - last| > deadband, in integers: the three numbers are brought to the
+// smallest of their exponents. A difference too large for 64 bits has moved.
+bool TelemetryPublisher::moved(const Channel& ch, const drv::Value& v) const {
+  if (!ch.have_last || v.type != ch.last.type) return true;
+  switch (v.type) {
+    case drv::ValueType::Boolean: return v.flag != ch.last.flag;
+    case drv::ValueType::String: return std::strcmp(v.text, ch.last.text) != 0;
+    case drv::ValueType::Numeric: break;
+  }
+  const bool deadband = ch.policy.mode == drv::ReportMode::Deadband;
+  int e = v.exponent < ch.last.exponent ? v.exponent : ch.last.exponent;
+  if (deadband && ch.policy.deadband_exponent < e) e = ch.policy.deadband_exponent;
+  int64_t a = 0;
+  int64_t b = 0;
+  int64_t band = 0;
+  if (!scale_up(v.mantissa, v.exponent - e, &a) || !scale_up(ch.last.mantissa, ch.last.exponent - e, &b)) return true;
+  if (deadband && !scale_up(ch.policy.deadband_mantissa, ch.policy.deadband_exponent - e, &band)) {
+    return false;  // a deadband beyond 64 bits at this resolution: never crossed
+  }
+  int64_t diff = 0;
+  if (__builtin_sub_overflow(a, b, &diff) || diff == INT64_MIN) return true;
+  if (diff < 0) diff = -diff;
+  return diff > band;
+}
+
+uint32_t TelemetryPublisher::poll_inputs() {
+  uint32_t changed = 0;
+  for (uint32_t m = poll_devices_; m != 0; m &= m - 1) {
+    const auto d = static_cast<size_t>(__builtin_ctz(m));
+    if (reg_.device(d).poll_changes()) changed |= 1u << d;
+  }
+  return changed;
+}
+
+void TelemetryPublisher::publish_events(uint32_t check_mask, uint32_t forced_mask, const Channel* only) {
+  ++event_checks_;
+  const uint32_t mask = check_mask | forced_mask;
+  uint32_t ok = 0;
+  for (uint32_t m = mask; m != 0; m &= m - 1) {
+    const auto d = static_cast<size_t>(__builtin_ctz(m));
+    if (reg_.sample(d) == hal::Err::Ok) {
+      ok |= 1u << d;
+    } else {
+      ++read_errors_;
+    }
+  }
+  const hal::WallTime when = wall_.wall_now();
+  Sample* row = samples_.get() + batch_count_ * channel_count_;
+  size_t n = 0;
+  for (size_t i = 0; i < channel_count_; ++i) {
+    Channel& ch = channels_[i];
+    const uint32_t bit = 1u << ch.device_index;
+    if ((ok & bit) == 0) continue;
+    if (only != nullptr ? &ch != only : ch.policy.mode == drv::ReportMode::Interval) continue;
+    const hal::Result<drv::Value> v = ch.device->get(ch.index);
+    if (!v.ok()) continue;
+    const bool forced = only != nullptr || ((forced_mask & bit) != 0 && ch.policy.mode == drv::ReportMode::OnChange);
+    if (!forced && !moved(ch, v.value())) continue;
+    row[n].name = ch.name;
+    row[n].unit = ch.unit;
+    row[n].value = v.value();
+    ++n;
+    ch.last = v.value();
+    ch.have_last = true;
+  }
+  if (n == 0) return;
+  // batch_count_ < batch_max_ here (a full batch is closed at once), so the
+  // row is free; the item is closed now: an event does not wait for a batch.
+  snaps_[batch_count_] = Snapshot{when, row, n};
+  ++batch_count_;
+  ++events_;
+  close_batch();
+}
+
 size_t TelemetryPublisher::flush() { return started_ ? outbox_.pump() : 0; }
 
 hal::MonoTime TelemetryPublisher::tick() {
@@ -203,8 +311,12 @@ hal::MonoTime TelemetryPublisher::tick() {
   if (!started_) return now;
   if (!scheduled_) {
     next_due_ = now;
+    next_check_ = now;
     scheduled_ = true;
   }
+  // Consumed every turn, also when the slot is due (which then reports the
+  // new values with everything else).
+  const uint32_t forced = poll_inputs();
   if (now >= next_due_) {
     take_sample();
     next_due_ = next_due_.plus_us(interval_us_);
@@ -215,10 +327,15 @@ hal::MonoTime TelemetryPublisher::tick() {
       next_due_ = next_due_.plus_us(missed * interval_us_);
       slots_skipped_ += static_cast<uint64_t>(missed);
     }
+    next_check_ = now.plus_us(sample_us_);  // everything was just sampled
+  } else if (forced != 0 || (event_devices_ != 0 && now >= next_check_)) {
+    const bool check = now >= next_check_;
+    publish_events(check ? event_devices_ : 0, forced, nullptr);
+    if (check) next_check_ = now.plus_us(sample_us_);
   }
   flush();
   outbox_.tick();
-  return next_due_;
+  return event_devices_ != 0 && next_check_ < next_due_ ? next_check_ : next_due_;
 }
 
 void TelemetryPublisher::publish_now() {
@@ -228,8 +345,24 @@ void TelemetryPublisher::publish_now() {
   flush();
 }
 
-hal::Err TelemetryPublisher::reconfigure(double interval_s, uint32_t batch_max) {
+void TelemetryPublisher::publish_channel(const drv::Device& device, size_t index) {
+  if (!started_) return;
+  const Channel* only = nullptr;
+  for (size_t i = 0; i < channel_count_; ++i) {
+    if (channels_[i].device == &device && channels_[i].index == index) only = &channels_[i];
+  }
+  if (only == nullptr) return;
+  if (only->policy.mode == drv::ReportMode::Interval) {
+    publish_now();
+    return;
+  }
+  publish_events(0, 1u << only->device_index, only);
+  flush();
+}
+
+hal::Err TelemetryPublisher::reconfigure(double interval_s, uint32_t batch_max, double sample_s) {
   if (!started_ || !valid_settings(interval_s, batch_max)) return hal::Err::InvalidArgument;
+  if (sample_s != 0 && !valid_sample(sample_s)) return hal::Err::InvalidArgument;
   close_batch();
   if (batch_max > batch_cap_) {
     std::unique_ptr<Sample[]> samples;
@@ -246,7 +379,11 @@ hal::Err TelemetryPublisher::reconfigure(double interval_s, uint32_t batch_max) 
   }
   batch_max_ = batch_max;
   interval_us_ = std::llround(interval_s * 1e6);
-  if (scheduled_) next_due_ = mono_.mono_now().plus_us(interval_us_);
+  if (sample_s != 0) sample_us_ = std::llround(sample_s * 1e6);
+  if (scheduled_) {
+    next_due_ = mono_.mono_now().plus_us(interval_us_);
+    next_check_ = mono_.mono_now().plus_us(sample_us_);
+  }
   flush();
   return hal::Err::Ok;
 }

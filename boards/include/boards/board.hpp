@@ -13,6 +13,7 @@
 
 #include "drv/model_table.hpp"
 #include "drv/registry.hpp"
+#include "drv/report.hpp"
 #include "hal/clock.hpp"
 #include "hal/status.hpp"
 #include "hal/system_info.hpp"
@@ -59,6 +60,12 @@ struct ParamSpec {
   std::string text;
 };
 
+/// One rule of a device's "report" key (boards/README.md "Reporting").
+struct ReportSpec {
+  std::string quantity;  ///< "" = every channel of the device (a per-quantity rule wins)
+  drv::ReportPolicy policy;
+};
+
 struct DeviceSpec {
   std::string name;        ///< [A-Za-z][A-Za-z0-9_-]*, at most 31 chars
   std::string compatible;  ///< "vendor,part"
@@ -73,6 +80,10 @@ struct DeviceSpec {
   /// the simulated world around the device looks. Empty when absent or when
   /// the chip has no model (then only an empty "sim" object is accepted).
   drv::sim::SimParams sim;
+  /// The "report" key: how its channels report (empty: all "interval").
+  /// Board::create checks the quantities against the driver's channels
+  /// (boards/report.hpp).
+  std::vector<ReportSpec> report;
 };
 
 /// The "watchdog" object of a linux board: the kernel watchdog node.

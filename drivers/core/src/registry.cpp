@@ -49,4 +49,9 @@ size_t Registry::sample_all() {
   return failed;
 }
 
+hal::Err Registry::sample(size_t i) {
+  last_err_[i] = devices_[i]->sample();
+  return last_err_[i];
+}
+
 }  // namespace drv

@@ -31,6 +31,8 @@ DeviceDescription parse_device_description(const XmlElement& device) {
       if (const std::string* v = c.attr("kind")) ch.kind = *v;
       if (const std::string* v = c.attr("unit")) ch.unit = *v;
       if (const std::string* v = c.attr("type")) ch.type = *v;
+      if (const std::string* v = c.attr("report")) ch.report = *v;
+      if (const std::string* v = c.attr("deadband")) ch.deadband = *v;
       d.channels.push_back(std::move(ch));
     } else if (c.name == "problem") {
       d.problems.push_back(c.text);

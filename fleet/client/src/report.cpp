@@ -69,6 +69,17 @@ cJSON* description_json(const DeviceDescription& d) {
     add_string(ch, "kind", c.kind, true);
     add_string(ch, "type", c.type, true);
     add_string(ch, "unit", c.unit, true);
+    add_string(ch, "report", c.report);
+    if (!c.deadband.empty()) {
+      // An exact decimal from the device: a JSON number, unless it is not one.
+      cJSON* n = cJSON_Parse(c.deadband.c_str());
+      if (n != nullptr && cJSON_IsNumber(n)) {
+        cJSON_AddRawToObject(ch, "deadband", c.deadband.c_str());
+      } else {
+        add_string(ch, "deadband", c.deadband);
+      }
+      cJSON_Delete(n);
+    }
     cJSON_AddItemToArray(chans, ch);
   }
   cJSON* probs = cJSON_AddArrayToObject(o, "problems");
@@ -256,7 +267,10 @@ std::string format_info_text(const std::string& device, const DeviceDescription&
                 {"channels", std::to_string(d.channels.size())}},
                "  ");
   std::vector<std::vector<std::string>> rows;
-  for (const auto& c : d.channels) rows.push_back({c.name, or_dash(c.kind), or_dash(c.type), c.unit});
+  for (const auto& c : d.channels) {
+    const std::string report = c.deadband.empty() ? c.report : c.report + " " + c.deadband;
+    rows.push_back({c.name, or_dash(c.kind), or_dash(c.type), or_dash(c.unit), report});
+  }
   out += table(rows, "    ");
   if (d.problems.empty()) {
     out += "  problems  none\n";

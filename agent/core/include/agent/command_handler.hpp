@@ -58,9 +58,10 @@ struct DiagnosticsInfo {
 class CommandHost {
  public:
   virtual ~CommandHost() = default;
-  /// Sample and publish telemetry now (after `set` changed an actuator), so
-  /// the next telemetry item shows the change (TelemetryPublisher::publish_now).
-  virtual void publish_telemetry_now() = 0;
+  /// `set` changed channel `channel` of `device`: publish it now, so an item
+  /// shows the change at once (TelemetryPublisher::publish_channel: an event
+  /// item with that channel when it reports on change, else a full sample).
+  virtual void publish_telemetry_now(const drv::Device& device, size_t channel) = 0;
   /// The settings in force (prefills the `configure` form).
   virtual TelemetrySettings telemetry_settings() = 0;
   /// Applies new settings (TelemetryPublisher::reconfigure). Errors:

@@ -129,7 +129,7 @@ class CommandRouter {
   /// internal-server-error ("env0.temperature: read failed: timeout").
   bool read_channel(const char* from, const char* channel, drv::Value* value, CommandError* err);
   /// Validates `value_text` for `channel` (an actuator), drives it with
-  /// Device::set and calls host.publish_telemetry_now(). Needs operator.
+  /// Device::set and calls host.publish_telemetry_now(device, channel). Needs operator.
   /// On success *applied is the value set. Errors in *err: forbidden;
   /// bad-request + bad-payload (unknown channel, a sensor, a value that does
   /// not parse or the device rejects as out of range); internal-server-error

@@ -43,6 +43,7 @@ struct TelemetryConfig {
   std::string service = "pep";  ///< "pep" or a pubsub service JID
   std::string node;           ///< default "urn:xiot:telemetry:0" (pep) or "xiot/<localpart>/telemetry"
   uint32_t batch_max = 1;     ///< 1..100
+  double sample_s = 1.0;      ///< 0.05..86400: on_change/deadband channels checked this often
   Encoding encoding = Encoding::SenmlXml;
 };
 

@@ -16,6 +16,7 @@
 #include <cstddef>
 
 #include "drv/registry.hpp"
+#include "drv/report.hpp"
 #include "hal/status.hpp"
 
 namespace agent {
@@ -53,6 +54,10 @@ struct DeviceFacts {
   /// Readings lost so far (drop-oldest, docs/journal.md): shown in the status
   /// line when not 0.
   uint64_t dropped_readings = 0;
+  /// Each registry channel's report policy, in registry order (device by
+  /// device, channel by channel); nullptr = every channel "interval".
+  /// Borrowed for the call.
+  const drv::ReportPolicy* report_policies = nullptr;
 };
 
 struct HealthReport {

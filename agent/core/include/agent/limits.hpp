@@ -33,6 +33,8 @@ constexpr double kReconnectCapDefaultS = 60;
 // ---- telemetry --------------------------------------------------------------
 constexpr NumberRange kIntervalS{0.05, 86400};
 constexpr IntRange kBatchMax{1, 100};
+/// How often on_change/deadband channels are sampled between intervals.
+constexpr NumberRange kSampleS{0.05, 86400};
 
 // ---- journal ----------------------------------------------------------------
 constexpr IntRange kJournalMaxBytes{4096, int64_t{1} << 30};

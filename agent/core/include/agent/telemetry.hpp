@@ -20,6 +20,7 @@
 #include "agent/outbox.hpp"
 #include "agent/senml.hpp"
 #include "drv/registry.hpp"
+#include "drv/report.hpp"
 #include "hal/clock.hpp"
 #include "hal/status.hpp"
 
@@ -53,6 +54,24 @@ hal::Result<size_t> format_item_id(char* out, size_t cap, const char* boot_id, u
 /// the outbox keeps the newest kPendingCapacity items in memory and drops the
 /// oldest (items_dropped()); with one, the journal's bound applies.
 ///
+/// Event-driven reporting (drv::ReportPolicy per channel, set before start()
+/// with set_report_policies(); default: every channel Interval, and then
+/// nothing below happens). Every interval slot samples and publishes every
+/// channel as above: for OnChange/Deadband channels that is their heartbeat.
+/// Between slots:
+///  - every tick() calls Device::poll_changes() on the devices with an
+///    OnChange channel; a device that reports a change is sampled at once and
+///    its OnChange channels make an event item;
+///  - every sample_s (TelemetryConfig::sample_s) the devices with an OnChange
+///    or Deadband channel are sampled; an OnChange channel whose value differs
+///    from the last published one, and a Deadband channel that moved more than
+///    its deadband from it, make an event item;
+///  - publish_channel() (a `set` command) publishes the channel at once.
+/// An event item holds one snapshot with only the changed channels (the
+/// current batch is closed with it); it goes through the same outbox and
+/// journal and has the same "<boot_id>-<seq>" id as any item. tick() returns
+/// the earlier of the next slot and the next sample_s check.
+///
 /// Memory: start() allocates everything once: batch_max x channels samples,
 /// and the outbox's item buffers of item_capacity() bytes each (an exact
 /// worst-case bound for the configured encoding and channel set).
@@ -77,9 +96,21 @@ class TelemetryPublisher {
   TelemetryPublisher(const TelemetryPublisher&) = delete;
   TelemetryPublisher& operator=(const TelemetryPublisher&) = delete;
 
+  /// Report policies, one per registry channel in registry order (device by
+  /// device, channel by channel); `policies` is borrowed until start(), which
+  /// copies them. nullptr/0: every channel Interval. Call before start().
+  /// Errors (from start()): InvalidArgument when `count` is not the
+  /// registry's channel count, a Deadband policy is on a non-numeric channel
+  /// or has a negative deadband.
+  void set_report_policies(const drv::ReportPolicy* policies, size_t count) {
+    policies_arg_ = policies;
+    policies_count_arg_ = count;
+  }
+
   /// Sizes and allocates the fixed buffers and starts the outbox (which opens
   /// and recovers the journal). Errors: InvalidArgument (interval_s outside
-  /// 0.05..86400, batch_max outside 1..100, null device_id, boot_id
+  /// 0.05..86400, batch_max outside 1..100, sample_s outside 0.05..86400,
+  /// report policies that do not fit the registry, null device_id, boot_id
   /// empty/longer than 32/with spaces or controls, or start() called twice),
   /// NoSpace (allocation failed).
   hal::Err start();
@@ -95,19 +126,38 @@ class TelemetryPublisher {
   /// right after a command changed an actuator. No-op before start().
   void publish_now();
 
+  /// A `set` command drove channel `index` of `device` (a registry device):
+  /// with an OnChange or Deadband policy the device is sampled and an event
+  /// item with that channel alone is published at once (even when the value
+  /// did not change: the command is the event); with Interval, as
+  /// publish_now(). No-op before start() or for a device not in the registry.
+  void publish_channel(const drv::Device& device, size_t index);
+
   /// Publishes pending items, oldest first, while the sink is ready and the
   /// outbox's window has room. Returns how many publishes the sink took.
   size_t flush();
 
   /// Changes the schedule and batching (the `configure` command). The current
   /// batch is closed into an item first. The next sample is due one new
-  /// interval from now. A batch_max above the one start() sized for
+  /// interval from now. `sample_s` (0 = keep) is the event sampling period. A batch_max above the one start() sized for
   /// reallocates the buffers (pending items are kept).
   /// Errors: InvalidArgument (out of range, or before start()), NoSpace
   /// (allocation failed; the old settings stay).
-  hal::Err reconfigure(double interval_s, uint32_t batch_max);
+  hal::Err reconfigure(double interval_s, uint32_t batch_max, double sample_s = 0);
 
+  /// Scheduled (interval) samples and publish_now() samples.
   uint64_t samples_taken() const { return samples_taken_; }
+  /// Event items made (changes, deadband crossings, publish_channel()).
+  uint64_t events_published() const { return events_; }
+  /// Event checks run (poll_changes() reports and sample_s checks).
+  uint64_t event_checks() const { return event_checks_; }
+  /// The policy of registry channel `i` (Interval when out of range).
+  drv::ReportPolicy report_policy(size_t i) const {
+    return i < channel_count_ && channels_ ? channels_[i].policy : drv::ReportPolicy{};
+  }
+  int64_t sample_us() const { return sample_us_; }
+  /// True when some channel reports on change or by deadband.
+  bool event_driven() const { return event_devices_ != 0; }
   /// Items handed to the sink for the first time.
   uint64_t items_published() const { return outbox_.stats().published; }
   /// Items lost: dropped by the outbox (memory or journal full, refused by
@@ -144,8 +194,16 @@ class TelemetryPublisher {
     const char* name;  // into names_
     const char* unit;
     drv::ValueType type;
+    drv::ReportPolicy policy;
+    drv::Value last;  // the last published value (OnChange/Deadband)
+    bool have_last;
   };
+  static_assert(drv::Registry::kMaxDevices <= 32, "device masks are 32 bits");
   static bool valid_settings(double interval_s, uint32_t batch_max);
+  static bool valid_sample(double sample_s);
+  bool moved(const Channel& ch, const drv::Value& v) const;
+  uint32_t poll_inputs();
+  void publish_events(uint32_t check_mask, uint32_t forced_mask, const Channel* only);
   hal::Err allocate(uint32_t batch_cap, std::unique_ptr<Sample[]>* samples,
                     std::unique_ptr<Snapshot[]>* snaps, size_t* slot_cap);
   size_t slot_bound(uint32_t batch_cap) const;
@@ -168,6 +226,15 @@ class TelemetryPublisher {
   uint32_t batch_max_ = 1;
   uint32_t batch_cap_ = 0;  // what the buffers are sized for
   hal::MonoTime next_due_{};
+  double cfg_sample_s_;
+  int64_t sample_us_ = 0;
+  hal::MonoTime next_check_{};
+  const drv::ReportPolicy* policies_arg_ = nullptr;
+  size_t policies_count_arg_ = 0;
+  uint32_t event_devices_ = 0;  // devices with an OnChange or Deadband channel
+  uint32_t poll_devices_ = 0;   // devices with an OnChange channel
+  uint64_t events_ = 0;
+  uint64_t event_checks_ = 0;
 
   char boot_id_[kMaxBootIdLen + 1] = {};
   std::unique_ptr<char[]> base_name_;

@@ -1,4 +1,4 @@
-// `configure` (owner): one form (interval_s, batch_max) prefilled with the
+// `configure` (owner): one form (interval_s, batch_max, sample_s) prefilled with the
 // settings in force; complete applies them through the host and persists
 // them with save_settings() (docs/commands.md "configure").
 #include <cinttypes>
@@ -65,8 +65,9 @@ bool scaled_field(const Form& form, const char* var, int scale, int64_t lo, int6
 
 /// "0.05 to 86400" and "1 to 100": the ranges of agent/limits.hpp as the form
 /// and its errors show them (each buffer 32 bytes).
-void format_ranges(char* interval, char* batch) {
+void format_ranges(char* interval, char* batch, char* sample) {
   std::snprintf(interval, 32, "%g to %g", limits::kIntervalS.lo, limits::kIntervalS.hi);
+  std::snprintf(sample, 32, "%g to %g", limits::kSampleS.lo, limits::kSampleS.hi);
   std::snprintf(batch, 32, "%" PRId64 " to %" PRId64, static_cast<int64_t>(limits::kBatchMax.lo),
                 static_cast<int64_t>(limits::kBatchMax.hi));
 }
@@ -77,7 +78,8 @@ bool settings_from_form(const CommandCall& call, CommandResponse* out, Telemetry
   *s = call.host.telemetry_settings();
   char interval_range[32];
   char batch_range[32];
-  format_ranges(interval_range, batch_range);
+  char sample_range[32];
+  format_ranges(interval_range, batch_range, sample_range);
   CommandError e;
   bool present = false;
   int64_t v = 0;
@@ -92,6 +94,11 @@ bool settings_from_form(const CommandCall& call, CommandResponse* out, Telemetry
     return false;
   }
   if (present) s->batch_max = static_cast<uint32_t>(v);
+  if (!scaled_field(*call.form, "sample_s", 3, kSampleMinMs, kSampleMaxMs, sample_range, &present, &v, &e)) {
+    fail_with(out, e);
+    return false;
+  }
+  if (present) s->sample_ms = static_cast<uint32_t>(v);
   return true;
 }
 
@@ -103,7 +110,8 @@ void execute(const CommandCall& call, CommandResponse* out) {
   (void)f.set_instructions("Changes apply at once and are kept across restarts.");
   char interval_range[32];
   char batch_range[32];
-  format_ranges(interval_range, batch_range);
+  char sample_range[32];
+  format_ranges(interval_range, batch_range, sample_range);
   char label[96];
   char interval[24];
   format_ms_as_seconds(interval, sizeof interval, cur.interval_ms);
@@ -115,6 +123,11 @@ void execute(const CommandCall& call, CommandResponse* out) {
   std::snprintf(label, sizeof label, "Readings per published item (%s)", batch_range);
   (void)f.add_field(FieldType::TextSingle, "batch_max", label, true);
   (void)f.add_value(batch);
+  char sample[24];
+  format_ms_as_seconds(sample, sizeof sample, cur.sample_ms);
+  std::snprintf(label, sizeof label, "On-change/deadband sampling period in seconds (%s)", sample_range);
+  (void)f.add_field(FieldType::TextSingle, "sample_s", label, true);
+  (void)f.add_value(sample);
   show_form(out, kActionComplete);
 }
 
@@ -138,11 +151,13 @@ void complete(const CommandCall& call, CommandResponse* out) {
   }
   char interval[24];
   format_ms_as_seconds(interval, sizeof interval, s.interval_ms);
-  XLOG_INFO(kArea, "%.128s configured telemetry: every %s s, batch %" PRIu32, nz(call.from), interval,
-            s.batch_max);
+  char sample[24];
+  format_ms_as_seconds(sample, sizeof sample, s.sample_ms);
+  XLOG_INFO(kArea, "%.128s configured telemetry: every %s s, batch %" PRIu32 ", sample %s s", nz(call.from),
+            interval, s.batch_max, sample);
   out->status = CommandStatus::Completed;
-  out->add_note(NoteType::Info, "telemetry every %s s, %" PRIu32 " reading%s per item", interval, s.batch_max,
-                s.batch_max == 1 ? "" : "s");
+  out->add_note(NoteType::Info, "telemetry every %s s, %" PRIu32 " reading%s per item, on-change sampling every %s s",
+                interval, s.batch_max, s.batch_max == 1 ? "" : "s", sample);
   if (call.storage == nullptr) {
     out->add_note(NoteType::Warn, "applied, but not persisted (no storage on this device)");
   } else if (const hal::Err p = save_settings(*call.storage, call.settings_key, s); p != hal::Err::Ok) {

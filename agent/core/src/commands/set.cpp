@@ -103,7 +103,7 @@ bool apply_set(CommandHost& host, const char* from, drv::Device& dev, size_t cha
       char text[kValueTextMax];
       if (!format_value_text(text, sizeof text, v).ok()) text[0] = '\0';
       XLOG_INFO(kArea, "%.128s set %s to %s", nz(from), name, text);
-      host.publish_telemetry_now();
+      host.publish_telemetry_now(dev, channel);
       *applied = v;
       return true;
     }

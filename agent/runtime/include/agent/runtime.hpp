@@ -102,7 +102,7 @@ class AgentRuntime final : public CommandHost {
   const TelemetrySettings& settings() const { return settings_; }
 
   // CommandHost
-  void publish_telemetry_now() override;
+  void publish_telemetry_now(const drv::Device& device, size_t channel) override;
   TelemetrySettings telemetry_settings() override { return settings_; }
   hal::Err reconfigure_telemetry(const TelemetrySettings& s) override;
   hal::Err request_reboot(const char* reason) override;
@@ -129,6 +129,7 @@ class AgentRuntime final : public CommandHost {
   TelemetryConfig telemetry_cfg_;  ///< cfg_.telemetry with the persisted settings applied
   Session session_;
   std::unique_ptr<Journal> journal_;  ///< null without a segment store
+  std::vector<drv::ReportPolicy> report_policies_;  // registry channel order; the publisher copies them
   TelemetryPublisher publisher_;
   CommandRouter router_;
   ChatBot chat_;

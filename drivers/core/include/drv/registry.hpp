@@ -36,6 +36,9 @@ class Registry {
   /// Calls sample() on every device and remembers each outcome.
   /// Returns how many devices failed.
   size_t sample_all();
+  /// Calls sample() on device i only (precondition: i < device_count()),
+  /// remembers and returns the outcome (the errors of Device::sample()).
+  hal::Err sample(size_t i);
   /// Outcome of device i's last sample() (Ok before the first).
   hal::Err last_sample_error(size_t i) const { return last_err_[i]; }
 

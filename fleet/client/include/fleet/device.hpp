@@ -25,6 +25,10 @@ struct ChannelInfo {
   std::string kind;  ///< sensor | actuator
   std::string unit;  ///< SenML unit, "" when none
   std::string type;  ///< numeric | boolean | string
+  /// Report policy: interval (also when the node has no `report`, as before
+  /// policies existed) | on_change | deadband.
+  std::string report = "interval";
+  std::string deadband;  ///< with deadband: the band as an exact decimal ("0.2"), else ""
 };
 
 /// The `<device xmlns='urn:xiot:device:0'/>` payload.
