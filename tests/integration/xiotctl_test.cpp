@@ -656,13 +656,9 @@ TEST_F(XiotctlFleetTest, InfoPrintsTheDeviceDescription) {
                                                       "  boot id   [0-9a-f]{8}\n  health    healthy\n"
                                                       "  channels  " + std::to_string(xiot::test::sim_board_channels()) + "\n")))
       << text.out;
-  EXPECT_TRUE(std::regex_search(text.out, std::regex("
-    env0\.temperature +sensor    numeric  Cel  interval
-")))
+  EXPECT_TRUE(std::regex_search(text.out, std::regex("\n    env0\\.temperature +sensor    numeric  Cel  interval\n")))
       << text.out;
-  EXPECT_TRUE(std::regex_search(text.out, std::regex("
-    relay0\.state +actuator  boolean  -    interval
-")))
+  EXPECT_TRUE(std::regex_search(text.out, std::regex("\n    relay0\\.state +actuator  boolean  -    interval\n")))
       << text.out;
   EXPECT_NE(text.out.find("  problems  none\n"), std::string::npos) << text.out;
 
