@@ -60,14 +60,17 @@ TEST(SimBoard, LoadsWithFourDevicesAndTheirChannels) {
   EXPECT_TRUE(board->is_sim());
   EXPECT_TRUE(board->failed().empty());
   drv::Registry& reg = board->registry();
-  const char* const names[] = {"env0", "relay0", "button0", "climate0", "adc0", "light0", "sys0"};
+  const char* const names[] = {"env0",  "relay0", "button0", "climate0", "adc0",  "light0",
+                               "sys0",  "iio0",   "cpu0",    "zone0",    "probe0"};
   ASSERT_EQ(reg.device_count(), std::size(names));
   for (size_t i = 0; i < std::size(names); ++i) EXPECT_STREQ(reg.device(i).name(), names[i]);
   const char* const channels[] = {"env0.temperature",     "env0.humidity",     "env0.pressure", "relay0.state",
                                   "button0.state",        "climate0.temperature", "climate0.humidity",
                                   "adc0.ain0",            "adc0.ain1",         "light0.illuminance",
                                   "sys0.uptime",          "sys0.load",         "sys0.mem_available",
-                                  "sys0.mem_used"};
+                                  "sys0.mem_used",        "iio0.temperature",  "iio0.humidity",
+                                  "iio0.pressure",        "cpu0.package_id_0", "cpu0.core_0",
+                                  "cpu0.core_1",          "zone0.temperature", "probe0.temperature"};
   EXPECT_EQ(reg.channel_count(), std::size(channels));
   for (const char* ch : channels) {
     EXPECT_TRUE(reg.find(ch).ok()) << ch;
@@ -378,7 +381,8 @@ TEST(BoardParse, TheShippedSimBoardSpec) {
   ASSERT_TRUE(boards::parse_board(kSimBoard.c_str(), &spec, &error)) << error;
   EXPECT_EQ(spec.hal, boards::HalKind::Sim);
   ASSERT_EQ(spec.buses.size(), 2u);
-  ASSERT_EQ(spec.devices.size(), 7u);
+  ASSERT_EQ(spec.devices.size(), 11u);
+  EXPECT_EQ(spec.sysfs, std::string(XIOT_BOARDS_DIR) + "/sim/sysfs");
   const boards::DeviceSpec& env = spec.devices[0];
   EXPECT_EQ(env.compatible, "bosch,bme280");
   EXPECT_EQ(env.bus, "i2c0");

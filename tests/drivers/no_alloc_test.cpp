@@ -45,7 +45,7 @@ TEST(NoHeapPerSample, SimBoardSamplesReadsAndSetsWithoutAllocating) {
   ASSERT_NE(board, nullptr) << error;
   EXPECT_GT(g_allocations.load(), 10);
   drv::Registry& reg = board->registry();
-  ASSERT_EQ(reg.device_count(), 7u);  // every chip of boards/sim
+  ASSERT_EQ(reg.device_count(), 11u);  // every device of boards/sim
 
   size_t failures = 0;
   size_t bad_reads = 0;
