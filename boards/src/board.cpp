@@ -218,7 +218,8 @@ void Board::Impl::add_device(const DeviceSpec& d) {
     return;
   }
   if (hal::Err e = dev->init(); e != hal::Err::Ok) {
-    fail(d, e, std::string("init: ") + hal::err_name(e));
+    const char* detail = dev->error_detail();
+    fail(d, e, std::string("init: ") + hal::err_name(e) + (detail[0] != '\0' ? std::string(": ") + detail : ""));
     return;
   }
   if (hal::Err e = registry.add(std::move(dev)); e != hal::Err::Ok) {

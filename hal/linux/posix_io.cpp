@@ -71,6 +71,22 @@ int close_keep_errno(int fd) {
   return rc;
 }
 
+Err read_error(int e) {
+  switch (e) {
+    case ENOENT:
+    case ENODEV:
+    case ENXIO: return Err::NotFound;
+    default: return Err::Io;
+  }
+}
+
+ssize_t read_once(int fd, void* buf, size_t len) {
+  for (;;) {
+    const ssize_t r = ::read(fd, buf, len);
+    if (r >= 0 || errno != EINTR) return r;
+  }
+}
+
 }  // namespace posix
 }  // namespace linux_
 }  // namespace hal

@@ -28,6 +28,12 @@ int make_dirs(const char* dir, mode_t leaf_mode);
 Err sync_dir(const char* dir);
 /// close() that keeps errno as it was; returns close()'s result.
 int close_keep_errno(int fd);
+/// What a failed open or read of a kernel attribute reports: NotFound when
+/// the file or its device is gone (ENOENT, ENODEV, ENXIO), else Io.
+Err read_error(int e);
+/// One read() of up to `len` bytes, retrying EINTR. Returns the count (0 at
+/// end of file) or -1 with errno set.
+ssize_t read_once(int fd, void* buf, size_t len);
 
 }  // namespace posix
 }  // namespace linux_

@@ -46,6 +46,11 @@ class Device {
   /// value). The runtime calls it every loop turn for devices that report
   /// "on_change". Default: nothing changes by itself.
   virtual bool poll_changes() { return false; }
+  /// What the error code of the last failed init() or sample() does not say,
+  /// in one line (`no IIO device named "bme280" in bus/iio/devices`), or ""
+  /// when there is nothing to add. The board appends it to a failed device's
+  /// text. Valid until the next call on the device.
+  virtual const char* error_detail() const { return ""; }
 
  protected:
   Device(const char* name, const char* compatible) : name_(name), compatible_(compatible) {}

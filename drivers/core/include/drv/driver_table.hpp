@@ -13,6 +13,7 @@
 #include "hal/clock.hpp"
 #include "hal/gpio.hpp"
 #include "hal/i2c.hpp"
+#include "hal/sysfs_tree.hpp"
 #include "hal/system_info.hpp"
 
 namespace drv {
@@ -40,6 +41,7 @@ struct DeviceConfig {
   hal::GpioPin* pin = nullptr;       ///< the (claimed) pin of a GPIO function
   bool active_low = false;           ///< pin polarity: logical true = low level
   hal::SystemInfo* system_info = nullptr;
+  hal::SysfsTree* sysfs = nullptr;   ///< the kernel's attribute tree (linux: /sys; "sysfs" key)
   hal::MonotonicClock* clock = nullptr;  ///< for deadlines of waits inside drivers
   Param params[kMaxParams];
   size_t param_count = 0;
