@@ -1,5 +1,6 @@
 # Finds the Debian packages xiot is built on and exposes them as imported targets:
 #   xiot::strophe  xiot::mbedtls  protobuf::libprotobuf-lite  xiot::cjson  xiot::systemd
+#   xiot::gpiod
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(STROPHE REQUIRED IMPORTED_TARGET libstrophe>=0.12)
 add_library(xiot::strophe ALIAS PkgConfig::STROPHE)
@@ -19,6 +20,10 @@ find_package(Protobuf 3.21 REQUIRED)
 # libsystemd: sd_notify for a Type=notify service (hal/linux/systemd_notifier.cpp).
 pkg_check_modules(LIBSYSTEMD REQUIRED IMPORTED_TARGET libsystemd)
 add_library(xiot::systemd ALIAS PkgConfig::LIBSYSTEMD)
+
+# libgpiod 1.6 (v1 API): the GPIO character device (hal/linux/gpiod_controller.cpp).
+pkg_check_modules(LIBGPIOD REQUIRED IMPORTED_TARGET libgpiod>=1.6)
+add_library(xiot::gpiod ALIAS PkgConfig::LIBGPIOD)
 
 find_package(cJSON REQUIRED)
 add_library(xiot_cjson INTERFACE)

@@ -7,6 +7,7 @@
 
 #include "drv/driver_table.hpp"
 #include "drv/model_table.hpp"
+#include "hal/linux/gpiod_controller.hpp"
 #include "hal/linux/i2c_dev_bus.hpp"
 #include "hal/linux/linux_system_info.hpp"
 #include "hal/linux/linux_watchdog.hpp"
@@ -26,7 +27,10 @@ struct BusSlot {
   std::unique_ptr<hal::GpioController> gpio;
   hal::sim::SimI2cBus* sim_i2c = nullptr;  // same object as i2c, on sim boards
   hal::sim::SimGpio* sim_gpio = nullptr;   // same object as gpio, on sim boards
+  hal::linux_::I2cDevBus* linux_i2c = nullptr;        // same object as i2c, on linux boards
+  hal::linux_::GpiodController* gpiod = nullptr;     // same object as gpio, on linux boards
   hal::Err open_err = hal::Err::Ok;        // linux: why the bus could not be opened
+  std::string where;                       // linux: what was opened, for messages
 };
 
 struct ModelSlot {
@@ -42,6 +46,7 @@ struct Board::Impl {
   BoardSpec spec;
   hal::MonotonicClock* mono = nullptr;
   hal::WallClock* wall = nullptr;  // for boards with a real-time clock; unused so far
+  LinuxHost host;
   std::vector<BusSlot> buses;
   std::vector<ModelSlot> models;
   std::unique_ptr<hal::SystemInfo> system_info;
@@ -61,6 +66,9 @@ struct Board::Impl {
     failed.push_back(FailedDevice{d.name, d.compatible, err, std::move(text)});
   }
   bool build_backend(std::string* error);
+  void open_linux_i2c(const BusSpec& b, BusSlot* slot);
+  void open_linux_gpio(const BusSpec& b, BusSlot* slot);
+  bool claim_pin(const DeviceSpec& d, BusSlot* b, drv::DeviceConfig* cfg);
   void open_linux_watchdog();
   bool build_models(std::string* error);
   void add_device(const DeviceSpec& d);
@@ -81,19 +89,17 @@ bool Board::Impl::build_backend(std::string* error) {
         slot.i2c.reset(s);
         slot.sim_i2c = s;
       } else {
-        auto* l = new (std::nothrow) hal::linux_::I2cDevBus(b.dev.c_str());
-        slot.i2c.reset(l);
-        if (l != nullptr) slot.open_err = l->open();
+        open_linux_i2c(b, &slot);
       }
       if (!slot.i2c) break;
     } else {
-      if (!sim) {
-        *error = "gpio controllers are not supported with \"hal\": \"linux\"";
-        return false;
+      if (sim) {
+        auto* g = new (std::nothrow) hal::sim::SimGpio(b.lines, mono);
+        slot.gpio.reset(g);
+        slot.sim_gpio = g;
+      } else {
+        open_linux_gpio(b, &slot);
       }
-      auto* g = new (std::nothrow) hal::sim::SimGpio(b.lines);
-      slot.gpio.reset(g);
-      slot.sim_gpio = g;
       if (!slot.gpio) break;
     }
     buses.push_back(std::move(slot));
@@ -119,6 +125,38 @@ bool Board::Impl::build_backend(std::string* error) {
   }
 
   return !sim || build_models(error);
+}
+
+// The i2c-dev node by path, bus number or adapter name. A bus that cannot be
+// opened stays in the list with open_err: its devices fail with the reason.
+void Board::Impl::open_linux_i2c(const BusSpec& b, BusSlot* slot) {
+  std::string path = b.dev;
+  if (b.adapter_number) {
+    path = "/dev/i2c-" + std::to_string(*b.adapter_number);
+  } else if (!b.adapter_name.empty()) {
+    hal::Result<uint32_t> n = hal::linux_::find_i2c_adapter(host.sys_root, b.adapter_name.c_str());
+    if (n.ok()) {
+      path = "/dev/i2c-" + std::to_string(n.value());
+    } else {
+      slot->open_err = n.error();
+    }
+  }
+  slot->where = slot->open_err == hal::Err::Ok ? path : "adapter \"" + b.adapter_name + "\"";
+  auto* l = new (std::nothrow) hal::linux_::I2cDevBus(path.c_str(), host.i2c_sys);
+  slot->i2c.reset(l);
+  slot->linux_i2c = l;
+  if (l != nullptr && slot->open_err == hal::Err::Ok) slot->open_err = l->open();
+}
+
+void Board::Impl::open_linux_gpio(const BusSpec& b, BusSlot* slot) {
+  auto* g = host.gpio_opener != nullptr ? new (std::nothrow) hal::linux_::GpiodController(b.chip.c_str(), host.gpio_opener)
+                                        : new (std::nothrow) hal::linux_::GpiodController(b.chip.c_str());
+  slot->gpio.reset(g);
+  slot->gpiod = g;
+  slot->where = "chip \"" + b.chip + "\"";
+  if (g == nullptr) return;
+  slot->open_err = g->open();
+  if (slot->open_err == hal::Err::Ok) slot->where = g->chip_name();
 }
 
 // The board file's "watchdog", opened now so that a missing or busy node is
@@ -182,26 +220,18 @@ void Board::Impl::add_device(const DeviceSpec& d) {
   cfg.compatible = entry->compatible;
   cfg.system_info = system_info.get();
   cfg.clock = mono;
+  BusSlot* i2c_slot = nullptr;
   if (!d.bus.empty()) {
-    BusSlot* b = bus(d.bus);
-    if (b->open_err != hal::Err::Ok) {
-      fail(d, b->open_err, "bus: " + d.bus + " (" + b->spec->dev + "): " + hal::err_name(b->open_err));
+    i2c_slot = bus(d.bus);
+    if (i2c_slot->open_err != hal::Err::Ok) {
+      fail(d, i2c_slot->open_err,
+           "bus: " + d.bus + " (" + i2c_slot->where + "): " + hal::err_name(i2c_slot->open_err));
       return;
     }
-    cfg.i2c = b->i2c.get();
+    cfg.i2c = i2c_slot->i2c.get();
     cfg.i2c_address = d.address.value_or(0);
   }
-  if (!d.gpio.empty()) {
-    BusSlot* b = bus(d.gpio);
-    hal::Result<hal::GpioPin*> pin = b->gpio->claim(d.pin.value_or(0));
-    if (!pin.ok()) {
-      fail(d, pin.error(), "pin: " + std::to_string(d.pin.value_or(0)) + " on " + d.gpio + ": " +
-                               hal::err_name(pin.error()));
-      return;
-    }
-    cfg.pin = pin.value();
-    cfg.active_low = d.active_low;
-  }
+  if (!d.gpio.empty() && !claim_pin(d, bus(d.gpio), &cfg)) return;
   for (const ParamSpec& p : d.params) {
     if (cfg.param_count == drv::DeviceConfig::kMaxParams) break;  // parse_board caps this
     drv::Param& out = cfg.params[cfg.param_count++];
@@ -219,7 +249,13 @@ void Board::Impl::add_device(const DeviceSpec& d) {
   }
   if (hal::Err e = dev->init(); e != hal::Err::Ok) {
     const char* detail = dev->error_detail();
-    fail(d, e, std::string("init: ") + hal::err_name(e) + (detail[0] != '\0' ? std::string(": ") + detail : ""));
+    std::string text = std::string("init: ") + hal::err_name(e) + (detail[0] != '\0' ? std::string(": ") + detail : "");
+    // An SMBus-only adapter says which transfer it could not carry.
+    if (e == hal::Err::NotSupported && i2c_slot != nullptr && i2c_slot->linux_i2c != nullptr &&
+        i2c_slot->linux_i2c->last_unsupported()[0] != '\0') {
+      text += std::string(" (") + i2c_slot->linux_i2c->last_unsupported() + ")";
+    }
+    fail(d, e, text);
     return;
   }
   if (hal::Err e = registry.add(std::move(dev)); e != hal::Err::Ok) {
@@ -227,8 +263,44 @@ void Board::Impl::add_device(const DeviceSpec& d) {
   }
 }
 
+// The device's pin: by number, or on linux by line name. A controller that
+// did not open, a line that does not exist or that someone holds fails the
+// device with a line naming the board entry.
+bool Board::Impl::claim_pin(const DeviceSpec& d, BusSlot* b, drv::DeviceConfig* cfg) {
+  if (b->open_err != hal::Err::Ok) {
+    fail(d, b->open_err, "gpio: " + d.gpio + " (" + b->where + "): " + hal::err_name(b->open_err));
+    return false;
+  }
+  uint32_t offset = d.pin.value_or(0);
+  std::string what = "pin: " + std::to_string(offset);
+  if (!d.line.empty()) {
+    hal::Result<uint32_t> found = b->gpiod != nullptr ? b->gpiod->find_line(d.line.c_str())
+                                                      : hal::Result<uint32_t>(hal::Err::NotSupported);
+    if (!found.ok()) {
+      fail(d, found.error(),
+           "line: \"" + d.line + "\" on " + d.gpio + " (" + b->where + "): " + hal::err_name(found.error()));
+      return false;
+    }
+    offset = found.value();
+    what = "line: \"" + d.line + "\" (" + std::to_string(offset) + ")";
+  }
+  hal::Result<hal::GpioPin*> pin = b->gpio->claim(offset);
+  if (!pin.ok()) {
+    std::string text = what + " on " + d.gpio;
+    if (!b->where.empty()) text += " (" + b->where + ")";
+    text += std::string(": ") + hal::err_name(pin.error());
+    const char* holder = b->gpiod != nullptr && pin.error() == hal::Err::Busy ? b->gpiod->holder(offset) : "";
+    if (holder[0] != '\0') text += std::string(" (used by \"") + holder + "\")";
+    fail(d, pin.error(), text);
+    return false;
+  }
+  cfg->pin = pin.value();
+  cfg->active_low = d.active_low;
+  return true;
+}
+
 std::unique_ptr<Board> Board::create(const BoardSpec& spec, hal::MonotonicClock& mono,
-                                     hal::WallClock& wall, std::string* error) {
+                                     hal::WallClock& wall, std::string* error, const LinuxHost& host) {
   std::string scratch;
   if (error == nullptr) error = &scratch;
   std::unique_ptr<Board> board(new (std::nothrow) Board());
@@ -240,17 +312,18 @@ std::unique_ptr<Board> Board::create(const BoardSpec& spec, hal::MonotonicClock&
   im.spec = spec;
   im.mono = &mono;
   im.wall = &wall;
+  im.host = host;
   if (!im.build_backend(error)) return nullptr;
   for (const DeviceSpec& d : im.spec.devices) im.add_device(d);
   return board;
 }
 
 std::unique_ptr<Board> Board::open(const char* path, hal::MonotonicClock& mono, hal::WallClock& wall,
-                                   std::string* error) {
+                                   std::string* error, const LinuxHost& host) {
   BoardSpec spec;
   if (!parse_board(path, &spec, error)) return nullptr;
   std::string why;
-  std::unique_ptr<Board> board = create(spec, mono, wall, &why);
+  std::unique_ptr<Board> board = create(spec, mono, wall, &why, host);
   if (!board && error != nullptr) *error = std::string(path) + ": " + why;
   return board;
 }

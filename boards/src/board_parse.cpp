@@ -75,8 +75,43 @@ const BusSpec* find_bus(const BoardSpec& b, const std::string& name) {
   return nullptr;
 }
 
+constexpr int64_t kMaxI2cBusNumber = 1023;
+constexpr const char* kAdapter = "an I2C bus number (integer 0..1023) or the adapter's name (a string)";
+constexpr const char* kChip = "a GPIO chip: its name (\"gpiochip0\"), path or label (at most 63 characters)";
+
+/// Where a linux I2C bus is: "dev", or "adapter" (number or name).
+bool parse_i2c_location(json::Value b, const BoardSpec& board, BusSpec* bus) {
+  const json::Value dev = b["dev"];
+  const json::Value adapter = b["adapter"];
+  const bool linux_i2c = board.hal == HalKind::Linux && bus->type == BusType::I2c;
+  for (const json::Value& v : {dev, adapter}) {
+    if (!v.absent() && !linux_i2c) return v.fail("only for i2c buses of \"hal\": \"linux\"");
+  }
+  if (!linux_i2c) return true;
+  if (!dev.absent() && !adapter.absent()) return adapter.fail("give either \"dev\" or \"adapter\", not both");
+  if (!dev.absent()) {
+    constexpr const char* kDev = "an absolute device path like \"/dev/i2c-1\"";
+    if (!dev.text(&bus->dev, kDev)) return false;
+    if (bus->dev[0] != '/' || bus->dev.size() > 63) return dev.expected(kDev);
+    return true;
+  }
+  if (adapter.absent()) {
+    return dev.fail("missing; expected the i2c-dev node, e.g. \"/dev/i2c-1\" (or \"adapter\": a bus number or "
+                    "the adapter's name)");
+  }
+  if (adapter.is_string()) {
+    bus->adapter_name = adapter.c_str();
+    if (bus->adapter_name.empty() || bus->adapter_name.size() > 63) return adapter.expected(kAdapter);
+    return true;
+  }
+  int64_t n = -1;
+  if (!adapter.as_integer(&n) || n < 0 || n > kMaxI2cBusNumber) return adapter.expected(kAdapter);
+  bus->adapter_number = static_cast<uint32_t>(n);
+  return true;
+}
+
 bool parse_bus(json::Value b, BoardSpec* out) {
-  static const char* const kKeys[] = {"name", "type", "dev", "lines"};
+  static const char* const kKeys[] = {"name", "type", "dev", "adapter", "chip", "lines"};
   if (!b.object(kKeys, json::kRequired)) return false;
   BusSpec bus;
   if (!read_name(b["name"], &bus.name)) return false;
@@ -87,17 +122,13 @@ bool parse_bus(json::Value b, BoardSpec* out) {
   }
   const json::Value type = b["type"];
   if (!type.one_of(&bus.type, kBusTypes, json::kRequired)) return false;
-  if (bus.type == BusType::Gpio && out->hal == HalKind::Linux) {
-    return type.fail("\"gpio\" is not supported with \"hal\": \"linux\" yet");
-  }
-  const json::Value dev = b["dev"];
-  if (!dev.absent()) {
-    if (out->hal != HalKind::Linux || bus.type != BusType::I2c) return dev.fail("only for i2c buses of \"hal\": \"linux\"");
-    constexpr const char* kDev = "an absolute device path like \"/dev/i2c-1\"";
-    if (!dev.text(&bus.dev, kDev)) return false;
-    if (bus.dev[0] != '/' || bus.dev.size() > 63) return dev.expected(kDev);
-  } else if (out->hal == HalKind::Linux && bus.type == BusType::I2c) {
-    return dev.fail("missing; expected the i2c-dev node, e.g. \"/dev/i2c-1\"");
+  if (!parse_i2c_location(b, *out, &bus)) return false;
+  const json::Value chip = b["chip"];
+  const bool linux_gpio = out->hal == HalKind::Linux && bus.type == BusType::Gpio;
+  if (!chip.absent() && !linux_gpio) return chip.fail("only for gpio controllers of \"hal\": \"linux\"");
+  if (linux_gpio) {
+    if (!chip.text(&bus.chip, kChip, json::kRequired)) return false;
+    if (bus.chip.size() > 63) return chip.expected(kChip);
   }
   const json::Value lines = b["lines"];
   if (!lines.absent() && bus.type != BusType::Gpio) return lines.fail("only for gpio controllers");
@@ -186,33 +217,58 @@ bool parse_i2c(json::Value d, const BoardSpec& board, DeviceSpec* dev) {
   return true;
 }
 
-/// "gpio" + "pin" (+ "active_low"): a GPIO function.
+/// "gpio" + "pin" or "line" (+ "active_low"): a GPIO function.
 bool parse_gpio(json::Value d, const BoardSpec& board, DeviceSpec* dev) {
   const json::Value gpio = d["gpio"];
   const json::Value pin = d["pin"];
+  const json::Value line = d["line"];
   const json::Value active_low = d["active_low"];
-  if (!gpio.absent() || !pin.absent()) {
-    if (gpio.absent()) return gpio.fail("missing; expected a GPIO controller name (needed with \"pin\")");
+  if (!line.absent() && board.hal != HalKind::Linux) {
+    return line.fail("only with \"hal\": \"linux\" (a sim board numbers its pins: \"pin\")");
+  }
+  if (!gpio.absent() || !pin.absent() || !line.absent()) {
+    if (gpio.absent()) {
+      return gpio.fail(std::string("missing; expected a GPIO controller name (needed with \"") +
+                       (pin.absent() ? "line" : "pin") + "\")");
+    }
     if (!gpio.text(&dev->gpio, "a GPIO controller name", json::kRequired)) return false;
     const BusSpec* b = find_bus(board, dev->gpio);
     if (b == nullptr) return gpio.fail("no GPIO controller named \"" + dev->gpio + "\" in \"buses\"");
     if (b->type != BusType::Gpio) return gpio.fail("\"" + b->name + "\" is not a gpio controller");
-    uint32_t n = 0;
-    if (!pin.integer(&n, 0, static_cast<int64_t>(b->lines) - 1, json::kRequired)) return false;
-    dev->pin = n;
-    for (const DeviceSpec& other : board.devices) {
-      if (other.gpio == dev->gpio && other.pin == dev->pin) {
-        return pin.fail(std::to_string(n) + " on " + dev->gpio + " is already used by " + other.name);
+    if (!line.absent()) {
+      if (!pin.absent()) return line.fail("give either \"pin\" or \"line\", not both");
+      constexpr const char* kLine = "a line name like \"GPIO17\" (at most 31 characters)";
+      if (!line.text(&dev->line, kLine)) return false;
+      if (dev->line.size() > 31) return line.expected(kLine);
+      for (const DeviceSpec& other : board.devices) {
+        if (other.gpio == dev->gpio && other.line == dev->line) {
+          return line.fail("\"" + dev->line + "\" on " + dev->gpio + " is already used by " + other.name);
+        }
+      }
+    } else {
+      if (pin.missing() && board.hal == HalKind::Linux) {
+        return pin.fail("missing; expected a line offset (integer from 0 to " + std::to_string(b->lines - 1) +
+                        ") or \"line\": the line's name");
+      }
+      uint32_t n = 0;
+      if (!pin.integer(&n, 0, static_cast<int64_t>(b->lines) - 1, json::kRequired)) return false;
+      dev->pin = n;
+      for (const DeviceSpec& other : board.devices) {
+        if (other.gpio == dev->gpio && other.pin == dev->pin) {
+          return pin.fail(std::to_string(n) + " on " + dev->gpio + " is already used by " + other.name);
+        }
       }
     }
   }
-  if (!active_low.absent() && !dev->pin) return active_low.fail("only meaningful with \"pin\"");
+  if (!active_low.absent() && !dev->pin && dev->line.empty()) {
+    return active_low.fail("only meaningful with \"pin\" or \"line\"");
+  }
   return active_low.boolean(&dev->active_low);
 }
 
 bool parse_device(json::Value d, BoardSpec* out) {
-  static const char* const kKeys[] = {"name", "compatible", "description", "bus", "address", "gpio",
-                                      "pin",  "active_low", "params",      "sim"};
+  static const char* const kKeys[] = {"name", "compatible", "description", "bus",    "address", "gpio",
+                                      "pin",  "line",       "active_low",  "params", "sim"};
   if (!d.object(kKeys, json::kRequired)) return false;
   DeviceSpec dev;
   if (!read_name(d["name"], &dev.name)) return false;

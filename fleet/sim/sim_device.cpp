@@ -6,7 +6,6 @@
 
 #include "agent/log.hpp"
 #include "bme280/bme280_model.hpp"
-#include "hal/sim/sim_gpio.hpp"
 
 namespace fleet_sim {
 namespace {
@@ -56,18 +55,19 @@ SimDevice::~SimDevice() = default;
 hal::Err SimDevice::start(uint64_t boot_seed) {
   boot_seed_ = boot_seed;
   std::string error;
-  board_ = boards::Board::create(board_spec_, mono_, wall_, &error);
+  // The button: driven by "something outside" for the whole run, so its
+  // level is part of the world the board is built in (the gpio-input's
+  // "sim" level): the driver starts with it instead of debouncing an edge.
+  boards::BoardSpec spec = board_spec_;
+  for (boards::DeviceSpec& d : spec.devices) {
+    if (d.compatible != "xiot,gpio-input" || !d.pin) continue;
+    const bool active_level = !d.active_low;
+    d.sim.set("level", (env_.button_pressed ? active_level : !active_level) ? 1 : 0);
+  }
+  board_ = boards::Board::create(spec, mono_, wall_, &error);
   if (!board_) {
     XLOG_ERROR("fleet", "cannot build the board: %s", error.c_str());
     return hal::Err::Io;
-  }
-  // The button: driven by "something outside" for the whole run.
-  for (const boards::DeviceSpec& d : board_spec_.devices) {
-    if (d.compatible != "xiot,gpio-input" || !d.pin) continue;
-    hal::sim::SimGpio* gpio = board_->sim_gpio(d.gpio.empty() ? nullptr : d.gpio.c_str());
-    if (gpio == nullptr) continue;
-    const bool active_level = !d.active_low;
-    gpio->set_external(*d.pin, env_.button_pressed ? active_level : !active_level);
   }
   last_env_t_ = -1e9;
   apply_environment(0.0);

@@ -87,6 +87,37 @@ ssize_t read_once(int fd, void* buf, size_t len) {
   }
 }
 
+long read_small_file(const char* path, char* buf, size_t cap) {
+  if (buf == nullptr || cap == 0) return -EINVAL;
+  buf[0] = '\0';
+  const int fd = ::open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return -errno;
+  size_t len = 0;
+  long result = 0;
+  for (;;) {
+    const ssize_t r = ::read(fd, buf + len, cap - len);
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0) {
+      result = -errno;
+      break;
+    }
+    if (r == 0) break;
+    len += static_cast<size_t>(r);
+    if (len == cap) {
+      result = -EOVERFLOW;  // no room left for the terminator
+      break;
+    }
+  }
+  ::close(fd);
+  if (result < 0) {
+    buf[0] = '\0';
+    return result;
+  }
+  while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == '\r')) --len;
+  buf[len] = '\0';
+  return static_cast<long>(len);
+}
+
 }  // namespace posix
 }  // namespace linux_
 }  // namespace hal

@@ -1,5 +1,6 @@
-// POSIX file helpers shared by the Linux storage backends (FileStorage,
-// FileSegmentStore). Internal to hal/linux: not part of the HAL interface.
+// POSIX file helpers shared by the Linux backends (FileStorage,
+// FileSegmentStore, sysfs readers). Internal to hal/linux: not part of the
+// HAL interface.
 #pragma once
 
 #include <sys/types.h>
@@ -34,6 +35,11 @@ Err read_error(int e);
 /// One read() of up to `len` bytes, retrying EINTR. Returns the count (0 at
 /// end of file) or -1 with errno set.
 ssize_t read_once(int fd, void* buf, size_t len);
+/// Reads a small text file (a sysfs attribute such as
+/// /sys/bus/i2c/devices/i2c-1/name) into `buf` as a C string without its
+/// trailing newline(s). Returns the length, or -errno (-EOVERFLOW when the
+/// content does not fit in `cap - 1` bytes; -EINVAL when cap is 0).
+long read_small_file(const char* path, char* buf, size_t cap);
 
 }  // namespace posix
 }  // namespace linux_

@@ -8,6 +8,8 @@ class SimGpio::Pin final : public GpioPin {
   Err configure(PinMode m) override {
     if (Err e = take_fault(); e != Err::Ok) return e;
     mode = m;
+    watching = false;  // as on Linux: a new request replaces the edge request
+    edge_count = 0;
     return Err::Ok;
   }
   Result<bool> read() override {
@@ -20,6 +22,32 @@ class SimGpio::Pin final : public GpioPin {
     driven = l;
     ++writes;
     return Err::Ok;
+  }
+
+  Err watch_edges() override {
+    if (Err e = take_fault(); e != Err::Ok) return e;
+    if (mode == PinMode::Output) return Err::InvalidArgument;
+    watching = true;
+    edge_count = 0;
+    return Err::Ok;
+  }
+  Result<size_t> read_edges(GpioEdge* out, size_t max) override {
+    if (Err e = take_fault(); e != Err::Ok) return e;
+    if (!watching) return Err::NotReady;
+    if (out == nullptr) return Err::InvalidArgument;
+    const size_t n = max < edge_count ? max : edge_count;
+    for (size_t i = 0; i < n; ++i) out[i] = edges[i];
+    for (size_t i = n; i < edge_count; ++i) edges[i - n] = edges[i];
+    edge_count -= n;
+    return n;
+  }
+
+  void push_edge(bool l, int64_t ns) {
+    if (edge_count == kEdgeQueue) {
+      ++lost;
+      return;
+    }
+    edges[edge_count++] = GpioEdge{l, ns};
   }
 
   bool level() const {
@@ -40,12 +68,16 @@ class SimGpio::Pin final : public GpioPin {
   bool has_external = false;
   bool external = false;
   uint32_t writes = 0;
+  bool watching = false;
+  GpioEdge edges[kEdgeQueue];
+  size_t edge_count = 0;
+  uint32_t lost = 0;
   Err fault = Err::Ok;
   uint32_t fault_count = 0;
 };
 
-SimGpio::SimGpio(uint32_t line_count)
-    : line_count_(line_count), pins_(new std::unique_ptr<Pin>[line_count]) {}
+SimGpio::SimGpio(uint32_t line_count, MonotonicClock* clock)
+    : line_count_(line_count), clock_(clock), pins_(new std::unique_ptr<Pin>[line_count]) {}
 
 SimGpio::~SimGpio() = default;
 
@@ -68,15 +100,39 @@ Result<GpioPin*> SimGpio::claim(uint32_t number) {
   return static_cast<GpioPin*>(p);
 }
 
-void SimGpio::set_external(uint32_t number, bool level) {
-  if (Pin* p = pin(number)) {
-    p->has_external = true;
-    p->external = level;
+// Changes what drives the pin from outside; an input being watched records
+// the edge when its level changes.
+void SimGpio::drive(Pin* p, bool has_external, bool external) {
+  if (p == nullptr) return;
+  const bool before = p->level();
+  p->has_external = has_external;
+  p->external = external;
+  const bool after = p->level();
+  if (p->watching && after != before) {
+    p->push_edge(after, clock_ != nullptr ? clock_->mono_now().us * 1000 : 0);
   }
 }
 
+void SimGpio::set_external(uint32_t number, bool level) { drive(pin(number), true, level); }
+
 void SimGpio::release_external(uint32_t number) {
-  if (Pin* p = pin(number)) p->has_external = false;
+  Pin* p = pin(number);
+  if (p != nullptr) drive(p, false, p->external);
+}
+
+bool SimGpio::watching_edges(uint32_t number) const {
+  const Pin* p = find(number);
+  return p != nullptr && p->watching;
+}
+
+size_t SimGpio::pending_edges(uint32_t number) const {
+  const Pin* p = find(number);
+  return p == nullptr ? 0 : p->edge_count;
+}
+
+uint32_t SimGpio::lost_edges(uint32_t number) const {
+  const Pin* p = find(number);
+  return p == nullptr ? 0 : p->lost;
 }
 
 bool SimGpio::level(uint32_t number) const {

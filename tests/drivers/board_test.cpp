@@ -116,7 +116,11 @@ TEST(SimBoard, SimHooksReachTheHardware) {
 
   // Button: active low with pull-up on pin 27.
   EXPECT_EQ(gpio->mode(27), hal::PinMode::InputPullUp);
+  EXPECT_TRUE(gpio->watching_edges(27));
   gpio->set_external(27, false);  // pressed
+  ASSERT_EQ(reg.sample_all(), 0u);
+  EXPECT_FALSE(read(reg, "button0.state").flag);  // debouncing (20 ms by default)
+  c.clock.advance_ms(20);
   ASSERT_EQ(reg.sample_all(), 0u);
   EXPECT_TRUE(read(reg, "button0.state").flag);
 
@@ -221,19 +225,21 @@ std::vector<Broken> broken_table() {
       {"bus_type", sim_board("", R"([{"name": "i2c0", "type": "spi"}])"),
        ": buses[0].type: expected \"i2c\" or \"gpio\", got \"spi\""},
       {"bus_unknown_key", sim_board("", R"([{"name": "i2c0", "type": "i2c", "speed": 400}])"),
-       ": buses[0].speed: unknown key (expected one of: name type dev lines)"},
+       ": buses[0].speed: unknown key (expected one of: name type dev adapter chip lines)"},
       {"bus_duplicate", sim_board("", R"([{"name": "i2c0", "type": "i2c"}, {"name": "i2c0", "type": "gpio"}])"),
        ": buses[1].name: duplicate bus name \"i2c0\""},
       {"bus_dev_on_sim", sim_board("", R"([{"name": "i2c0", "type": "i2c", "dev": "/dev/i2c-1"}])"),
        ": buses[0].dev: only for i2c buses of \"hal\": \"linux\""},
       {"gpio_lines", sim_board("", R"([{"name": "gpio0", "type": "gpio", "lines": 0}])"),
        ": buses[0].lines: expected an integer from 1 to 1024, got 0"},
-      {"linux_gpio",
+      {"linux_gpio_without_chip",
        R"({"name": "x", "hal": "linux", "buses": [{"name": "gpio0", "type": "gpio"}], "devices": []})",
-       ": buses[0].type: \"gpio\" is not supported with \"hal\": \"linux\" yet"},
+       ": buses[0].chip: missing; expected a GPIO chip: its name (\"gpiochip0\"), path or label (at most 63 "
+       "characters)"},
       {"linux_i2c_without_dev",
        R"({"name": "x", "hal": "linux", "buses": [{"name": "i2c1", "type": "i2c"}], "devices": []})",
-       ": buses[0].dev: missing; expected the i2c-dev node, e.g. \"/dev/i2c-1\""},
+       ": buses[0].dev: missing; expected the i2c-dev node, e.g. \"/dev/i2c-1\" (or \"adapter\": a bus number "
+       "or the adapter's name)"},
       {"pin_not_integer",
        sim_board(kEnv + R"(, {"name": "relay0", "compatible": "xiot,gpio-output", "gpio": "gpio0", "pin": "x"})"),
        ": devices[1].pin: expected an integer from 0 to 1023, got \"x\""},
@@ -251,7 +257,7 @@ std::vector<Broken> broken_table() {
        ": devices[0].gpio: \"i2c0\" is not a gpio controller"},
       {"active_low_without_pin",
        sim_board(R"({"name": "sys0", "compatible": "xiot,system-metrics", "active_low": true})"),
-       ": devices[0].active_low: only meaningful with \"pin\""},
+       ": devices[0].active_low: only meaningful with \"pin\" or \"line\""},
       {"active_low_not_bool",
        sim_board(R"({"name": "relay0", "compatible": "xiot,gpio-output", "gpio": "gpio0", "pin": 1, "active_low": 1})"),
        ": devices[0].active_low: expected true or false, got 1"},
@@ -512,7 +518,11 @@ TEST(BoardCreate, FromASpecBuiltInCode) {
   boards::BoardSpec spec;
   spec.name = "code";
   spec.hal = boards::HalKind::Sim;
-  spec.buses.push_back(boards::BusSpec{"gpio0", boards::BusType::Gpio, "", 8});
+  boards::BusSpec gpio;
+  gpio.name = "gpio0";
+  gpio.type = boards::BusType::Gpio;
+  gpio.lines = 8;
+  spec.buses.push_back(gpio);
   boards::DeviceSpec led;
   led.name = "led0";
   led.compatible = "xiot,gpio-output";

@@ -6,6 +6,7 @@
 #include "drv/driver_table.hpp"
 #include "gpio_input/gpio_input.hpp"
 #include "gpio_output/gpio_output.hpp"
+#include "hal/sim/manual_clock.hpp"
 #include "hal/sim/sim_gpio.hpp"
 
 using drv::Value;
@@ -13,8 +14,12 @@ using hal::Err;
 using hal::PinMode;
 
 namespace {
-drv::DeviceConfig pin_config(const char* compatible, hal::GpioPin* pin, bool active_low) {
+hal::sim::ManualClock g_clock;  // for factories' configs; debounce tests use their own
+
+drv::DeviceConfig pin_config(const char* compatible, hal::GpioPin* pin, bool active_low,
+                             hal::MonotonicClock* clock = &g_clock) {
   drv::DeviceConfig c;
+  c.clock = clock;
   c.name = "dev0";
   c.compatible = compatible;
   c.pin = pin;
@@ -129,6 +134,7 @@ TEST_P(GpioInputPull, BiasAndPolarity) {
   hal::sim::SimGpio gpio;
   drv::DeviceConfig c = pin_config("xiot,gpio-input", gpio.claim(27).value(), k.active_low);
   if (k.pull != nullptr) add_text(&c, "pull", k.pull);
+  add_param(&c, "debounce_ms", 0);  // every level counts at once
   drv::DriverError err;
   auto dev = drv::create_gpio_input(c, &err);
   ASSERT_NE(dev, nullptr) << err.text;
@@ -156,7 +162,7 @@ INSTANTIATE_TEST_SUITE_P(
 
 TEST(GpioInput, IsAReadOnlyBooleanSensor) {
   hal::sim::SimGpio gpio;
-  drv::GpioInput dev("button0", *gpio.claim(4).value(), true, PinMode::InputPullUp);
+  drv::GpioInput dev("button0", *gpio.claim(4).value(), true, PinMode::InputPullUp, g_clock, 0);
   EXPECT_STREQ(dev.channel(0).quantity, "state");
   EXPECT_EQ(dev.channel(0).kind, drv::ChannelKind::Sensor);
   EXPECT_EQ(dev.channel(0).type, drv::ValueType::Boolean);
@@ -166,7 +172,7 @@ TEST(GpioInput, IsAReadOnlyBooleanSensor) {
 
 TEST(GpioInput, ReadErrorsKeepThePreviousSample) {
   hal::sim::SimGpio gpio;
-  drv::GpioInput dev("button0", *gpio.claim(4).value(), true, PinMode::InputPullUp);
+  drv::GpioInput dev("button0", *gpio.claim(4).value(), true, PinMode::InputPullUp, g_clock, 0);
   ASSERT_EQ(dev.init(), Err::Ok);
   gpio.set_external(4, false);
   ASSERT_EQ(dev.sample(), Err::Ok);
@@ -186,4 +192,216 @@ TEST(GpioInputFactory, BadPull) {
   add_param(&d, "pull", 1);
   EXPECT_EQ(drv::create_gpio_input(d, &err), nullptr);
   EXPECT_STREQ(err.text, "params.pull: expected \"up\", \"down\" or \"none\", got 1");
+}
+
+TEST(GpioInputFactory, DebounceAndClock) {
+  hal::sim::SimGpio gpio;
+  drv::DriverError err;
+  drv::DeviceConfig c = pin_config("xiot,gpio-input", gpio.claim(5).value(), false);
+  add_param(&c, "debounce_ms", 1001);
+  EXPECT_EQ(drv::create_gpio_input(c, &err), nullptr);
+  EXPECT_STREQ(err.text, "params.debounce_ms: expected an integer 0..1000, got 1001");
+  drv::DeviceConfig d = pin_config("xiot,gpio-input", gpio.claim(6).value(), false, nullptr);
+  EXPECT_EQ(drv::create_gpio_input(d, &err), nullptr);
+  EXPECT_STREQ(err.text, "needs the monotonic clock (for debouncing)");
+  drv::DeviceConfig e = pin_config("xiot,gpio-input", gpio.claim(7).value(), false);
+  add_param(&e, "initial", 1);
+  EXPECT_EQ(drv::create_gpio_input(e, &err), nullptr);
+  EXPECT_STREQ(err.text, "params.initial: unknown parameter (known: pull, debounce_ms)");
+}
+
+// Debouncing on the edges' timestamps: a button to ground with a pull-up on
+// pin 27 (active low), 20 ms window, the clock only moving when told.
+class GpioInputDebounce : public ::testing::Test {
+ protected:
+  static constexpr uint32_t kPin = 27;
+  hal::sim::ManualClock clock{hal::MonoTime{5000000}};
+  hal::sim::SimGpio gpio{64, &clock};
+  std::unique_ptr<drv::Device> dev;
+
+  void make(int64_t debounce_ms = -1) {
+    drv::DeviceConfig c = pin_config("xiot,gpio-input", gpio.claim(kPin).value(), true, &clock);
+    add_text(&c, "pull", "up");
+    if (debounce_ms >= 0) add_param(&c, "debounce_ms", debounce_ms);
+    drv::DriverError err;
+    dev = drv::create_gpio_input(c, &err);
+    ASSERT_NE(dev, nullptr) << err.text;
+    ASSERT_EQ(dev->init(), Err::Ok);
+  }
+  bool pressed() {
+    EXPECT_EQ(dev->sample(), Err::Ok);
+    return dev->get(0).value().flag;
+  }
+};
+
+TEST_F(GpioInputDebounce, InitWatchesEdgesAndTakesTheLevelAsIs) {
+  gpio.set_external(kPin, false);  // held down since before start
+  make();
+  EXPECT_TRUE(gpio.watching_edges(kPin));
+  EXPECT_TRUE(static_cast<drv::GpioInput&>(*dev).uses_edges());
+  EXPECT_FALSE(dev->poll_changes());
+  EXPECT_TRUE(pressed());  // no window for the state at start
+}
+
+TEST_F(GpioInputDebounce, ACleanPressCountsAfterTheWindowOnce) {
+  make();  // default 20 ms
+  EXPECT_FALSE(pressed());
+  gpio.set_external(kPin, false);
+  EXPECT_FALSE(dev->poll_changes());
+  clock.advance_us(19999);
+  EXPECT_FALSE(dev->poll_changes());
+  EXPECT_FALSE(pressed());
+  clock.advance_us(1);
+  EXPECT_TRUE(dev->poll_changes());
+  EXPECT_TRUE(pressed());
+  EXPECT_FALSE(dev->poll_changes());  // once per change
+  gpio.set_external(kPin, true);     // released
+  clock.advance_ms(20);
+  EXPECT_TRUE(dev->poll_changes());
+  EXPECT_FALSE(pressed());
+}
+
+TEST_F(GpioInputDebounce, ABouncingPressCountsTwentyMsAfterItsLastEdge) {
+  make(20);
+  // Contact bounce: 7 edges 2 ms apart, ending pressed (low).
+  for (int i = 0; i < 7; ++i) {
+    gpio.set_external(kPin, i % 2 == 1);
+    EXPECT_FALSE(dev->poll_changes());
+    clock.advance_ms(2);
+  }
+  EXPECT_EQ(gpio.lost_edges(kPin), 0u);
+  // The last edge was 2 ms ago: 18 more to go.
+  clock.advance_ms(17);
+  EXPECT_FALSE(dev->poll_changes());
+  clock.advance_ms(1);
+  EXPECT_TRUE(dev->poll_changes());
+  EXPECT_TRUE(pressed());
+}
+
+TEST_F(GpioInputDebounce, AGlitchShorterThanTheWindowChangesNothing) {
+  make(20);
+  gpio.set_external(kPin, false);
+  clock.advance_ms(5);
+  gpio.set_external(kPin, true);
+  clock.advance_ms(50);
+  EXPECT_FALSE(dev->poll_changes());
+  EXPECT_FALSE(pressed());
+}
+
+TEST_F(GpioInputDebounce, EdgesWaitInTheQueueUntilPolled) {
+  make(20);
+  gpio.set_external(kPin, false);  // pressed at t0, nobody polls for a while
+  clock.advance_ms(100);
+  EXPECT_TRUE(dev->poll_changes());  // the edge's timestamp is what counts
+  EXPECT_TRUE(pressed());
+}
+
+TEST_F(GpioInputDebounce, SampleSeesTheChangeAndPollChangesStillReportsIt) {
+  make(10);
+  gpio.set_external(kPin, false);
+  clock.advance_ms(10);
+  EXPECT_TRUE(pressed());            // an interval sample committed the change...
+  EXPECT_TRUE(dev->poll_changes());  // ...which on_change reporting still gets
+  EXPECT_FALSE(dev->poll_changes());
+}
+
+TEST_F(GpioInputDebounce, ZeroMsTakesEveryEdge) {
+  make(0);
+  gpio.set_external(kPin, false);
+  EXPECT_TRUE(dev->poll_changes());
+  gpio.set_external(kPin, true);
+  EXPECT_TRUE(dev->poll_changes());
+  EXPECT_FALSE(pressed());
+}
+
+TEST_F(GpioInputDebounce, EdgesLostToAFullQueueAreCaughtByTheReadBack) {
+  make(20);
+  // 17 edges 1 ms apart: the queue keeps 16 (ending high = released), the
+  // 17th (low = pressed) is lost, and the button stays pressed.
+  for (int i = 0; i < 17; ++i) {
+    gpio.set_external(kPin, i % 2 == 1);
+    clock.advance_ms(1);
+  }
+  EXPECT_EQ(gpio.lost_edges(kPin), 1u);
+  EXPECT_FALSE(gpio.level(kPin));
+  clock.advance_ms(30);
+  // The queued edges say "released" (no change), the pin says pressed: a new
+  // window starts now.
+  EXPECT_FALSE(dev->poll_changes());
+  clock.advance_ms(19);
+  EXPECT_FALSE(dev->poll_changes());
+  clock.advance_ms(1);
+  EXPECT_TRUE(dev->poll_changes());
+  EXPECT_TRUE(pressed());
+}
+
+TEST_F(GpioInputDebounce, EdgeReadErrorsShowAtTheNextSample) {
+  make(20);
+  gpio.fail_next(kPin, Err::Io);
+  EXPECT_FALSE(dev->poll_changes());
+  gpio.fail_next(kPin, Err::Io);
+  EXPECT_EQ(dev->sample(), Err::Io);
+  EXPECT_EQ(dev->sample(), Err::Ok);
+}
+
+TEST_F(GpioInputDebounce, PollChangesBeforeInitIsFalse) {
+  drv::GpioInput in("b", *gpio.claim(kPin).value(), true, PinMode::InputPullUp, clock);
+  EXPECT_FALSE(in.poll_changes());
+  EXPECT_EQ(in.sample(), Err::NotReady);
+}
+
+namespace {
+/// A pin without edge detection (and, for the clamp test, scripted edges).
+class ScriptedPin final : public hal::GpioPin {
+ public:
+  explicit ScriptedPin(bool edges) : edges_(edges) {}
+  Err configure(PinMode) override { return Err::Ok; }
+  hal::Result<bool> read() override { return level; }
+  Err write(bool) override { return Err::InvalidArgument; }
+  Err watch_edges() override { return edges_ ? Err::Ok : Err::NotSupported; }
+  hal::Result<size_t> read_edges(hal::GpioEdge* out, size_t max) override {
+    if (!edges_) return Err::NotSupported;
+    size_t n = 0;
+    while (n < max && pending > 0) {
+      out[n++] = edge;
+      --pending;
+    }
+    return n;
+  }
+  bool level = true;
+  hal::GpioEdge edge;
+  size_t pending = 0;
+
+ private:
+  bool edges_;
+};
+}  // namespace
+
+TEST(GpioInputPolled, APinWithoutEdgesIsDebouncedByPolling) {
+  hal::sim::ManualClock clock;
+  ScriptedPin pin(false);
+  drv::GpioInput in("b", pin, true, PinMode::InputPullUp, clock, 20);
+  ASSERT_EQ(in.init(), Err::Ok);
+  EXPECT_FALSE(in.uses_edges());
+  pin.level = false;
+  EXPECT_FALSE(in.poll_changes());  // seen now: the window starts now
+  clock.advance_ms(19);
+  EXPECT_FALSE(in.poll_changes());
+  clock.advance_ms(1);
+  EXPECT_TRUE(in.poll_changes());
+  ASSERT_EQ(in.sample(), Err::Ok);
+  EXPECT_TRUE(in.get(0).value().flag);
+}
+
+TEST(GpioInputPolled, AnEdgeStampedInTheFutureCountsAsNow) {
+  hal::sim::ManualClock clock{hal::MonoTime{1000000}};
+  ScriptedPin pin(true);
+  drv::GpioInput in("b", pin, false, PinMode::Input, clock, 20);
+  ASSERT_EQ(in.init(), Err::Ok);
+  pin.level = false;
+  pin.edge = hal::GpioEdge{false, INT64_C(1) << 60};  // e.g. a kernel on CLOCK_REALTIME
+  pin.pending = 1;
+  EXPECT_FALSE(in.poll_changes());
+  clock.advance_ms(20);
+  EXPECT_TRUE(in.poll_changes());
 }

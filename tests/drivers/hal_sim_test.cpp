@@ -188,6 +188,60 @@ TEST(SimGpio, FaultInjectionPerPin) {
   EXPECT_EQ(pin->configure(PinMode::Output), Err::Ok);
 }
 
+TEST(SimGpio, EdgesAreQueuedWithTheClocksTimeOnlyWhenWatched) {
+  ManualClock clock(MonoTime{7000});
+  hal::sim::SimGpio gpio(32, &clock);
+  hal::GpioPin* pin = gpio.claim(5).value();
+  hal::GpioEdge edges[4];
+  EXPECT_EQ(pin->read_edges(edges, 4).error(), Err::NotReady);
+  ASSERT_EQ(pin->configure(PinMode::InputPullUp), Err::Ok);
+  gpio.set_external(5, false);  // not watched yet: no edge
+  ASSERT_EQ(pin->watch_edges(), Err::Ok);
+  EXPECT_TRUE(gpio.watching_edges(5));
+  EXPECT_EQ(pin->read_edges(edges, 4).value(), 0u);
+  clock.advance_us(10);
+  gpio.set_external(5, false);  // same level: no edge
+  gpio.set_external(5, true);
+  clock.advance_us(5);
+  gpio.release_external(5);     // stays high by the pull-up: no edge
+  gpio.set_external(5, false);
+  EXPECT_EQ(gpio.pending_edges(5), 2u);
+  ASSERT_EQ(pin->read_edges(edges, 1).value(), 1u);
+  EXPECT_TRUE(edges[0].level);
+  EXPECT_EQ(edges[0].timestamp_ns, 7010000);
+  ASSERT_EQ(pin->read_edges(edges, 4).value(), 1u);
+  EXPECT_FALSE(edges[0].level);
+  EXPECT_EQ(edges[0].timestamp_ns, 7015000);
+  EXPECT_EQ(pin->read_edges(edges, 4).value(), 0u);
+  ASSERT_EQ(pin->configure(PinMode::Input), Err::Ok);  // a new request ends watching
+  EXPECT_FALSE(gpio.watching_edges(5));
+  EXPECT_EQ(pin->read_edges(edges, 4).error(), Err::NotReady);
+}
+
+TEST(SimGpio, AFullEdgeQueueLosesTheNewestAsTheKernelDoes) {
+  hal::sim::SimGpio gpio;
+  hal::GpioPin* pin = gpio.claim(1).value();
+  ASSERT_EQ(pin->configure(PinMode::Input), Err::Ok);
+  ASSERT_EQ(pin->watch_edges(), Err::Ok);
+  for (size_t i = 0; i < hal::sim::SimGpio::kEdgeQueue + 3; ++i) gpio.set_external(1, i % 2 == 0);
+  EXPECT_EQ(gpio.pending_edges(1), hal::sim::SimGpio::kEdgeQueue);
+  EXPECT_EQ(gpio.lost_edges(1), 3u);
+  hal::GpioEdge edges[hal::sim::SimGpio::kEdgeQueue];
+  ASSERT_EQ(pin->read_edges(edges, hal::sim::SimGpio::kEdgeQueue).value(), hal::sim::SimGpio::kEdgeQueue);
+  EXPECT_TRUE(edges[0].level);
+  EXPECT_FALSE(edges[hal::sim::SimGpio::kEdgeQueue - 1].level);
+  EXPECT_EQ(edges[0].timestamp_ns, 0);  // no clock
+}
+
+TEST(SimGpio, OutputsHaveNoEdges) {
+  hal::sim::SimGpio gpio;
+  hal::GpioPin* pin = gpio.claim(2).value();
+  ASSERT_EQ(pin->configure(PinMode::Output), Err::Ok);
+  EXPECT_EQ(pin->watch_edges(), Err::InvalidArgument);
+  gpio.fail_next(2, Err::Io);
+  EXPECT_EQ(pin->watch_edges(), Err::Io);
+}
+
 TEST(SimSystemInfo, UptimeFollowsTheInjectedClock) {
   ManualClock clock(MonoTime{1000000});
   hal::sim::SimSystemInfo info(clock);

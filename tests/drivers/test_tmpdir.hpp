@@ -45,8 +45,12 @@ class TempDir {
 
   const std::string& path() const { return path_; }
   std::string file(const std::string& name) const { return path_ + "/" + name; }
-  /// Writes `text` to `name` inside the directory; returns the full path.
+  /// Writes `text` to `name` inside the directory (creating the folders of a
+  /// name like "bus/i2c/devices/i2c-1/name"); returns the full path.
   std::string write(const std::string& name, const std::string& text) const {
+    for (size_t slash = name.find('/'); slash != std::string::npos; slash = name.find('/', slash + 1)) {
+      mkdir(file(name.substr(0, slash)).c_str(), 0755);
+    }
     std::ofstream(file(name), std::ios::binary) << text;
     return file(name);
   }

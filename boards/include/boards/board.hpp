@@ -19,6 +19,10 @@
 #include "hal/watchdog.hpp"
 
 namespace hal {
+namespace linux_ {
+class GpioChipPort;
+class I2cDevSys;
+}  // namespace linux_
 namespace sim {
 class SimGpio;
 class SimI2cBus;
@@ -36,7 +40,14 @@ enum class BusType : uint8_t { I2c, Gpio };
 struct BusSpec {
   std::string name;             ///< "i2c0", "gpio0"
   BusType type = BusType::I2c;
-  std::string dev;              ///< linux I2C: the i2c-dev node ("/dev/i2c-1")
+  /// linux I2C, exactly one of: the i2c-dev node ("/dev/i2c-1"), the bus
+  /// number (1 = /dev/i2c-1), or the adapter's name as sysfs shows it
+  /// (/sys/bus/i2c/devices/i2c-N/name, e.g. "SMBus stub driver").
+  std::string dev;
+  std::optional<uint32_t> adapter_number;
+  std::string adapter_name;
+  /// linux GPIO: the chip by name ("gpiochip0"), path or label ("9030000.pl061").
+  std::string chip;
   uint32_t lines = 1024;        ///< GPIO: number of lines (pins 0..lines-1)
 };
 
@@ -55,6 +66,7 @@ struct DeviceSpec {
   std::optional<uint16_t> address;  ///< 7-bit I2C address (with bus)
   std::string gpio;        ///< GPIO controller name ("" if none)
   std::optional<uint32_t> pin;      ///< line number (with gpio)
+  std::string line;        ///< linux: the line's name instead of `pin` ("GPIO17")
   bool active_low = false;
   std::vector<ParamSpec> params;
   /// The "sim" object as the chip's model read it (drv/model_table.hpp): how
@@ -99,6 +111,16 @@ struct FailedDevice {
   std::string text;             ///< one line: `init: wrong chip id`, `params.pull: ...`
 };
 
+/// Where a "linux" board meets the system, so tests can stand in for it.
+/// Defaults: the real /sys, libgpiod and i2c-dev system calls. Everything
+/// given must outlive the board.
+struct LinuxHost {
+  const char* sys_root = "/sys";  ///< for I2C adapters named by "adapter"
+  /// Opens GPIO chips (hal::linux_::GpioChipOpener); null = libgpiod.
+  std::unique_ptr<hal::linux_::GpioChipPort> (*gpio_opener)(const char* chip, int* err) = nullptr;
+  hal::linux_::I2cDevSys* i2c_sys = nullptr;  ///< null = open/ioctl
+};
+
 /// The live board. Owns the HAL backend objects, the chip models (sim) and
 /// the registry of devices; everything lives as long as the Board. Not
 /// copyable or movable (devices point into it).
@@ -110,16 +132,22 @@ class Board {
   /// `mono` and `wall` must outlive the board (drivers use `mono` for
   /// deadlines; the sim system info derives uptime from it).
   static std::unique_ptr<Board> open(const char* path, hal::MonotonicClock& mono,
-                                     hal::WallClock& wall, std::string* error);
+                                     hal::WallClock& wall, std::string* error,
+                                     const LinuxHost& host = LinuxHost());
   /// Builds a board from an already validated spec:
   ///  - "sim": a SimI2cBus per I2C bus, a SimGpio per GPIO controller, for
   ///    each device whose compatible is in the model table (drv::sim::kModels)
   ///    its model made from the device's "sim" parameters and attached at its
   ///    address or pin, SimSystemInfo and SimWatchdog on `mono`;
-  ///  - "linux": an i2c-dev bus per I2C bus (opened here), LinuxSystemInfo on
+  ///  - "linux": an i2c-dev bus per I2C bus (its node by "dev", bus number
+  ///    or adapter name; opened here, SMBus fallback included), a libgpiod
+  ///    controller per GPIO controller (opened here), LinuxSystemInfo on
   ///    /proc, and the "watchdog" node when the file names one (opened here,
-  ///    which arms it with the driver's timeout until the runtime starts it);
-  ///    GPIO controllers are not supported (parse error). A watchdog that
+  ///    which arms it with the driver's timeout until the runtime starts it).
+  ///    A bus or chip that cannot be opened, a line that is missing or busy,
+  ///    fails the devices on it (failed(): `bus: i2c1 (adapter "x"): not
+  ///    found`, `gpio: gpio0 (chip "gpiochip9"): not found`, `pin: 17 on
+  ///    gpio0 (gpiochip0): busy (used by "sysfs")`). A watchdog that
   ///    cannot be opened is left out (watchdog() is null) and listed in
   ///    failed() as `watchdog` (compatible `linux,watchdog`, text
   ///    `watchdog.device: /dev/watchdog: busy`), which degrades health like a
@@ -128,7 +156,8 @@ class Board {
   /// init(); failures go to failed(). Returns nullptr only on an internal
   /// error (`*error` says which).
   static std::unique_ptr<Board> create(const BoardSpec& spec, hal::MonotonicClock& mono,
-                                       hal::WallClock& wall, std::string* error);
+                                       hal::WallClock& wall, std::string* error,
+                                       const LinuxHost& host = LinuxHost());
   ~Board();
   Board(const Board&) = delete;
   Board& operator=(const Board&) = delete;
