@@ -10,6 +10,7 @@
 #include "hal/linux/gpiod_controller.hpp"
 #include "hal/linux/i2c_dev_bus.hpp"
 #include "hal/linux/linux_system_info.hpp"
+#include "hal/linux/linux_sysfs_tree.hpp"
 #include "hal/linux/linux_watchdog.hpp"
 #include "hal/sim/sim_gpio.hpp"
 #include "hal/sim/sim_i2c_bus.hpp"
@@ -51,6 +52,7 @@ struct Board::Impl {
   std::vector<ModelSlot> models;
   std::unique_ptr<hal::SystemInfo> system_info;
   std::unique_ptr<hal::Watchdog> watchdog;
+  std::unique_ptr<hal::SysfsTree> sysfs;  // null on a sim board without "sysfs"
   hal::sim::SimSystemInfo* sim_system_info = nullptr;
   hal::sim::SimWatchdog* sim_watchdog = nullptr;
   std::vector<FailedDevice> failed;
@@ -118,6 +120,15 @@ bool Board::Impl::build_backend(std::string* error) {
   } else {
     system_info.reset(new (std::nothrow) hal::linux_::LinuxSystemInfo("/proc"));
     open_linux_watchdog();
+  }
+  // The kernel's attribute tree: /sys on a linux board, or the board's
+  // "sysfs" directory (a fixture tree on a sim board).
+  if (!spec.sysfs.empty() || !sim) {
+    sysfs.reset(new (std::nothrow) hal::linux_::LinuxSysfsTree(spec.sysfs.empty() ? "/sys" : spec.sysfs.c_str()));
+    if (!sysfs) {
+      *error = "out of memory";
+      return false;
+    }
   }
   if (!system_info || (sim && !watchdog)) {
     *error = "out of memory";
@@ -219,6 +230,7 @@ void Board::Impl::add_device(const DeviceSpec& d) {
   cfg.name = d.name.c_str();  // lives in spec, which outlives the registry
   cfg.compatible = entry->compatible;
   cfg.system_info = system_info.get();
+  cfg.sysfs = sysfs.get();
   cfg.clock = mono;
   BusSlot* i2c_slot = nullptr;
   if (!d.bus.empty()) {

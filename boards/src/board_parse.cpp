@@ -294,15 +294,29 @@ bool parse_device(json::Value d, BoardSpec* out) {
   return true;
 }
 
-bool parse_root(json::Value root, BoardSpec* out) {
-  static const char* const kKeys[] = {"name", "description", "hal", "buses", "devices", "watchdog"};
+/// "sysfs": "sysfs" (a directory, relative to the board file's): the root of
+/// the kernel attribute tree the kernel-backed drivers read.
+bool parse_sysfs(json::Value v, const std::string& board_dir, BoardSpec* out) {
+  constexpr const char* kWhat = "a directory path (at most 200 characters)";
+  std::string dir;
+  if (!v.text(&dir, kWhat)) return false;
+  if (v.absent()) return true;
+  if (dir[0] != '/') dir = board_dir + "/" + dir;
+  if (dir.size() > 200) return v.expected(kWhat);
+  out->sysfs = dir;
+  return true;
+}
+
+bool parse_root(json::Value root, const std::string& board_dir, BoardSpec* out) {
+  static const char* const kKeys[] = {"name", "description", "hal", "buses", "devices", "watchdog", "sysfs"};
   if (!root.object(kKeys)) return false;
   constexpr const char* kBoardName = "a non-empty string (at most 63 characters)";
   const json::Value name = root["name"];
   if (!name.text(&out->name, kBoardName, json::kRequired)) return false;
   if (out->name.size() > 63) return name.expected(kBoardName);
   if (!root["description"].text(&out->description, "a string", json::kEmptyOk) ||
-      !root["hal"].one_of(&out->hal, kHalKinds, json::kRequired) || !parse_watchdog(root["watchdog"], out)) {
+      !root["hal"].one_of(&out->hal, kHalKinds, json::kRequired) || !parse_watchdog(root["watchdog"], out) ||
+      !parse_sysfs(root["sysfs"], board_dir, out)) {
     return false;
   }
   const json::Value buses = root["buses"];
@@ -318,9 +332,16 @@ bool parse_root(json::Value root, BoardSpec* out) {
   return devices.each([out](json::Value d) { return parse_device(d, out); });
 }
 
+/// The directory of the board file, for its relative paths.
+std::string dir_of(const char* path) {
+  const std::string p = path != nullptr ? path : "";
+  const size_t slash = p.rfind('/');
+  return slash == std::string::npos ? "." : (slash == 0 ? "/" : p.substr(0, slash));
+}
+
 /// Parses what `reader` holds into *out; copies the error out on failure.
-bool finish(const json::Reader& reader, bool read, BoardSpec* out, std::string* error) {
-  if (read && parse_root(reader.root(), out)) return true;
+bool finish(const json::Reader& reader, bool read, const char* path, BoardSpec* out, std::string* error) {
+  if (read && parse_root(reader.root(), dir_of(path), out)) return true;
   if (error != nullptr) *error = reader.error();
   return false;
 }
@@ -329,16 +350,16 @@ bool finish(const json::Reader& reader, bool read, BoardSpec* out, std::string* 
 
 bool parse_board_text(const char* text, const char* path, BoardSpec* out, std::string* error) {
   json::Reader reader(path != nullptr ? path : "board");
-  if (text == nullptr || out == nullptr) return finish(reader, reader.fail_file("no input"), out, error);
+  if (text == nullptr || out == nullptr) return finish(reader, reader.fail_file("no input"), path, out, error);
   *out = BoardSpec{};
-  return finish(reader, reader.parse(text, std::strlen(text)), out, error);
+  return finish(reader, reader.parse(text, std::strlen(text)), path, out, error);
 }
 
 bool parse_board(const char* path, BoardSpec* out, std::string* error) {
   json::Reader reader(path != nullptr ? path : "board");
-  if (path == nullptr || out == nullptr) return finish(reader, reader.fail_file("no board file given"), out, error);
+  if (path == nullptr || out == nullptr) return finish(reader, reader.fail_file("no board file given"), path, out, error);
   *out = BoardSpec{};
-  return finish(reader, reader.load(kMaxFileBytes, "a board file"), out, error);
+  return finish(reader, reader.load(kMaxFileBytes, "a board file"), path, out, error);
 }
 
 }  // namespace boards

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -211,7 +212,7 @@ std::vector<Broken> broken_table() {
       {"name_not_string", R"({"name": 5, "hal": "sim", "devices": []})",
        ": name: expected a non-empty string (at most 63 characters), got 5"},
       {"unknown_top_key", R"({"name": "x", "hal": "sim", "devices": [], "board": 1})",
-       ": board: unknown key (expected one of: name description hal buses devices watchdog)"},
+       ": board: unknown key (expected one of: name description hal buses devices watchdog sysfs)"},
       {"duplicate_top_key", R"({"name": "x", "name": "y", "hal": "sim", "devices": []})",
        ": name: duplicate key"},
       {"missing_hal", R"({"name": "x", "devices": []})", ": hal: missing; expected \"sim\" or \"linux\""},
@@ -453,7 +454,8 @@ INSTANTIATE_TEST_SUITE_P(
                     Err::BadChipId, "init: wrong chip id"},
         InitFailure{"unknown_compatible", R"({"name": "bad0", "compatible": "acme,widget"})", Err::NotFound,
                     "compatible: no driver for \"acme,widget\" (known: bosch,bme280, sensirion,sht3x, "
-                    "rohm,bh1750, ti,ads1115, xiot,gpio-output, xiot,gpio-input, xiot,system-metrics)"},
+                    "rohm,bh1750, ti,ads1115, xiot,gpio-output, xiot,gpio-input, xiot,system-metrics, maxim,ds18b20, "
+                    "linux,iio, linux,hwmon, linux,thermal-zone)"},
         InitFailure{"bad_param",
                     R"({"name": "bad0", "compatible": "xiot,gpio-input", "gpio": "gpio0", "pin": 3, "params": {"pull": "sideways"}})",
                     Err::InvalidArgument, "params.pull: expected \"up\", \"down\" or \"none\", got \"sideways\""},
@@ -538,4 +540,127 @@ TEST(BoardCreate, FromASpecBuiltInCode) {
   ASSERT_EQ(board->registry().device_count(), 1u);
   EXPECT_FALSE(board->sim_gpio()->level(3));  // on, active low
   EXPECT_TRUE(read(board->registry(), "led0.state").flag);
+}
+
+// ---------------------------------------------------------------------------
+// The kernel's attribute tree ("sysfs"): kernel-backed drivers on a sim board
+// over a fixture tree (boards/sim/sysfs), the key's parsing and resolution.
+
+namespace {
+
+const std::string kSimSysfs = std::string(XIOT_BOARDS_DIR) + "/sim/sysfs";
+
+const std::string kKernelDevices =
+    R"({"name": "iio0", "compatible": "linux,iio", "params": {"device": "bme280"}},
+       {"name": "cpu0", "compatible": "linux,hwmon", "params": {"device": "coretemp"}},
+       {"name": "zone0", "compatible": "linux,thermal-zone", "params": {"zone": "x86_pkg_temp"}},
+       {"name": "probe0", "compatible": "maxim,ds18b20", "params": {"id": "28-0000075a2b1c"}})";
+
+std::string sysfs_board(const std::string& sysfs, const std::string& devices) {
+  return R"({"name": "t", "hal": "sim", "sysfs": ")" + sysfs + R"(", "devices": [)" + devices + "]}";
+}
+
+}  // namespace
+
+TEST(BoardSysfs, KernelDevicesReadTheSimBoardsFixtureTree) {
+  TempDir tmp;
+  const std::string path = tmp.write("board.json", sysfs_board(kSimSysfs, kKernelDevices));
+  Clocks c;
+  std::string error;
+  auto board = boards::Board::open(path.c_str(), c.clock, c.clock, &error);
+  ASSERT_NE(board, nullptr) << error;
+  for (const boards::FailedDevice& f : board->failed()) ADD_FAILURE() << f.name << ": " << f.text;
+  drv::Registry& reg = board->registry();
+  ASSERT_EQ(reg.device_count(), 4u);
+  EXPECT_EQ(reg.sample_all(), 0u);
+  const struct {
+    const char* channel;
+    int64_t mantissa;
+    int exponent;
+  } want[] = {{"iio0.temperature", 2426, -2},     {"iio0.humidity", 4721, -2},  {"iio0.pressure", 10014765625, -5},
+              {"cpu0.package_id_0", 45, 0},       {"cpu0.core_0", 43, 0},       {"cpu0.core_1", 44, 0},
+              {"zone0.temperature", 45000, -3},   {"probe0.temperature", 23125, -3}};
+  for (const auto& w : want) {
+    const drv::Value v = read(reg, w.channel);
+    EXPECT_EQ(v.mantissa, w.mantissa) << w.channel;
+    EXPECT_EQ(v.exponent, w.exponent) << w.channel;
+  }
+  EXPECT_EQ(reg.channel_count(), 8u);
+}
+
+TEST(BoardSysfs, RelativePathIsResolvedAgainstTheBoardFile) {
+  boards::BoardSpec spec;
+  std::string error;
+  ASSERT_TRUE(boards::parse_board_text(sysfs_board("sysfs", "").c_str(), "boards/x/board.json", &spec, &error))
+      << error;
+  EXPECT_EQ(spec.sysfs, "boards/x/sysfs");
+  ASSERT_TRUE(boards::parse_board_text(sysfs_board("/tmp/t/sys", "").c_str(), "board.json", &spec, &error));
+  EXPECT_EQ(spec.sysfs, "/tmp/t/sys");
+  ASSERT_TRUE(boards::parse_board_text(sysfs_board("../sys", "").c_str(), "board.json", &spec, &error));
+  EXPECT_EQ(spec.sysfs, "./../sys");
+  ASSERT_TRUE(boards::parse_board_text(R"({"name": "t", "hal": "sim", "devices": []})", "b.json", &spec, &error));
+  EXPECT_EQ(spec.sysfs, "");
+  EXPECT_FALSE(boards::parse_board_text(R"({"name": "t", "hal": "sim", "sysfs": 1, "devices": []})", "b.json", &spec,
+                                        &error));
+  EXPECT_EQ(error, "b.json: sysfs: expected a directory path (at most 200 characters), got 1");
+  EXPECT_FALSE(boards::parse_board_text(R"({"name": "t", "hal": "sim", "sysfs": "", "devices": []})", "b.json", &spec,
+                                        &error));
+  EXPECT_EQ(error, "b.json: sysfs: expected a directory path (at most 200 characters), got \"\"");
+}
+
+TEST(BoardSysfs, MissingDevicesAreLeftOutNamingTheBoardEntry) {
+  TempDir tmp;
+  const std::string path = tmp.write(
+      "board.json",
+      sysfs_board(kSimSysfs, R"({"name": "iio1", "compatible": "linux,iio", "params": {"device": "bmp388"}},
+                                {"name": "probe1", "compatible": "maxim,ds18b20", "params": {"id": "28-000000000bad"}},
+                                {"name": "zone0", "compatible": "linux,thermal-zone", "params": {"zone": 0}})"));
+  Clocks c;
+  std::string error;
+  auto board = boards::Board::open(path.c_str(), c.clock, c.clock, &error);
+  ASSERT_NE(board, nullptr) << error;
+  ASSERT_EQ(board->failed().size(), 2u);
+  EXPECT_EQ(board->failed()[0].name, "iio1");
+  EXPECT_EQ(board->failed()[0].err, Err::NotFound);
+  EXPECT_EQ(board->failed()[0].text, "init: not found: no IIO device named \"bmp388\" in bus/iio/devices");
+  EXPECT_EQ(board->failed()[1].name, "probe1");
+  EXPECT_EQ(board->failed()[1].text,
+            "init: not found: no 1-wire sensor 28-000000000bad in bus/w1/devices (w1_therm loaded? sensor wired?)");
+  EXPECT_EQ(board->registry().device_count(), 1u);
+}
+
+TEST(BoardSysfs, SimBoardWithoutTheKeyHasNoTree) {
+  TempDir tmp;
+  const std::string path = tmp.write(
+      "board.json", R"({"name": "t", "hal": "sim", "devices": [{"name": "zone0", "compatible": "linux,thermal-zone",
+                                                              "params": {"zone": 0}}]})");
+  Clocks c;
+  std::string error;
+  auto board = boards::Board::open(path.c_str(), c.clock, c.clock, &error);
+  ASSERT_NE(board, nullptr) << error;
+  ASSERT_EQ(board->failed().size(), 1u);
+  EXPECT_EQ(board->failed()[0].err, Err::InvalidArgument);
+  EXPECT_EQ(board->failed()[0].text,
+            "needs the board's sysfs tree (\"hal\": \"linux\", or \"sysfs\" on a sim board)");
+}
+
+TEST(BoardSysfs, ADeviceThatGoesAwayFailsItsSampleOnly) {
+  TempDir tmp;
+  const std::string sys = tmp.path() + "/sys";
+  std::filesystem::copy(kSimSysfs, sys, std::filesystem::copy_options::recursive);
+  const std::string path = tmp.write("board.json", sysfs_board(sys, kKernelDevices));
+  Clocks c;
+  std::string error;
+  auto board = boards::Board::open(path.c_str(), c.clock, c.clock, &error);
+  ASSERT_NE(board, nullptr) << error;
+  drv::Registry& reg = board->registry();
+  ASSERT_EQ(reg.device_count(), 4u);
+  ASSERT_EQ(reg.sample_all(), 0u);
+  std::filesystem::remove_all(sys + "/bus/iio/devices/iio:device0");
+  EXPECT_EQ(reg.sample_all(), 1u);
+  EXPECT_EQ(reg.last_sample_error(0), Err::NotFound);
+  EXPECT_EQ(reg.last_sample_error(1), Err::Ok);
+  EXPECT_EQ(reg.last_sample_error(3), Err::Ok);
+  std::filesystem::copy(kSimSysfs + "/bus/iio/devices/iio:device0", sys + "/bus/iio/devices/iio:device0");
+  EXPECT_EQ(reg.sample_all(), 0u);  // back: read again, no re-init needed
 }

@@ -10,6 +10,7 @@
 #include "drv/driver_table.hpp"
 #include "drv/model_table.hpp"
 #include "drv/reg_io.hpp"
+#include "hal/linux/linux_sysfs_tree.hpp"
 #include "hal/sim/manual_clock.hpp"
 #include "hal/sim/sim_gpio.hpp"
 #include "hal/sim/sim_i2c_bus.hpp"
@@ -26,7 +27,8 @@ TEST(DriverTable, ListsEveryDriverOnce) {
     EXPECT_NE(std::strlen(drv::kDrivers[i].summary), 0u);
   }
   EXPECT_EQ(seen, (std::set<std::string>{"bosch,bme280", "sensirion,sht3x", "rohm,bh1750", "ti,ads1115", "xiot,gpio-output",
-                                         "xiot,gpio-input", "xiot,system-metrics"}));
+                                         "xiot,gpio-input", "xiot,system-metrics", "maxim,ds18b20", "linux,iio",
+                                         "linux,hwmon", "linux,thermal-zone"}));
 }
 
 TEST(DriverTable, FindDriver) {
@@ -122,6 +124,16 @@ TEST(ModelTable, GpioInputRowDrivesTheLevel) {
 }
 
 TEST(DriverTable, EveryFactoryBuildsAWorkingDeviceFromResources) {
+  struct KernelDevice {
+    const char* compatible;
+    const char* key;
+    const char* text;
+  };
+  const KernelDevice kKernelDevices[] = {{"maxim,ds18b20", "id", "28-0000075a2b1c"},
+                                         {"linux,iio", "device", "bme280"},
+                                         {"linux,hwmon", "device", "coretemp"},
+                                         {"linux,thermal-zone", "zone", "acpitz"}};
+  hal::linux_::LinuxSysfsTree sysfs(XIOT_SYSFS_FIXTURES);  // only read here
   hal::sim::ManualClock clock;
   hal::sim::SimGpio gpio;
   hal::sim::SimSystemInfo info(clock);
@@ -146,13 +158,18 @@ TEST(DriverTable, EveryFactoryBuildsAWorkingDeviceFromResources) {
     c.pin = gpio.claim(next_pin++).value();
     c.system_info = &info;
     c.clock = &clock;
+    c.sysfs = &sysfs;
+    // The kernel-backed drivers need to be told which device of the tree.
+    for (const KernelDevice& k : kKernelDevices) {
+      if (std::strcmp(k.compatible, e.compatible) == 0) c.params[c.param_count++] = drv::Param{k.key, true, 0, k.text};
+    }
     drv::DriverError err;
     auto dev = e.create(c, &err);
     ASSERT_NE(dev, nullptr) << e.compatible << ": " << err.text;
     EXPECT_STREQ(dev->compatible(), e.compatible);
     EXPECT_STREQ(dev->name(), "dev");
-    EXPECT_GT(dev->channel_count(), 0u);
     EXPECT_EQ(dev->init(), Err::Ok) << e.compatible;
+    EXPECT_GT(dev->channel_count(), 0u) << e.compatible;  // discovering drivers know them after init()
     EXPECT_EQ(dev->sample(), Err::Ok) << e.compatible;
     for (size_t ch = 0; ch < dev->channel_count(); ++ch) EXPECT_TRUE(dev->get(ch).ok()) << e.compatible;
   }

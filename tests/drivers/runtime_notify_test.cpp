@@ -6,6 +6,7 @@
 // socket, no server (the session tries 127.0.0.1:9 and backs off).
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <memory>
 #include <string>
 #include <vector>
@@ -131,3 +132,38 @@ TEST_F(RuntimeNotify, ACleanStopSaysStopping) {
 }
 
 }  // namespace
+
+// A kernel-backed device whose sysfs directory goes away after start (an IIO
+// driver unbound, a USB sensor unplugged): the agent keeps running and says
+// it is degraded; when the device is back, healthy again.
+TEST_F(RuntimeNotify, AKernelDeviceThatGoesAwayDegradesHealthOnly) {
+  xiot_test::TempDir tmp;
+  const std::string sys = tmp.path() + "/sys";
+  const std::string iio = "/bus/iio/devices/iio:device0";
+  std::filesystem::copy(std::string(XIOT_BOARDS_DIR) + "/sim/sysfs", sys, std::filesystem::copy_options::recursive);
+  const std::string path = tmp.write(
+      "board.json", R"({"name": "sim", "hal": "sim", "sysfs": ")" + sys +
+                        R"(", "devices": [{"name": "iio0", "compatible": "linux,iio", "params": {"device": "bme280"}},
+                                          {"name": "sys0", "compatible": "xiot,system-metrics"}]})");
+  std::string error;
+  board_ = boards::Board::open(path.c_str(), clock_, clock_, &error);
+  ASSERT_NE(board_, nullptr) << error;
+  ASSERT_TRUE(board_->failed().empty());
+  start();
+  EXPECT_EQ(sock_.take(), (Messages{status(), "READY=1"}));
+  std::filesystem::rename(sys + iio, tmp.path() + "/gone");
+  Messages statuses;
+  auto turns = [&](int n) {
+    for (int i = 0; i < n; ++i) {
+      turn();
+      for (const std::string& m : sock_.take()) {
+        if (m != "WATCHDOG=1") statuses.push_back(m);
+      }
+    }
+  };
+  turns(3);
+  std::filesystem::rename(tmp.path() + "/gone", sys + iio);
+  turns(3);
+  EXPECT_EQ(statuses, (Messages{status("iio0 read failed: not found"), status()}));
+  EXPECT_EQ(board_->registry().sample_all(), 0u);
+}

@@ -88,6 +88,11 @@ struct BoardSpec {
   std::vector<BusSpec> buses;
   std::vector<DeviceSpec> devices;
   std::optional<WatchdogSpec> watchdog;  ///< linux only; sim boards always have SimWatchdog
+  /// The root of the kernel's attribute tree for linux,iio/hwmon/thermal-zone
+  /// and maxim,ds18b20: the "sysfs" key resolved against the board file's
+  /// directory; "" when absent (linux boards then use "/sys"; sim boards have
+  /// no tree, and those drivers fail with "needs the board's sysfs tree").
+  std::string sysfs;
 };
 
 /// Reads and validates the board file at `path`. Pure: touches no hardware.
@@ -139,6 +144,8 @@ class Board {
   ///    each device whose compatible is in the model table (drv::sim::kModels)
   ///    its model made from the device's "sim" parameters and attached at its
   ///    address or pin, SimSystemInfo and SimWatchdog on `mono`;
+  ///  - both: a LinuxSysfsTree on spec.sysfs ("/sys" on a linux board without
+  ///    the key; none on a sim board without it), handed to every driver;
   ///  - "linux": an i2c-dev bus per I2C bus (its node by "dev", bus number
   ///    or adapter name; opened here, SMBus fallback included), a libgpiod
   ///    controller per GPIO controller (opened here), LinuxSystemInfo on

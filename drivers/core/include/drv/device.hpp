@@ -21,6 +21,8 @@ class Device {
   /// The "vendor,part" compatible string this device was created from.
   const char* compatible() const { return compatible_; }
 
+  /// Drivers that discover their channels (linux,iio, linux,hwmon) know
+  /// them only after a successful init(): 0 before.
   virtual size_t channel_count() const = 0;
   /// Precondition: i < channel_count().
   virtual const ChannelSpec& channel(size_t i) const = 0;
