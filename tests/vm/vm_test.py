@@ -173,11 +173,12 @@ def amd64_sensors(build, work, agent):
                  "0x77": chip_image(build, "bosch,bme280", BME_77)}
         boot(board, server, agent, os.path.join(ROOT, "boards", "qemu-amd64", "board.json"),
              stub_chips=chips, new_devices=["bme280 0x77"])
-        say(board.sh("ls /sys/bus/iio/devices; cat /sys/bus/iio/devices/iio:device0/name", check=False).strip())
         ctl = Ctl(build, server)
         t = time.monotonic()
         r = ctl.wait_online("dev1", 300)
         say(f"agent online and answering: {time.monotonic() - t:.1f} s after the shell")
+        say("guest: " + board.sh("cat /sys/bus/iio/devices/iio:device0/name; i2cdetect -y -q 0 | tail -n 2; "
+                                 "grep 'left out' /var/lib/xiot/agent.log", check=False).strip())
         v = r["values"]
         say("read: " + json.dumps(v))
         approx(v.get("env0.temperature"), BME_76["temperature_c"], 0.02, "env0.temperature (BME280 0x76, xiot driver)")
