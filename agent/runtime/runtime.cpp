@@ -184,7 +184,12 @@ bool AgentRuntime::loop_healthy() {
 void AgentRuntime::stop(const char* reason) {
   session_.stop(reason);
   const hal::Err e = publisher_.outbox().flush();
-  if (e != hal::Err::Ok && e != hal::Err::NotReady) XLOG_WARN("journal", "final flush failed: %s", hal::err_name(e));
+  if (e != hal::Err::Ok && e != hal::Err::NotReady) {
+    XLOG_WARN("journal", "final flush failed: %s", hal::err_name(e));
+  } else if (e == hal::Err::Ok) {
+    // The clean-stop mark that a shutdown test (tests/vm) and a person read.
+    XLOG_INFO("journal", "journal closed: flushed to storage, %zu items waiting for delivery", publisher_.pending());
+  }
   // One line that accounts for every item of this run (tools/soak reads it).
   const OutboxStats& o = publisher_.outbox().stats();
   XLOG_INFO("telemetry",
