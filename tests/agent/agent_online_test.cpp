@@ -219,7 +219,7 @@ TEST(AgentOnline, ComesBackOnlineAfterTheServerRestarts) {
   // Telemetry flows again, from the same boot (the agent itself never restarted).
   const std::string ops = xiot::test::write_ops_config(server, server.dir() + "/ops.json");
   Process watch({xiot::test::binary_path("xiotctl"), "--config", ops, "watch", server.jid("dev1"), "--json",
-                 "--count", "18", "--timeout", "30"});
+                 "--count", std::to_string(2 * xiot::test::sim_board_channels()), "--timeout", "30"});
   ASSERT_EQ(watch.wait_exit(in(45s)), 0) << watch.describe() << agent.describe();
   JsonLines lines(watch.out());
   std::set<std::string> items;

@@ -44,6 +44,9 @@ std::string sim_board_with_report(const std::string& path, const std::string& de
   cJSON_ArrayForEach(d, cJSON_GetObjectItemCaseSensitive(board.get(), "devices")) {
     if (str(d, "name") == device) cJSON_AddItemToObject(d, "report", cJSON_Parse(report_json));
   }
+  // The copy lives elsewhere: its fixture tree stays the sim board's.
+  cJSON_DeleteItemFromObjectCaseSensitive(board.get(), "sysfs");
+  cJSON_AddStringToObject(board.get(), "sysfs", xiot::test::source_path("boards/sim/sysfs").c_str());
   char* out = cJSON_Print(board.get());
   std::ofstream(path) << out;
   cJSON_free(out);

@@ -140,7 +140,9 @@ TEST_F(FleetIntegration, SimulatedFleetComesOnlineAndTheOperatorSeesAndCommandsE
       << last << sim->describe();
 
   // Live telemetry: every device's own temperature (distinct seeds, distinct values).
-  auto watch = xiotctl({"watch", "--json", "--count", "90", "--timeout", "15"});
+  // Two items from each device, of every channel of the sim board.
+  const std::string readings = std::to_string(2 * kDevices * xiot::test::sim_board_channels());
+  auto watch = xiotctl({"watch", "--json", "--count", readings, "--timeout", "15"});
   ASSERT_EQ(watch->wait_exit(in(25s)), 0) << watch->describe();
   std::map<std::string, std::set<std::string>> temps;  // device -> values seen
   for (const std::string& line : lines_of(watch->out())) {

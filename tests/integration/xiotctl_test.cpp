@@ -192,6 +192,9 @@ class XiotctlFleetTest : public ::testing::Test {
       cJSON_DeleteItemFromObjectCaseSensitive(sim, "present");
       cJSON_AddFalseToObject(sim, "present");
     }
+    // The copy lives elsewhere: its fixture tree stays the sim board's.
+    cJSON_DeleteItemFromObjectCaseSensitive(board.get(), "sysfs");
+    cJSON_AddStringToObject(board.get(), "sysfs", xiot::test::source_path("boards/sim/sysfs").c_str());
     const std::string path = server_.dir() + "/degraded-board.json";
     char* out = cJSON_Print(board.get());
     std::ofstream(path) << out;
