@@ -8,7 +8,6 @@
 #include "linux_hwmon/linux_hwmon.hpp"
 
 #include <cinttypes>
-#include <cstdarg>
 #include <cstdio>
 #include <cstring>
 #include <new>
@@ -77,14 +76,6 @@ LinuxHwmon::LinuxHwmon(const char* name, hal::SysfsTree& tree, const char* devic
 
 const ChannelSpec& LinuxHwmon::channel(size_t i) const { return chans_[i < count_ ? i : 0].spec; }
 
-hal::Err LinuxHwmon::fail(hal::Err e, const char* fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  std::vsnprintf(detail_.text, sizeof detail_.text, fmt, ap);
-  va_end(ap);
-  return e;
-}
-
 hal::Err LinuxHwmon::init() {
   ready_ = false;
   have_sample_ = false;
@@ -95,8 +86,8 @@ hal::Err LinuxHwmon::init() {
                                              index_, dir_, sizeof dir_);
   if (found != hal::Err::Ok) {
     dir_[0] = '\0';
-    if (by_name_) return fail(found, "no hwmon device named \"%s\" in %s", selector_, kHwmonDir);
-    return fail(found, "no hwmon device %s/hwmon%" PRIu32, kHwmonDir, index_);
+    if (by_name_) return detail_.fail(found, "no hwmon device named \"%s\" in %s", selector_, kHwmonDir);
+    return detail_.fail(found, "no hwmon device %s/hwmon%" PRIu32, kHwmonDir, index_);
   }
   if (hal::Err e = discover(); e != hal::Err::Ok) return e;
   for (size_t i = 0; i < count_; ++i) chans_[i].spec.quantity = chans_[i].quantity;
@@ -142,10 +133,10 @@ hal::Err LinuxHwmon::discover() {
   std::snprintf(path, sizeof path, "%s/%s", kHwmonDir, dir_);
   HwmonScan scan{this};
   if (hal::Err e = tree_.list(path, &HwmonScan::visit, &scan); e != hal::Err::Ok) {
-    return fail(e, "%s: cannot list: %s", path, hal::err_name(e));
+    return detail_.fail(e, "%s: cannot list: %s", path, hal::err_name(e));
   }
   if (scan.extra > 0) {
-    return fail(hal::Err::NoSpace, "%s has %zu channels, at most %zu: choose with params.channels", dir_,
+    return detail_.fail(hal::Err::NoSpace, "%s has %zu channels, at most %zu: choose with params.channels", dir_,
                 count_ + scan.extra, kMaxChannels);
   }
   // Names in kind/number order, so a label clash keeps the first one's name.
@@ -171,7 +162,7 @@ hal::Err LinuxHwmon::discover() {
       channel_list_name(wanted_, i, want, sizeof want);
       bool have = false;
       for (size_t k = 0; k < count_ && !have; ++k) have = std::strcmp(chans_[k].quantity, want) == 0;
-      if (!have) return fail(hal::Err::NotFound, "params.channels: %s has no channel \"%s\"", dir_, want);
+      if (!have) return detail_.fail(hal::Err::NotFound, "params.channels: %s has no channel \"%s\"", dir_, want);
     }
     for (size_t i = 1; i < count_; ++i) {
       for (size_t j = i; j > 0 && before(chans_[j], chans_[j - 1]); --j) {
@@ -181,7 +172,7 @@ hal::Err LinuxHwmon::discover() {
       }
     }
   }
-  if (count_ == 0) return fail(hal::Err::NotFound, "%s has no *_input attribute", dir_);
+  if (count_ == 0) return detail_.fail(hal::Err::NotFound, "%s has no *_input attribute", dir_);
   return hal::Err::Ok;
 }
 
@@ -194,10 +185,10 @@ hal::Err LinuxHwmon::sample() {
     std::snprintf(path, sizeof path, "%s/%s/%s", kHwmonDir, dir_, c.attr);
     hal::Result<int64_t> v = read_integer(tree_, path);
     if (!v.ok()) {
-      return fail(v.error(), "%s: %s", path, v.error() == hal::Err::Io ? "not an integer (or EIO)" : hal::err_name(v.error()));
+      return detail_.fail(v.error(), "%s: %s", path, v.error() == hal::Err::Io ? "not an integer (or EIO)" : hal::err_name(v.error()));
     }
     hal::Result<Decimal> scaled = scale_value(Decimal{v.value(), 0}, Decimal{0, 0}, Decimal{1, 0}, kKinds[c.kind].shift);
-    if (!scaled.ok()) return fail(scaled.error(), "%s: value out of range", path);
+    if (!scaled.ok()) return detail_.fail(scaled.error(), "%s: value out of range", path);
     next[i] = scaled.value();
   }
   for (size_t i = 0; i < count_; ++i) values_[i] = next[i];

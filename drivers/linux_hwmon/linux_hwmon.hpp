@@ -81,7 +81,6 @@ class LinuxHwmon final : public Device {
   hal::Err discover();
   void name_channel(Chan& c);
   bool before(const Chan& a, const Chan& b) const;
-  hal::Err fail(hal::Err e, const char* fmt, ...) __attribute__((format(printf, 3, 4)));
 
   hal::SysfsTree& tree_;
   char selector_[kMaxSelectorLen + 1] = {};

@@ -8,7 +8,6 @@
 #include "linux_iio/linux_iio.hpp"
 
 #include <cinttypes>
-#include <cstdarg>
 #include <cstdio>
 #include <cstring>
 #include <new>
@@ -135,14 +134,6 @@ LinuxIio::LinuxIio(const char* name, hal::SysfsTree& tree, const char* device_na
 
 const ChannelSpec& LinuxIio::channel(size_t i) const { return chans_[i < count_ ? i : 0].spec; }
 
-hal::Err LinuxIio::fail(hal::Err e, const char* fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  std::vsnprintf(detail_.text, sizeof detail_.text, fmt, ap);
-  va_end(ap);
-  return e;
-}
-
 hal::Err LinuxIio::init() {
   ready_ = false;
   have_sample_ = false;
@@ -153,8 +144,8 @@ hal::Err LinuxIio::init() {
                                              index_, dir_, sizeof dir_);
   if (found != hal::Err::Ok) {
     dir_[0] = '\0';
-    if (by_name_) return fail(found, "no IIO device named \"%s\" in %s", selector_, kIioDir);
-    return fail(found, "no IIO device %s/iio:device%" PRIu32, kIioDir, index_);
+    if (by_name_) return detail_.fail(found, "no IIO device named \"%s\" in %s", selector_, kIioDir);
+    return detail_.fail(found, "no IIO device %s/iio:device%" PRIu32, kIioDir, index_);
   }
   if (hal::Err e = discover(); e != hal::Err::Ok) return e;
   for (size_t i = 0; i < count_; ++i) chans_[i].spec.quantity = chans_[i].quantity;
@@ -172,10 +163,10 @@ hal::Err LinuxIio::discover() {
   std::snprintf(path, sizeof path, "%s/%s", kIioDir, dir_);
   IioScan scan{this};
   if (hal::Err e = tree_.list(path, &IioScan::visit, &scan); e != hal::Err::Ok) {
-    return fail(e, "%s: cannot list: %s", path, hal::err_name(e));
+    return detail_.fail(e, "%s: cannot list: %s", path, hal::err_name(e));
   }
   if (scan.extra > 0) {
-    return fail(hal::Err::NoSpace, "%s has %zu channels, at most %zu: choose with params.channels", dir_,
+    return detail_.fail(hal::Err::NoSpace, "%s has %zu channels, at most %zu: choose with params.channels", dir_,
                 count_ + scan.extra, kMaxChannels);
   }
   // The board's order (every listed channel must exist), else by quantity.
@@ -184,7 +175,7 @@ hal::Err LinuxIio::discover() {
     channel_list_name(wanted_, i, want, sizeof want);
     bool have = false;
     for (size_t k = 0; k < count_ && !have; ++k) have = std::strcmp(chans_[k].quantity, want) == 0;
-    if (!have) return fail(hal::Err::NotFound, "params.channels: %s has no channel \"%s\"", dir_, want);
+    if (!have) return detail_.fail(hal::Err::NotFound, "params.channels: %s has no channel \"%s\"", dir_, want);
   }
   for (size_t i = 1; i < count_; ++i) {  // insertion sort
     for (size_t j = i; j > 0 && before(chans_[j], chans_[j - 1]); --j) {
@@ -193,7 +184,7 @@ hal::Err LinuxIio::discover() {
       chans_[j] = tmp;
     }
   }
-  if (count_ == 0) return fail(hal::Err::NotFound, "%s has no channel with a known unit", dir_);
+  if (count_ == 0) return detail_.fail(hal::Err::NotFound, "%s has no channel with a known unit", dir_);
   for (size_t i = 0; i < count_; ++i) {
     if (!chans_[i].raw) continue;
     const char* spec = chans_[i].attr + 3;
@@ -222,7 +213,7 @@ hal::Err LinuxIio::load_scale(Chan& c, const char* type) {
         break;
       }
       if (v.error() != hal::Err::NotFound) {
-        return fail(v.error(), "%s: %s", path, v.error() == hal::Err::Io ? "not a decimal number" : hal::err_name(v.error()));
+        return detail_.fail(v.error(), "%s: %s", path, v.error() == hal::Err::Io ? "not a decimal number" : hal::err_name(v.error()));
       }
     }
   }
@@ -238,11 +229,11 @@ hal::Err LinuxIio::sample() {
     std::snprintf(path, sizeof path, "%s/%s/%s", kIioDir, dir_, c.attr);
     hal::Result<Decimal> v = read_decimal(tree_, path);
     if (!v.ok()) {
-      return fail(v.error(), "%s: %s", path, v.error() == hal::Err::Io ? "not a decimal number (or EIO)" : hal::err_name(v.error()));
+      return detail_.fail(v.error(), "%s: %s", path, v.error() == hal::Err::Io ? "not a decimal number (or EIO)" : hal::err_name(v.error()));
     }
     hal::Result<Decimal> scaled = c.raw ? scale_value(v.value(), c.offset, c.scale, c.shift)
                                         : scale_value(v.value(), Decimal{0, 0}, Decimal{1, 0}, c.shift);
-    if (!scaled.ok()) return fail(scaled.error(), "%s: value out of range", path);
+    if (!scaled.ok()) return detail_.fail(scaled.error(), "%s: value out of range", path);
     next[i] = scaled.value();
   }
   for (size_t i = 0; i < count_; ++i) values_[i] = next[i];

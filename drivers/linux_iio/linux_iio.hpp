@@ -98,7 +98,6 @@ class LinuxIio final : public Device {
   hal::Err discover();
   bool before(const Chan& a, const Chan& b) const;
   hal::Err load_scale(Chan& c, const char* type);
-  hal::Err fail(hal::Err e, const char* fmt, ...) __attribute__((format(printf, 3, 4)));
 
   hal::SysfsTree& tree_;
   char selector_[kMaxSelectorLen + 1] = {};

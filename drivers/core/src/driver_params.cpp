@@ -23,6 +23,14 @@ void DriverError::set(const char* fmt, ...) {
   va_end(ap);
 }
 
+hal::Err DriverError::fail(hal::Err e, const char* fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  std::vsnprintf(text, sizeof text, fmt, ap);
+  va_end(ap);
+  return e;
+}
+
 bool check_i2c_resources(const DeviceConfig& config, DriverError* error, uint16_t lo, uint16_t hi,
                          const char* what) {
   if (config.i2c == nullptr) {

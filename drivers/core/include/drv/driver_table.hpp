@@ -56,6 +56,8 @@ struct DriverError {
   char text[128] = {};
   /// printf-style; truncates to fit.
   void set(const char* fmt, ...) __attribute__((format(printf, 2, 3)));
+  /// As set(), then returns `e`: `return detail_.fail(Err::NotFound, ...)`.
+  hal::Err fail(hal::Err e, const char* fmt, ...) __attribute__((format(printf, 3, 4)));
 };
 
 /// Creates a device from `config` without touching hardware (init() does).
