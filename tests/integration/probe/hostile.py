@@ -21,6 +21,13 @@ cases:
                  "duplicates" (ids answered more than once) and "missing" — for a test that
                  kills the device's connection meanwhile and checks its stream resumes
                  without losing or repeating a reply
+Expat 2.6 (Debian 12's libexpat1 from 2.5.0-1+deb12u1 on, the CVE-2023-52425 fix)
+defers re-parsing a token that spans several reads until the unparsed input has
+doubled. Every parser on the path (Prosody's lua-expat, the agent's libstrophe,
+slixmpp) then holds a stanza with a 64 KiB attribute until about as much input
+again arrives: the cases with such a token follow it with a trailer (a headline
+message to the device, whose long text body is no big token and which the agent
+ignores), so the stanza is handled now instead of when the next traffic comes.
 Invalid UTF-8 and malformed XML cannot reach the device: the server closes the
 sender's stream (Prosody: not-well-formed); the parser path behind it is fuzzed.
 """
@@ -82,8 +89,18 @@ class Hostile(slixmpp.ClientXMPP):
         self.send_raw("<iq type='%s' to='%s' id='%s'>%s</iq>" % (itype, self.device, iq_id, payload))
         return fut
 
+    def flush_parsers(self):
+        # A token of 64 KiB is re-parsed once the input behind it has doubled
+        # (the module docstring): 160 KiB of plain text is enough on every hop.
+        self.send_raw("<message type='headline' to='%s'><body>%s</body></message>"
+                      % (self.device, "flush " * 27000))
+
     async def run_case(self, name, payloads, itype="set"):
-        futs = [self.iq(itype, p) for p in payloads]
+        futs = []
+        for p in payloads:
+            futs.append(self.iq(itype, p))
+            if len(p) > 16384:
+                self.flush_parsers()
         done, _ = await asyncio.wait(futs, timeout=self.args.timeout) if futs else (set(), set())
         conds = {}
         for f in done:
