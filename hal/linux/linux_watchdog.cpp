@@ -28,10 +28,12 @@ Err open_error(int e) {
 }
 
 /// What an ioctl failure means: the node does not do it (not a watchdog, or
-/// a value the driver refuses) or the device failed.
+/// a value the driver refuses) or the device failed. ENOSYS is what qemu-user
+/// answers for an ioctl it does not translate (the arm64 suites run there).
 Err ioctl_error(int e) {
   switch (e) {
     case ENOTTY:
+    case ENOSYS:
     case EINVAL:
     case EOPNOTSUPP: return Err::NotSupported;
     default: return Err::Io;
