@@ -607,10 +607,17 @@ TEST_F(JournalTest, DiskFullFailsTheAppendCleanlyAndRecovers) {
   EXPECT_EQ(replay(*j), (std::vector<std::string>{id_of(1), id_of(3)}));
 }
 
-TEST_F(JournalTest, AFullDiskHeldOnlyByAcknowledgedItemsIsFreedByTheNextAppend) {
+class FullDiskTest : public JournalTest, public ::testing::WithParamInterface<agent::FsyncPolicy> {};
+INSTANTIATE_TEST_SUITE_P(Policies, FullDiskTest,
+                         ::testing::Values(agent::FsyncPolicy::Never, agent::FsyncPolicy::Interval,
+                                           agent::FsyncPolicy::Always));
+
+TEST_P(FullDiskTest, AFullDiskHeldOnlyByAcknowledgedItemsIsFreedByTheNextAppend) {
   // One segment filled a small disk; then everything in it was delivered.
   // Settled segments are removed, but never the head: the next append that
-  // meets "no space" starts a new segment, removes the settled one, retries.
+  // meets "no space" starts a new segment, removes the settled one, retries
+  // (under `interval` too, though no seq reservation can be written first).
+  opt_.fsync = GetParam();
   auto j = open();
   std::vector<JournalPos> where(5);
   for (uint64_t s = 1; s <= 5; ++s) ASSERT_EQ(append(*j, s, &where[s - 1]), Err::Ok);

@@ -392,12 +392,14 @@ void Journal::drop_oldest(const char* why) {
   if (listener_ != nullptr && s.items > 0) listener_->on_segment_dropped(s.first_seq, s.last_seq, s.unsettled);
 }
 
-void Journal::remove_settled() {
+void Journal::remove_settled(bool disk_full) {
   // Never the head: it is where the next record goes, and it carries the
   // highest seq and the newest watermark. Under `interval`, not before the
   // head holds a durable marker with the current seq reservation: the
   // segment removed may hold the newest durable one.
-  if (opt_.fsync == FsyncPolicy::Interval && !head_reserved_) return;
+  // Except on a full disk (no marker can be written then): freeing the space
+  // comes first (docs/journal.md, limits).
+  if (opt_.fsync == FsyncPolicy::Interval && !head_reserved_ && !disk_full) return;
   size_t i = 0;
   while (count_ > 1 && i + 1 < count_) {
     if (segs_[i].unsettled != 0) {
@@ -489,7 +491,7 @@ hal::Err Journal::append_record(const uint8_t* rec, size_t len, uint64_t item_se
     // ever, however much was delivered.
     const Segment& head = segs_[count_ - 1];
     if (head.unsettled == 0 && head.bytes > 0 && roll() == hal::Err::Ok) {
-      remove_settled();
+      remove_settled(true);
       e = append_once(rec, len, item_seq, where);
     }
   }

@@ -218,7 +218,7 @@ class Journal {
   hal::Err roll();
   void drop_oldest(const char* why);
   void remove_at(size_t i);
-  void remove_settled();
+  void remove_settled(bool disk_full = false);
   hal::Err write_marker(bool clean = false);
   bool reserving() const { return opt_.fsync == FsyncPolicy::Interval; }
   hal::Err reserve(uint64_t through);
