@@ -610,7 +610,12 @@ TEST_F(JournalTest, DiskFullFailsTheAppendCleanlyAndRecovers) {
 class FullDiskTest : public JournalTest, public ::testing::WithParamInterface<agent::FsyncPolicy> {};
 INSTANTIATE_TEST_SUITE_P(Policies, FullDiskTest,
                          ::testing::Values(agent::FsyncPolicy::Never, agent::FsyncPolicy::Interval,
-                                           agent::FsyncPolicy::Always));
+                                           agent::FsyncPolicy::Always),
+                         [](const ::testing::TestParamInfo<agent::FsyncPolicy>& i) {
+                           return std::string(i.param == agent::FsyncPolicy::Never      ? "never"
+                                              : i.param == agent::FsyncPolicy::Interval ? "interval"
+                                                                                         : "always");
+                         });
 
 TEST_P(FullDiskTest, AFullDiskHeldOnlyByAcknowledgedItemsIsFreedByTheNextAppend) {
   // One segment filled a small disk; then everything in it was delivered.
