@@ -35,6 +35,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   opt.max_bytes = 65536;
   agent::Journal journal(store, clock, opt);
   if (journal.open(4096) != hal::Err::Ok) return 0;  // a refusal names why; no crash is the point
+  // Power-cut accounting: a reported range is above every seq found, and new
+  // seqs continue after it (never reused).
+  const agent::JournalStats& st = journal.stats();
+  if (st.power_cut_lost != 0 &&
+      (st.power_cut_last < st.power_cut_first || st.power_cut_lost != st.power_cut_last - st.power_cut_first + 1 ||
+       journal.last_seq() != st.power_cut_last)) {
+    __builtin_trap();
+  }
 
   agent::JournalPos cursor = journal.begin();
   agent::JournalItem item;

@@ -125,6 +125,9 @@ int run(const agent::AgentConfig& cfg, agent::Context& ctx) {
   // The telemetry journal: segment files in the journal.path directory.
   hal::linux_::FileSegmentStore journal(cfg.journal.path.c_str());
   agent::AgentRuntime agent(ctx, cfg, *board, clock, clock, &storage, hal::linux_::random_u64(), &journal);
+  char host_boot[48];
+  hal::linux_::host_boot_id(host_boot, sizeof host_boot);
+  agent.set_host_boot_id(host_boot);
   hal::linux_::SystemdNotifier systemd(clock);
   agent.set_service_notifier(&systemd);
   if (agent.start() != hal::Err::Ok) {

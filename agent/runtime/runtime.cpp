@@ -75,6 +75,10 @@ AgentRuntime::AgentRuntime(Context& ctx, const AgentConfig& cfg, boards::Board& 
 
 AgentRuntime::~AgentRuntime() = default;
 
+void AgentRuntime::set_host_boot_id(const char* id) {
+  if (journal_) journal_->set_host_boot(id);
+}
+
 DeviceFacts AgentRuntime::facts() const {
   DeviceFacts f{};
   f.board = board_.name().c_str();
@@ -85,6 +89,7 @@ DeviceFacts AgentRuntime::facts() const {
   f.failed_count = failed_.size();
   f.storage_problem = publisher_.outbox().storage_problem();
   f.dropped_readings = publisher_.items_dropped();
+  if (const Journal* j = publisher_.outbox().journal()) f.power_cut_lost = j->stats().power_cut_lost;
   f.report_policies = report_policies_.size() == board_.registry().channel_count() ? report_policies_.data() : nullptr;
   return f;
 }
@@ -249,6 +254,7 @@ void AgentRuntime::diagnostics(DiagnosticsInfo* out) {
   if (const Journal* j = outbox.journal()) {
     out->journal_bytes = j->stats().bytes;
     out->journal_corrupt = j->stats().corrupt_skipped;
+    out->power_cut_lost = j->stats().power_cut_lost;
   }
   out->errors = publisher_.read_errors() + st.items_rejected + outbox.stats().journal_errors;
   if (const char* storage = outbox.storage_problem()) {

@@ -5,6 +5,8 @@
 #include <sys/random.h>
 #include <unistd.h>
 
+#include <cstdio>
+#include <cstring>
 #include <ctime>
 
 namespace hal {
@@ -35,6 +37,16 @@ uint64_t random_u64() {
     v = static_cast<uint64_t>(std::time(nullptr)) ^ (static_cast<uint64_t>(getpid()) << 32);
   }
   return v;
+}
+
+void host_boot_id(char* out, size_t cap) {
+  if (out == nullptr || cap == 0) return;
+  out[0] = '\0';
+  std::FILE* f = std::fopen("/proc/sys/kernel/random/boot_id", "re");
+  if (f == nullptr) return;
+  if (std::fgets(out, static_cast<int>(cap), f) == nullptr) out[0] = '\0';
+  std::fclose(f);
+  out[std::strcspn(out, "\n")] = '\0';
 }
 
 }  // namespace linux_

@@ -152,16 +152,26 @@ Err SimSegmentStore::remove(uint32_t id) {
   return Err::Ok;
 }
 
-void SimSegmentStore::power_cut() {
+void SimSegmentStore::power_cut(uint64_t written_back) {
   for (Slot& s : slots_) {
     if (!s.used) continue;
-    if (!s.ever_synced) {
+    const uint64_t keep = s.data.size() - s.synced < written_back ? s.data.size() : s.synced + written_back;
+    if (!s.ever_synced && keep == 0) {
       s.used = false;
       s.data.clear();
       continue;
     }
-    s.data.resize(static_cast<size_t>(s.synced));
+    s.data.resize(static_cast<size_t>(keep));
+    s.synced = keep;
+    s.ever_synced = true;
   }
+}
+
+uint64_t SimSegmentStore::unsynced(uint32_t id) const {
+  const int i = find(id);
+  if (i < 0) return 0;
+  const Slot& s = slots_[static_cast<size_t>(i)];
+  return s.data.size() - s.synced;
 }
 
 bool SimSegmentStore::flip(uint32_t id, uint64_t offset, uint8_t mask) {

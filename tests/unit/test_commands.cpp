@@ -68,6 +68,7 @@ class FakeHost : public agent::CommandHost {
     out->dropped_readings = 1;
     out->journal_bytes = 4096;
     out->journal_corrupt = 2;
+    out->power_cut_lost = 23;
     out->replayed = 7;
     out->errors = 3;
     std::snprintf(out->last_error, sizeof out->last_error, "env0 read failed: timeout");
@@ -437,7 +438,7 @@ TEST_F(CmdSim, DiagnosticsCompletesWithTheHostFacts) {
       {"channels", std::to_string(board_->registry().channel_count())}, {"reconnects", "2"},          {"journal_depth", "5"},
       {"dropped_readings", "1"},  {"errors", "3"},              {"last_error", "env0 read failed: timeout"},
       {"journal_bytes", "4096"},  {"journal_corrupt", "2"},     {"replayed", "7"},
-      {"command_sessions", "0"},
+      {"power_cut_lost", "23"},   {"command_sessions", "0"},
   };
   for (const auto& kv : want) {
     const char* v = r.form.value_of(kv.first.c_str());

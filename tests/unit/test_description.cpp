@@ -187,6 +187,22 @@ TEST_F(Description, StorageProblemDegradesAndDropsShowInTheStatusLine) {
   EXPECT_TRUE(agent::format_device_description(buf.data(), buf.size(), later, agent::assess_health(later)).ok());
 }
 
+TEST_F(Description, APowerCutCountShowsInTheStatusLineAndTheDeviceElementWithoutDegrading) {
+  agent::DeviceFacts f = facts();
+  f.power_cut_lost = 23;
+  f.dropped_readings = 2;
+  EXPECT_EQ(agent::assess_health(f).health, agent::Health::Healthy);
+  EXPECT_EQ(status(f), "sim board, xiot 0.1.0, 4 channels, 2 readings dropped, up to 23 readings lost in a power cut");
+  EXPECT_NE(describe(f).find("health='healthy' power-cut-lost='23'>"), std::string::npos) << describe(f);
+  // The start-up bound holds the attribute's largest value.
+  const agent::DeviceFacts at_start = facts();
+  f.power_cut_lost = UINT64_MAX;
+  std::vector<char> buf(agent::device_description_bound(at_start));
+  EXPECT_TRUE(agent::format_device_description(buf.data(), buf.size(), f, agent::assess_health(f)).ok());
+  // 0: neither (a node from before the attribute reads the same).
+  EXPECT_EQ(describe(facts()).find("power-cut-lost"), std::string::npos);
+}
+
 TEST_F(Description, SingularChannelAndEscaping) {
   drv::Registry one;
   ASSERT_EQ(one.add(std::make_unique<FakeDevice>("b0", std::vector<drv::ChannelSpec>{xiot_test::sensor(

@@ -88,6 +88,11 @@ hal::Result<size_t> format_status_line(char* buf, size_t cap, const DeviceFacts&
     w.put_uint(facts.dropped_readings);
     w.put(facts.dropped_readings == 1 ? " reading dropped" : " readings dropped");
   }
+  if (facts.power_cut_lost > 0) {
+    w.put(", up to ");
+    w.put_uint(facts.power_cut_lost);
+    w.put(facts.power_cut_lost == 1 ? " reading lost in a power cut" : " readings lost in a power cut");
+  }
   if (report.health != Health::Healthy) {
     w.put(", ");
     w.put(health_name(report.health));
@@ -115,6 +120,10 @@ hal::Result<size_t> format_device_description(char* buf, size_t cap, const Devic
   w.put_escaped(facts.boot_id);
   w.put("' health='");
   w.put(health_name(report.health));
+  if (facts.power_cut_lost > 0) {
+    w.put("' power-cut-lost='");
+    w.put_uint(facts.power_cut_lost);
+  }
   w.put("'>");
   if (facts.registry != nullptr) {
     size_t k = 0;  // registry channel index, for report_policies
@@ -192,7 +201,7 @@ hal::Result<size_t> format_device_description(char* buf, size_t cap, const Devic
 }
 
 size_t device_description_bound(const DeviceFacts& facts) {
-  size_t n = 128 + std::strlen(kDeviceXmlns);  // fixed element and attribute text
+  size_t n = 128 + 40 + std::strlen(kDeviceXmlns);  // fixed element and attribute text (power-cut-lost too)
   n += xml_escaped_len(str(facts.board)) + xml_escaped_len(str(facts.firmware)) +
        xml_escaped_len(str(facts.boot_id));
   if (facts.registry != nullptr) {

@@ -24,6 +24,8 @@ bool payload_ok(const JournalRecord& r) {
   return r.payload_len == 0 || std::memchr(r.payload, 0, r.payload_len) == nullptr;
 }
 
+uint64_t add_sat(uint64_t a, uint64_t b) { return a + b < a ? UINT64_MAX : a + b; }
+
 bool id_ok(const char* id, size_t n) {
   if (n == 0 || n > kMaxIdLen) return false;
   for (size_t i = 0; i < n; ++i) {
@@ -40,6 +42,13 @@ struct Journal::ScanState {
   uint64_t prev_seq = 0;  // items must increase through the journal
   uint64_t w = 0;         // highest acked_through seen
   uint64_t s = 0;         // highest seq / last_seq seen
+  // Power-cut accounting: the newest marker's reservation and host boot id,
+  // and whether the last record of the journal is a clean-stop marker.
+  bool any = false;
+  bool last_clean = false;
+  uint64_t res = 0;
+  char host[kMaxHostBoot + 1] = {};
+  size_t host_len = 0;
   // Counting mode (count_above): count items above `above`, change nothing.
   bool counting = false;
   uint64_t above = 0;
@@ -70,6 +79,13 @@ hal::Err Journal::alloc_buffers(size_t max_payload) {
 }
 
 hal::Err Journal::reserve_payload(size_t max_payload) { return alloc_buffers(max_payload); }
+
+void Journal::set_host_boot(const char* id) {
+  const size_t n = id != nullptr ? std::strlen(id) : 0;
+  host_boot_len_ = n <= kMaxHostBoot ? n : kMaxHostBoot;
+  if (host_boot_len_ > 0) std::memcpy(host_boot_, id, host_boot_len_);
+  host_boot_[host_boot_len_] = '\0';
+}
 
 int Journal::find(uint32_t id) const {
   for (size_t i = 0; i < count_; ++i) {
@@ -185,6 +201,17 @@ hal::Err Journal::scan_segment(Segment* seg, ScanState* st) {
       }
       if (rec.acked_through > st->w) st->w = rec.acked_through;
       if (rec.last_seq > st->s) st->s = rec.last_seq;
+      if (st->counting) continue;
+      st->any = true;
+      st->last_clean = !rec.is_item() && rec.clean;
+      if (!rec.is_item() && rec.reserved_seq != 0) {
+        // The newest reservation (not the highest: a clean stop gives back
+        // what was not used).
+        st->res = rec.reserved_seq;
+        st->host_len = rec.host_boot_len <= kMaxHostBoot ? rec.host_boot_len : 0;
+        std::memcpy(st->host, rec.host_boot, st->host_len);
+        st->host[st->host_len] = '\0';
+      }
     }
     if (stop) break;
     if (!progressed) return hal::Err::Io;  // a short read inside the segment
@@ -269,6 +296,28 @@ hal::Err Journal::open(size_t max_payload) {
   last_seq_ = st.s;
   acked_through_ = st.w;
   w_written_ = st.w;
+  if (opt_.host_boot != nullptr) set_host_boot(opt_.host_boot);
+  // Power-cut accounting (docs/journal.md "Power cuts"): the last run stopped
+  // without its clean-stop marker. If the host rebooted meanwhile, the seqs it
+  // had reserved above the highest one found may have been taken and lost
+  // with the page cache: count them, and never use them again.
+  const bool same_host = host_boot_len_ > 0 && st.host_len == host_boot_len_ &&
+                         std::memcmp(st.host, host_boot_, host_boot_len_) == 0;
+  bool settle_range = false;
+  if (st.any && !st.last_clean) {
+    stats_.unclean_stop = true;
+    if (st.res > st.s && !same_host) {
+      stats_.power_cut_first = st.s + 1;
+      stats_.power_cut_last = st.res;
+      stats_.power_cut_lost = st.res - st.s;
+      last_seq_ = st.res;
+      settle_range = true;
+    } else if (st.res > st.s) {
+      XLOG_INFO(kArea, "%s: the agent stopped without closing the journal while the host kept running: nothing "
+                "lost (seq %" PRIu64 "..%" PRIu64 " reserved, never taken)", store_.where(), st.s + 1, st.res);
+    }
+  }
+  reserved_ = last_seq_;
   for (size_t i = 0; i < count_; ++i) {
     Segment& s = segs_[i];
     if (s.items == 0 || s.last_seq <= acked_through_) {
@@ -281,6 +330,21 @@ hal::Err Journal::open(size_t max_payload) {
     stats_.unsettled += s.unsettled;
   }
   open_ = true;
+  if (settle_range) {
+    // Record that the range was counted, so a second unclean stop before any
+    // new item does not count it again (one sync at start).
+    if (write_marker() == hal::Err::Ok && opt_.fsync != FsyncPolicy::Never && sync_head() == hal::Err::Ok) {
+      head_reserved_ = true;
+    }
+    XLOG_WARN(kArea,
+              "%s: unclean stop (power cut or reset) after the last sync: up to %" PRIu64
+              " readings lost (seq %" PRIu64 "..%" PRIu64 " were reserved and are not in the journal; "
+              "the server may hold some of them; never reused)",
+              store_.where(), stats_.power_cut_lost, stats_.power_cut_first, stats_.power_cut_last);
+  } else if (stats_.unclean_stop) {
+    XLOG_INFO(kArea, "%s: the last run did not stop cleanly; no reserved seq is missing: nothing lost",
+              store_.where());
+  }
   remove_settled();
   while (total_bytes_ > opt_.max_bytes && count_ > 1) drop_oldest("over journal.max_bytes at start");
   stats_.recovered = stats_.unsettled;
@@ -328,9 +392,14 @@ void Journal::drop_oldest(const char* why) {
   if (listener_ != nullptr && s.items > 0) listener_->on_segment_dropped(s.first_seq, s.last_seq, s.unsettled);
 }
 
-void Journal::remove_settled() {
+void Journal::remove_settled(bool disk_full) {
   // Never the head: it is where the next record goes, and it carries the
-  // highest seq and the newest watermark.
+  // highest seq and the newest watermark. Under `interval`, not before the
+  // head holds a durable marker with the current seq reservation: the
+  // segment removed may hold the newest durable one.
+  // Except on a full disk (no marker can be written then): freeing the space
+  // comes first (docs/journal.md, limits).
+  if (opt_.fsync == FsyncPolicy::Interval && !head_reserved_ && !disk_full) return;
   size_t i = 0;
   while (count_ > 1 && i + 1 < count_) {
     if (segs_[i].unsettled != 0) {
@@ -361,6 +430,22 @@ hal::Err Journal::sync_head() {
   return hal::Err::Ok;
 }
 
+hal::Err Journal::reserve(uint64_t through) {
+  // Written and synced before any seq above the previous reservation is
+  // used: every seq a run takes is at most the newest durable reservation.
+  const uint64_t old = reserved_;
+  reserved_ = through;
+  const hal::Err e = write_marker();
+  if (e != hal::Err::Ok) {
+    reserved_ = old;
+    return e;
+  }
+  ++stats_.reservations;
+  const hal::Err s = sync_head();
+  if (s == hal::Err::Ok) head_reserved_ = true;
+  return s;
+}
+
 hal::Err Journal::roll() {
   if (dirty_ && opt_.fsync != FsyncPolicy::Never) (void)sync_head();  // a closed segment is durable
   if (count_ == cap_) drop_oldest("segment table full");
@@ -370,6 +455,7 @@ hal::Err Journal::roll() {
   stats_.segments = static_cast<uint32_t>(count_);
   seal_head_ = false;
   dirty_ = false;
+  head_reserved_ = false;
   return hal::Err::Ok;
 }
 
@@ -405,7 +491,7 @@ hal::Err Journal::append_record(const uint8_t* rec, size_t len, uint64_t item_se
     // ever, however much was delivered.
     const Segment& head = segs_[count_ - 1];
     if (head.unsettled == 0 && head.bytes > 0 && roll() == hal::Err::Ok) {
-      remove_settled();
+      remove_settled(true);
       e = append_once(rec, len, item_seq, where);
     }
   }
@@ -456,6 +542,13 @@ hal::Err Journal::append_item(uint64_t seq, const char* item_id, const char* pay
   if (!id_ok(item_id, id_len) || seq <= last_seq_ || (payload == nullptr && len > 0)) {
     return hal::Err::InvalidArgument;
   }
+  // The seq reservation runs out (a burst, or the first item of a run): one
+  // more marker and sync. A failure is not the item's: it is tried again by
+  // the next item, and the append goes on.
+  if (reserving() && seq > reserved_) {
+    if (stats_.reservations > 0 && reserve_step_ < (1u << 16)) reserve_step_ *= 2;  // faster than the last interval
+    (void)reserve(add_sat(seq - 1, reserve_step_));
+  }
   JournalRecord r;
   r.seq = seq;
   r.item_id = item_id;
@@ -470,15 +563,21 @@ hal::Err Journal::append_item(uint64_t seq, const char* item_id, const char* pay
   const hal::Err e = append_record(wbuf_.get(), enc.value(), seq, where);
   if (e != hal::Err::Ok) return e;
   last_seq_ = seq;
+  if (!reserving()) reserved_ = seq;
   w_written_ = acked_through_;
   ++stats_.appended;
+  ++items_since_renew_;
   return hal::Err::Ok;
 }
 
-hal::Err Journal::write_marker() {
+hal::Err Journal::write_marker(bool clean) {
   JournalRecord r;
   r.acked_through = acked_through_;
   r.last_seq = last_seq_;
+  r.reserved_seq = reserved_;
+  r.clean = clean;
+  r.host_boot = host_boot_;
+  r.host_boot_len = host_boot_len_;
   const hal::Result<size_t> enc = encode_journal_record(wbuf_.get(), wbuf_cap_, r);
   if (!enc.ok()) return enc.error();
   w_ahead_since_ = mono_.mono_now();  // a failed marker is tried again an interval later
@@ -511,20 +610,35 @@ void Journal::tick() {
   const hal::MonoTime now = mono_.mono_now();
   if (acked_through_ > w_written_ && now.us_since(w_ahead_since_) >= opt_.marker_interval_us) (void)write_marker();
   remove_settled();
-  if (opt_.fsync == FsyncPolicy::Interval && dirty_ && now.us_since(last_sync_) >= opt_.fsync_interval_us) {
-    (void)sync_head();
+  if (opt_.fsync != FsyncPolicy::Interval || !dirty_ || now.us_since(last_sync_) < opt_.fsync_interval_us) return;
+  if (items_since_renew_ > 0) {
+    // Readings flow: the reservation is renewed with the sync it rides on,
+    // sized to the rate (the items since the last renewal and a quarter
+    // more), so it rarely runs out before the next one and an unclean stop
+    // counts little more than what was taken (docs/journal.md "Power cuts").
+    const uint64_t n = items_since_renew_;
+    items_since_renew_ = 0;
+    reserve_step_ = n + n / 4 + 2;
+    if (reserve(add_sat(last_seq_, reserve_step_)) == hal::Err::Ok) return;
   }
+  (void)sync_head();
 }
 
 hal::Err Journal::flush() {
   if (!open_) return hal::Err::NotReady;
   hal::Err e = hal::Err::Ok;
-  if (acked_through_ > w_written_) e = write_marker();
-  remove_settled();
+  if (count_ > 0 || acked_through_ > w_written_) {
+    // The clean-stop marker: gives back the unused reservation, and tells the
+    // next start that nothing was lost.
+    reserved_ = last_seq_;
+    e = write_marker(true);
+  }
   if (opt_.fsync != FsyncPolicy::Never && dirty_) {
     const hal::Err s = sync_head();
     if (e == hal::Err::Ok) e = s;
+    if (s == hal::Err::Ok) head_reserved_ = true;
   }
+  remove_settled();
   return e;
 }
 

@@ -22,6 +22,16 @@ constexpr uint32_t kFieldItemId = 2;
 constexpr uint32_t kFieldAckedThrough = 3;
 constexpr uint32_t kFieldLastSeq = 4;
 constexpr uint32_t kFieldPayload = 5;
+constexpr uint32_t kFieldReservedSeq = 6;
+constexpr uint32_t kFieldClean = 7;
+constexpr uint32_t kFieldHostBoot = 8;
+
+// Which wire type each known field must have (unknown fields: any).
+bool known_varint(uint64_t f) {
+  return f == kFieldSeq || f == kFieldAckedThrough || f == kFieldLastSeq || f == kFieldReservedSeq ||
+         f == kFieldClean;
+}
+bool known_len(uint64_t f) { return f == kFieldItemId || f == kFieldPayload || f == kFieldHostBoot; }
 
 struct Crc32Table {
   uint32_t v[256];
@@ -63,7 +73,8 @@ uint32_t crc32_ieee(const void* data, size_t len, uint32_t crc) {
 size_t journal_body_size(const JournalRecord& r) {
   return varint_field_len(kFieldSeq, r.seq) + len_field_len(kFieldItemId, r.item_id_len) +
          varint_field_len(kFieldAckedThrough, r.acked_through) + varint_field_len(kFieldLastSeq, r.last_seq) +
-         len_field_len(kFieldPayload, r.payload_len);
+         len_field_len(kFieldPayload, r.payload_len) + varint_field_len(kFieldReservedSeq, r.reserved_seq) +
+         varint_field_len(kFieldClean, r.clean ? 1 : 0) + len_field_len(kFieldHostBoot, r.host_boot_len);
 }
 
 size_t journal_record_bound(size_t id_len, size_t payload_len) {
@@ -73,7 +84,8 @@ size_t journal_record_bound(size_t id_len, size_t payload_len) {
 }
 
 hal::Result<size_t> encode_journal_record(uint8_t* out, size_t cap, const JournalRecord& r) {
-  if ((r.item_id == nullptr && r.item_id_len > 0) || (r.payload == nullptr && r.payload_len > 0)) {
+  if ((r.item_id == nullptr && r.item_id_len > 0) || (r.payload == nullptr && r.payload_len > 0) ||
+      (r.host_boot == nullptr && r.host_boot_len > 0)) {
     return hal::Err::InvalidArgument;
   }
   const size_t body = journal_body_size(r);
@@ -105,6 +117,22 @@ hal::Result<size_t> encode_journal_record(uint8_t* out, size_t cap, const Journa
     std::memcpy(p, r.payload, r.payload_len);
     p += r.payload_len;
   }
+  // Marker fields (after the payload: markers have none, and items never
+  // carry these, so an item's payload stays last).
+  if (r.reserved_seq != 0) {
+    p = put_varint(p, (kFieldReservedSeq << 3) | kWireVarint);
+    p = put_varint(p, r.reserved_seq);
+  }
+  if (r.clean) {
+    p = put_varint(p, (kFieldClean << 3) | kWireVarint);
+    p = put_varint(p, 1);
+  }
+  if (r.host_boot_len != 0) {
+    p = put_varint(p, (kFieldHostBoot << 3) | kWireLen);
+    p = put_varint(p, r.host_boot_len);
+    std::memcpy(p, r.host_boot, r.host_boot_len);
+    p += r.host_boot_len;
+  }
   uint8_t* h = put_u32le(out, static_cast<uint32_t>(body));
   put_u32le(h, crc32_ieee(body_start, body));
   return kJournalHeaderBytes + body;
@@ -134,7 +162,11 @@ hal::Err decode_journal_body(const uint8_t* body, size_t len, JournalRecord* out
         out->acked_through = v;
       } else if (field == kFieldLastSeq) {
         out->last_seq = v;
-      } else if (field == kFieldItemId || field == kFieldPayload) {
+      } else if (field == kFieldReservedSeq) {
+        out->reserved_seq = v;
+      } else if (field == kFieldClean) {
+        out->clean = v != 0;
+      } else if (known_len(field)) {
         return hal::Err::Corrupt;
       }
     } else if (wire == kWireLen) {
@@ -146,13 +178,16 @@ hal::Err decode_journal_body(const uint8_t* body, size_t len, JournalRecord* out
       } else if (field == kFieldPayload) {
         out->payload = p;
         out->payload_len = static_cast<size_t>(n);
-      } else if (field <= kFieldPayload) {
+      } else if (field == kFieldHostBoot) {
+        out->host_boot = reinterpret_cast<const char*>(p);
+        out->host_boot_len = static_cast<size_t>(n);
+      } else if (known_varint(field)) {
         return hal::Err::Corrupt;  // a known varint field sent as bytes
       }
       p += n;
     } else if (wire == kWireFixed64 || wire == kWireFixed32) {
       const size_t n = wire == kWireFixed64 ? 8 : 4;
-      if (field <= kFieldPayload || static_cast<size_t>(end - p) < n) return hal::Err::Corrupt;
+      if (known_varint(field) || known_len(field) || static_cast<size_t>(end - p) < n) return hal::Err::Corrupt;
       p += n;
     } else {
       return hal::Err::Corrupt;  // groups (3, 4) and the reserved types 6, 7

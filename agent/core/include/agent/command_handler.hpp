@@ -48,6 +48,9 @@ struct DiagnosticsInfo {
   uint64_t dropped_readings = 0;
   uint64_t journal_bytes = 0;   ///< the journal's size on storage
   uint64_t journal_corrupt = 0; ///< journal records skipped as corrupt (never replayed)
+  /// Readings possibly lost in a power cut before this start (an upper bound;
+  /// not part of dropped_readings; docs/journal.md "Power cuts").
+  uint64_t power_cut_lost = 0;
   uint64_t replayed = 0;        ///< items sent again after a link loss or from an earlier run
   uint64_t errors = 0;          ///< read and publish errors since start
   char last_error[128] = {};

@@ -54,6 +54,10 @@ struct DeviceFacts {
   /// Readings lost so far (drop-oldest, docs/journal.md): shown in the status
   /// line when not 0.
   uint64_t dropped_readings = 0;
+  /// Readings possibly lost in a power cut before this start (Journal
+  /// stats power_cut_lost, an upper bound): in the status line and as the
+  /// device element's power-cut-lost attribute when not 0.
+  uint64_t power_cut_lost = 0;
   /// Each registry channel's report policy, in registry order (device by
   /// device, channel by channel); nullptr = every channel "interval".
   /// Borrowed for the call.

@@ -50,7 +50,17 @@ struct JournalOptions {
   /// by flush()). Losing it to a crash only means items are sent twice, so
   /// markers are rare: items carry the watermark while readings flow.
   int64_t marker_interval_us = 30LL * 1000000;
+  /// The host's boot id (Linux: /proc/sys/kernel/random/boot_id; at most
+  /// kMaxHostBoot bytes, copied by open()), written into markers. Recovery
+  /// after an unclean stop compares it with the markers': the same id means
+  /// the host kept running (only the agent died) and the page cache kept
+  /// every record, so nothing is counted as lost. nullptr/"" = unknown: an
+  /// unclean stop is treated as a power cut.
+  const char* host_boot = nullptr;
 };
+
+/// Longest host boot id kept (a Linux boot id is 36 characters).
+constexpr size_t kMaxHostBoot = 40;
 
 /// An item read back. Pointers into the journal's read buffer: valid until
 /// the next read (next_item/read_item) or the journal's destruction.
@@ -76,6 +86,19 @@ struct JournalStats {
   uint64_t write_errors = 0;    ///< appends that failed
   uint64_t syncs = 0;
   int64_t recovery_us = 0;      ///< how long open() took
+  /// Set by open() after an unclean stop of a run that used the seq
+  /// reservation (fsync interval) on a host that rebooted (power cut,
+  /// reset, panic): the seqs power_cut_first..power_cut_last were reserved,
+  /// are not in the journal and are never used again. Each was either taken
+  /// and lost (not synced), or taken and published from memory before the
+  /// cut, or never taken: power_cut_lost is an upper bound of the readings
+  /// lost (docs/journal.md "Power cuts"). 0 after a clean stop, under
+  /// `always`, or when only the agent stopped.
+  uint64_t power_cut_lost = 0;
+  uint64_t power_cut_first = 0;
+  uint64_t power_cut_last = 0;
+  bool unclean_stop = false;    ///< open() found no clean-stop marker at the end
+  uint64_t reservations = 0;    ///< seq reservations written (each rides on a sync)
 };
 
 /// Told about segments removed by drop-oldest (the outbox keeps the items it
@@ -109,6 +132,8 @@ class Journal {
   /// journal stays closed and every other call fails with NotReady).
   hal::Err open(size_t max_payload);
   bool is_open() const { return open_; }
+  /// The host's boot id (as JournalOptions::host_boot); call before open().
+  void set_host_boot(const char* id);
 
   /// Grows the buffers for payloads up to `max_payload` bytes (no-op if they
   /// are large enough). Errors: NoSpace.
@@ -149,13 +174,17 @@ class Journal {
   /// Timers: fsync under FsyncPolicy::Interval, the watermark marker, removal
   /// of settled segments. Call from the main loop.
   void tick();
-  /// Clean stop: persists the watermark and syncs (unless FsyncPolicy::Never).
-  /// Errors: NotReady, NoSpace, Io.
+  /// Clean stop: persists the watermark and a clean-stop marker (which also
+  /// gives back the unused seq reservation) and syncs (unless
+  /// FsyncPolicy::Never). Errors: NotReady, NoSpace, Io.
   hal::Err flush();
 
   /// The highest seq recorded (0 when the journal never held an item); new
   /// items continue after it.
   uint64_t last_seq() const { return last_seq_; }
+  /// Every seq up to this may be taken without writing anything more
+  /// (durable under `interval`; == last_seq() under `always` and `never`).
+  uint64_t reserved_seq() const { return reserved_; }
   /// The watermark: every item with seq <= it is settled.
   uint64_t acked_through() const { return acked_through_; }
   /// The lowest segment id present (0 when there is none).
@@ -189,8 +218,10 @@ class Journal {
   hal::Err roll();
   void drop_oldest(const char* why);
   void remove_at(size_t i);
-  void remove_settled();
-  hal::Err write_marker();
+  void remove_settled(bool disk_full = false);
+  hal::Err write_marker(bool clean = false);
+  bool reserving() const { return opt_.fsync == FsyncPolicy::Interval; }
+  hal::Err reserve(uint64_t through);
   hal::Err sync_head();
   int find(uint32_t id) const;
   hal::Err read_record(uint32_t seg, uint64_t off, uint64_t seg_bytes, JournalRecord* rec, uint32_t* rec_len);
@@ -221,6 +252,12 @@ class Journal {
   uint64_t acked_through_ = 0;
   uint64_t w_written_ = 0;  // the watermark the newest record carries
   bool dirty_ = false;      // appended since the last sync
+  bool head_reserved_ = true;  // the head holds a durable marker with the current reservation
+  uint64_t reserved_ = 0;   // the newest seq reservation written (see reserve())
+  uint64_t reserve_step_ = 16;    // how far a reservation runs ahead (adapts to the rate)
+  uint64_t items_since_renew_ = 0;  // items appended since tick() last renewed the reservation
+  char host_boot_[kMaxHostBoot + 1] = {};
+  size_t host_boot_len_ = 0;
   hal::MonoTime last_sync_{};
   hal::MonoTime w_ahead_since_{};  // when acked_through_ got ahead of w_written_
   hal::Err last_error_ = hal::Err::Ok;

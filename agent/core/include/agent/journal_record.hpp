@@ -31,6 +31,15 @@ struct JournalRecord {
   uint64_t last_seq = 0;
   const uint8_t* payload = nullptr;
   size_t payload_len = 0;
+  /// Markers: every seq up to it may have been taken by the writing run
+  /// (the seq reservation, docs/journal.md "Power cuts").
+  uint64_t reserved_seq = 0;
+  /// Markers: written by a clean stop (Journal::flush()).
+  bool clean = false;
+  /// Markers: the host's boot id (Linux: /proc/sys/kernel/random/boot_id)
+  /// when written; empty when unknown.
+  const char* host_boot = nullptr;
+  size_t host_boot_len = 0;
 
   bool is_item() const { return seq != 0; }
 };

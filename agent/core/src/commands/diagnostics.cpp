@@ -52,6 +52,7 @@ void execute(const CommandCall& call, CommandResponse* out) {
   number("dropped_readings", "Readings dropped", d.dropped_readings);
   number("journal_bytes", "Journal size (bytes)", d.journal_bytes);
   number("journal_corrupt", "Corrupt journal records skipped", d.journal_corrupt);
+  number("power_cut_lost", "Readings lost in a power cut before this start (at most)", d.power_cut_lost);
   number("replayed", "Items sent again", d.replayed);
   number("errors", "Errors", d.errors);
   if (d.last_error[0] != '\0') text("last_error", "Last error", d.last_error);

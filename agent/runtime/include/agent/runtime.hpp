@@ -98,6 +98,9 @@ class AgentRuntime final : public CommandHost {
   Session& session() { return session_; }
   TelemetryPublisher& publisher() { return publisher_; }
   const char* boot_id() const { return boot_id_; }
+  /// The host's boot id for the journal's power-cut accounting
+  /// (hal::linux_::host_boot_id(); docs/journal.md "Power cuts"). Before start().
+  void set_host_boot_id(const char* id);
   /// The telemetry settings in force.
   const TelemetrySettings& settings() const { return settings_; }
 

@@ -2,6 +2,7 @@
 // xiot-fleet-sim): the stop signals and a seed from the kernel's entropy.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 
 namespace hal {
@@ -17,6 +18,11 @@ int stop_signal();
 /// 64 bits from getrandom(); time and pid mixed if that fails (seeds for
 /// boot ids, backoff jitter and session ids, not for keys).
 uint64_t random_u64();
+
+/// The kernel's boot id (/proc/sys/kernel/random/boot_id, a UUID that changes
+/// at every boot) into `out`, NUL-terminated; "" when unreadable. The journal
+/// tells a power cut or reset (new id) from an agent crash (same id).
+void host_boot_id(char* out, size_t cap);
 
 }  // namespace linux_
 }  // namespace hal

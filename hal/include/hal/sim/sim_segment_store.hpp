@@ -51,8 +51,14 @@ class SimSegmentStore final : public SegmentStore {
   /// whose cut-back also failed would.
   void set_torn_failures(bool on) { torn_failures_ = on; }
   /// Models a power cut: every segment goes back to its size at its last
-  /// sync(); a segment never synced disappears.
-  void power_cut();
+  /// sync() (what was appended but not synced is lost); a segment never
+  /// synced disappears. `written_back` models the kernel having written some
+  /// of it back before the cut: up to that many unsynced bytes of each
+  /// segment survive (which may end in a torn record), and a never-synced
+  /// segment with any survives too.
+  void power_cut(uint64_t written_back = 0);
+  /// Bytes appended to segment `id` since its last sync (0 if none).
+  uint64_t unsynced(uint32_t id) const;
   /// XORs `mask` into byte `offset` of segment `id` (bit rot). False if out
   /// of range.
   bool flip(uint32_t id, uint64_t offset, uint8_t mask = 0xFF);
