@@ -431,7 +431,8 @@ bool parse_flags(int argc, char** argv, const SetupDefaults& defaults, int in_fd
     bool known = false;
     for (const char* k : kValued) known = known || a == k;
     if (!known) return fail("unknown argument " + quoted(a) + " (see xiot-agent setup --help)");
-    if (i + 1 >= argc) return fail(a + ": needs a value");
+    // "--jid --board x": the flag's value is missing, not "--board".
+    if (i + 1 >= argc || std::strncmp(argv[i + 1], "--", 2) == 0) return fail(a + ": needs a value");
     const std::string v = argv[++i];
     if (a == "--jid") {
       direct = true;
@@ -686,7 +687,7 @@ int commit(const Inputs& in, SetupOwnership& ownership, std::FILE* out, Problem*
   std::string error;
   if (!load_config(staged_config.c_str(), &cfg, &error)) {
     // Name the file the mistake came from, not the staging copy.
-    const std::string origin = in.from_file ? in.source : final_config;
+    const std::string origin = in.from_file ? in.source : dir + "/agent.json";
     p->text = replace_all(replace_all(error, staged_config, origin), stage + "/", dir + "/");
     return abandon(kExitUsage);
   }

@@ -84,14 +84,14 @@ class FakeOwnership : public agent::SetupOwnership {
   int fail_errno = 0;
 };
 
-struct Run {
+struct SetupRun {
   int rc = -1;
   std::string out;
   std::string err;
 };
 
 /// Runs setup with `args` (after "setup"); `stdin_text` feeds --password-stdin.
-Run setup(const std::vector<std::string>& args, FakeOwnership* own = nullptr, const std::string& stdin_text = "") {
+SetupRun setup(const std::vector<std::string>& args, FakeOwnership* own = nullptr, const std::string& stdin_text = "") {
   std::vector<std::string> all = {"setup"};
   all.insert(all.end(), args.begin(), args.end());
   std::vector<char*> argv;
@@ -108,7 +108,7 @@ Run setup(const std::vector<std::string>& args, FakeOwnership* own = nullptr, co
   std::FILE* out = ::open_memstream(&out_buf, &out_len);
   std::FILE* err = ::open_memstream(&err_buf, &err_len);
   FakeOwnership local;
-  Run r;
+  SetupRun r;
   r.rc = agent::run_setup(static_cast<int>(all.size()), argv.data(), own != nullptr ? *own : local, out, err, fds[0]);
   std::fclose(out);
   std::fclose(err);
@@ -147,7 +147,7 @@ class Setup : public ::testing::Test {
 
 TEST_F(Setup, FlagsWriteAConfigTheAgentLoads) {
   FakeOwnership own;
-  const Run r = setup(device({"--server", "127.0.0.1:5223", "--ca", ca_, "--owner", "Admin@localhost", "--operator",
+  const SetupRun r = setup(device({"--server", "127.0.0.1:5223", "--ca", ca_, "--owner", "Admin@localhost", "--operator",
                               "ops@localhost", "--viewer", "*@localhost", "--owner", "boss@example.com"}),
                       &own);
   ASSERT_EQ(r.rc, 0) << r.err;
@@ -196,7 +196,7 @@ TEST_F(Setup, FlagsWriteAConfigTheAgentLoads) {
 TEST_F(Setup, MinimalFlagsUseTheJidDomainAndTheSystemTrustStore) {
   fs::create_directories(etc_);
   fs::permissions(etc_, fs::perms::owner_all);
-  const Run r = setup(device());
+  const SetupRun r = setup(device());
   ASSERT_EQ(r.rc, 0) << r.err;
   EXPECT_EQ(entries(etc_), (std::vector<std::string>{"agent.json", "password"}));
   EXPECT_EQ(mode_of(etc_), 0700u);  // an existing directory is left as it is
@@ -214,7 +214,7 @@ TEST_F(Setup, PasswordFromStdinAndBracketedIpv6Server) {
                                 "--password-stdin", "--server", "[::1]:5270"};
   const std::vector<std::string> d = dirs();
   a.insert(a.end(), d.begin(), d.end());
-  const Run r = setup(a, nullptr, kSecret + "\r\n");
+  const SetupRun r = setup(a, nullptr, kSecret + "\r\n");
   ASSERT_EQ(r.rc, 0) << r.err;
   agent::AgentConfig c;
   std::string error;
@@ -242,7 +242,7 @@ TEST_F(Setup, ProvisioningFileWithCommentsInlineCaAndOverrides) {
   std::vector<std::string> a = {"--from", prov};
   const std::vector<std::string> d = dirs();
   a.insert(a.end(), d.begin(), d.end());
-  const Run r = setup(a);
+  const SetupRun r = setup(a);
   ASSERT_EQ(r.rc, 0) << r.err;
   EXPECT_EQ(slurp(etc_ + "/ca.crt"), kPem);
   agent::AgentConfig c;
@@ -268,7 +268,7 @@ TEST_F(Setup, ProvisioningFileCaPathAndPasswordFromAFlag) {
   std::vector<std::string> a = {"--from", prov, "--password-file", pw_};
   const std::vector<std::string> d = dirs();
   a.insert(a.end(), d.begin(), d.end());
-  const Run r = setup(a);
+  const SetupRun r = setup(a);
   ASSERT_EQ(r.rc, 0) << r.err;
   agent::AgentConfig c;
   std::string error;
@@ -283,13 +283,13 @@ TEST_F(Setup, ExistingConfigIsKeptWithoutForceAndReplacedWithIt) {
   const std::string before = slurp(etc_ + "/agent.json");
   std::vector<std::string> again = device({"--owner", "admin@localhost"});
   again[1] = "dev9@localhost";
-  const Run refused = setup(again);
+  const SetupRun refused = setup(again);
   EXPECT_EQ(refused.rc, 2);
   EXPECT_EQ(refused.err, etc_ + "/agent.json: exists; not overwritten (give --force to replace it, or edit it and "
                                 "check it with xiot-agent --config " + etc_ + "/agent.json --check-config)\n");
   EXPECT_EQ(slurp(etc_ + "/agent.json"), before);
   again.push_back("--force");
-  const Run forced = setup(again);
+  const SetupRun forced = setup(again);
   ASSERT_EQ(forced.rc, 0) << forced.err;
   EXPECT_NE(slurp(etc_ + "/agent.json").find("dev9@localhost"), std::string::npos);
   EXPECT_EQ(entries(etc_), (std::vector<std::string>{"agent.json", "password"}));
@@ -304,7 +304,7 @@ TEST_F(Setup, FailedValidationLeavesNothingBehind) {
   std::vector<std::string> a = {"--from", prov};
   const std::vector<std::string> d = dirs();
   a.insert(a.end(), d.begin(), d.end());
-  const Run r = setup(a);
+  const SetupRun r = setup(a);
   EXPECT_EQ(r.rc, 2);
   EXPECT_EQ(r.err, prov + ": telemetry.interval_s: expected a number from 0.05 to 86400, got 0\n");
   EXPECT_FALSE(fs::exists(etc_));
@@ -319,7 +319,7 @@ TEST_F(Setup, FailedValidationKeepsTheOldConfigUnderForce) {
   std::vector<std::string> a = {"--from", prov, "--force"};
   const std::vector<std::string> d = dirs();
   a.insert(a.end(), d.begin(), d.end());
-  const Run r = setup(a);
+  const SetupRun r = setup(a);
   EXPECT_EQ(r.rc, 2);
   EXPECT_EQ(r.err, prov + ": journal.max_bytes: expected an integer from 4096 to 1073741824, got 1\n");
   EXPECT_EQ(slurp(etc_ + "/agent.json"), before);
@@ -332,7 +332,7 @@ TEST_F(Setup, OwnershipFailureLeavesNothingBehind) {
   own.fail_kind = agent::SetupFile::Password;
   own.fail_errno = EPERM;
   fs::create_directories(etc_);
-  const Run r = setup(device(), &own);
+  const SetupRun r = setup(device(), &own);
   EXPECT_EQ(r.rc, 1);
   EXPECT_EQ(r.err, "xiot-agent setup: cannot write " + etc_ + "/password: Operation not permitted\n");
   EXPECT_TRUE(entries(etc_).empty());
@@ -342,7 +342,7 @@ TEST_F(Setup, UnwritableConfigDirIsASystemError) {
   if (::geteuid() == 0) GTEST_SKIP() << "root writes anywhere";
   fs::create_directories(etc_);
   fs::permissions(etc_, fs::perms::owner_read | fs::perms::owner_exec);
-  const Run r = setup(device());
+  const SetupRun r = setup(device());
   fs::permissions(etc_, fs::perms::owner_all);
   EXPECT_EQ(r.rc, 1);
   EXPECT_EQ(r.err, "xiot-agent setup: cannot write in " + etc_ + ": Permission denied\n");
@@ -350,7 +350,7 @@ TEST_F(Setup, UnwritableConfigDirIsASystemError) {
 }
 
 TEST_F(Setup, HelpPrintsTheUsage) {
-  const Run r = setup({"--help"});
+  const SetupRun r = setup({"--help"});
   EXPECT_EQ(r.rc, 0);
   EXPECT_EQ(r.out, agent::setup_usage());
   EXPECT_NE(r.out.find("--password-stdin"), std::string::npos);
@@ -506,7 +506,7 @@ TEST_P(SetupRefusals, ExitTwoOneLineNothingWritten) {
                                                         dir.path() + "/state", "--boards-dir", kBoards}) {
     args.push_back(a);
   }
-  const Run r = setup(args);
+  const SetupRun r = setup(args);
   EXPECT_EQ(r.rc, 2);
   EXPECT_EQ(r.err, subst(c.expected, dir.path(), pw) + "\n");
   EXPECT_EQ(r.out, "");
