@@ -98,10 +98,17 @@ TEST(AgentSetup, LogindRebootWithoutABusIsLoggedAndTheAgentStaysOnline) {
   Process agent(o);
   ASSERT_TRUE(agent.wait_for_output(kOnline, in(30s))) << agent.describe() << server.log_tail();
 
-  Process ctl({xiot::test::binary_path("xiotctl"), "--config",
-               xiot::test::write_ops_config(server, tmp / "admin.json", "admin"), "run", "dev1", "reboot",
-               "confirm=true", "reason=setup test"});
-  EXPECT_EQ(ctl.wait_exit(in(40s)), 0) << ctl.describe();
+  // The owner reboots it (the standard ad-hoc client of the integration tests).
+  write(tmp / "steps.json",
+        R"([{"op":"command","node":"reboot"},)"
+        R"({"op":"command","node":"reboot","action":"complete","sessionid":"$last",)"
+        R"("form":{"confirm":"true","reason":"setup test"}}])");
+  Process commander({"/usr/bin/python3", xiot::test::source_path("tests/integration/probe/xmpp_commander.py"),
+                     "--jid", server.jid("admin"), "--password", server.password("admin"), "--host", server.host(),
+                     "--port", std::to_string(server.port()), "--ca-file", server.ca_file(), "--device",
+                     server.jid("dev1") + "/xiot", "--steps", tmp / "steps.json"});
+  EXPECT_EQ(commander.wait_exit(in(60s)), 0) << commander.describe();
+  EXPECT_NE(commander.out().find("\"completed\""), std::string::npos) << commander.describe();
   ASSERT_TRUE(agent.wait_for_output("ERROR agent: reboot via logind failed: cannot connect to the system D-Bus",
                                     in(30s)))
       << agent.describe();
