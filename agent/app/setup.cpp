@@ -153,6 +153,7 @@ struct Inputs {
 
 /// Checks and stores one --server / "server" value: HOST, HOST:PORT, [V6] or [V6]:PORT.
 bool parse_server(const std::string& text, Inputs* in, std::string* why) {
+  in->port = 0;  // a later --server replaces an earlier one entirely
   std::string host = text;
   std::string port;
   if (!text.empty() && text[0] == '[') {
