@@ -2,7 +2,14 @@
 // one AgentRuntime (telemetry, session, commands, chat) and runs the one loop:
 //   run libstrophe (bounded) -> runtime tick (session timers, telemetry, health).
 // A `reboot` command ends the loop: offline with the reason, then the HAL
-// restart (re-exec of this binary with the same arguments).
+// restart chosen by the config's "reboot" key (app/reboot_backend.hpp):
+// re-exec of this binary with the same arguments, or logind's Reboot. If the
+// restart fails the agent logs why and goes online again.
+//
+// `xiot-agent setup ...` writes a device's config instead (app/setup.hpp).
+//
+// Logs: when stderr is the journal ($JOURNAL_STREAM), lines carry syslog
+// priorities and no timestamp (agent/log.hpp).
 //
 // Under systemd (Type=notify, docs/config.md "Watchdog"): READY=1 once started (the
 // board, the journal and the first connection attempt are up; not once
@@ -17,6 +24,7 @@
 // or arguments, 3 authentication refused (either side: our credentials, or the
 // server's certificate), 1 anything else.
 #include <signal.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <cstring>
@@ -27,8 +35,9 @@
 #include "agent/log.hpp"
 #include "agent/runtime.hpp"
 #include "agent/xmpp/ca_file.hpp"
+#include "app/reboot_backend.hpp"
+#include "app/setup.hpp"
 #include "boards/board.hpp"
-#include "hal/linux/exec_restart.hpp"
 #include "hal/linux/file_segment_store.hpp"
 #include "hal/linux/file_storage.hpp"
 #include "hal/linux/process.hpp"
@@ -48,11 +57,20 @@ void print_usage(FILE* out) {
   std::fprintf(out,
                "usage: xiot-agent --config FILE [--log-level error|warn|info|debug]\n"
                "       xiot-agent --config FILE --check-config\n"
+               "       xiot-agent setup ... (writes a device's config; xiot-agent setup --help)\n"
                "       xiot-agent --help | --version\n"
                "\n"
                "Runs the xiot device agent: logs in to the XMPP server named in FILE,\n"
                "publishes the board's telemetry and answers commands.\n"
-               "Exit codes: 0 clean stop, 1 failure, 2 bad config/arguments, 3 authentication refused.\n");
+               "Exit codes: 0 clean stop, 1 failure, 2 bad config/arguments, 3 authentication refused.\n"
+               "\n");
+  std::fputs(agent::setup_usage(), out);
+}
+
+/// A fatal message on stderr: "xiot-agent: <text>", as an error for journald
+/// when stderr is the journal.
+void print_error(const char* text) {
+  std::fprintf(stderr, "%sxiot-agent: %s\n", agent::log_journal() ? "<3>" : "", text);
 }
 
 
@@ -109,7 +127,7 @@ int run(const agent::AgentConfig& cfg, agent::Context& ctx) {
   std::string error;
   std::unique_ptr<boards::Board> board = boards::Board::open(cfg.board.c_str(), clock, clock, &error);
   if (!board) {
-    std::fprintf(stderr, "xiot-agent: %s\n", error.c_str());
+    print_error(error.c_str());
     return kExitConfig;
   }
   for (const auto& f : board->failed()) {
@@ -146,7 +164,7 @@ int run(const agent::AgentConfig& cfg, agent::Context& ctx) {
   while (hal::linux_::stop_signal() == 0 && !agent.reboot_requested()) {
     const uint32_t wait_ms = agent.tick();
     if (agent.session().fatal() != agent::Fatal::None) {
-      std::fprintf(stderr, "xiot-agent: %s\n", agent.session().fatal_message().c_str());
+      print_error(agent.session().fatal_message().c_str());
       return kExitAuth;
     }
     ctx.run_once(wait_ms);
@@ -166,6 +184,11 @@ int run(const agent::AgentConfig& cfg, agent::Context& ctx) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (argc >= 2 && std::strcmp(argv[1], "setup") == 0) {
+    agent::SystemOwnership ownership;
+    return agent::run_setup(argc - 1, argv + 1, ownership, stdout, stderr, STDIN_FILENO);
+  }
+  agent::log_set_journal(hal::linux_::is_journal_stream(STDERR_FILENO));
   Args args;
   const int early = parse_args(argc, argv, &args);
   if (early >= 0) return early;
@@ -174,7 +197,7 @@ int main(int argc, char** argv) {
   agent::AgentConfig cfg;
   std::string error;
   if (!agent::load_config(args.config, &cfg, &error)) {
-    std::fprintf(stderr, "xiot-agent: %s\n", error.c_str());
+    print_error(error.c_str());
     return kExitConfig;
   }
   if (args.log_level != nullptr) {
@@ -187,32 +210,41 @@ int main(int argc, char** argv) {
   if (args.check_only) {
     boards::BoardSpec spec;
     if (!boards::parse_board(cfg.board.c_str(), &spec, &error)) {
-      std::fprintf(stderr, "xiot-agent: %s\n", error.c_str());
+      print_error(error.c_str());
       return kExitConfig;
     }
     std::printf("%s: ok (board %s)\n", args.config, cfg.board.c_str());
     return kExitOk;
   }
-  int rc = kExitFailure;
-  int64_t blocks = 0;
-  {
-    agent::Context ctx;
-    rc = run(cfg, ctx);
-    // Every session is gone; once the context is freed too, whatever
-    // libstrophe still holds through its counting allocator is a leak (tests
-    // check this).
-    blocks = ctx.close();
+  for (;;) {
+    int rc = kExitFailure;
+    int64_t blocks = 0;
+    {
+      agent::Context ctx;
+      rc = run(cfg, ctx);
+      // Every session is gone; once the context is freed too, whatever
+      // libstrophe still holds through its counting allocator is a leak (tests
+      // check this).
+      blocks = ctx.close();
+    }
+    if (blocks != 0) {
+      XLOG_WARN("agent", "libstrophe leaked %lld blocks", static_cast<long long>(blocks));
+    } else {
+      XLOG_INFO("agent", "libstrophe blocks outstanding at exit: 0");
+    }
+    if (rc != kRestart) return rc;
+    // `reboot`: every object of run() is gone (offline with the reason, the
+    // journal flushed, the stream closed); only now the HAL restarts: exec
+    // returns only on failure, logind returns once the reboot is under way
+    // (systemd then stops us; we exit first, cleanly).
+    const std::unique_ptr<hal::Restart> restart = agent::make_reboot_backend(cfg.reboot, argv);
+    const hal::Err e = restart->restart();
+    if (e == hal::Err::Ok) {
+      XLOG_INFO("agent", "reboot via %s under way; exiting", agent::reboot_method_name(cfg.reboot));
+      return kExitOk;
+    }
+    const char* why = restart->error_text();
+    XLOG_ERROR("agent", "reboot via %s failed: %s; going online again", agent::reboot_method_name(cfg.reboot),
+               why[0] != '\0' ? why : hal::err_name(e));
   }
-  if (blocks != 0) {
-    XLOG_WARN("agent", "libstrophe leaked %lld blocks", static_cast<long long>(blocks));
-  } else {
-    XLOG_INFO("agent", "libstrophe blocks outstanding at exit: 0");
-  }
-  if (rc != kRestart) return rc;
-  // `reboot`: every object of run() is gone (the stream closed, files
-  // flushed); the HAL restarts the device, here by re-executing ourselves.
-  hal::linux_::ExecRestart restart(argv);
-  const hal::Err e = restart.restart();
-  std::fprintf(stderr, "xiot-agent: reboot failed: %s\n", hal::err_name(e));
-  return kExitFailure;
 }

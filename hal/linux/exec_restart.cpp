@@ -5,12 +5,16 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstdio>
 #include <cstdlib>
+#include <cstring>
 
 namespace hal {
 namespace linux_ {
 
 Err ExecRestart::restart() {
+  error_[0] = '\0';
   if (argv_ == nullptr || argv_[0] == nullptr) return Err::InvalidArgument;
   // Descriptors libraries opened without O_CLOEXEC must not leak into the new
   // image (a socket kept open would keep a dead stream alive at the server).
@@ -23,6 +27,7 @@ Err ExecRestart::restart() {
     closedir(d);
   }
   execv("/proc/self/exe", argv_);
+  std::snprintf(error_, sizeof error_, "execv /proc/self/exe: %s", std::strerror(errno));
   return Err::Io;
 }
 

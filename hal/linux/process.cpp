@@ -3,9 +3,12 @@
 
 #include <signal.h>
 #include <sys/random.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <cinttypes>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <ctime>
 
@@ -30,6 +33,19 @@ void install_stop_signals() {
 }
 
 int stop_signal() { return g_stop_signal; }
+
+bool is_journal_stream(int fd) {
+  // systemd.exec(5) "$JOURNAL_STREAM": "<st_dev>:<st_ino>", both decimal.
+  const char* env = std::getenv("JOURNAL_STREAM");
+  if (env == nullptr) return false;
+  uintmax_t dev = 0;
+  uintmax_t ino = 0;
+  int used = 0;
+  if (std::sscanf(env, "%" SCNuMAX ":%" SCNuMAX "%n", &dev, &ino, &used) != 2 || env[used] != '\0') return false;
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) return false;
+  return static_cast<uintmax_t>(st.st_dev) == dev && static_cast<uintmax_t>(st.st_ino) == ino;
+}
 
 uint64_t random_u64() {
   uint64_t v = 0;

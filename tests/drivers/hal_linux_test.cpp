@@ -9,6 +9,7 @@
 #include "hal/linux/file_storage.hpp"
 #include "hal/linux/i2c_dev_bus.hpp"
 #include "hal/linux/linux_system_info.hpp"
+#include "hal/linux/logind_restart.hpp"
 #include "hal/linux/system_clock.hpp"
 #include "test_tmpdir.hpp"
 
@@ -197,4 +198,28 @@ TEST(I2cDevBus, MissingNodeAndUnopenedBus) {
   EXPECT_EQ(bus.transfer(0x76, &b, 1, nullptr, 0, 10), Err::NotReady);
   EXPECT_EQ(bus.open(), Err::NotFound);
   EXPECT_EQ(bus.transfer(0x76, &b, 1, nullptr, 0, 0), Err::InvalidArgument);
+}
+
+// LogindRestart without a system bus (a container, a host without D-Bus): the
+// connection fails, restart() says Io and names why; nothing is rebooted.
+TEST(LogindRestart, NoSystemBusIsIoWithTheReason) {
+  xiot_test::TempDir tmp;
+  const std::string address = "unix:path=" + tmp.file("no-such-bus-socket");
+  const char* saved = std::getenv("DBUS_SYSTEM_BUS_ADDRESS");
+  const std::string keep = saved != nullptr ? saved : "";
+  setenv("DBUS_SYSTEM_BUS_ADDRESS", address.c_str(), 1);
+  hal::linux_::LogindRestart restart;
+  EXPECT_STREQ(restart.error_text(), "");
+  EXPECT_EQ(restart.restart(), hal::Err::Io);
+  const std::string why = restart.error_text();
+  EXPECT_NE(why.find("No such file or directory"), std::string::npos) << why;
+  EXPECT_LT(why.size(), hal::linux_::LogindRestart::kErrorMax);
+  // A second attempt fails the same way (no state kept between calls).
+  EXPECT_EQ(restart.restart(), hal::Err::Io);
+  EXPECT_EQ(std::string(restart.error_text()), why);
+  if (saved != nullptr) {
+    setenv("DBUS_SYSTEM_BUS_ADDRESS", keep.c_str(), 1);
+  } else {
+    unsetenv("DBUS_SYSTEM_BUS_ADDRESS");
+  }
 }

@@ -86,7 +86,7 @@ std::vector<ErrorCase> error_cases() {
       {"unknown_top_key_suggestion", cfg("", R"(, "boards": 1)"),
        "{F}: boards: unknown key (did you mean \"board\"?)"},
       {"unknown_top_key_list", cfg("", R"(, "zzz": 1)"),
-       "{F}: zzz: unknown key (expected one of: xmpp board telemetry acl journal log)"},
+       "{F}: zzz: unknown key (expected one of: xmpp board telemetry acl journal log reboot)"},
       {"duplicate_top_key", cfg("", R"(, "board": "board.json")"), "{F}: board: duplicate key"},
       // -- xmpp
       {"xmpp_not_object", R"({"xmpp": [], "board": "board.json"})", "{F}: xmpp: expected an object, got an array"},
@@ -320,6 +320,19 @@ std::vector<ErrorCase> error_cases() {
        "{F}: log.level: expected \"error\", \"warn\", \"info\" or \"debug\", got \"INFO\""},
       {"log_unknown_key", cfg("", R"(, "log": {"lvl": "info"})"),
        "{F}: log.lvl: unknown key (did you mean \"level\"?)"},
+      // -- reboot
+      {"reboot_bad", cfg("", R"(, "reboot": "systemctl")"),
+       "{F}: reboot: expected \"exec\" or \"logind\", got \"systemctl\""},
+      {"reboot_bool", cfg("", R"(, "reboot": true)"), "{F}: reboot: expected \"exec\" or \"logind\", got true"},
+      {"reboot_case", cfg("", R"(, "reboot": "Logind")"),
+       "{F}: reboot: expected \"exec\" or \"logind\", got \"Logind\""},
+      // -- comments: blanked in place, so line:column still count the file as written
+      {"comment_unterminated", "{\n  /* the device\n  \"xmpp\": {}\n}", "{F}:2:3: unterminated /* comment"},
+      {"comment_then_malformed",
+       "// provisioning file\n/* two\n   lines */\n{\"xmpp\": {\"jid\": \"a@b\",}}  // the end",
+       "{F}:4:25: malformed JSON near \"}\""},
+      {"comment_only", "// nothing but a comment\n/* and another */\n", "{F}: empty file; expected a JSON object"},
+      {"comment_hash_not_a_comment", "# shell style\n" + cfg(), "{F}:1:1: malformed JSON near \"# shell style\""},
   };
 }
 
@@ -594,6 +607,64 @@ TEST(Config, Utf8BomAccepted) {
   agent::AgentConfig c;
   std::string error;
   EXPECT_TRUE(agent::load_config(file.c_str(), &c, &error)) << error;
+}
+
+TEST(Config, RebootMethod) {
+  TempDir dir;
+  dir.write("board.json", "{}");
+  agent::AgentConfig c;
+  std::string error;
+  const std::string dflt = dir.write("a.json", cfg());
+  ASSERT_TRUE(agent::load_config(dflt.c_str(), &c, &error)) << error;
+  EXPECT_EQ(c.reboot, agent::RebootMethod::Exec);
+  const std::string exec = dir.write("b.json", cfg("", R"(, "reboot": "exec")"));
+  ASSERT_TRUE(agent::load_config(exec.c_str(), &c, &error)) << error;
+  EXPECT_EQ(c.reboot, agent::RebootMethod::Exec);
+  const std::string logind = dir.write("c.json", cfg("", R"(, "reboot": "logind")"));
+  ASSERT_TRUE(agent::load_config(logind.c_str(), &c, &error)) << error;
+  EXPECT_EQ(c.reboot, agent::RebootMethod::Logind);
+  const std::string null = dir.write("d.json", cfg("", R"(, "reboot": null)"));
+  ASSERT_TRUE(agent::load_config(null.c_str(), &c, &error)) << error;
+  EXPECT_EQ(c.reboot, agent::RebootMethod::Exec);
+  EXPECT_STREQ(agent::reboot_method_name(agent::RebootMethod::Exec), "exec");
+  EXPECT_STREQ(agent::reboot_method_name(agent::RebootMethod::Logind), "logind");
+}
+
+TEST(Config, CommentsAccepted) {
+  TempDir dir;
+  dir.write("board.json", "{}");
+  // Comments everywhere a blank may be, and comment markers inside strings
+  // that must stay text ("//" in a password, "/*" in a resource).
+  const std::string file = dir.write("agent.json", R"(// xiot-agent config, written by hand
+{
+  /* the account */
+  "xmpp": {
+    "jid": "dev1@localhost",  // the device
+    "password": "a//b/*c*/d",
+    "resource": "x\"/*y"  /* an escaped quote does not end the string */
+  },
+  "board": "board.json", /* trailing
+     block comment over two lines */
+  "reboot": "logind"
+}
+// end)");
+  agent::AgentConfig c;
+  std::string error;
+  ASSERT_TRUE(agent::load_config(file.c_str(), &c, &error)) << error;
+  EXPECT_EQ(c.xmpp.jid, "dev1@localhost");
+  EXPECT_EQ(c.xmpp.password, "a//b/*c*/d");
+  EXPECT_EQ(c.xmpp.resource, "x\"/*y");
+  EXPECT_EQ(c.reboot, agent::RebootMethod::Logind);
+}
+
+TEST(Config, CommentsKeepKeyErrorsNamed) {
+  TempDir dir;
+  dir.write("board.json", "{}");
+  const std::string file = dir.write("agent.json", "// note\n" + cfg("", R"(, /* x */ "telemetry": {"interval_s": 0})"));
+  agent::AgentConfig c;
+  std::string error;
+  EXPECT_FALSE(agent::load_config(file.c_str(), &c, &error));
+  EXPECT_EQ(error, file + ": telemetry.interval_s: expected a number from 0.05 to 86400, got 0");
 }
 
 TEST(Config, ParseLogLevel) {

@@ -37,6 +37,29 @@ TEST(Json, ParseErrorsNameLineAndColumn) {
   EXPECT_EQ(parse_error("\"s\""), "f.json: expected a JSON object at the top level, got \"s\"");
 }
 
+TEST(Json, CommentsOnlyWhenAllowed) {
+  const std::string text = "// head\n{\"a\": /* one */ 1, \"s\": \"//x/*y*/\"}\n";
+  // Strict JSON (board files, the fleet file): a comment is malformed JSON.
+  EXPECT_EQ(parse_error(text), "f.json:1:1: malformed JSON near \"// head\"");
+  json::Reader r("f.json");
+  ASSERT_TRUE(r.parse(text.data(), text.size(), json::kAllowComments)) << r.error();
+  int64_t a = 0;
+  std::string s;
+  EXPECT_TRUE(r.root()["a"].integer(&a, 0, 9));
+  EXPECT_EQ(a, 1);
+  EXPECT_TRUE(r.root()["s"].text(&s));
+  EXPECT_EQ(s, "//x/*y*/");
+  // Positions after a comment are those of the text as written.
+  const std::string bad = "/* x */ {\"a\": 1\n// y\n  \"b\": 2}";
+  json::Reader r2("f.json");
+  EXPECT_FALSE(r2.parse(bad.data(), bad.size(), json::kAllowComments));
+  EXPECT_EQ(r2.error(), "f.json:3:3: malformed JSON near \"\\\"b\\\": 2}\"");
+  const std::string open = "{\"a\": 1} /* never closed";
+  json::Reader r3("f.json");
+  EXPECT_FALSE(r3.parse(open.data(), open.size(), json::kAllowComments));
+  EXPECT_EQ(r3.error(), "f.json:1:10: unterminated /* comment");
+}
+
 TEST(Json, ByteOrderMarkIsSkipped) {
   Doc d("\xEF\xBB\xBF{\"a\": 1}");
   ASSERT_TRUE(d.ok) << d.r.error();

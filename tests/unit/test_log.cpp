@@ -32,6 +32,7 @@ class Log : public ::testing::Test {
     agent::log_set_sink(nullptr, nullptr);
     agent::log_set_clock(nullptr);
     agent::log_set_level(agent::LogLevel::Info);
+    agent::log_set_journal(false);
   }
   Captured cap_;
   xiot_test::FakeWallClock clock_;
@@ -43,6 +44,43 @@ TEST_F(Log, LineFormat) {
   ASSERT_EQ(cap_.lines.size(), 1u);
   EXPECT_EQ(cap_.lines[0], "2026-11-23T23:15:51.042Z INFO xmpp: connected to localhost:5222");
   EXPECT_EQ(cap_.levels[0], agent::LogLevel::Info);
+}
+
+TEST_F(Log, JournalFormatHasPriorityAndNoTimestamp) {
+  clock_.now = hal::WallTime{1795475751042999};
+  agent::log_set_level(agent::LogLevel::Debug);
+  EXPECT_FALSE(agent::log_journal());
+  agent::log_set_journal(true);
+  EXPECT_TRUE(agent::log_journal());
+  XLOG_ERROR("agent", "reboot failed: %s", "access denied");
+  XLOG_WARN("board", "left out");
+  XLOG_INFO("xmpp", "connected");
+  XLOG_DEBUG("xmpp", "sent %d bytes", 42);
+  agent::log_set_tag("dev1@localhost");
+  XLOG_INFO("xmpp", "tagged");
+  agent::log_set_tag(nullptr);
+  agent::log_set_journal(false);
+  XLOG_INFO("xmpp", "back to timestamps");
+  ASSERT_EQ(cap_.lines.size(), 6u);
+  EXPECT_EQ(cap_.lines[0], "<3>ERROR agent: reboot failed: access denied");
+  EXPECT_EQ(cap_.lines[1], "<4>WARN board: left out");
+  EXPECT_EQ(cap_.lines[2], "<6>INFO xmpp: connected");
+  EXPECT_EQ(cap_.lines[3], "<7>DEBUG xmpp: sent 42 bytes");
+  EXPECT_EQ(cap_.lines[4], "<6>INFO [dev1@localhost] xmpp: tagged");
+  EXPECT_EQ(cap_.lines[5], "2026-11-23T23:15:51.042Z INFO xmpp: back to timestamps");
+  EXPECT_EQ(agent::log_syslog_priority(agent::LogLevel::Error), 3);
+  EXPECT_EQ(agent::log_syslog_priority(agent::LogLevel::Warn), 4);
+  EXPECT_EQ(agent::log_syslog_priority(agent::LogLevel::Info), 6);
+  EXPECT_EQ(agent::log_syslog_priority(agent::LogLevel::Debug), 7);
+}
+
+TEST_F(Log, JournalFormatTruncatesWithinTheLine) {
+  agent::log_set_journal(true);
+  XLOG_INFO("x", "%s", std::string(2000, 'a').c_str());
+  ASSERT_EQ(cap_.lines.size(), 1u);
+  EXPECT_LT(cap_.lines[0].size(), agent::kLogLineMax);
+  EXPECT_EQ(cap_.lines[0].substr(0, 10), "<6>INFO x:");
+  EXPECT_EQ(cap_.lines[0].substr(cap_.lines[0].size() - 3), "...");
 }
 
 TEST_F(Log, TagGoesBeforeTheAreaUntilCleared) {

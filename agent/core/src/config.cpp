@@ -145,7 +145,7 @@ bool has_space_or_control(const char* s) {
 
 // ---- the loader --------------------------------------------------------------
 
-const char* const kTopKeys[] = {"xmpp", "board", "telemetry", "acl", "journal", "log"};
+const char* const kTopKeys[] = {"xmpp", "board", "telemetry", "acl", "journal", "log", "reboot"};
 const char* const kXmppKeys[] = {"jid",         "password",   "password_file",   "resource",         "host",
                                  "port",        "tls",        "ca_file",         "client_cert",      "client_key",
                                  "ping_interval_s", "reconnect_base_s", "reconnect_cap_s"};
@@ -158,6 +158,8 @@ const json::Choice<TlsMode> kTlsModes[] = {{"required", TlsMode::Required}, {"di
 const json::Choice<Encoding> kEncodings[] = {{"senml-xml", Encoding::SenmlXml}, {"protobuf", Encoding::Protobuf}};
 const json::Choice<FsyncPolicy> kFsyncPolicies[] = {
     {"always", FsyncPolicy::Always}, {"interval", FsyncPolicy::Interval}, {"never", FsyncPolicy::Never}};
+const json::Choice<RebootMethod> kRebootMethods[] = {{"exec", RebootMethod::Exec},
+                                                     {"logind", RebootMethod::Logind}};
 const json::Choice<LogLevel> kLogLevels[] = {{"error", LogLevel::Error},
                                              {"warn", LogLevel::Warn},
                                              {"info", LogLevel::Info},
@@ -398,7 +400,7 @@ bool Loader::load_log(json::Value root, AgentConfig* cfg) {
 bool Loader::load(AgentConfig* out) {
   *out = AgentConfig{};
   out->file = json_.file();
-  if (!json_.load(kMaxConfigBytes, "an agent config file")) return false;
+  if (!json_.load(kMaxConfigBytes, "an agent config file", json::kAllowComments)) return false;
 
   // Base directory for relative paths: the config file's own directory, absolute.
   const std::string& file = json_.file();
@@ -412,7 +414,8 @@ bool Loader::load(AgentConfig* out) {
 
   const json::Value root = json_.root();
   return root.object(kTopKeys) && load_xmpp(root, out) && load_board(root, out) && load_telemetry(root, out) &&
-         load_acl(root, out) && load_journal(root, out) && load_log(root, out);
+         load_acl(root, out) && load_journal(root, out) && load_log(root, out) &&
+         root["reboot"].one_of(&out->reboot, kRebootMethods);
 }
 
 }  // namespace
@@ -467,6 +470,14 @@ const char* fsync_policy_name(FsyncPolicy policy) {
     case FsyncPolicy::Never: return "never";
   }
   return "interval";
+}
+
+const char* reboot_method_name(RebootMethod method) {
+  switch (method) {
+    case RebootMethod::Exec: return "exec";
+    case RebootMethod::Logind: return "logind";
+  }
+  return "exec";
 }
 
 const char* log_level_name(LogLevel level) {

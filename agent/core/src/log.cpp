@@ -14,6 +14,7 @@ LogSink g_sink = nullptr;
 void* g_sink_ctx = nullptr;
 hal::WallClock* g_clock = nullptr;
 const char* g_tag = nullptr;
+bool g_journal = false;
 
 hal::WallTime default_now() {
   std::timespec ts{};
@@ -59,6 +60,20 @@ void log_set_sink(LogSink sink, void* ctx) {
 
 void log_set_clock(hal::WallClock* clock) { g_clock = clock; }
 
+void log_set_journal(bool on) { g_journal = on; }
+bool log_journal() { return g_journal; }
+
+int log_syslog_priority(LogLevel level) {
+  // <syslog.h> LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG (sd-daemon.h SD_ERR...).
+  switch (level) {
+    case LogLevel::Error: return 3;
+    case LogLevel::Warn: return 4;
+    case LogLevel::Info: return 6;
+    case LogLevel::Debug: return 7;
+  }
+  return 6;
+}
+
 void log_set_tag(const char* tag) { g_tag = tag != nullptr && tag[0] != '\0' ? tag : nullptr; }
 const char* log_tag() { return g_tag; }
 
@@ -92,11 +107,21 @@ void log_write(LogLevel level, const char* area, const char* fmt, ...) {
   char line[kLogLineMax];
   // Reserve room for "...\n" + NUL so truncation is visible and the line ends.
   constexpr size_t kBody = kLogLineMax - 5;
-  const hal::WallTime now = g_clock != nullptr ? g_clock->wall_now() : default_now();
-  size_t len = format_utc_timestamp(line, kBody, now);
-  int n = g_tag != nullptr ? std::snprintf(line + len, kBody - len, " %s [%s] %s: ", log_level_label(level), g_tag,
+  size_t len = 0;
+  if (g_journal) {
+    // journald reads the "<N>" prefix as the priority and stamps the time.
+    line[0] = '<';
+    line[1] = static_cast<char>('0' + log_syslog_priority(level));
+    line[2] = '>';
+    len = 3;
+  } else {
+    const hal::WallTime now = g_clock != nullptr ? g_clock->wall_now() : default_now();
+    len = format_utc_timestamp(line, kBody, now);
+    line[len++] = ' ';
+  }
+  int n = g_tag != nullptr ? std::snprintf(line + len, kBody - len, "%s [%s] %s: ", log_level_label(level), g_tag,
                                            area != nullptr ? area : "-")
-                            : std::snprintf(line + len, kBody - len, " %s %s: ", log_level_label(level),
+                            : std::snprintf(line + len, kBody - len, "%s %s: ", log_level_label(level),
                                             area != nullptr ? area : "-");
   if (n > 0) len += static_cast<size_t>(n) < kBody - len ? static_cast<size_t>(n) : kBody - len - 1;
   bool truncated = false;

@@ -75,6 +75,51 @@ std::string format_size(size_t bytes) {
   return std::to_string(bytes) + " bytes";
 }
 
+/// "<line>:<col>: " of byte `pos` in `text` (1-based; columns in bytes).
+std::string line_col(const std::string& text, size_t pos) {
+  size_t line = 1;
+  size_t col = 1;
+  for (size_t i = 0; i < pos && i < text.size(); ++i) {
+    if (text[i] == '\n') {
+      ++line;
+      col = 1;
+    } else {
+      ++col;
+    }
+  }
+  return std::to_string(line) + ":" + std::to_string(col) + ": ";
+}
+
+/// Replaces // and /* */ comments outside strings with spaces (newlines
+/// kept), so the text parses as plain JSON and every byte keeps its line and
+/// column. Returns npos, or the offset of a block comment never closed.
+size_t blank_comments(std::string* text) {
+  std::string& s = *text;
+  bool in_string = false;
+  for (size_t i = 0; i < s.size(); ++i) {
+    const char c = s[i];
+    if (in_string) {
+      if (c == '\\') {
+        ++i;  // the escaped character, whatever it is
+      } else if (c == '"') {
+        in_string = false;
+      }
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '/' && i + 1 < s.size() && s[i + 1] == '/') {
+      for (; i < s.size() && s[i] != '\n'; ++i) s[i] = ' ';
+    } else if (c == '/' && i + 1 < s.size() && s[i + 1] == '*') {
+      const size_t close = s.find("*/", i + 2);
+      if (close == std::string::npos) return i;
+      for (size_t j = i; j < close + 2; ++j) {
+        if (s[j] != '\n') s[j] = ' ';
+      }
+      i = close + 1;
+    }
+  }
+  return std::string::npos;
+}
+
 }  // namespace
 
 // ---- formatting -------------------------------------------------------------
@@ -326,7 +371,7 @@ bool Reader::fail(const std::string& key, const std::string& what) const {
   return fail_file(key + ": " + what);
 }
 
-bool Reader::load(size_t max_bytes, const char* what_file) {
+bool Reader::load(size_t max_bytes, const char* what_file, unsigned options) {
   struct stat st {};
   if (::stat(file_.c_str(), &st) != 0) return fail_file(std::string("cannot read: ") + std::strerror(errno));
   if (S_ISDIR(st.st_mode)) return fail_file(std::string("cannot read: ") + std::strerror(EISDIR));
@@ -348,22 +393,29 @@ bool Reader::load(size_t max_bytes, const char* what_file) {
   std::fclose(f);
   if (too_big) return fail_file("larger than " + format_size(max_bytes) + "; expected " + what_file);
   if (read_error) return fail_file(std::string("cannot read: ") + std::strerror(EIO));
-  return parse(text.data(), text.size());
+  return parse(text.data(), text.size(), options);
 }
 
-bool Reader::parse(const char* text, size_t size) {
+bool Reader::parse(const char* text, size_t size, unsigned options) {
   cJSON_Delete(root_);
   root_ = nullptr;
   size_t skip = 0;
   if (size >= 3 && std::memcmp(text, "\xEF\xBB\xBF", 3) == 0) skip = 3;  // UTF-8 BOM
-  bool blank = true;
-  for (size_t i = skip; i < size && blank; ++i) {
-    blank = text[i] == ' ' || text[i] == '\t' || text[i] == '\n' || text[i] == '\r';
-  }
-  if (blank) return fail_file("empty file; expected a JSON object");
   if (std::memchr(text, '\0', size) != nullptr) return fail_file("contains a NUL byte; expected a JSON text");
   // cJSON needs a terminated string; the text has no NUL inside (checked above).
-  const std::string copy(text + skip, size - skip);
+  std::string copy(text + skip, size - skip);
+  if ((options & kAllowComments) != 0) {
+    const size_t open = blank_comments(&copy);
+    if (open != std::string::npos) {
+      if (error_.empty()) error_ = file_ + ":" + line_col(copy, open) + "unterminated /* comment";
+      return false;
+    }
+  }
+  bool blank = true;
+  for (size_t i = 0; i < copy.size() && blank; ++i) {
+    blank = copy[i] == ' ' || copy[i] == '\t' || copy[i] == '\n' || copy[i] == '\r';
+  }
+  if (blank) return fail_file("empty file; expected a JSON object");
   const char* end = nullptr;
   root_ = cJSON_ParseWithOpts(copy.c_str(), &end, 1);
   if (root_ != nullptr) {
@@ -373,23 +425,13 @@ bool Reader::parse(const char* text, size_t size) {
   // cJSON reports where it stopped; turn that into line:column (1-based, bytes).
   size_t pos = end != nullptr && end >= copy.c_str() ? static_cast<size_t>(end - copy.c_str()) : 0;
   if (pos > copy.size()) pos = copy.size();
-  size_t line = 1;
-  size_t col = 1;
-  for (size_t i = 0; i < pos; ++i) {
-    if (copy[i] == '\n') {
-      ++line;
-      col = 1;
-    } else {
-      ++col;
-    }
-  }
   std::string near;
   for (size_t i = pos; i < copy.size() && copy[i] != '\n' && near.size() < 24; ++i) near += copy[i];
   while (!near.empty() && (near.back() == '\r' || near.back() == ' ')) near.pop_back();
   const std::string where = near.empty() ? (pos >= copy.size() ? "at end of file" : "at end of line")
                                          : "near " + quote(near.c_str());
   if (error_.empty()) {
-    error_ = file_ + ":" + std::to_string(line) + ":" + std::to_string(col) + ": malformed JSON " + where;
+    error_ = file_ + ":" + line_col(copy, pos) + "malformed JSON " + where;
   }
   return false;
 }

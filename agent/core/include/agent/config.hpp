@@ -3,7 +3,9 @@
 // the config file (made absolute and lexically cleaned: "a/./b/../c" -> "a/c").
 //
 // Besides the DESIGN.md keys, "xmpp" accepts reconnect_base_s and
-// reconnect_cap_s. A JSON null for an optional key means "not set" (the
+// reconnect_cap_s, and the top level "reboot" ("exec" | "logind"). The file
+// may carry // and /* */ comments (json::kAllowComments; line:column in
+// messages still count the file as written). A JSON null for an optional key means "not set" (the
 // default applies); required keys (xmpp.jid, board) may not be null.
 //
 // This is start-up code: it allocates freely (std::string) and uses POSIX file
@@ -21,6 +23,11 @@ enum class Encoding : uint8_t { SenmlXml, Protobuf };
 enum class LogLevel : uint8_t { Error, Warn, Info, Debug };
 /// When the journal makes appended records durable (docs/journal.md).
 enum class FsyncPolicy : uint8_t { Always, Interval, Never };
+/// How the `reboot` command restarts the device (top-level "reboot").
+enum class RebootMethod : uint8_t {
+  Exec,    ///< "exec" (default): the agent re-executes itself (a host, a test, the simulated board)
+  Logind,  ///< "logind": org.freedesktop.login1.Manager.Reboot over the system D-Bus (a device)
+};
 
 struct XmppConfig {
   std::string jid;            ///< bare JID "dev1@localhost"
@@ -69,6 +76,7 @@ struct AgentConfig {
   AclConfig acl;
   JournalConfig journal;
   LogLevel log_level = LogLevel::Info;
+  RebootMethod reboot = RebootMethod::Exec;  ///< "reboot": "exec" | "logind"
 };
 
 /// Reads and validates `path`. On success fills `*out` completely (defaults
@@ -102,5 +110,8 @@ const char* log_level_name(LogLevel level);
 
 /// "always" | "interval" | "never".
 const char* fsync_policy_name(FsyncPolicy policy);
+
+/// "exec" | "logind".
+const char* reboot_method_name(RebootMethod method);
 
 }  // namespace agent

@@ -1,5 +1,9 @@
 // The agent's logger: one line per event, by default on stderr:
 //   2026-11-23T23:15:51.042Z INFO xmpp: connected to localhost:5222
+// or, when stderr is the journal (log_set_journal; a systemd service), with
+// the syslog priority for journald instead of the timestamp journald adds:
+//   <6>INFO xmpp: connected to localhost:5222
+// (sd-daemon(3): <3> ERROR, <4> WARN, <6> INFO, <7> DEBUG).
 // Timestamps are UTC wall time (ISO 8601, milliseconds). Each line is built in
 // a fixed stack buffer (kLogLineMax bytes; longer messages end in "...") and
 // written with one call: no heap, usable from any code path. Single-threaded
@@ -33,6 +37,14 @@ void log_set_sink(LogSink sink, void* ctx);
 /// with nullptr); nullptr restores the C library's UTC clock.
 void log_set_clock(hal::WallClock* clock);
 
+/// Journal format on (true) or off (false, the default): lines start with the
+/// syslog priority "<N>" and carry no timestamp. The app turns it on when
+/// hal::linux_::is_journal_stream(STDERR_FILENO); sinks get the same line.
+void log_set_journal(bool on);
+bool log_journal();
+/// The syslog priority of `level` (3 error, 4 warning, 6 info, 7 debug).
+int log_syslog_priority(LogLevel level);
+
 /// A tag written before the area of every line until changed, e.g. the
 /// device's JID when one process runs many agents (the fleet simulator):
 ///   2026-11-23T23:15:51.042Z WARN [dev0042@localhost] xmpp: offline (...)
@@ -47,7 +59,8 @@ const char* log_tag();
 size_t format_utc_timestamp(char* buf, size_t cap, hal::WallTime t);
 
 /// Writes one line "<timestamp> LEVEL area: message" (with a tag:
-/// "<timestamp> LEVEL [tag] area: message") if `level` is enabled.
+/// "<timestamp> LEVEL [tag] area: message"; in journal format "<N>LEVEL
+/// area: message") if `level` is enabled.
 void log_write(LogLevel level, const char* area, const char* fmt, ...)
     __attribute__((format(printf, 3, 4)));
 

@@ -52,6 +52,12 @@ enum Flags : unsigned {
   kEmptyOk = 4u,      ///< text(): "" is accepted (by default an empty string is an error)
 };
 
+/// Options of Reader::load() / Reader::parse().
+enum ParseOptions : unsigned {
+  kStrictJson = 0,       ///< plain JSON (RFC 8259): board files, settings, the fleet file
+  kAllowComments = 1u,   ///< also // line and /* block */ comments (the agent config)
+};
+
 /// "a" / "a" or "b" / "a", "b" or "c": the choices of an enum, JSON-quoted.
 template <class E>
 struct Choice {
@@ -200,13 +206,19 @@ class Reader {
   /// Reads the file named at construction (at most `max_bytes`) and parses
   /// it. Errors: "cannot read: <strerror>", "larger than <size>; expected
   /// <what_file>", then those of parse(). `what_file` is e.g. "a board file".
-  bool load(size_t max_bytes, const char* what_file);
+  bool load(size_t max_bytes, const char* what_file, unsigned options = kStrictJson);
   /// Parses `size` bytes of `text` (a UTF-8 BOM is skipped). Errors: "empty
   /// file; expected a JSON object", "contains a NUL byte; expected a JSON
   /// text", "<line>:<col>: malformed JSON near \"...\"" (or "at end of
   /// line", "at end of file"; 1-based, columns in bytes), and "expected a
   /// JSON object at the top level, got ...".
-  bool parse(const char* text, size_t size);
+  /// With kAllowComments, comments (outside strings) are blanked to spaces
+  /// before cJSON parses the text, as cJSON_Minify() would drop them but
+  /// keeping every other byte where it was, so line:column in messages
+  /// still point into the file as written; a file of only comments is
+  /// "empty", and "<line>:<col>: unterminated /* comment" names where an
+  /// unclosed one starts.
+  bool parse(const char* text, size_t size, unsigned options = kStrictJson);
 
   /// The top-level object (path ""). A missing Value before parse() succeeds.
   Value root() const;

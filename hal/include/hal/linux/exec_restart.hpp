@@ -16,11 +16,14 @@ class ExecRestart final : public Restart {
   /// the object.
   explicit ExecRestart(char* const* argv) : argv_(argv) {}
   /// Closes every descriptor above stderr (close-on-exec) and execs.
-  /// Errors: Io (exec failed; errno is logged by the caller's err text).
+  /// Errors: InvalidArgument (no argv), Io (exec failed; error_text() says
+  /// why: "execv /proc/self/exe: <strerror>").
   Err restart() override;
+  const char* error_text() const override { return error_; }
 
  private:
   char* const* argv_;
+  char error_[128] = {};
 };
 
 }  // namespace linux_

@@ -1,5 +1,6 @@
 // Process-level helpers shared by the Linux programs (xiot-agent,
-// xiot-fleet-sim): the stop signals and a seed from the kernel's entropy.
+// xiot-fleet-sim): the stop signals, a seed from the kernel's entropy and
+// whether stderr goes to the journal.
 #pragma once
 
 #include <cstddef>
@@ -14,6 +15,14 @@ namespace linux_ {
 void install_stop_signals();
 /// The signal that asked to stop (SIGINT or SIGTERM), or 0.
 int stop_signal();
+
+/// True when `fd` is the stream systemd connected to the journal: systemd sets
+/// $JOURNAL_STREAM to "<device>:<inode>" (decimal) of the stdout/stderr it
+/// hands a service, and that pair matches fstat(fd). False when the variable
+/// is unset or malformed, the descriptor differs (a shell redirected it) or
+/// fstat fails. The logger then writes syslog priority prefixes instead of
+/// timestamps (agent::log_set_journal).
+bool is_journal_stream(int fd);
 
 /// 64 bits from getrandom(); time and pid mixed if that fails (seeds for
 /// boot ids, backoff jitter and session ids, not for keys).
