@@ -120,8 +120,9 @@ def find_debs(build, arch):
     res = {}
     for tag in ("v1", "v2"):
         d = os.path.join(package_dir(build, arch), tag)
-        agent = sorted(glob.glob(os.path.join(d, f"xiot-agent_*_{arch}.deb")))
-        ctl = sorted(glob.glob(os.path.join(d, f"xiotctl_*_{arch}.deb")))
+        # Anywhere below vN (tools/package may sort its output by arch).
+        agent = sorted(glob.glob(os.path.join(d, "**", f"xiot-agent_*_{arch}.deb"), recursive=True))
+        ctl = sorted(glob.glob(os.path.join(d, "**", f"xiotctl_*_{arch}.deb"), recursive=True))
         if len(agent) != 1 or len(ctl) != 1:
             return None
         ver = subprocess.run(["dpkg-deb", "-f", agent[0], "Version"], capture_output=True,
