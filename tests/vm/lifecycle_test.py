@@ -19,7 +19,8 @@ One boot:
              config: ConditionPathExists), no restart loop; user xiot exists
   setup      xiot-agent setup --from /media/xiot/provision.json: the config's
              owners and modes; systemctl start; the agent runs as xiot; the
-             operator on the host (xiotctl, as the owner) reads the board and
+             operator on the host (xiotctl, as the owner) reads the board
+             (amd64: a BME280 on /dev/i2c-0; arm64: sets the PL061 relay) and
              the telemetry items arrive on the device's PEP node;
              systemd-analyze security (the score is printed)
   upgrade    the server stops; readings pile up in the journal; apt-get
@@ -281,6 +282,11 @@ def lifecycle(build, work, arch, debs):
         if arch == "amd64":  # /dev/i2c-0 opened by the non-root agent (the package's udev rule)
             vm_test.approx(r["values"].get("env0.temperature"), vm_test.BME_76["temperature_c"], 0.02,
                            "env0.temperature (BME280 0x76 over /dev/i2c-0, as user xiot)")
+        else:  # the PL061's gpiochip opened and driven by the non-root agent
+            ctl.run_json("run", "dev1", "set", "channel=relay0.state", "value=true")
+            v = ctl.run_json("run", "dev1", "read")["values"].get("relay0.state")
+            check(v is True, f"relay0.state after set true (as user xiot): {v!r}")
+            say("relay0 set true through the gpiochip, as user xiot")
         ctl.run_json("run", "dev1", "configure", f"interval_s={INTERVAL_S}")
         user = board.sh("ps -o user= -p $(systemctl show -p MainPID --value xiot-agent.service)").split()
         check(user == ["xiot"], f"xiot-agent runs as {user}, want xiot")
@@ -312,6 +318,13 @@ def lifecycle(build, work, arch, debs):
         st = wait_until("the agent running again after the upgrade",
                         lambda: (lambda s: s if s.get("ActiveState") == "active" and s.get("MainPID") not in
                                  ("0", pid1) else None)(unit_state(board)), 300)
+        # How long the old agent took to stop (the unit's stop is part of the upgrade's time).
+        stop = board.sh("journalctl -o short-monotonic --no-pager -u xiot-agent.service | "
+                        "grep -E 'Stopping|Stopped|Deactivated|SIGKILL|timed out|Started|SIGTERM' | tail -n 6",
+                        check=False).strip()
+        say("the unit around the upgrade:\n  " + stop.replace("\n", "\n  "))
+        check("SIGKILL" not in stop and "timed out" not in stop,
+              "the old agent did not stop by itself on SIGTERM in the upgrade")
         ver = board.sh("xiot-agent --version").strip()
         say(f"after the upgrade: {st}; xiot-agent --version: {ver}")
         upstream = v2["version"].split(":")[-1].rsplit("-", 1)[0]
