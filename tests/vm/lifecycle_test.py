@@ -37,7 +37,6 @@ Prints the time of each step. Exit 0 pass, 1 fail, 77 skipped (no qemu, no
 tools/package and no $XIOT_VM_PACKAGES).
 """
 import glob
-import hashlib
 import json
 import os
 import re
