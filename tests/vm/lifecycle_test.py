@@ -139,7 +139,7 @@ def provision_file(server, arch):
     """What `xiot-agent setup --from` reads (one file per device)."""
     return {"jid": "dev1@localhost", "server": f"{vm.GUEST_SERVER}:{vm.GUEST_PORT}",
             "ca": f"{vm.MEDIA_DIR}/ca.crt", "board": f"qemu-{arch}",
-            "owner": "admin@localhost", "password": server.password("dev1")}
+            "owners": ["admin@localhost"], "password": server.password("dev1")}
 
 
 class Owner(vm_test.Ctl):

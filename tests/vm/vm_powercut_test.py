@@ -58,9 +58,8 @@ base = load("xiot_vm_test", os.path.join(HERE, "vm_test.py"))
 vm = base.vm
 say, check, Fail, Server, Ctl = base.say, base.check, base.Fail, base.Server, base.Ctl
 
-# The reboot mode the test configures. "exec" (the agent re-executes itself)
-# until the "reboot" config key's "logind" mode is merged; then switch:
-REBOOT_MODE = "exec"  # SWITCH: "logind" once xiot-agent implements config "reboot": "logind"
+# The reboot mode the test configures (config key "reboot"):
+REBOOT_MODE = "logind"  # the kernel reboots the board; "exec" re-executes only the agent
 ITEMS_PER_BOOT = 60    # items of a boot that reach the server before the cut (3 s at 20/s)
 
 
