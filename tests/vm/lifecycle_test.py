@@ -291,6 +291,13 @@ def lifecycle(build, work, arch, debs):
         check(user == ["xiot"], f"xiot-agent runs as {user}, want xiot")
         sec = board.sh("systemd-analyze security xiot-agent.service 2>&1 | tail -n 1", check=False).strip()
         say(f"agent runs as {user[0]}; systemd-analyze security: {sec}")
+        # The footprint on the board (docs/packaging.md "Footprint"): the
+        # agent's memory once online, the package's installed size.
+        mem = board.sh("grep -E '^(Rss|Pss):' /proc/$(systemctl show -p MainPID --value "
+                       "xiot-agent.service)/smaps_rollup | tr -s ' ' | tr '\\n' ' '; "
+                       "dpkg-query -W -f=' Installed-Size ${Installed-Size} KiB' xiot-agent",
+                       check=False).strip()
+        say(f"footprint ({arch}, online, idle between readings): {mem}")
         by_boot = wait_until("telemetry items on the node", lambda: node_seqs(server)[0] or None, 120)
         say(f"telemetry arriving: {sum(len(s) for s in by_boot.values())} items")
         steps["setup"] = time.monotonic() - t
