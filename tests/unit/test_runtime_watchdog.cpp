@@ -112,6 +112,10 @@ TEST_F(RuntimeWatchdog, AFailingJournalThatTheDeviceReportsKeepsItFed) {
   EXPECT_STREQ(info.health, "degraded");
   EXPECT_EQ(wd_->feed_count(), 60u);
   EXPECT_FALSE(wd_->expired());
+  // The runtime's journal writes its clean-stop marker into `store`: stop it
+  // while the store still exists (TearDown would run after it is gone).
+  runtime_->stop("test over");
+  runtime_.reset();
 }
 
 TEST_F(RuntimeWatchdog, StopDisarmsIt) {
