@@ -13,7 +13,7 @@ vm.packages.ARCH), or taken from $XIOT_VM_PACKAGES/v1 and /v2 (directories
 holding xiot-agent_*_ARCH.deb and xiotctl_*_ARCH.deb). They reach the guest
 on a read-only media disk (/media/xiot) with the CA and the provisioning file.
 
-One boot:
+One board (and one reboot):
   install    apt-get install ./xiot-agent_V1 ./xiotctl_V1 (offline: the image
              has every dependency): the unit is enabled, not started (no
              config: ConditionPathExists), no restart loop; user xiot exists
@@ -30,6 +30,9 @@ One boot:
              offline; the server comes back: every reading taken before,
              during and after the upgrade is on the node (seqs 1..N
              contiguous across the runs, ids unique), the journal drained
+  reboot     the owner's `reboot` command: the agent (user xiot) asks logind,
+             the package's polkit rule allows it, the kernel reboots the
+             board, the enabled unit brings the agent back (a new boot id)
   remove     apt-get remove: /etc/xiot and /var/lib/xiot (the journal) kept
   purge      apt-get purge: both gone, and the user xiot
 
@@ -364,6 +367,30 @@ def lifecycle(build, work, arch, debs):
         say(f"upgrade: all {len(seqs)} readings arrived (seqs 1..{seqs[-1]}, none missing, ids unique) "
             f"from {len(by_boot)} runs: " + ", ".join(f"{k}: {min(v)}..{max(v)}" for k, v in by_boot.items()))
         steps["upgrade"] = time.monotonic() - t
+
+        # -- the reboot command: the packaged agent (user xiot, no capability)
+        # asks logind, the package's polkit rule allows it, the kernel reboots
+        # the board, and the enabled unit brings the agent back by itself.
+        t = time.monotonic()
+        boot_before = d.get("boot_id")
+        board.buf = b""
+        r = ctl.run_json("run", "dev1", "reboot", "confirm=true", "reason=lifecycle test")
+        say(f"reboot answered: {r.get('status')} {r.get('note') or ''}".strip())
+        board.expect(rb"reboot: Restarting system", 600, "the kernel's reboot (logind, as user xiot)")
+        board.wait_login(timeout=900)
+
+        def back():
+            try:
+                dd = ctl.run_json("run", "dev1", "diagnostics")["values"]
+            except Fail:
+                return None
+            return dd if dd.get("boot_id") not in (None, boot_before) else None
+        dd = wait_until("the agent back after the reboot (new boot id)", back, 900, every=3)
+        user = board.sh("ps -o user= -p $(systemctl show -p MainPID --value xiot-agent.service)").split()
+        check(user == ["xiot"], f"after the reboot xiot-agent runs as {user}, want xiot")
+        say(f"reboot: the board rebooted through logind and the agent is back as {user[0]} "
+            f"(boot {dd.get('boot_id')}), {time.monotonic() - t:.1f} s after the command")
+        steps["reboot"] = time.monotonic() - t
 
         # -- remove keeps state and config; purge removes them and the user
         t = time.monotonic()
