@@ -107,8 +107,10 @@ def build_packages(build, arch):
         shutil.rmtree(d, ignore_errors=True)
         os.makedirs(d)
         t = time.monotonic()
+        # A scratch copy per arch: the two fixtures may run at the same time.
+        env = dict(os.environ, XIOT_PACKAGE_WORK=os.path.join(build, f"package-work-{arch}"))
         p = subprocess.run([tool, "--arch", arch, "--version", version, "--out", d],
-                           capture_output=True, text=True)
+                           capture_output=True, text=True, env=env)
         if p.returncode != 0:
             say(f"FAIL: tools/package --arch {arch} --version {version}: exit {p.returncode}\n"
                 f"{p.stdout[-2000:]}\n{p.stderr[-3000:]}")
