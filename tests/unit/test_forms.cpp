@@ -189,7 +189,7 @@ TEST(FormsLimits, ValuesAndOptionsPerField) {
   f.reset(FormType::Form);
   hal::Err e = hal::Err::Ok;
   for (int fld = 0; fld < 4 && e == hal::Err::Ok; ++fld) {
-    char var[8];
+    char var[16];  // "l" and any int: -O1 (the sanitized pass) checks the bound
     std::snprintf(var, sizeof var, "l%d", fld);
     e = f.add_field(FieldType::ListSingle, var).error();
     for (size_t i = 0; i < agent::kFieldMaxOptions && e == hal::Err::Ok; ++i) e = f.add_option(nullptr, "v");
