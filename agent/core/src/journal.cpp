@@ -209,7 +209,7 @@ hal::Err Journal::scan_segment(Segment* seg, ScanState* st) {
         // what was not used).
         st->res = rec.reserved_seq;
         st->host_len = rec.host_boot_len <= kMaxHostBoot ? rec.host_boot_len : 0;
-        std::memcpy(st->host, rec.host_boot, st->host_len);
+        if (st->host_len > 0) std::memcpy(st->host, rec.host_boot, st->host_len);  // host_boot may be null
         st->host[st->host_len] = '\0';
       }
     }
