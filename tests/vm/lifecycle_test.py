@@ -46,7 +46,6 @@ import re
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -440,17 +439,10 @@ def main():
             raise Fail(f"no xiot-agent/xiotctl .debs for {arch} in {package_dir(build, arch)}/v1 and /v2 "
                        f"(the fixture vm.packages.{arch} makes them)")
         say(f"packages: V1 {debs['v1']['version']}, V2 {debs['v2']['version']}")
-        t = time.monotonic()
-        image = vm.build_image(arch)
-        say(f"image {image} ready in {time.monotonic() - t:.1f} s")
-        work = tempfile.mkdtemp(prefix=f"xiot-vm-lifecycle-{arch}.")
-        lifecycle(build, work, arch, debs)
-        say(f"PASS lifecycle {arch}: {time.monotonic() - vm_test.T0:.1f} s in all")
-        shutil.rmtree(work, ignore_errors=True)
-        return 0
     except (Fail, vm.Failure) as e:
         say(f"FAIL lifecycle {arch}: {e}")
         return 1
+    return vm_test.run_on_board(f"lifecycle {arch}", arch, lambda work: lifecycle(build, work, arch, debs))
 
 
 if __name__ == "__main__":

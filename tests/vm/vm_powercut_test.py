@@ -39,7 +39,6 @@ import re
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -308,24 +307,14 @@ def main():
         print(f"SKIP: {vm.ARCHES[arch]['qemu']} not installed (tools/deps)")
         return base.SKIP
     try:
-        if arch == "amd64":
-            agent = os.path.join(build, "xiot-agent")
-        else:
-            agent = base.arm64_agent(build)
-            if agent is None:
-                print("SKIP: no arm64 agent: tools/cross-build is missing and XIOT_ARM64_AGENT is not set")
-                return base.SKIP
-        check(os.path.exists(agent), f"{agent}: not built")
-        vm.build_image(arch)
-        work = tempfile.mkdtemp(prefix=f"xiot-vm-powercut-{arch}.")
-        run(build, work, agent, arch, policies, do_reboot)
-        say(f"PASS powercut {arch} ({','.join(policies)}{', reboot' if do_reboot else ''}): "
-            f"{time.monotonic() - base.T0:.1f} s in all")
-        shutil.rmtree(work, ignore_errors=True)
-        return 0
-    except (Fail, vm.Failure) as e:
+        agent = base.board_agent(build, arch)
+    except Fail as e:
         say(f"FAIL powercut {arch}: {e}")
         return 1
+    if agent is None:
+        return base.SKIP
+    return base.run_on_board(f"powercut {arch}", arch, lambda work: run(build, work, agent, arch, policies, do_reboot)
+                             or f" ({','.join(policies)}{', reboot' if do_reboot else ''})")
 
 
 if __name__ == "__main__":

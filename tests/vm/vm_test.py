@@ -340,6 +340,38 @@ def arm64(build, work, agent):
 CASES = {"amd64": amd64, "arm64": arm64}
 
 
+def board_agent(build, arch):
+    """The agent binary the board runs (copied-binary mode): BUILD/xiot-agent,
+    or the arm64 one from tools/cross-build; None (and SKIP printed) when
+    there is no way to get the arm64 one. Fail when it is not built."""
+    if arch == "amd64":
+        agent = os.path.join(build, "xiot-agent")
+    else:
+        agent = arm64_agent(build)
+        if agent is None:
+            print("SKIP: no arm64 agent: tools/cross-build is missing and XIOT_ARM64_AGENT is not set")
+            return None
+    check(os.path.exists(agent), f"{agent}: not built")
+    return agent
+
+
+def run_on_board(label, arch, body):
+    """The image of ARCH (built or found in the cache), BODY(work) in a
+    scratch directory, PASS or FAIL printed; returns the exit code."""
+    try:
+        t = time.monotonic()
+        image = vm.build_image(arch)
+        say(f"image {image} ready in {time.monotonic() - t:.1f} s")
+        work = tempfile.mkdtemp(prefix=f"xiot-vm-{label.replace(' ', '-')}.")
+        extra = body(work) or ""
+        say(f"PASS {label}{extra}: {time.monotonic() - T0:.1f} s in all")
+        shutil.rmtree(work, ignore_errors=True)
+        return 0
+    except (Fail, vm.Failure) as e:
+        say(f"FAIL {label}: {e}")
+        return 1
+
+
 def main():
     if len(sys.argv) != 3 or sys.argv[2] not in CASES:
         print(__doc__, file=sys.stderr)
@@ -351,25 +383,13 @@ def main():
         print(f"SKIP: {qemu} not installed (tools/deps installs qemu-system-x86 / qemu-system-arm)")
         return SKIP
     try:
-        if arch == "amd64":
-            agent = os.path.join(build, "xiot-agent")
-        else:
-            agent = arm64_agent(build)
-            if agent is None:
-                print("SKIP: no arm64 agent: tools/cross-build is missing and XIOT_ARM64_AGENT is not set")
-                return SKIP
-        check(os.path.exists(agent), f"{agent}: not built")
-        t = time.monotonic()
-        image = vm.build_image(arch)
-        say(f"image {image} ready in {time.monotonic() - t:.1f} s")
-        work = tempfile.mkdtemp(prefix=f"xiot-vm-{case}.")
-        CASES[case](build, work, agent)
-        say(f"PASS {case}: {time.monotonic() - T0:.1f} s in all")
-        shutil.rmtree(work, ignore_errors=True)
-        return 0
-    except (Fail, vm.Failure) as e:
+        agent = board_agent(build, arch)
+    except Fail as e:
         say(f"FAIL {case}: {e}")
         return 1
+    if agent is None:
+        return SKIP
+    return run_on_board(case, arch, lambda work: CASES[case](build, work, agent))
 
 
 if __name__ == "__main__":
