@@ -30,6 +30,7 @@
 #include "fleet/error.hpp"
 #include "fleet/fleet_ops.hpp"
 #include "fleet/forms.hpp"
+#include "fleet/http_upload.hpp"
 #include "fleet/options.hpp"
 #include "fleet/pep_subscriptions.hpp"
 #include "fleet/report.hpp"
@@ -93,6 +94,10 @@ constexpr const char* kUsage =
     "  info DEVICE [--json] [--timeout S]\n"
     "        the device description node: board, firmware, boot id, health,\n"
     "        channels and problems.\n"
+    "  upload FILE [--json] [--timeout S] [--upload-service JID] [--content-type T]\n"
+    "        XEP-0363: asks the upload service (found by disco, or JID) for a slot,\n"
+    "        PUTs FILE over HTTPS (certificate verified with --ca-file) and prints\n"
+    "        the GET URL (--json: url, service, size, put_seconds, mib_per_s).\n"
     "  --json      one JSON document on stdout (watch: one per line); a device's\n"
     "              error answer is a document with \"error\" too (exit 1)\n"
     "  --timeout S the whole operation, login included, in seconds (default 15;\n"
@@ -620,6 +625,86 @@ std::string timed_out(double seconds) {
   return std::string("timed out after ") + secs + " s";
 }
 
+// --- upload (XEP-0363) ------------------------------------------------------------------
+
+std::string json_quote(const std::string& s) {
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (static_cast<unsigned char>(c) < 0x20) {
+      char esc[8];
+      std::snprintf(esc, sizeof esc, "\\u%04x", static_cast<unsigned>(c));
+      out += esc;
+    } else {
+      out += c;
+    }
+  }
+  return out + "\"";
+}
+
+struct UploadArgs {
+  bool json = false;
+  double timeout_s = 300;
+  std::string content_type = "application/octet-stream";
+  fleet::UploadOptions up;
+  std::vector<std::string> files;
+};
+
+UploadArgs parse_upload(const std::vector<std::string>& args) {
+  UploadArgs a;
+  bool& json = a.json;
+  double& timeout_s = a.timeout_s;
+  std::string& content_type = a.content_type;
+  fleet::UploadOptions& up = a.up;
+  std::vector<std::string>& files = a.files;
+  for (size_t i = 0; i < args.size(); ++i) {
+    std::string v;
+    if (args[i] == "--json") {
+      json = true;
+    } else if (take_value(args, &i, "--timeout", &v)) {
+      timeout_s = parse_seconds("--timeout", v);
+    } else if (take_value(args, &i, "--upload-service", &v)) {
+      up.service = v;
+    } else if (take_value(args, &i, "--content-type", &v)) {
+      content_type = v;
+    } else if (args[i].size() > 1 && args[i][0] == '-') {
+      usage_error("upload: unknown option '" + args[i] + "'");
+    } else {
+      files.push_back(args[i]);
+    }
+  }
+  if (files.size() != 1) usage_error(files.empty() ? "upload needs a FILE" : "upload takes one FILE");
+  return a;
+}
+
+int cmd_upload(fleet::ConnectionOptions opts, UploadArgs a) {
+  const bool json = a.json;
+  fleet::UploadOptions& up = a.up;
+  opts.stream_management = false;
+  fleet::validate_options(opts);
+  up.ca_file = opts.ca_file;
+  const fleet::Deadline deadline = deadline_in(a.timeout_s);
+  auto client = connect_for_query(opts, deadline);
+  const fleet::UploadResult r = fleet::upload_file(*client, a.files[0], a.content_type, up, deadline);
+  client->disconnect(fleet::Clock::now() + kDisconnectLimit);
+  const double mib_s = r.put_seconds > 0 ? static_cast<double>(r.size) / (1024.0 * 1024.0) / r.put_seconds : 0;
+  if (json) {
+    char nums[160];
+    std::snprintf(nums, sizeof nums, "\"size\": %llu, \"put_seconds\": %.3f, \"mib_per_s\": %.2f",
+                  static_cast<unsigned long long>(r.size), r.put_seconds, mib_s);
+    put("{\"url\": " + json_quote(r.get_url) + ", \"service\": " + json_quote(r.service) + ", " + nums + "}\n");
+  } else {
+    put(r.get_url + "\n");
+    if (opts.verbose) {
+      std::fprintf(stderr, "xiotctl: %llu bytes to %s in %.3f s (%.2f MiB/s)\n",
+                   static_cast<unsigned long long>(r.size), r.service.c_str(), r.put_seconds, mib_s);
+    }
+  }
+  return 0;
+}
+
 int cmd_devices(const fleet::ConnectionOptions& opts, const QueryArgs& q) {
   const fleet::Deadline deadline = deadline_in(q.timeout_s);
   auto client = connect_for_query(opts, deadline);
@@ -791,6 +876,10 @@ int run(int argc, char** argv) {
   const std::string command = rest.front();
   rest.erase(rest.begin());
 
+  if (command == "upload") {
+    UploadArgs a = parse_upload(rest);  // a usage error needs no config file
+    return cmd_upload(flags.resolve(), a);
+  }
   if (command != "watch" && command != "devices" && command != "commands" && command != "run" &&
       command != "info") {
     usage_error("unknown command '" + command + "'");
