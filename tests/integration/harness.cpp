@@ -391,6 +391,12 @@ void DevServer::load_env() {
   rogue_ca_file_ = str("rogue_ca_file");
   port_ = num("port");
   direct_tls_port_ = num("direct_tls_port");
+  {
+    const cJSON* u = cJSON_GetObjectItemCaseSensitive(root.get(), "upload_service");
+    const cJSON* h = cJSON_GetObjectItemCaseSensitive(root.get(), "https_port");
+    upload_ = cJSON_IsString(u) ? u->valuestring : "";
+    https_port_ = cJSON_IsNumber(h) ? h->valueint : 0;
+  }
   nodes_.clear();
   const cJSON* nodes = cJSON_GetObjectItemCaseSensitive(root.get(), "nodes");
   for (const cJSON* n = nodes != nullptr ? nodes->child : nullptr; n != nullptr; n = n->next) {

@@ -177,6 +177,9 @@ class DevServer {
   int direct_tls_port() const { return direct_tls_port_; }  ///< XEP-0368
   const std::string& domain() const { return domain_; }     ///< "localhost"
   const std::string& pubsub_service() const { return pubsub_; }  ///< "pubsub.localhost"
+  /// XEP-0363 upload service ("upload.localhost") and its HTTPS port (devserver's file sharing).
+  const std::string& upload_service() const { return upload_; }
+  int https_port() const { return https_port_; }
   const std::string& ca_file() const { return ca_file_; }
   const std::string& rogue_ca_file() const { return rogue_ca_file_; }
   std::string env_json() const { return dir() + "/env.json"; }
@@ -218,6 +221,8 @@ class DevServer {
   std::string kind_;
   TempDir dir_;
   std::string host_, domain_, pubsub_, ca_file_, rogue_ca_file_, log_path_;
+  std::string upload_;
+  int https_port_ = 0;
   std::vector<Node> nodes_;
   int port_ = 0;
   int direct_tls_port_ = 0;

@@ -110,6 +110,8 @@ TEST_F(HttpUpload, UploadThenResumableHttpsFetch) {
   ASSERT_TRUE(std::regex_search(out, m, std::regex("\"url\": \"(https://[^\"]+)\".*\"mib_per_s\": ([0-9.]+)")))
       << out;
   const std::string url = m[1];
+  ASSERT_EQ(url.rfind("https://localhost:" + std::to_string(server_.https_port()) + "/", 0), 0u) << url;
+  EXPECT_NE(out.find("\"service\": \"" + server_.upload_service() + "\""), std::string::npos) << out;
   std::printf("upload (%s, %zu bytes): %s MiB/s  %s\n", server_.kind().c_str(), data.size(), m[2].str().c_str(),
               url.c_str());
 
