@@ -14,6 +14,7 @@ Paths (every one serves FILE's bytes):
   /missing         404
   /error           503
   /stall           sends the headers, then nothing (never closes)
+PUT /put (201, body stored in FILE.put, headers in FILE.put-headers), PUT /put-denied (403).
 """
 import http.server
 import re
@@ -91,6 +92,25 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.wfile.flush()
             time.sleep(3600)
         self.send_body(b"?", 400)
+
+
+    def do_PUT(self):
+        """/put: stores the body in FILE.put (201) and echoes the headers to
+        FILE.put-headers; /put-denied: 403 (after reading the body)."""
+        n = int(self.headers.get("Content-Length", "0"))
+        body = b""
+        while len(body) < n:
+            chunk = self.rfile.read(min(65536, n - len(body)))
+            if not chunk:
+                break
+            body += chunk
+        if self.path == "/put-denied":
+            return self.send_body(b"no\n", 403)
+        with open(FILE + ".put", "wb") as f:
+            f.write(body)
+        with open(FILE + ".put-headers", "w") as f:
+            f.write("".join(f"{k}: {v}\n" for k, v in self.headers.items()))
+        return self.send_body(b"", 201)
 
 
 class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):

@@ -1,4 +1,4 @@
-// agent::HttpsGet against a local TLS server (tests/unit/https_range_server.py
+// agent::HttpsGet (and fleet::http_put_file, xiotctl upload's PUT) against a local TLS server (tests/unit/https_range_server.py
 // on 127.0.0.1, certificates made by openssl in a scratch directory): full
 // download, budgets, resume after a cut connection (206, Prosody's
 // Content-Range, a server ignoring Range), and every refusal: wrong CA, host
@@ -17,6 +17,8 @@
 #include <gtest/gtest.h>
 
 #include "agent/https_get.hpp"
+#include "fleet/error.hpp"
+#include "fleet/http_upload.hpp"
 #include "harness.hpp"
 #include "hal/sim/manual_clock.hpp"
 
@@ -292,6 +294,46 @@ TEST_F(HttpsGetTest, TimesOutWhenTheServerStalls) {
   manual.advance_ms(1);
   EXPECT_EQ(get.pump(sink, 4096), hal::Err::Timeout);
   EXPECT_NE(std::string(get.error_text()).find("waiting for body bytes"), std::string::npos) << get.error_text();
+}
+
+// fleet::http_put_file (xiotctl upload's PUT) against the same server.
+TEST_F(HttpsGetTest, PutSendsTheFileWithTheSlotsHeaders) {
+  fleet::UploadSlot slot;
+  slot.put_url = url("/put");
+  slot.put_headers = {{"Authorization", "Basic eGlvdA=="}, {"Expires", "1700000000"}};
+  const std::string src = dir_->path() + "/file";
+  fleet::http_put_file(slot, src, data_->size(), "application/x-xiot-image", ca(),
+                       fleet::Clock::now() + std::chrono::seconds(20));
+  EXPECT_EQ(xiot::test::read_file(src + ".put"), std::string(data_->begin(), data_->end()));
+  const std::string headers = xiot::test::read_file(src + ".put-headers");
+  EXPECT_NE(headers.find("Authorization: Basic eGlvdA=="), std::string::npos) << headers;
+  EXPECT_NE(headers.find("Content-Type: application/x-xiot-image"), std::string::npos) << headers;
+  EXPECT_NE(headers.find("Content-Length: " + std::to_string(data_->size())), std::string::npos) << headers;
+}
+
+TEST_F(HttpsGetTest, PutRefusesAnUntrustedServerAndReportsHttpErrors) {
+  fleet::UploadSlot slot;
+  slot.put_url = url("/put");
+  const std::string src = dir_->path() + "/file";
+  const auto deadline = fleet::Clock::now() + std::chrono::seconds(20);
+  try {
+    fleet::http_put_file(slot, src, data_->size(), "application/octet-stream", rogue_ca(), deadline);
+    ADD_FAILURE() << "PUT to a server the CA did not sign succeeded";
+  } catch (const fleet::Error& e) {
+    EXPECT_EQ(e.code(), fleet::Exit::Connect);
+    EXPECT_NE(std::string(e.what()).find("not trusted"), std::string::npos) << e.what();
+  }
+  slot.put_url = url("/put-denied");
+  try {
+    fleet::http_put_file(slot, src, data_->size(), "application/octet-stream", ca(), deadline);
+    ADD_FAILURE() << "a 403 was taken for success";
+  } catch (const fleet::Error& e) {
+    EXPECT_EQ(e.code(), fleet::Exit::DeviceError);
+    EXPECT_NE(std::string(e.what()).find("403 Forbidden"), std::string::npos) << e.what();
+  }
+  slot.put_url = "http://localhost:" + port_ + "/put";
+  EXPECT_THROW(fleet::http_put_file(slot, src, data_->size(), "application/octet-stream", ca(), deadline),
+               fleet::Error);
 }
 
 }  // namespace
