@@ -4,7 +4,11 @@
 // Content-Range, a server ignoring Range), and every refusal: wrong CA, host
 // name mismatch, http://, redirect, 404, 503, chunked, wrong Content-Range,
 // timeout (manual clock).
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <cstdlib>
@@ -267,6 +271,26 @@ TEST_F(HttpsGetTest, ReportsStatusErrorsAndRedirects) {
     EXPECT_NE(std::string(get.error_text()).find(c.text), std::string::npos) << get.error_text();
     EXPECT_EQ(sink.received(), 0u);
   }
+}
+
+TEST_F(HttpsGetTest, ReportsARefusedConnection) {
+  // A port bound but not listening: the connect is refused.
+  int s = socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(s, 0);
+  struct sockaddr_in a {};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(bind(s, reinterpret_cast<struct sockaddr*>(&a), sizeof a), 0);
+  socklen_t len = sizeof a;
+  ASSERT_EQ(getsockname(s, reinterpret_cast<struct sockaddr*>(&a), &len), 0);
+  agent::HttpsGet get(clock_);
+  MemorySink sink;
+  const std::string u = "https://localhost:" + std::to_string(ntohs(a.sin_port)) + "/file";
+  hal::Err e = get.start(u.c_str(), 0, ca().c_str());
+  if (e == hal::Err::Ok) e = run(get, sink);
+  close(s);
+  EXPECT_EQ(e, hal::Err::Io);
+  EXPECT_NE(std::string(get.error_text()).find("cannot connect to localhost"), std::string::npos) << get.error_text();
 }
 
 TEST_F(HttpsGetTest, SinkErrorsStopTheTransfer) {

@@ -12,6 +12,7 @@
 #include <fcntl.h>
 #include <netdb.h>
 #include <poll.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -33,6 +34,14 @@ struct HttpsGet::Impl {
   mbedtls_ctr_drbg_context drbg;
   bool seeded = false;
   bool ssl_ready = false;  // ssl/conf/ca set up for the current start()
+  // The resolved addresses (a name with IPv6 and IPv4 ones: the next is tried
+  // when a connect fails), copied out of getaddrinfo's list.
+  static constexpr size_t kMaxAddrs = 4;
+  struct sockaddr_storage addrs[kMaxAddrs];
+  socklen_t addr_lens[kMaxAddrs] = {};
+  size_t n_addrs = 0;
+  size_t next_addr = 0;
+  int last_errno = 0;
 };
 
 namespace {
@@ -283,26 +292,40 @@ hal::Err HttpsGet::start(const char* url, uint64_t offset, const char* ca_file) 
   if ((rc = getaddrinfo(url_.host, url_.port, &hints, &res)) != 0 || res == nullptr) {
     return fail(hal::Err::Io, "cannot resolve %s: %s", url_.host, gai_strerror(rc));
   }
-  int fd = -1;
-  int conn_errno = 0;
-  for (struct addrinfo* ai = res; ai != nullptr; ai = ai->ai_next) {
-    fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, ai->ai_protocol);
-    if (fd < 0) continue;
-    if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0 || errno == EINPROGRESS) break;
-    conn_errno = errno;
-    ::close(fd);
-    fd = -1;
+  m.n_addrs = m.next_addr = 0;
+  m.last_errno = 0;
+  for (struct addrinfo* ai = res; ai != nullptr && m.n_addrs < Impl::kMaxAddrs; ai = ai->ai_next) {
+    if (ai->ai_addrlen > sizeof m.addrs[0]) continue;
+    std::memcpy(&m.addrs[m.n_addrs], ai->ai_addr, ai->ai_addrlen);
+    m.addr_lens[m.n_addrs++] = ai->ai_addrlen;
   }
   freeaddrinfo(res);
-  if (fd < 0) {
-    return fail(hal::Err::Io, "cannot connect to %s:%s: %s", url_.host, url_.port,
-                conn_errno != 0 ? std::strerror(conn_errno) : "no address");
-  }
-  m.net.fd = fd;
   mbedtls_ssl_set_bio(&m.ssl, &m.net, mbedtls_net_send, mbedtls_net_recv, nullptr);
   state_ = State::Connecting;
   touch();
-  return hal::Err::Ok;
+  return connect_next();
+}
+
+hal::Err HttpsGet::connect_next() {
+  Impl& m = *impl_;
+  mbedtls_net_free(&m.net);
+  while (m.next_addr < m.n_addrs) {
+    const size_t i = m.next_addr++;
+    const auto* sa = reinterpret_cast<const struct sockaddr*>(&m.addrs[i]);
+    int fd = socket(sa->sa_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, IPPROTO_TCP);
+    if (fd < 0) {
+      m.last_errno = errno;
+      continue;
+    }
+    if (connect(fd, sa, m.addr_lens[i]) == 0 || errno == EINPROGRESS) {
+      m.net.fd = fd;
+      return hal::Err::Ok;
+    }
+    m.last_errno = errno;
+    ::close(fd);
+  }
+  return fail(hal::Err::Io, "cannot connect to %s:%s: %s", url_.host, url_.port,
+              m.last_errno != 0 ? std::strerror(m.last_errno) : "no address");
 }
 
 hal::Err HttpsGet::step_connect() {
@@ -315,8 +338,9 @@ hal::Err HttpsGet::step_connect() {
   int so_error = 0;
   socklen_t len = sizeof so_error;
   if (r < 0 || getsockopt(p.fd, SOL_SOCKET, SO_ERROR, &so_error, &len) != 0 || so_error != 0) {
-    return fail(hal::Err::Io, "cannot connect to %s:%s: %s", url_.host, url_.port,
-                std::strerror(so_error != 0 ? so_error : errno));
+    impl_->last_errno = so_error != 0 ? so_error : errno;
+    touch();
+    return connect_next();  // the next address, or the error
   }
   state_ = State::Handshake;
   touch();

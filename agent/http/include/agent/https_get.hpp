@@ -95,6 +95,7 @@ class HttpsGet {
  private:
   hal::Err fail(hal::Err e, const char* fmt, ...) __attribute__((format(printf, 3, 4)));
   hal::Err step_connect();
+  hal::Err connect_next();
   hal::Err step_handshake();
   hal::Err step_request();
   hal::Err step_headers();
