@@ -129,7 +129,7 @@ TEST_F(HttpUpload, UploadThenResumableHttpsFetch) {
   const uint64_t cut_at = sink.received();
   ASSERT_GT(cut_at, 0u);
   ASSERT_LT(cut_at, data.size());
-  ASSERT_EQ(get.start(url.c_str(), cut_at, server_.ca_file().c_str()), hal::Err::Ok) << get.error_text();
+  ASSERT_EQ(get.start(url.c_str(), cut_at, server_.ca_file().c_str(), data.size()), hal::Err::Ok) << get.error_text();
   ASSERT_EQ(pump_until(get, sink, [] { return false; }), hal::Err::Ok) << get.error_text();
   ASSERT_TRUE(get.done()) << get.error_text();
   const double resumed_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

@@ -216,6 +216,23 @@ TEST_F(HttpsGetTest, DropsWhatItHasWhenTheServerIgnoresRange) {
   EXPECT_TRUE(sink.bytes == *data_);
 }
 
+TEST_F(HttpsGetTest, RefusesAResourceOfAnotherSizeThanExpected) {
+  agent::HttpsGet get(clock_);
+  MemorySink sink;
+  ASSERT_EQ(get.start(url("/file").c_str(), 0, ca().c_str(), data_->size() - 1), hal::Err::Ok);
+  EXPECT_EQ(run(get, sink), hal::Err::InvalidArgument);
+  EXPECT_NE(std::string(get.error_text()).find(std::to_string(data_->size()) + " bytes, " +
+                                               std::to_string(data_->size() - 1) + " expected"),
+            std::string::npos)
+      << get.error_text();
+  EXPECT_EQ(sink.received(), 0u);
+  // The right size passes, on a resume too.
+  sink.bytes.assign(data_->begin(), data_->begin() + 5000);
+  ASSERT_EQ(get.start(url("/file").c_str(), 5000, ca().c_str(), data_->size()), hal::Err::Ok);
+  ASSERT_EQ(run(get, sink), hal::Err::Ok) << get.error_text();
+  EXPECT_TRUE(sink.bytes == *data_);
+}
+
 TEST_F(HttpsGetTest, RefusesAWrongContentRange) {
   agent::HttpsGet get(clock_);
   MemorySink sink;

@@ -218,12 +218,13 @@ void HttpsGet::touch() { last_progress_ = clock_.mono_now(); }
 
 bool HttpsGet::timed_out() { return clock_.mono_now().us_since(last_progress_) >= options_.timeout_ms * 1000; }
 
-hal::Err HttpsGet::start(const char* url, uint64_t offset, const char* ca_file) {
+hal::Err HttpsGet::start(const char* url, uint64_t offset, const char* ca_file, uint64_t expected_total) {
   close_connection();
   state_ = State::Idle;
   err_ = hal::Err::Ok;
   text_[0] = '\0';
   offset_ = offset;
+  expected_total_ = expected_total;
   skip_ = 0;
   body_len_ = body_read_ = written_ = total_ = 0;
   status_ = 0;
@@ -497,6 +498,10 @@ hal::Err HttpsGet::parse_headers(size_t header_len) {
     }
     skip_ = offset_;
     total_ = body_len_;
+  }
+  if (expected_total_ != 0 && total_ != expected_total_) {
+    return fail(hal::Err::InvalidArgument, "%s serves %" PRIu64 " bytes, %" PRIu64 " expected", url_.host, total_,
+                expected_total_);
   }
   state_ = State::Body;
   return hal::Err::Ok;

@@ -53,7 +53,10 @@ class HttpsGet {
   /// a non-blocking connect; the rest happens in pump(). Errors (bad URL, http://,
   /// unreadable CA file, name resolution, socket) come back here with
   /// error_text() set, and the state is Failed.
-  hal::Err start(const char* url, uint64_t offset, const char* ca_file);
+  /// `expected_total` (e.g. the signed manifest's image size; 0 = unchecked):
+  /// a resource of another size fails with InvalidArgument once the headers
+  /// are in, before any byte reaches the sink.
+  hal::Err start(const char* url, uint64_t offset, const char* ca_file, uint64_t expected_total = 0);
 
   /// Advances the transfer without blocking: connect, TLS handshake, request,
   /// headers, then body bytes (at most `budget` of them per call) written in
@@ -119,6 +122,7 @@ class HttpsGet {
   uint64_t body_read_ = 0;
   uint64_t written_ = 0;
   uint64_t total_ = 0;
+  uint64_t expected_total_ = 0;
   int status_ = 0;
   hal::MonoTime last_progress_;
   char request_[1400] = {};
