@@ -169,12 +169,13 @@ Err DebInstaller::begin(const char* path) {
 }
 
 InstallProgress DebInstaller::poll() {
-  if (!running_ || bus_ == nullptr) return progress_;
-  for (int i = 0; i < 64 && running_; ++i) {
+  // Pumped even when idle, so signals of other clients do not pile up.
+  if (bus_ == nullptr) return progress_;
+  for (int i = 0; i < 64; ++i) {
     const int r = sd_bus_process(bus_, nullptr);
     if (r < 0) {
       std::snprintf(error_, sizeof error_, "lost the D-Bus connection to systemd: %s", std::strerror(-r));
-      finish(Err::Io);
+      if (running_) finish(Err::Io);
       disconnect();
       break;
     }

@@ -122,12 +122,13 @@ Err RaucInstaller::begin(const char* path) {
 }
 
 InstallProgress RaucInstaller::poll() {
-  if (!running_ || bus_ == nullptr) return progress_;
-  for (int i = 0; i < 64 && running_; ++i) {  // bounded: never stay here for long
+  // Pumped even when idle, so signals of other clients do not pile up.
+  if (bus_ == nullptr) return progress_;
+  for (int i = 0; i < 64; ++i) {  // bounded: never stay here for long
     const int r = sd_bus_process(bus_, nullptr);
     if (r < 0) {
       std::snprintf(error_, sizeof error_, "lost the D-Bus connection to RAUC: %s", std::strerror(-r));
-      finish(Err::Io);
+      if (running_) finish(Err::Io);
       disconnect();
       break;
     }
@@ -154,6 +155,7 @@ void RaucInstaller::on_install_reply(sd_bus_message* m) {
 }
 
 void RaucInstaller::on_properties_changed(sd_bus_message* m) {
+  if (!running_) return;  // another client's install, or ours long done
   const char* iface = nullptr;
   if (sd_bus_message_read(m, "s", &iface) < 0 || iface == nullptr || std::strcmp(iface, kInterface) != 0) return;
   if (sd_bus_message_enter_container(m, 'a', "{sv}") < 0) return;
@@ -165,7 +167,7 @@ void RaucInstaller::on_properties_changed(sd_bus_message* m) {
       int32_t depth = 0;
       const char* text = nullptr;
       if (sd_bus_message_read(m, "v", "(isi)", &percent, &text, &depth) < 0) return;
-      if (running_ && percent >= 0 && percent <= 100) progress_.percent = static_cast<uint8_t>(percent);
+      if (percent >= 0 && percent <= 100) progress_.percent = static_cast<uint8_t>(percent);
     } else if (std::strcmp(key, "LastError") == 0) {
       const char* text = nullptr;
       if (sd_bus_message_read(m, "v", "s", &text) < 0) return;
