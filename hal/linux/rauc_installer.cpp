@@ -36,6 +36,10 @@ int completed_trampoline(sd_bus_message* m, void* self, sd_bus_error* /*err*/) {
   static_cast<RaucInstaller*>(self)->on_completed(m);
   return 0;
 }
+int owner_trampoline(sd_bus_message* m, void* self, sd_bus_error* /*err*/) {
+  static_cast<RaucInstaller*>(self)->on_owner_changed(m);
+  return 0;
+}
 int reply_trampoline(sd_bus_message* m, void* self, sd_bus_error* /*err*/) {
   static_cast<RaucInstaller*>(self)->on_install_reply(m);
   return 0;
@@ -63,6 +67,7 @@ void RaucInstaller::disconnect() {
   call_slot_ = sd_bus_slot_unref(call_slot_);
   props_slot_ = sd_bus_slot_unref(props_slot_);
   completed_slot_ = sd_bus_slot_unref(completed_slot_);
+  owner_slot_ = sd_bus_slot_unref(owner_slot_);
   if (bus_ != nullptr) bus_ = sd_bus_flush_close_unref(bus_);
 }
 
@@ -84,6 +89,12 @@ Err RaucInstaller::connect() {
   if (r >= 0) {
     r = sd_bus_match_signal(bus_, &completed_slot_, kService, kObject, kInterface, "Completed",
                             completed_trampoline, this);
+  }
+  if (r >= 0) {
+    // RAUC crashing or being stopped mid-install must end the install, not
+    // leave it running for ever.
+    r = sd_bus_match_signal(bus_, &owner_slot_, "org.freedesktop.DBus", "/org/freedesktop/DBus",
+                            "org.freedesktop.DBus", "NameOwnerChanged", owner_trampoline, this);
   }
   if (r < 0) {
     std::snprintf(error_, sizeof error_, "cannot connect to the %s D-Bus%s%.200s: %s",
@@ -143,6 +154,16 @@ void RaucInstaller::finish(Err result) {
   progress_.result = result;
   if (result == Err::Ok) progress_.percent = 100;
   call_slot_ = sd_bus_slot_unref(call_slot_);
+}
+
+void RaucInstaller::on_owner_changed(sd_bus_message* m) {
+  const char* name = nullptr;
+  const char* old_owner = nullptr;
+  const char* new_owner = nullptr;
+  if (sd_bus_message_read(m, "sss", &name, &old_owner, &new_owner) < 0 || name == nullptr) return;
+  if (!running_ || std::strcmp(name, kService) != 0 || (new_owner != nullptr && new_owner[0] != '\0')) return;
+  std::snprintf(error_, sizeof error_, "RAUC (%s) left the bus during the install", kService);
+  finish(Err::Io);
 }
 
 void RaucInstaller::on_install_reply(sd_bus_message* m) {

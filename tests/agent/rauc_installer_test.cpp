@@ -224,3 +224,37 @@ TEST(RaucInstallerNoBus, UnreachableBusIsAnIoErrorNamingTheAddress) {
 }
 
 }  // namespace
+
+namespace {
+
+// RAUC gone mid-install (a crash, a stop): the install ends as Io instead of
+// running for ever. A fake RAUC, since killing the real one with a bundle
+// loop-mounted would leave the mount behind.
+TEST(RaucInstallerFake, ServiceLeavingTheBusMidInstallEndsIt) {
+  TempDir dir("xiot-rauc-fake");
+  const std::string address = "unix:path=" + (dir / "bus");
+  Process bus(std::vector<std::string>{"dbus-daemon", "--session", "--nofork", "--nopidfile",
+                                       "--address=" + address, "--print-address=1"});
+  ASSERT_TRUE(bus.wait_for_output("unix:path=", in(10s), Process::Stream::Out)) << bus.describe();
+  Process::Options o;
+  o.argv = {"/usr/bin/python3", xiot::test::source_path("tests/agent/fake_rauc.py")};
+  o.env["DBUS_SESSION_BUS_ADDRESS"] = address;
+  Process rauc(o);
+  ASSERT_TRUE(rauc.wait_for_output("ready", in(15s), Process::Stream::Out)) << rauc.describe();
+  const std::string bundle = dir / "b.raucb";
+  std::ofstream(bundle) << "x";
+  RaucInstaller installer(address.c_str(), nullptr);
+  ASSERT_EQ(installer.begin(bundle.c_str()), hal::Err::Ok) << installer.error_text();
+  const auto deadline = in(15s);
+  hal::InstallProgress p = installer.poll();
+  while (!p.done && xiot::test::Clock::now() < deadline) {
+    std::this_thread::sleep_for(5ms);
+    p = installer.poll();
+  }
+  ASSERT_TRUE(p.done) << rauc.describe();
+  EXPECT_EQ(p.result, hal::Err::Io);
+  EXPECT_STREQ(installer.error_text(), "RAUC (de.pengutronix.rauc) left the bus during the install");
+  EXPECT_TRUE(rauc.wait_for_output("InstallBundle " + bundle, in(1s))) << rauc.describe();
+}
+
+}  // namespace

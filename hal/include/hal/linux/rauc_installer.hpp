@@ -9,7 +9,8 @@
 //                  inactive slot group and makes it primary
 //   poll()         pumps the bus without blocking: Progress (from
 //                  PropertiesChanged) gives percent; Completed(i) ends the
-//                  install (0 = Ok, else Io with LastError in error_text())
+//                  install (0 = Ok, else Io with LastError in error_text());
+//                  RAUC leaving the bus mid-install ends it as Io
 //   boot_status()  the booted slot (GetSlotStatus: the slot whose "state" is
 //                  "booted", else BootSlot); trial when the trial marker file
 //                  names it (see below)
@@ -67,6 +68,7 @@ class RaucInstaller final : public Installer {
   void on_properties_changed(sd_bus_message* m);
   void on_completed(sd_bus_message* m);
   void on_install_reply(sd_bus_message* m);
+  void on_owner_changed(sd_bus_message* m);
 
  private:
   Err connect();
@@ -83,6 +85,7 @@ class RaucInstaller final : public Installer {
   sd_bus* bus_ = nullptr;
   sd_bus_slot* props_slot_ = nullptr;
   sd_bus_slot* completed_slot_ = nullptr;
+  sd_bus_slot* owner_slot_ = nullptr;
   sd_bus_slot* call_slot_ = nullptr;
   bool running_ = false;
   InstallProgress progress_;
