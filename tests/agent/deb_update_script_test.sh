@@ -97,5 +97,25 @@ dpkg -i 1.0" ]
 check "marker removed" [ ! -e "$work/stage/trial" ]
 check "still 1.0" [ "$(cat "$work/installed")" = 1.0 ]
 
+# 6. The staging directory is the agent's: a link prepared there is not followed.
+rm -f "$work/dpkg.log" "$work/stage/trial"
+echo precious > "$work/precious"
+ln -s "$work/precious" "$work/stage/trial"
+mkdir -p "$work/somedir"
+cp "$work/v2.deb" "$work/stage/staged.deb"
+if run install; then r=0; else r=$?; fi
+check "install over a planted marker link exits 0" [ "$r" = 0 ]
+check "the link's target untouched" [ "$(cat "$work/precious")" = precious ]
+check "the marker is a plain file now" sh -c "[ -f '$work/stage/trial' ] && [ ! -L '$work/stage/trial' ]"
+rm -f "$work/stage/trial"
+ln -s "$work/somedir" "$work/stage/trial"
+echo 1.0 > "$work/installed"; cp "$work/v1.deb" "$work/keep/current.deb"
+cp "$work/v2.deb" "$work/stage/staged.deb"
+run install || true
+check "nothing written into a directory the marker links to" [ -z "$(ls "$work/somedir")" ]
+ln -sf "$work/v2.deb" "$work/stage/staged.deb"
+if run install; then r=0; else r=$?; fi
+check "a staged link is refused" [ "$r" = 1 ]
+
 [ "$fails" = 0 ] || { echo "deb_update_script_test: $fails failed" >&2; exit 1; }
 echo "deb_update_script_test: all passed"
