@@ -31,6 +31,7 @@
 #include <memory>
 #include <string>
 
+#include "agent/clock_gate.hpp"
 #include "agent/config.hpp"
 #include "agent/log.hpp"
 #include "agent/runtime.hpp"
@@ -43,6 +44,7 @@
 #include "hal/linux/process.hpp"
 #include "hal/linux/system_clock.hpp"
 #include "hal/linux/systemd_notifier.hpp"
+#include "hal/linux/timesyncd_flag.hpp"
 #include "xiot/version.hpp"
 
 namespace {
@@ -148,6 +150,11 @@ int run(const agent::AgentConfig& cfg, agent::Context& ctx) {
   agent.set_host_boot_id(host_boot);
   hal::linux_::SystemdNotifier systemd(clock);
   agent.set_service_notifier(&systemd);
+  // Clock sanity (docs/time.md): no connection while the wall clock is before
+  // this build, until systemd-timesyncd says the clock is set.
+  hal::linux_::TimesyncdFlag timesync;
+  agent::ClockGate clock_gate(clock, clock, XIOT_BUILD_UNIX_S, &timesync);
+  agent.set_clock_gate(&clock_gate);
   if (agent.start() != hal::Err::Ok) {
     XLOG_ERROR("agent", "cannot start (telemetry buffers or the XMPP connection)");
     return kExitFailure;

@@ -104,6 +104,13 @@ hal::Err AgentRuntime::start() {
   const DeviceFacts f = facts();
   description_.resize(device_description_bound(f));
   session_.set_command_handlers(&router_, &chat_);
+  if (clock_gate_ != nullptr && !clock_gate_->check()) {
+    // Never connect with a clock that cannot check certificates; never weaken
+    // the check either: wait (tick() looks again every turn). The service
+    // status says why (refresh_description sends the gate's line meanwhile).
+    waiting_for_clock_ = true;
+    XLOG_WARN("clock", "%s", clock_gate_->waiting_line());
+  }
   refresh_description();
   turns_seen_ = ctx_.turns();
   if (hal::Watchdog* wd = board_.watchdog()) {
@@ -114,7 +121,19 @@ hal::Err AgentRuntime::start() {
       XLOG_WARN("agent", "watchdog %s not armed: %s", board_.watchdog_name(), hal::err_name(w));
     }
   }
+  if (waiting_for_clock_) return hal::Err::Ok;  // tick() starts the session once the clock is sane
   return session_.start();
+}
+
+void AgentRuntime::start_after_clock() {
+  waiting_for_clock_ = false;
+  XLOG_INFO("clock", "%s: connecting", clock_gate_->opened_line());
+  std::snprintf(clock_note_, sizeof clock_note_, "started after waiting %lld s for the clock",
+                static_cast<long long>(clock_gate_->waited_s()));
+  last_status_[0] = '\0';  // the status line changes (and goes to the notifier) at the next refresh
+  const hal::Err e = session_.start();
+  if (e != hal::Err::Ok) XLOG_ERROR("agent", "cannot start the XMPP session: %s", hal::err_name(e));
+  refresh_description();
 }
 
 void AgentRuntime::refresh_description(bool actuators_changed) {
@@ -124,6 +143,10 @@ void AgentRuntime::refresh_description(bool actuators_changed) {
                               std::strcmp(report.problem, last_health_.problem) != 0;
   char status[256];
   if (!format_status_line(status, sizeof status, f, report).ok()) status[0] = '\0';
+  if (clock_note_[0] != '\0') {
+    const size_t used = std::strlen(status);
+    std::snprintf(status + used, sizeof status - used, "%s%s", used > 0 ? ", " : "", clock_note_);
+  }
   // Presence follows health, and the status line (which also counts dropped
   // readings: drop-oldest removes whole journal segments, so it changes in
   // steps, not per reading).
@@ -140,7 +163,7 @@ void AgentRuntime::refresh_description(bool actuators_changed) {
     std::memcpy(last_status_, status, sizeof last_status_);
     const char* show = report.health == Health::Healthy ? nullptr : report.health == Health::Degraded ? "away" : "dnd";
     session_.set_presence(show, status);
-    if (notifier_ != nullptr) (void)notifier_->status(status);
+    if (notifier_ != nullptr) (void)notifier_->status(waiting_for_clock_ ? clock_gate_->waiting_line() : status);
   }
   // The device node is the reported state: it changes with health and with
   // the actuators' values (only a `set` moves them), so it is formatted only
@@ -158,7 +181,9 @@ void AgentRuntime::refresh_description(bool actuators_changed) {
 }
 
 uint32_t AgentRuntime::tick() {
-  const uint32_t session_wait = session_.tick();
+  if (waiting_for_clock_ && clock_gate_->check()) start_after_clock();
+  uint32_t session_wait = session_.tick();
+  if (waiting_for_clock_ && session_wait > 1000) session_wait = 1000;
   const hal::MonoTime next_sample = publisher_.tick();
   if (publisher_.samples_taken() != samples_seen_) {
     samples_seen_ = publisher_.samples_taken();

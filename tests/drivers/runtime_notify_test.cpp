@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "agent/clock_gate.hpp"
 #include "agent/config.hpp"
 #include "agent/runtime.hpp"
 #include "boards/board.hpp"
@@ -119,6 +120,55 @@ TEST_F(RuntimeNotify, AStalledLoopSendsNoWatchdog) {
   ctx_.run_once(0);
   runtime_->tick();
   EXPECT_EQ(sock_.take(), Messages{"WATCHDOG=1"});
+}
+
+// Clock sanity (agent/clock_gate.hpp): booted in 1970, the runtime says why it
+// does not connect, makes no connection attempt, and connects at the first
+// turn after time synchronisation; the status line then says it waited.
+struct FakeSync final : hal::TimeSync {
+  bool synced = false;
+  bool synchronized() override { return synced; }
+};
+
+TEST_F(RuntimeNotify, ABootIn1970WaitsForTimeSyncBeforeConnecting) {
+  constexpr int64_t kBuild = 1796515200;  // 2026-12-06T00:00:00Z
+  clock_.set_wall(hal::WallTime{5 * 1000000});
+  FakeSync sync;
+  agent::ClockGate gate(clock_, clock_, kBuild, &sync);
+  runtime_ = std::make_unique<agent::AgentRuntime>(ctx_, cfg_, *board_, clock_, clock_, nullptr, 42, &store_);
+  runtime_->set_service_notifier(notifier_.get());
+  runtime_->set_clock_gate(&gate);
+  ASSERT_EQ(runtime_->start(), hal::Err::Ok);
+  EXPECT_EQ(sock_.take(), Messages{"STATUS=wall clock 1970-01-01T00:00:05Z is before this build "
+                                   "(2026-12-06T00:00:00Z): waiting for time synchronisation before "
+                                   "connecting; certificates cannot be checked"});
+  for (int i = 0; i < 3; ++i) turn();
+  EXPECT_TRUE(runtime_->waiting_for_clock());
+  EXPECT_EQ(runtime_->session().stats().connect_attempts, 0u);
+  (void)sock_.take();
+
+  sync.synced = true;
+  clock_.set_wall(hal::WallTime{(kBuild + 100) * 1000000});
+  turn();
+  EXPECT_FALSE(runtime_->waiting_for_clock());
+  EXPECT_EQ(runtime_->session().stats().connect_attempts, 1u);
+  Messages statuses;
+  for (const std::string& m : sock_.take()) {
+    if (m != "WATCHDOG=1") statuses.push_back(m);
+  }
+  EXPECT_EQ(statuses, Messages{status() + ", started after waiting 4 s for the clock"});
+}
+
+TEST_F(RuntimeNotify, ASaneClockConnectsAtStartAndSaysNothingAboutIt) {
+  agent::ClockGate gate(clock_, clock_, 1796515200 - 86400, nullptr);
+  clock_.set_wall(hal::WallTime{1796515200LL * 1000000});
+  runtime_ = std::make_unique<agent::AgentRuntime>(ctx_, cfg_, *board_, clock_, clock_, nullptr, 42, &store_);
+  runtime_->set_service_notifier(notifier_.get());
+  runtime_->set_clock_gate(&gate);
+  ASSERT_EQ(runtime_->start(), hal::Err::Ok);
+  EXPECT_FALSE(runtime_->waiting_for_clock());
+  EXPECT_EQ(runtime_->session().stats().connect_attempts, 1u);
+  EXPECT_EQ(sock_.take(), Messages{status()});
 }
 
 TEST_F(RuntimeNotify, ACleanStopSaysStopping) {

@@ -35,6 +35,7 @@
 
 #include "agent/backoff.hpp"
 #include "agent/chat.hpp"
+#include "agent/clock_gate.hpp"
 #include "agent/commands.hpp"
 #include "agent/config.hpp"
 #include "agent/description.hpp"
@@ -80,6 +81,15 @@ class AgentRuntime final : public CommandHost {
   /// ready() and stopping() are the caller's: only it knows when start-up is
   /// complete and whether a stop is a real one (not a `reboot` re-exec).
   void set_service_notifier(hal::ServiceNotifier* notifier) { notifier_ = notifier; }
+  /// Clock sanity (agent/clock_gate.hpp, docs/time.md); null = none (the
+  /// default). Set before start(); it must outlive the runtime. While the gate
+  /// is closed, start() does not start the session (telemetry is sampled and
+  /// journaled as usual) and says why in the log and the service status;
+  /// tick() checks the gate every turn (at most 1 s apart) and starts the
+  /// session once it opens. The presence status then says the agent waited.
+  void set_clock_gate(ClockGate* gate) { clock_gate_ = gate; }
+  /// True while the session waits for a sane clock.
+  bool waiting_for_clock() const { return waiting_for_clock_; }
   /// Session timers, telemetry schedule, health, then the watchdog fed if the
   /// loop is healthy (see the top of this file). Call once per loop turn,
   /// between Context::run_once() calls. Returns the milliseconds until it
@@ -117,6 +127,8 @@ class AgentRuntime final : public CommandHost {
   /// then formatted again even if health did not change).
   void refresh_description(bool actuators_changed = false);
   DeviceFacts facts() const;
+  /// The clock gate opened: log it, note it for presence, start the session.
+  void start_after_clock();
   /// The health rule of the top of this file; notes the Context's turns.
   bool loop_healthy();
 
@@ -148,6 +160,9 @@ class AgentRuntime final : public CommandHost {
   hal::Watchdog* watchdog_ = nullptr;  ///< the board's, once armed by start()
   hal::ServiceNotifier* notifier_ = nullptr;
   uint64_t turns_seen_ = 0;            ///< Context::turns() at the previous tick
+  ClockGate* clock_gate_ = nullptr;
+  bool waiting_for_clock_ = false;
+  char clock_note_[96] = {};           ///< appended to the presence status once online after a wait
 };
 
 }  // namespace agent
