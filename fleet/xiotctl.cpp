@@ -28,6 +28,7 @@
 #include "fleet/client.hpp"
 #include "fleet/device.hpp"
 #include "fleet/error.hpp"
+#include "fleet/firmware.hpp"
 #include "fleet/fleet_ops.hpp"
 #include "fleet/forms.hpp"
 #include "fleet/options.hpp"
@@ -93,6 +94,14 @@ constexpr const char* kUsage =
     "  info DEVICE [--json] [--timeout S]\n"
     "        the device description node: board, firmware, boot id, health,\n"
     "        channels and problems.\n"
+    "  firmware keygen DIR\n"
+    "        a new update signing key: DIR/update-key.pem (private, 0600) and\n"
+    "        DIR/update-key.pub.pem (what devices list in update.public_keys).\n"
+    "  firmware sign --key K --version V --compatible C [--min-version M]\n"
+    "                [--notes T] IMAGE --out DIR\n"
+    "        DIR/manifest.json (version, compatible, size, sha256, min_version,\n"
+    "        notes) and DIR/manifest.sig (ECDSA P-256 over the manifest bytes, DER,\n"
+    "        base64). Connection flags go before 'firmware'. docs/updates.md\n"
     "  --json      one JSON document on stdout (watch: one per line); a device's\n"
     "              error answer is a document with \"error\" too (exit 1)\n"
     "  --timeout S the whole operation, login included, in seconds (default 15;\n"
@@ -751,6 +760,12 @@ bool parse_flags(const std::vector<std::string>& args, ConnectionFlags* f, std::
   for (size_t i = 0; i < args.size(); ++i) {
     std::string v;
     const std::string& a = args[i];
+    if (a == "firmware" && rest->empty()) {
+      // Its own options (sign --version V) are not connection flags: they
+      // follow the command verbatim; connection flags go before it.
+      rest->insert(rest->end(), args.begin() + static_cast<std::ptrdiff_t>(i), args.end());
+      return true;
+    }
     if (a == "-h" || a == "--help") {
       std::fputs(kUsage, stdout);
       return false;
@@ -783,6 +798,60 @@ bool parse_flags(const std::vector<std::string>& args, ConnectionFlags* f, std::
   return true;
 }
 
+/// `firmware keygen|sign` (no server needed): the exit code, or -1 for the
+/// subcommands that talk to a device.
+int cmd_firmware_offline(const std::vector<std::string>& args) {
+  if (args.empty()) usage_error("firmware needs keygen, sign, push or status");
+  const std::string& sub = args[0];
+  if (sub == "keygen") {
+    if (args.size() != 2) usage_error("firmware keygen needs one DIR");
+    fleet::firmware_keygen(args[1]);
+    std::printf("wrote %s/update-key.pem (private, 0600) and %s/update-key.pub.pem (for update.public_keys)\n",
+                args[1].c_str(), args[1].c_str());
+    return 0;
+  }
+  if (sub == "sign") {
+    fleet::SignRequest r;
+    for (size_t i = 1; i < args.size(); ++i) {
+      std::string v;
+      if (take_value(args, &i, "--key", &v)) {
+        r.key_file = v;
+      } else if (take_value(args, &i, "--version", &v)) {
+        r.version = v;
+      } else if (take_value(args, &i, "--compatible", &v)) {
+        r.compatible = v;
+      } else if (take_value(args, &i, "--min-version", &v)) {
+        r.min_version = v;
+      } else if (take_value(args, &i, "--notes", &v)) {
+        r.notes = v;
+      } else if (take_value(args, &i, "--out", &v)) {
+        r.out_dir = v;
+      } else if (!args[i].empty() && args[i][0] == '-') {
+        usage_error("firmware sign: unknown option '" + args[i] + "'");
+      } else if (r.image.empty()) {
+        r.image = args[i];
+      } else {
+        usage_error("firmware sign takes one IMAGE, not also '" + args[i] + "'");
+      }
+    }
+    if (r.key_file.empty()) usage_error("firmware sign needs --key FILE");
+    if (r.version.empty()) usage_error("firmware sign needs --version V");
+    if (r.compatible.empty()) usage_error("firmware sign needs --compatible C");
+    if (r.out_dir.empty()) usage_error("firmware sign needs --out DIR");
+    if (r.image.empty()) usage_error("firmware sign needs an IMAGE");
+    try {
+      const std::string manifest = fleet::firmware_sign(r);
+      std::printf("%s", manifest.c_str());
+      std::printf("wrote %s/manifest.json and %s/manifest.sig\n", r.out_dir.c_str(), r.out_dir.c_str());
+    } catch (const Error& e) {
+      usage_error(std::string("firmware sign: ") + e.what());
+    }
+    return 0;
+  }
+  if (sub == "push" || sub == "status") return -1;
+  usage_error("firmware: unknown subcommand '" + sub + "' (keygen, sign, push, status)");
+}
+
 int run(int argc, char** argv) {
   ConnectionFlags flags;
   std::vector<std::string> rest;
@@ -791,6 +860,10 @@ int run(int argc, char** argv) {
   const std::string command = rest.front();
   rest.erase(rest.begin());
 
+  if (command == "firmware") {
+    const int done = cmd_firmware_offline(rest);
+    if (done >= 0) return done;
+  }
   if (command != "watch" && command != "devices" && command != "commands" && command != "run" &&
       command != "info") {
     usage_error("unknown command '" + command + "'");

@@ -24,7 +24,9 @@ const char* parse_version(const char* text, Version* out) {
       value = value * 10 + static_cast<uint32_t>(*p - '0');
       ++p;
     }
-    if (digits == 0) return "expected digits between the dots";
+    if (digits == 0) {
+      return *p == '.' || *p == '\0' ? "expected digits between the dots" : "only digits and dots are allowed";
+    }
     v.part[v.parts++] = value;
     if (*p == '\0') break;
     if (*p != '.') return "only digits and dots are allowed";
