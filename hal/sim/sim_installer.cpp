@@ -57,8 +57,19 @@ bool SimInstaller::load(const char* text, size_t len) {
   const int bt = slot_index(booted);
   const int p = pending == '-' ? -1 : slot_index(pending);
   if (c < 0 || bt < 0 || (pending != '-' && p < 0) || trial > 1) return false;
+  bool broken[2] = {false, false};
+  char* slots[2] = {a, b};
+  for (int i = 0; i < 2; ++i) {
+    const size_t slen = std::strlen(slots[i]);
+    if (slen > 1 && slots[i][slen - 1] == '!') {
+      slots[i][slen - 1] = '\0';
+      broken[i] = true;
+    }
+  }
   if (!valid_version(a, std::strlen(a))) return false;
   if (n == 7 && std::strcmp(b, "-") != 0 && !valid_version(b, std::strlen(b))) return false;
+  broken_[0] = broken[0];
+  broken_[1] = broken[1];
   committed_ = c;
   pending_ = p;
   booted_ = bt;
@@ -72,10 +83,11 @@ bool SimInstaller::load(const char* text, size_t len) {
 Err SimInstaller::save() {
   char buf[256];
   const int n = std::snprintf(buf, sizeof buf,
-                              "sim-installer 1 committed=%s pending=%s attempts=%u trial=%d booted=%s A=%s B=%s\n",
+                              "sim-installer 1 committed=%s pending=%s attempts=%u trial=%d booted=%s A=%s%s B=%s%s\n",
                               kSlotName[committed_], pending_ < 0 ? "-" : kSlotName[pending_],
                               static_cast<unsigned>(attempts_), trial_ ? 1 : 0, kSlotName[booted_],
-                              version_[0][0] != '\0' ? version_[0] : "-", version_[1][0] != '\0' ? version_[1] : "-");
+                              version_[0][0] != '\0' ? version_[0] : "-", broken_[0] ? "!" : "",
+                              version_[1][0] != '\0' ? version_[1] : "-", broken_[1] ? "!" : "");
   if (n <= 0 || static_cast<size_t>(n) >= sizeof buf) return Err::Overflow;
   return storage_.replace(kStorageKey, reinterpret_cast<const uint8_t*>(buf), static_cast<size_t>(n));
 }
@@ -94,6 +106,7 @@ Err SimInstaller::boot() {
       attempts_ = 0;
       copy_text(version_[0], sizeof version_[0], factory_);
       version_[1][0] = '\0';
+      broken_[0] = broken_[1] = false;
     }
   } else if (r.error() != Err::NotFound) {
     return r.error();
@@ -135,14 +148,24 @@ Err SimInstaller::begin(const char* path) {
   std::fclose(f);
   const size_t magic = sizeof kImageMagic - 1;
   const char* nl = static_cast<const char*>(std::memchr(line, '\n', n));
+  size_t token = nl != nullptr ? static_cast<size_t>(nl - line) - magic : 0;
+  const char* flag = nl != nullptr ? static_cast<const char*>(std::memchr(line + magic, ' ', token)) : nullptr;
+  if (flag != nullptr) token = static_cast<size_t>(flag - (line + magic));
   if (n < magic || std::memcmp(line, kImageMagic, magic) != 0 || nl == nullptr ||
-      !valid_version(line + magic, static_cast<size_t>(nl - line) - magic)) {
+      !valid_version(line + magic, token) ||
+      (flag != nullptr && (static_cast<size_t>(nl - flag) != 15 || std::memcmp(flag, " self-test=fail", 15) != 0))) {
     set_error("not a sim image (expected a first line \"xiot-sim-image VERSION\")");
     return Err::InvalidArgument;
   }
   const size_t vlen = static_cast<size_t>(nl - line) - magic;
   std::memcpy(new_version_, line + magic, vlen);
   new_version_[vlen] = '\0';
+  new_broken_ = false;
+  char* space = std::strchr(new_version_, ' ');
+  if (space != nullptr) {
+    new_broken_ = std::strcmp(space + 1, "self-test=fail") == 0;
+    *space = '\0';
+  }
   installing_ = true;
   done_ = false;
   result_ = Err::Ok;
@@ -173,6 +196,7 @@ InstallProgress SimInstaller::poll() {
   } else {
     const int target = 1 - committed_;
     copy_text(version_[target], sizeof version_[target], new_version_);
+    broken_[target] = new_broken_;
     pending_ = target;
     attempts_ = 0;
     result_ = save();

@@ -174,3 +174,27 @@ TEST_F(SimInstallerTest, CorruptStateResetsToSlotA) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST_F(SimInstallerTest, SelfTestFailFlagSurvivesTheReboot) {
+  {
+    SimInstaller inst(storage_, clock_, "1.0.0");
+    ASSERT_EQ(inst.boot(), Err::Ok);
+    EXPECT_TRUE(inst.booted_self_test_ok());
+    install(inst, image("1.1.0 self-test=fail"));
+  }
+  SimInstaller inst(storage_, clock_, "1.0.0");
+  ASSERT_EQ(inst.boot(), Err::Ok);
+  EXPECT_STREQ(inst.booted_version(), "1.1.0");
+  EXPECT_FALSE(inst.booted_self_test_ok());
+  ASSERT_EQ(inst.mark_bad(), Err::Ok);
+  SimInstaller after(storage_, clock_, "1.0.0");
+  ASSERT_EQ(after.boot(), Err::Ok);
+  EXPECT_STREQ(after.booted_version(), "1.0.0");
+  EXPECT_TRUE(after.booted_self_test_ok());
+  std::ofstream(dir_.path() + "/odd") << "xiot-sim-image 1.2 self-test=maybe\n";
+  EXPECT_EQ(after.begin((dir_.path() + "/odd").c_str()), Err::InvalidArgument);
+}
+
+}  // namespace

@@ -256,13 +256,14 @@ std::vector<std::string> listed(agent::CommandRouter& r, const char* from) {
 
 TEST_F(CmdSim, AclListFiltersByRole) {
   using V = std::vector<std::string>;
-  EXPECT_EQ(listed(*router_, kOwner), (V{"read", "set", "diagnostics", "configure", "reboot"}));
+  EXPECT_EQ(listed(*router_, kOwner), (V{"read", "set", "diagnostics", "configure", "reboot", "firmware-update"}));
   EXPECT_EQ(listed(*router_, kOperator), (V{"read", "set", "diagnostics"}));
   EXPECT_EQ(listed(*router_, kViewer), (V{"read"}));
   EXPECT_EQ(listed(*router_, kStranger), V{});
   EXPECT_EQ(listed(*router_, nullptr), V{});
   EXPECT_EQ(listed(*router_, "localhost"), V{});  // a server/component JID
-  EXPECT_EQ(listed(*router_, "ADMIN@LocalHost/x"), (V{"read", "set", "diagnostics", "configure", "reboot"}));
+  EXPECT_EQ(listed(*router_, "ADMIN@LocalHost/x"),
+            (V{"read", "set", "diagnostics", "configure", "reboot", "firmware-update"}));
   const agent::CommandInfo* two[2];
   EXPECT_EQ(router_->list_commands(kOwner, two, 2), 2u);
   EXPECT_STREQ(two[1]->name, "Set an actuator");
@@ -298,8 +299,10 @@ TEST_F(CmdSim, AclStrangerLearnsNothingAboutNodes) {
   EXPECT_TRUE(IsError(run(kViewer, "no-such-node"), StanzaCondition::ItemNotFound, CommandCondition::None));
   EXPECT_STREQ(resp_.err.text, "no command 'no-such-node'");
   EXPECT_TRUE(IsError(run(kViewer, nullptr), StanzaCondition::ItemNotFound, CommandCondition::None));
-  // firmware-update belongs to a separate issue: not offered here.
-  EXPECT_TRUE(IsError(run(kOwner, "firmware-update"), StanzaCondition::ItemNotFound, CommandCondition::None));
+  // firmware-update is owner-only (docs/updates.md).
+  EXPECT_TRUE(IsError(run(kOperator, "firmware-update"), StanzaCondition::Forbidden, CommandCondition::None));
+  EXPECT_STREQ(resp_.err.text, "'firmware-update' needs the owner role (you are operator)");
+  EXPECT_FALSE(run(kOwner, "firmware-update").is_error);
 }
 
 TEST_F(CmdFake, AclIsCheckedBeforeAnyHardwareOrHostEffect) {
@@ -1199,8 +1202,12 @@ TEST(CmdXml, ConditionNamesAndTypes) {
   EXPECT_EQ(agent::default_error_type(StanzaCondition::ResourceConstraint), agent::ErrorType::Wait);
   size_t n = 0;
   const agent::CommandInfo* table = agent::command_table(&n);
-  ASSERT_EQ(n, 5u);
+  ASSERT_EQ(n, 6u);
   EXPECT_EQ(agent::find_command("configure"), &table[3]);
+  EXPECT_EQ(agent::find_command("firmware-update"), &table[5]);
+  EXPECT_STREQ(agent::stanza_condition_name(StanzaCondition::Conflict), "conflict");
+  EXPECT_STREQ(agent::stanza_condition_name(StanzaCondition::FeatureNotImplemented), "feature-not-implemented");
+  EXPECT_EQ(agent::default_error_type(StanzaCondition::Conflict), agent::ErrorType::Cancel);
   EXPECT_EQ(agent::find_command("Configure"), nullptr);
   EXPECT_EQ(agent::find_command(nullptr), nullptr);
 }

@@ -126,7 +126,7 @@ class UpdateManager {
   /// Failed: storage error.
   Offer offer(const char* manifest_b64, const char* signature_b64, uint64_t* offset, std::string* why);
   /// Where the transport writes (valid while state is downloading).
-  ByteSink& sink() { return sink_; }
+  StagingSink& sink() { return sink_; }
 
   /// Drives the machine: a complete transfer is verified and installed, the
   /// installer polled, and on trial the health gate decided: `session_up`

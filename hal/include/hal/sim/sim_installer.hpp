@@ -7,8 +7,10 @@
 // "reboot" (exec) — is a boot: boot() acts as the bootloader.
 //
 // Images: a sim image is any file whose first line is
-//   xiot-sim-image <version>\n
-// (the version the slot reports once booted); the rest is payload. begin()
+//   xiot-sim-image <version>\n      or   xiot-sim-image <version> self-test=fail\n
+// (the version the slot reports once booted; the second form is firmware
+// whose board self-test fails once booted: the health gate's bad path); the
+// rest is payload. begin()
 // reads that line, then the install "takes" install_ms on the injected
 // clock (poll() reports progress), and the new slot becomes the pending one.
 //
@@ -19,7 +21,7 @@
 // goes back to the committed one.
 //
 // Blob (text, one line): "sim-installer 1 committed=A pending=B attempts=1
-// trial=1 booted=B A=1.0.0 B=1.1.0\n". A missing blob is a fresh board: slot
+// trial=1 booted=B A=1.0.0 B=1.1.0\n" (a "!" after a version: self-test=fail). A missing blob is a fresh board: slot
 // A holds `factory_version`, nothing pending.
 #pragma once
 
@@ -62,6 +64,8 @@ class SimInstaller final : public Installer {
 
   /// The booted slot's version (what the sim board reports as its firmware).
   const char* booted_version() const { return version_[booted_]; }
+  /// False when the booted slot's image said self-test=fail.
+  bool booted_self_test_ok() const { return !broken_[booted_]; }
   /// The committed slot's version.
   const char* committed_version() const { return version_[committed_]; }
   /// Test hook: the next install fails with `e` (at its end) and text `why`.
@@ -80,6 +84,8 @@ class SimInstaller final : public Installer {
   uint32_t install_ms_;
   char factory_[kVersionMax + 1] = {};
   char version_[2][kVersionMax + 1] = {};
+  bool broken_[2] = {false, false};
+  bool new_broken_ = false;
   int committed_ = 0;
   int pending_ = -1;  ///< slot to try at the next boot, -1 = none
   int booted_ = 0;
