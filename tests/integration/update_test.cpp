@@ -199,7 +199,7 @@ TEST_F(UpdateTest, WrongKeyWrongBoardDowngradeAndNonOwnerAreRefused) {
     EXPECT_NE(r.err.find(c.expect), std::string::npos) << c.manifest << "\n" << r.err;
   }
   const Result s = status();
-  EXPECT_EQ(s.out, "dev1@localhost: firmware 0.1.0; update none\n") << s.describe();
+  EXPECT_EQ(s.out, "dev1@localhost: firmware 0.1.0; update idle\n") << s.describe();
 }
 
 TEST_F(UpdateTest, CutTransferResumesFromTheStagedOffsetAndASecondUpdateIsRefused) {
@@ -236,6 +236,8 @@ TEST_F(UpdateTest, AgentKilledDuringTheInstallStillBootsAndFinishes) {
   const std::string img = image("fw.img", "1.1.0", 64 * 1024);
   const std::string m = sign(img, "1.1.0", "m");
   auto push = run_xiotctl("admin", {"firmware", "push", "dev1", "--manifest", m, "--image", img, "--timeout", "85"});
+  // Every block answered, and the install (1 s on the sim) under way.
+  ASSERT_TRUE(push->wait_for_output("bytes/s over IBB", in(40s), Process::Stream::Err)) << push->describe();
   ASSERT_TRUE(agent->wait_for_output("INFO update: installing 1.1.0", in(40s))) << agent->describe();
   agent->kill(SIGKILL);  // a power cut while installing
   (void)agent->wait_exit(in(10s));
