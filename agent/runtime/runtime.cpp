@@ -194,7 +194,8 @@ void AgentRuntime::start_update() {
   XLOG_INFO("update", "installer %s, running %s, update state %s%s%s", p.installer->name(), facts().firmware,
             update_state_name(u.state), u.error[0] != '\0' ? ": " : "", u.error);
   std::snprintf(maintenance_, sizeof maintenance_, "firmware update to %s running", u.version);
-  session_.set_ibb_receiver(&ibb_);
+  ibb_.reset(new IbbReceiver);
+  session_.set_ibb_receiver(ibb_.get());
   update_changes_seen_ = update_->changes();
   update_state_seen_ = u.state;
 }
@@ -216,7 +217,7 @@ void AgentRuntime::tick_update() {
   }
   update_->tick(session_.online(), board_ok);
   const UpdateStatus u = update_->status();
-  if (u.state != UpdateState::Downloading && ibb_.armed()) ibb_.disarm();
+  if (u.state != UpdateState::Downloading && ibb_->armed()) ibb_->disarm();
   if (update_->changes() != update_changes_seen_) {
     // Progress at most every 2 s; state changes at once.
     const hal::MonoTime now = mono_.mono_now();
@@ -283,7 +284,7 @@ void AgentRuntime::firmware_update(const FirmwareUpdateRequest& req, FirmwareUpd
     }
     out->sid[0] = '\0';
   } else {
-    ibb_.arm(req.from, out->sid, &update_->sink());
+    ibb_->arm(req.from, out->sid, &update_->sink());
   }
   std::snprintf(out->text, sizeof out->text, "update to %s: send %llu bytes from offset %llu", u.version,
                 static_cast<unsigned long long>(update_->sink().expected() - offset),

@@ -193,7 +193,7 @@ class AgentRuntime final : public CommandHost {
   UrlFetcher* url_fetcher_ = nullptr;
   TrustedKeys update_keys_;
   std::unique_ptr<UpdateManager> update_;
-  IbbReceiver ibb_;
+  std::unique_ptr<IbbReceiver> ibb_;  ///< only with updates configured (its buffers are ~40 KB)
   uint32_t update_changes_seen_ = 0;
   UpdateState update_state_seen_ = UpdateState::Idle;
   hal::MonoTime update_published_{};
