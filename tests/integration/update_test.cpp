@@ -269,3 +269,40 @@ TEST_F(UpdateTest, FailedHealthGateRollsBack) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST_F(UpdateTest, ServerRestartMidTransferResumesAfterReconnect) {
+  auto agent = start_agent(agent_config());
+  subscribe("admin");
+  const std::string img = image("fw.img", "1.2.0", 2 * 1024 * 1024);
+  const std::string m = sign(img, "1.2.0", "m");
+  auto first = run_xiotctl("admin", {"firmware", "push", "dev1", "--manifest", m, "--image", img, "--window", "1"});
+  ASSERT_TRUE(first->wait_for_output("xiotctl: 10%", in(60s), Process::Stream::Err)) << first->describe();
+  server_.restart();  // every link drops, mid-transfer
+  const std::optional<int> code = first->wait_exit(in(30s));
+  EXPECT_EQ(code, 3) << first->describe();  // connection lost
+  ASSERT_TRUE(xiot::test::wait_until(
+      [&] { return agent->count_output(kAgentOnline, Process::Stream::Either) >= 2; }, in(40s)))
+      << agent->describe();
+  const Result r = xiotctl("admin", {"firmware", "push", "dev1", "--manifest", m, "--image", img, "--timeout", "85"});
+  ASSERT_EQ(r.code, 0) << r.describe() << "\nagent:\n" << agent->describe();
+  std::smatch at;
+  ASSERT_TRUE(std::regex_search(r.err, at, std::regex("from offset ([0-9]+)"))) << r.err;
+  EXPECT_GT(std::stoull(at[1]), 0u) << r.err;
+  report("2 MiB push after a server restart", r);
+}
+
+TEST_F(UpdateTest, EightMiBThroughput) {
+  auto agent = start_agent(agent_config());
+  subscribe("admin");
+  const std::string img = image("big.img", "2.0.0", 8 * 1024 * 1024);
+  const std::string m = sign(img, "2.0.0", "m");
+  const Result r = xiotctl("admin", {"firmware", "push", "dev1", "--manifest", m, "--image", img, "--timeout", "100"},
+                           110s);
+  ASSERT_EQ(r.code, 0) << r.describe();
+  report("8 MiB push, window 4", r);
+  EXPECT_NE(r.out.find("firmware 2.0.0; update committed 2.0.0"), std::string::npos) << r.out;
+}
+
+}  // namespace
