@@ -56,6 +56,15 @@ class FakeHost : public agent::CommandHost {
     reboot_reason = reason;
     return reboot_result;
   }
+  void firmware_update(const agent::FirmwareUpdateRequest& req, agent::FirmwareUpdateAnswer* out) override {
+    fw_manifest = req.manifest_b64;
+    fw_signature = req.signature_b64;
+    fw_url = req.url;
+    out->kind = fw_kind;
+    std::snprintf(out->text, sizeof out->text, "%s", fw_text.c_str());
+    std::snprintf(out->sid, sizeof out->sid, "fw-1");
+    out->offset = 8192;
+  }
   void diagnostics(agent::DiagnosticsInfo* out) override {
     out->uptime_s = 3600;
     std::snprintf(out->firmware, sizeof out->firmware, "0.1.0");
@@ -74,6 +83,10 @@ class FakeHost : public agent::CommandHost {
     std::snprintf(out->last_error, sizeof out->last_error, "env0 read failed: timeout");
   }
 
+  agent::FirmwareUpdateAnswer::Kind fw_kind = agent::FirmwareUpdateAnswer::Kind::Accepted;
+  std::string fw_text = "update to 1.1.0: send 100 bytes from offset 8192";
+  std::string fw_manifest, fw_signature;
+  bool fw_url = false;
   int publishes = 0;
   int reconfigures = 0;
   int reboots = 0;
@@ -1057,6 +1070,48 @@ TEST_F(CmdSim, SessionIdsAreUniqueAndNotSequential) {
   EXPECT_NE(a, resp_.sessionid);
   EXPECT_EQ(a.substr(0, 2), "1-");  // serial prefix keeps them unique...
   EXPECT_EQ(a.size(), 2u + 16u);    // ...and 64 random bits make them unguessable
+}
+
+TEST_F(CmdSim, FirmwareUpdateJoinsTheManifestLinesAndMapsEveryAnswer) {
+  Form f;
+  auto fill = [&f](const char* transport) {
+    f.reset(FormType::Submit);
+    ASSERT_TRUE(f.add_field(FieldType::TextMulti, "manifest").ok());
+    ASSERT_EQ(f.add_value("eyJ2ZXJzaW9u"), hal::Err::Ok);
+    ASSERT_EQ(f.add_value("IjoiMSJ9"), hal::Err::Ok);
+    ASSERT_TRUE(f.add_field(FieldType::TextSingle, "signature").ok());
+    ASSERT_EQ(f.add_value("MEUCIQ=="), hal::Err::Ok);
+    ASSERT_TRUE(f.add_field(FieldType::ListSingle, "transport").ok());
+    ASSERT_EQ(f.add_value(transport), hal::Err::Ok);
+  };
+  fill("ibb");
+  const CommandResponse& ok = run(kOwner, "firmware-update", nullptr, CommandAction::Execute, &f);
+  ASSERT_FALSE(ok.is_error) << ok.err.text << " " << agent::stanza_condition_name(ok.err.condition);
+  EXPECT_EQ(ok.status, CommandStatus::Completed);
+  EXPECT_EQ(host_.fw_manifest, "eyJ2ZXJzaW9uIjoiMSJ9");
+  EXPECT_EQ(host_.fw_signature, "MEUCIQ==");
+  EXPECT_STREQ(ok.form.value_of("sid"), "fw-1");
+  EXPECT_STREQ(ok.form.value_of("offset"), "8192");
+  using Kind = agent::FirmwareUpdateAnswer::Kind;
+  host_.fw_kind = Kind::Refused;
+  host_.fw_text = "signature: not made by any of the 1 trusted update key(s) for these manifest bytes";
+  EXPECT_TRUE(IsError(run(kOwner, "firmware-update", nullptr, CommandAction::Execute, &f),
+                      StanzaCondition::BadRequest, CommandCondition::BadPayload));
+  EXPECT_EQ(std::string(resp_.err.text), host_.fw_text);
+  host_.fw_kind = Kind::Busy;
+  EXPECT_TRUE(IsError(run(kOwner, "firmware-update", nullptr, CommandAction::Execute, &f),
+                      StanzaCondition::Conflict, CommandCondition::None));
+  host_.fw_kind = Kind::NotConfigured;
+  EXPECT_TRUE(IsError(run(kOwner, "firmware-update", nullptr, CommandAction::Execute, &f),
+                      StanzaCondition::FeatureNotImplemented, CommandCondition::None));
+  fill("ftp");
+  EXPECT_TRUE(IsError(run(kOwner, "firmware-update", nullptr, CommandAction::Execute, &f),
+                      StanzaCondition::BadRequest, CommandCondition::BadPayload));
+  EXPECT_STREQ(resp_.err.text, "transport: 'ftp' is not \"ibb\" or \"url\"");
+  fill("url");
+  EXPECT_TRUE(IsError(run(kOwner, "firmware-update", nullptr, CommandAction::Execute, &f),
+                      StanzaCondition::BadRequest, CommandCondition::BadPayload));
+  EXPECT_STREQ(resp_.err.text, "url: required with transport url");
 }
 
 TEST_F(CmdSim, NoHeapAllocationPerRequest) {
