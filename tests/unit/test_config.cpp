@@ -503,6 +503,11 @@ TEST(Config, UpdateSection) {
   EXPECT_FALSE(d.update.enabled);
   EXPECT_EQ(d.update.installer, agent::InstallerKind::Sim);
   EXPECT_DOUBLE_EQ(d.update.health_window_s, 120);
+  // The default state directory is the journal's parent.
+  const std::string with_update = dir.write("u.json", cfg("", R"(, "journal": {"path": "var/j"}, "update": {"public_keys": ["keys/up.pub"]})"));
+  agent::AgentConfig e;
+  ASSERT_TRUE(agent::load_config(with_update.c_str(), &e, &error)) << error;
+  EXPECT_EQ(e.update.state_dir, dir.path() + "/var/update");
 }
 
 TEST(Config, Defaults) {

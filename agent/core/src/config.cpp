@@ -435,7 +435,8 @@ bool Loader::load_update(json::Value root, AgentConfig* cfg) {
   if (u.absent()) return true;
   UpdateConfig& c = cfg->update;
   c.enabled = true;
-  c.state_dir = resolve("state/update");
+  // Beside the journal: the agent's state directory (/var/lib/xiot on a device).
+  c.state_dir = parent_dir(cfg->journal.path) + "/update";
   const json::Value keys = u["public_keys"];
   if (!keys.array("an array of PEM file paths or inline PEM public keys", json::kRequired)) return false;
   if (keys.size() == 0) return keys.fail("empty; expected at least one trusted update key");

@@ -79,7 +79,7 @@ struct UpdateConfig {
   InstallerKind installer = InstallerKind::Sim;  ///< "sim" (default) | "rauc" | "deb"
   double health_window_s = 120;          ///< 5..3600: time a trial boot has to come up healthy
   uint64_t max_image_bytes = uint64_t{1} << 30;  ///< 1..2^40
-  std::string state_dir;                 ///< absolute; default "<config dir>/state/update"
+  std::string state_dir;                 ///< absolute; default "<journal.path's parent>/update" (the state directory)
 };
 
 struct AgentConfig {
