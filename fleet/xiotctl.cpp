@@ -5,6 +5,7 @@
 // Exit codes: 0 ok, 1 the device answered with an error, 2 usage/config,
 // 3 connect/auth failure, 4 timeout.
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <chrono>
 #include <csignal>
@@ -22,12 +23,14 @@
 #include <unordered_set>
 #include <vector>
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "fleet/adhoc.hpp"
 #include "fleet/client.hpp"
 #include "fleet/device.hpp"
 #include "fleet/error.hpp"
+#include "fleet/firmware.hpp"
 #include "fleet/fleet_ops.hpp"
 #include "fleet/forms.hpp"
 #include "fleet/http_upload.hpp"
@@ -98,6 +101,23 @@ constexpr const char* kUsage =
     "        XEP-0363: asks the upload service (found by disco, or JID) for a slot,\n"
     "        PUTs FILE over HTTPS (certificate verified with --ca-file) and prints\n"
     "        the GET URL (--json: url, service, size, put_seconds, mib_per_s).\n"
+    "  firmware keygen DIR\n"
+    "        a new update signing key: DIR/update-key.pem (private, 0600) and\n"
+    "        DIR/update-key.pub.pem (what devices list in update.public_keys).\n"
+    "  firmware sign --key K --version V --compatible C [--min-version M]\n"
+    "                [--notes T] IMAGE --out DIR\n"
+    "        DIR/manifest.json (version, compatible, size, sha256, min_version,\n"
+    "        notes) and DIR/manifest.sig (ECDSA P-256 over the manifest bytes, DER,\n"
+    "        base64). Connection flags go before 'firmware'. docs/updates.md\n"
+    "  firmware push DEVICE --manifest DIR|manifest.json [--signature F] --image IMG\n"
+    "                [--timeout S (300)] [--window N (4)] [--json]\n"
+    "        runs firmware-update, sends the image over IBB (4096-byte blocks, N\n"
+    "        in flight; resumes where the device's staged bytes end), then waits\n"
+    "        on the device node until committed (exit 0), rolled-back or failed\n"
+    "        (exit 1). Prints throughput and the push-to-outcome time on stderr.\n"
+    "  firmware status DEVICE [--json]\n"
+    "        the device's firmware version and its last update (state, version,\n"
+    "        progress, error).\n"
     "  --json      one JSON document on stdout (watch: one per line); a device's\n"
     "              error answer is a document with \"error\" too (exit 1)\n"
     "  --timeout S the whole operation, login included, in seconds (default 15;\n"
@@ -836,6 +856,12 @@ bool parse_flags(const std::vector<std::string>& args, ConnectionFlags* f, std::
   for (size_t i = 0; i < args.size(); ++i) {
     std::string v;
     const std::string& a = args[i];
+    if (a == "firmware" && rest->empty()) {
+      // Its own options (sign --version V) are not connection flags: they
+      // follow the command verbatim; connection flags go before it.
+      rest->insert(rest->end(), args.begin() + static_cast<std::ptrdiff_t>(i), args.end());
+      return true;
+    }
     if (a == "-h" || a == "--help") {
       std::fputs(kUsage, stdout);
       return false;
@@ -868,6 +894,282 @@ bool parse_flags(const std::vector<std::string>& args, ConnectionFlags* f, std::
   return true;
 }
 
+/// `firmware keygen|sign` (no server needed): the exit code, or -1 for the
+/// subcommands that talk to a device.
+int cmd_firmware_offline(const std::vector<std::string>& args) {
+  if (args.empty()) usage_error("firmware needs keygen, sign, push or status");
+  const std::string& sub = args[0];
+  if (sub == "keygen") {
+    if (args.size() != 2) usage_error("firmware keygen needs one DIR");
+    fleet::firmware_keygen(args[1]);
+    std::printf("wrote %s/update-key.pem (private, 0600) and %s/update-key.pub.pem (for update.public_keys)\n",
+                args[1].c_str(), args[1].c_str());
+    return 0;
+  }
+  if (sub == "sign") {
+    fleet::SignRequest r;
+    for (size_t i = 1; i < args.size(); ++i) {
+      std::string v;
+      if (take_value(args, &i, "--key", &v)) {
+        r.key_file = v;
+      } else if (take_value(args, &i, "--version", &v)) {
+        r.version = v;
+      } else if (take_value(args, &i, "--compatible", &v)) {
+        r.compatible = v;
+      } else if (take_value(args, &i, "--min-version", &v)) {
+        r.min_version = v;
+      } else if (take_value(args, &i, "--notes", &v)) {
+        r.notes = v;
+      } else if (take_value(args, &i, "--out", &v)) {
+        r.out_dir = v;
+      } else if (!args[i].empty() && args[i][0] == '-') {
+        usage_error("firmware sign: unknown option '" + args[i] + "'");
+      } else if (r.image.empty()) {
+        r.image = args[i];
+      } else {
+        usage_error("firmware sign takes one IMAGE, not also '" + args[i] + "'");
+      }
+    }
+    if (r.key_file.empty()) usage_error("firmware sign needs --key FILE");
+    if (r.version.empty()) usage_error("firmware sign needs --version V");
+    if (r.compatible.empty()) usage_error("firmware sign needs --compatible C");
+    if (r.out_dir.empty()) usage_error("firmware sign needs --out DIR");
+    if (r.image.empty()) usage_error("firmware sign needs an IMAGE");
+    try {
+      const std::string manifest = fleet::firmware_sign(r);
+      std::printf("%s", manifest.c_str());
+      std::printf("wrote %s/manifest.json and %s/manifest.sig\n", r.out_dir.c_str(), r.out_dir.c_str());
+    } catch (const Error& e) {
+      usage_error(std::string("firmware sign: ") + e.what());
+    }
+    return 0;
+  }
+  if (sub == "push" || sub == "status") return -1;
+  usage_error("firmware: unknown subcommand '" + sub + "' (keygen, sign, push, status)");
+}
+
+std::string read_file_or_fail(const std::string& path, const char* what) {
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  if (f == nullptr) usage_error(std::string("cannot read ") + what + " " + path + ": " + std::strerror(errno));
+  std::string out;
+  char buf[65536];
+  size_t n = 0;
+  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) out.append(buf, n);
+  std::fclose(f);
+  return out;
+}
+
+/// `firmware push` and `firmware status`: the signed update over XMPP
+/// (docs/updates.md): the command, the image in IBB blocks, then the device
+/// node watched until the update committed, rolled back or failed.
+class FirmwareCommand {
+ public:
+  FirmwareCommand(const fleet::ConnectionOptions& opts, const std::vector<std::string>& args) : opts_(opts) {
+    sub_ = args[0];
+    for (size_t i = 1; i < args.size(); ++i) {
+      std::string v;
+      if (take_value(args, &i, "--manifest", &v)) {
+        manifest_path_ = v;
+      } else if (take_value(args, &i, "--signature", &v)) {
+        sig_path_ = v;
+      } else if (take_value(args, &i, "--image", &v)) {
+        image_path_ = v;
+      } else if (take_value(args, &i, "--timeout", &v)) {
+        timeout_s_ = parse_seconds("--timeout", v);
+      } else if (take_value(args, &i, "--window", &v)) {
+        window_ = static_cast<size_t>(parse_long("--window", v, 1, 64));
+      } else if (args[i] == "--json") {
+        json_ = true;
+      } else if (!args[i].empty() && args[i][0] == '-') {
+        usage_error("firmware " + sub_ + ": unknown option '" + args[i] + "'");
+      } else if (device_.empty()) {
+        device_ = normalize_device(args[i], opts.jid);
+      } else {
+        usage_error("firmware " + sub_ + " takes one DEVICE, not also '" + args[i] + "'");
+      }
+    }
+    if (device_.empty()) usage_error("firmware " + sub_ + " needs a DEVICE");
+    if (sub_ == "push") {
+      if (manifest_path_.empty()) usage_error("firmware push needs --manifest DIR (or manifest.json)");
+      if (image_path_.empty()) usage_error("firmware push needs --image FILE");
+      struct stat st {};
+      if (::stat(manifest_path_.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
+        if (sig_path_.empty()) sig_path_ = manifest_path_ + "/manifest.sig";
+        manifest_path_ += "/manifest.json";
+      } else if (sig_path_.empty()) {
+        const size_t dot = manifest_path_.rfind(".json");
+        sig_path_ = (dot == std::string::npos ? manifest_path_ : manifest_path_.substr(0, dot)) + ".sig";
+      }
+      manifest_ = read_file_or_fail(manifest_path_, "manifest");
+      signature_ = read_file_or_fail(sig_path_, "signature");
+      while (!signature_.empty() && std::isspace(static_cast<unsigned char>(signature_.back()))) signature_.pop_back();
+      image_ = read_file_or_fail(image_path_, "image");
+    }
+  }
+
+  int run() {
+    const fleet::Deadline deadline = deadline_in(timeout_s_);
+    client_ = connect_for_query(opts_, deadline);
+    try {
+      const int rc = sub_ == "push" ? push(deadline) : status(deadline);
+      client_->disconnect(fleet::Clock::now() + kDisconnectLimit);
+      return rc;
+    } catch (const Error& e) {
+      if (e.code() != Exit::Connect) client_->disconnect(fleet::Clock::now() + kDisconnectLimit);
+      throw;
+    }
+  }
+
+ private:
+  static bool terminal(const std::string& state) {
+    return state == "committed" || state == "rolled-back" || state == "failed";
+  }
+
+  void print_status(const fleet::DeviceDescription& d) {
+    if (json_) {
+      put("{\"device\":\"" + device_ + "\",\"firmware\":\"" + d.firmware + "\",\"state\":\"" + d.update_state +
+          "\",\"version\":\"" + d.update_version + "\",\"progress\":\"" + d.update_progress +
+          "\",\"error\":\"" + d.update_error + "\"}\n");
+      return;
+    }
+    put(device_ + ": firmware " + d.firmware + "; update " + (d.update_state.empty() ? "none" : d.update_state) +
+        (d.update_version.empty() ? "" : " " + d.update_version) +
+        (d.update_progress.empty() || d.update_progress == "0" ? "" : " " + d.update_progress + "%") +
+        (d.update_error.empty() ? "" : " (" + d.update_error + ")") + "\n");
+  }
+
+  int status(fleet::Deadline deadline) {
+    (void)fleet::require_contact(*client_, device_);
+    const fleet::DeviceDescription d = fleet::fetch_description(*client_, device_, deadline);
+    print_status(d);
+    return 0;
+  }
+
+  int push(fleet::Deadline deadline) {
+    const auto t0 = fleet::Clock::now();
+    const std::string full = fleet::resolve_online_device(*client_, device_, deadline);
+    // The manifest in base64 lines of at most 255 characters (the device's form value limit).
+    const std::string m64 = fleet::base64(manifest_);
+    std::vector<fleet::FieldArg> args;
+    for (size_t at = 0; at < m64.size(); at += 240) args.push_back({"manifest", m64.substr(at, 240)});
+    args.push_back({"signature", signature_});
+    args.push_back({"transport", "ibb"});
+    const fleet::CommandOutcome o = fleet::run_command(*client_, full, "firmware-update", args, deadline);
+    if (!o.ok) throw fleet::RemoteError(full + " refused the update: " + o.error.describe(), o.error);
+    if (!o.reply.form) throw Error(Exit::DeviceError, full + " accepted the update without a transfer form");
+    auto value = [&o](const char* var) {
+      const fleet::FormField* f = o.reply.form->find(var);
+      return f != nullptr && !f->values.empty() ? f->values[0] : std::string();
+    };
+    const std::string sid = value("sid");
+    const uint64_t offset = std::strtoull(value("offset").c_str(), nullptr, 10);
+    if (sid.empty() || offset > image_.size()) {
+      throw Error(Exit::DeviceError, full + " answered without a usable sid/offset");
+    }
+    std::fprintf(stderr, "xiotctl: %s accepted the update; sending %zu bytes from offset %llu over IBB (sid %s)\n",
+                 full.c_str(), image_.size(), static_cast<unsigned long long>(offset), sid.c_str());
+    const auto t_transfer = fleet::Clock::now();
+    send_ibb(full, sid, offset, deadline);
+    const double secs = std::chrono::duration<double>(fleet::Clock::now() - t_transfer).count();
+    const double sent = static_cast<double>(image_.size() - offset);
+    std::fprintf(stderr, "xiotctl: sent %.0f bytes in %.2f s: %.0f bytes/s over IBB\n", sent, secs,
+                 secs > 0 ? sent / secs : 0.0);
+    // Now the device verifies, installs, reboots and runs its health gate.
+    fleet::DeviceDescription d;
+    std::string last;
+    for (;;) {
+      try {
+        d = fleet::fetch_description(*client_, device_, std::min(deadline, fleet::Clock::now() + std::chrono::seconds(5)));
+      } catch (const Error& e) {
+        if (e.code() != Exit::Timeout || fleet::Clock::now() >= deadline) throw;
+      }
+      const std::string line = d.update_state + " " + d.update_version;
+      if (line != last) {
+        std::fprintf(stderr, "xiotctl: %s: update %s%s%s\n", device_.c_str(), line.c_str(),
+                     d.update_error.empty() ? "" : ": ", d.update_error.c_str());
+        last = line;
+      }
+      if (terminal(d.update_state) && d.update_version == manifest_version()) break;
+      if (fleet::Clock::now() >= deadline) throw Error(Exit::Timeout, "timed out waiting for the update to finish (" + line + ")");
+      client_->run_once(std::chrono::milliseconds(250));
+    }
+    const double total = std::chrono::duration<double>(fleet::Clock::now() - t0).count();
+    print_status(d);
+    std::fprintf(stderr, "xiotctl: push to %s took %.2f s\n", d.update_state.c_str(), total);
+    if (d.update_state != "committed") {
+      throw Error(Exit::DeviceError, "update " + d.update_state + (d.update_error.empty() ? "" : ": " + d.update_error));
+    }
+    return 0;
+  }
+
+  std::string manifest_version() const {
+    const size_t at = manifest_.find("\"version\":\"");
+    if (at == std::string::npos) return "";
+    const size_t start = at + 11;
+    return manifest_.substr(start, manifest_.find('"', start) - start);
+  }
+
+  /// XEP-0047: <open/>, <data/> blocks (block-size 4096; up to window_ IQs in
+  /// flight, each answered before the window moves on), <close/>.
+  void send_ibb(const std::string& full, const std::string& sid, uint64_t offset, fleet::Deadline deadline) {
+    constexpr size_t kBlock = 4096;
+    fleet::XmlElement open = fleet::make_element("open", "http://jabber.org/protocol/ibb");
+    open.set("sid", sid).set("block-size", std::to_string(kBlock)).set("stanza", "iq");
+    const fleet::IqReply r = client_->request(full, "set", open, deadline, "the IBB open");
+    if (!r.ok) throw fleet::RemoteError(full + " refused the IBB stream: " + r.error.describe(), r.error);
+    size_t in_flight = 0;
+    bool failed = false;
+    fleet::StanzaError error;
+    uint16_t seq = 0;
+    uint64_t at = offset;
+    uint64_t acked = offset;
+    int last_pct = -1;
+    while (acked < image_.size()) {
+      while (!failed && in_flight < window_ && at < image_.size()) {
+        const size_t n = static_cast<size_t>(std::min<uint64_t>(kBlock, image_.size() - at));
+        fleet::XmlElement data = fleet::make_element("data", "http://jabber.org/protocol/ibb");
+        data.set("sid", sid).set("seq", std::to_string(seq));
+        data.text = fleet::base64(image_.substr(static_cast<size_t>(at), n));
+        ++seq;
+        at += n;
+        ++in_flight;
+        client_->send_iq(full, "set", data, [&, n](const fleet::IqReply& reply) {
+          --in_flight;
+          if (!reply.ok) {
+            failed = true;
+            error = reply.error;
+          } else {
+            acked += n;
+          }
+        });
+      }
+      if (failed) throw fleet::RemoteError(full + " refused an IBB block: " + error.describe(), error);
+      if (!client_->connected()) throw Error(Exit::Connect, "link lost during the transfer (push again to resume)", true);
+      if (fleet::Clock::now() >= deadline) throw Error(Exit::Timeout, "timed out during the transfer");
+      client_->run_once(std::chrono::milliseconds(100));
+      const int pct = static_cast<int>(acked * 100 / image_.size());
+      if (pct / 10 != last_pct / 10) {
+        std::fprintf(stderr, "xiotctl: %d%% (%llu/%zu bytes)\n", pct, static_cast<unsigned long long>(acked),
+                     image_.size());
+        last_pct = pct;
+      }
+    }
+    fleet::XmlElement close = fleet::make_element("close", "http://jabber.org/protocol/ibb");
+    close.set("sid", sid);
+    (void)client_->request(full, "set", close, deadline, "the IBB close");
+  }
+
+  const fleet::ConnectionOptions& opts_;
+  std::string sub_;
+  std::string device_;
+  std::string manifest_path_, sig_path_, image_path_;
+  std::string manifest_, signature_, image_;
+  double timeout_s_ = 300;
+  size_t window_ = 4;
+  bool json_ = false;
+  std::unique_ptr<fleet::Client> client_;
+};
+
 int run(int argc, char** argv) {
   ConnectionFlags flags;
   std::vector<std::string> rest;
@@ -880,16 +1182,26 @@ int run(int argc, char** argv) {
     UploadArgs a = parse_upload(rest);  // a usage error needs no config file
     return cmd_upload(flags.resolve(), a);
   }
+  if (command == "firmware") {
+    const int done = cmd_firmware_offline(rest);
+    if (done >= 0) return done;
+  }
   if (command != "watch" && command != "devices" && command != "commands" && command != "run" &&
-      command != "info") {
+      command != "info" && command != "firmware") {
     usage_error("unknown command '" + command + "'");
   }
   // Arguments first: a usage error needs no config file.
   QueryArgs query;
-  if (command != "watch") query = parse_query(command, rest);
+  if (command != "watch" && command != "firmware") query = parse_query(command, rest);
 
   fleet::ConnectionOptions opts = flags.resolve();
   if (command == "watch") return cmd_watch(opts, rest);
+  if (command == "firmware") {
+    FirmwareCommand fw(opts, rest);
+    opts.stream_management = false;
+    fleet::validate_options(opts);
+    return fw.run();
+  }
   opts.stream_management = false;  // one-shot: no <r/> after every request
   fleet::validate_options(opts);
   if (command == "devices") return cmd_devices(opts, query);

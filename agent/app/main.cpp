@@ -45,6 +45,7 @@
 #include "hal/linux/system_clock.hpp"
 #include "hal/linux/systemd_notifier.hpp"
 #include "hal/linux/timesyncd_flag.hpp"
+#include "hal/sim/sim_installer.hpp"
 #include "xiot/version.hpp"
 
 namespace {
@@ -120,6 +121,45 @@ std::string state_dir(const agent::AgentConfig& cfg) {
   return slash == std::string::npos || slash == 0 ? std::string("/") : cfg.journal.path.substr(0, slash);
 }
 
+// Signed updates (docs/updates.md): the installer named by update.installer,
+// its state and the staged image under update.state_dir.
+struct UpdateBackend {
+  explicit UpdateBackend(const agent::AgentConfig& cfg, hal::MonotonicClock& clock)
+      : storage(cfg.update.state_dir.c_str()),
+        staging((cfg.update.state_dir + "/staging").c_str()),
+        image_path(cfg.update.state_dir + "/staging/00000001.seg") {
+    if (!cfg.update.enabled) return;
+    if (cfg.update.installer == agent::InstallerKind::Sim) {
+      // The simulated board's A/B slots; an agent start is a boot. Slot A
+      // starts at the build's version.
+      sim.reset(new hal::sim::SimInstaller(storage, clock, XIOT_VERSION));
+      const hal::Err e = sim->boot();
+      if (e != hal::Err::Ok) XLOG_WARN("update", "sim installer: %s (%s)", hal::err_name(e), sim->error_text());
+      if (sim->rolled_back()) XLOG_WARN("update", "sim installer: %s", sim->error_text());
+      installer = sim.get();
+    }
+    // "rauc" and "deb": hal/linux's RaucInstaller / DebInstaller are composed here.
+  }
+  agent::UpdateParts parts() {
+    agent::UpdateParts p;
+    p.installer = installer;
+    p.storage = &storage;
+    p.staging = &staging;
+    p.image_path = image_path.c_str();
+    if (sim) {
+      p.installed_version = sim->booted_version();
+      p.self_test = [](void* c) { return static_cast<hal::sim::SimInstaller*>(c)->booted_self_test_ok(); };
+      p.self_test_ctx = sim.get();
+    }
+    return p;
+  }
+  hal::linux_::FileStorage storage;
+  hal::linux_::FileSegmentStore staging;
+  std::string image_path;
+  std::unique_ptr<hal::sim::SimInstaller> sim;
+  hal::Installer* installer = nullptr;
+};
+
 // Returns an exit code, or kRestart when the agent went offline for a reboot.
 constexpr int kRestart = -1;
 
@@ -145,6 +185,8 @@ int run(const agent::AgentConfig& cfg, agent::Context& ctx) {
   // The telemetry journal: segment files in the journal.path directory.
   hal::linux_::FileSegmentStore journal(cfg.journal.path.c_str());
   agent::AgentRuntime agent(ctx, cfg, *board, clock, clock, &storage, hal::linux_::random_u64(), &journal);
+  UpdateBackend update(cfg, clock);
+  if (cfg.update.enabled) agent.set_update(update.parts());
   char host_boot[48];
   hal::linux_::host_boot_id(host_boot, sizeof host_boot);
   agent.set_host_boot_id(host_boot);

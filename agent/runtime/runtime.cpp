@@ -82,7 +82,17 @@ void AgentRuntime::set_host_boot_id(const char* id) {
 DeviceFacts AgentRuntime::facts() const {
   DeviceFacts f{};
   f.board = board_.name().c_str();
-  f.firmware = XIOT_VERSION;
+  f.firmware = update_parts_.installed_version != nullptr && update_parts_.installed_version[0] != '\0'
+                   ? update_parts_.installed_version
+                   : XIOT_VERSION;
+  if (update_) {
+    const UpdateStatus u = update_->status();
+    f.update_state = update_state_name(u.state);
+    f.update_version = u.version;
+    f.update_progress = u.progress;
+    f.update_error = u.error;
+    if (update_->busy()) f.maintenance = maintenance_;
+  }
   f.boot_id = boot_id_;
   f.registry = &board_.registry();
   f.failed_devices = failed_.empty() ? nullptr : failed_.data();
@@ -101,6 +111,7 @@ hal::Err AgentRuntime::start() {
   const hal::Err e = publisher_.start();
   if (e != hal::Err::Ok) return e;
   session_.set_publish_listener(&publisher_.outbox());
+  start_update();
   const DeviceFacts f = facts();
   description_.resize(device_description_bound(f));
   session_.set_command_handlers(&router_, &chat_);
@@ -180,8 +191,134 @@ void AgentRuntime::refresh_description(bool actuators_changed) {
   session_.set_device_description(last_description_.data());
 }
 
+void AgentRuntime::start_update() {
+  if (!cfg_.update.enabled) return;
+  const UpdateParts& p = update_parts_;
+  if (p.installer == nullptr || p.storage == nullptr || p.staging == nullptr) {
+    XLOG_ERROR("update", "update.installer %s is not available in this build: updates disabled",
+               cfg_.update.installer == InstallerKind::Sim ? "sim" : cfg_.update.installer == InstallerKind::Rauc ? "rauc" : "deb");
+    return;
+  }
+  for (size_t i = 0; i < cfg_.update.public_keys.size(); ++i) {
+    std::string why;
+    if (!update_keys_.add_pem(cfg_.update.public_keys[i].c_str(), cfg_.update.key_names[i].c_str(), &why)) {
+      XLOG_ERROR("update", "%s", why.c_str());
+    }
+  }
+  UpdateManager::Options o;
+  o.compatible = board_.spec().compatible.c_str();
+  o.health_window_ms = static_cast<uint32_t>(cfg_.update.health_window_s * 1000.0 + 0.5);
+  o.max_size = cfg_.update.max_image_bytes;
+  o.image_path = p.image_path;
+  update_.reset(new UpdateManager(*p.storage, *p.staging, *p.installer, update_keys_, mono_, o));
+  const hal::Err e = update_->start(facts().firmware);
+  if (e != hal::Err::Ok) XLOG_ERROR("update", "cannot resume the update state: %s", hal::err_name(e));
+  const UpdateStatus u = update_->status();
+  XLOG_INFO("update", "installer %s, running %s, update state %s%s%s", p.installer->name(), facts().firmware,
+            update_state_name(u.state), u.error[0] != '\0' ? ": " : "", u.error);
+  std::snprintf(maintenance_, sizeof maintenance_, "firmware update to %s running", u.version);
+  ibb_.reset(new IbbReceiver);
+  session_.set_ibb_receiver(ibb_.get());
+  update_changes_seen_ = update_->changes();
+  update_state_seen_ = u.state;
+}
+
+void AgentRuntime::tick_update() {
+  if (!update_) return;
+  if (url_fetcher_ != nullptr && update_->status().state == UpdateState::Downloading) {
+    const hal::Err e = url_fetcher_->poll();
+    if (e != hal::Err::Ok) XLOG_WARN("update", "image fetch: %s", hal::err_name(e));
+  }
+  // The health gate: the session is up and the board's self-test passes
+  // (every device initialised and sampling; the installer's own check).
+  bool board_ok = false;
+  if (update_->status().state == UpdateState::BootedUnconfirmed) {
+    DeviceFacts f = facts();
+    f.maintenance = nullptr;
+    board_ok = assess_health(f).health == Health::Healthy &&
+               (update_parts_.self_test == nullptr || update_parts_.self_test(update_parts_.self_test_ctx));
+  }
+  update_->tick(session_.online(), board_ok);
+  const UpdateStatus u = update_->status();
+  if (u.state != UpdateState::Downloading && ibb_->armed()) ibb_->disarm();
+  if (update_->changes() != update_changes_seen_) {
+    // Progress at most every 2 s; state changes at once.
+    const hal::MonoTime now = mono_.mono_now();
+    if (u.state != update_state_seen_ || now.us_since(update_published_) >= 2000000) {
+      update_state_seen_ = u.state;
+      update_changes_seen_ = update_->changes();
+      update_published_ = now;
+      std::snprintf(maintenance_, sizeof maintenance_, "firmware update to %s: %s", u.version,
+                    update_state_name(u.state));
+      XLOG_INFO("update", "%s %s %u%%%s%s", update_state_name(u.state), u.version, u.progress,
+                u.error[0] != '\0' ? ": " : "", u.error);
+      refresh_description(true);
+    }
+  }
+  if (update_->restart_requested() && !reboot_requested_) {
+    (void)request_reboot(update_->restart_reason());
+    update_->clear_restart_request();
+  }
+}
+
+void AgentRuntime::firmware_update(const FirmwareUpdateRequest& req, FirmwareUpdateAnswer* out) {
+  using Kind = FirmwareUpdateAnswer::Kind;
+  if (!update_) {
+    out->kind = Kind::NotConfigured;
+    std::snprintf(out->text, sizeof out->text, "%s",
+                  cfg_.update.enabled ? "updates are configured but the installer is not available in this build"
+                                      : "updates are not configured on this device (no \"update\" in its config)");
+    return;
+  }
+  if (req.url && url_fetcher_ == nullptr) {
+    out->kind = Kind::NotImplemented;
+    std::snprintf(out->text, sizeof out->text, "transport url: not available in this build; use transport ibb");
+    return;
+  }
+  uint64_t offset = 0;
+  std::string why;
+  switch (update_->offer(req.manifest_b64, req.signature_b64, &offset, &why)) {
+    case UpdateManager::Offer::Accepted: break;
+    case UpdateManager::Offer::Refused:
+      out->kind = Kind::Refused;
+      std::snprintf(out->text, sizeof out->text, "%s", why.c_str());
+      XLOG_WARN("update", "firmware-update from %s refused: %s", req.from, why.c_str());
+      return;
+    case UpdateManager::Offer::Busy:
+      out->kind = Kind::Busy;
+      std::snprintf(out->text, sizeof out->text, "%s", why.c_str());
+      return;
+    case UpdateManager::Offer::Failed:
+      out->kind = Kind::Failed;
+      std::snprintf(out->text, sizeof out->text, "%s", why.c_str());
+      return;
+  }
+  out->kind = Kind::Accepted;
+  out->offset = offset;
+  std::snprintf(out->sid, sizeof out->sid, "fw-%016llx", static_cast<unsigned long long>(rng_.next()));
+  const UpdateStatus u = update_->status();
+  if (req.url) {
+    char text[kCommandTextMax];
+    const hal::Err e = url_fetcher_->start(req.url_value, update_->sink(), text, sizeof text);
+    if (e != hal::Err::Ok) {
+      out->kind = Kind::Failed;
+      std::snprintf(out->text, sizeof out->text, "url: %.180s", text);
+      return;
+    }
+    out->sid[0] = '\0';
+  } else {
+    ibb_->arm(req.from, out->sid, &update_->sink());
+  }
+  std::snprintf(out->text, sizeof out->text, "update to %s: send %llu bytes from offset %llu", u.version,
+                static_cast<unsigned long long>(update_->sink().expected() - offset),
+                static_cast<unsigned long long>(offset));
+  std::snprintf(maintenance_, sizeof maintenance_, "firmware update to %s: downloading", u.version);
+  refresh_description(true);
+}
+
 uint32_t AgentRuntime::tick() {
   if (waiting_for_clock_ && clock_gate_->check()) start_after_clock();
+  tick_update();
   uint32_t session_wait = session_.tick();
   if (waiting_for_clock_ && session_wait > 1000) session_wait = 1000;
   const hal::MonoTime next_sample = publisher_.tick();
@@ -264,7 +401,7 @@ hal::Err AgentRuntime::request_reboot(const char* reason) {
 
 void AgentRuntime::diagnostics(DiagnosticsInfo* out) {
   out->uptime_s = static_cast<uint64_t>(mono_.mono_now().us_since(started_) / 1000000);
-  std::snprintf(out->firmware, sizeof out->firmware, "%s", XIOT_VERSION);
+  std::snprintf(out->firmware, sizeof out->firmware, "%s", facts().firmware);
   std::snprintf(out->board, sizeof out->board, "%s", board_.name().c_str());
   std::snprintf(out->boot_id, sizeof out->boot_id, "%s", boot_id_);
   const HealthReport report = assess_health(facts());

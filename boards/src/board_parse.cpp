@@ -312,12 +312,21 @@ bool parse_sysfs(json::Value v, const std::string& board_dir, BoardSpec* out) {
 }
 
 bool parse_root(json::Value root, const std::string& board_dir, BoardSpec* out) {
-  static const char* const kKeys[] = {"name", "description", "hal", "buses", "devices", "watchdog", "sysfs"};
+  static const char* const kKeys[] = {"name",     "description", "hal",  "buses",
+                                      "devices",  "watchdog",    "sysfs", "compatible"};
   if (!root.object(kKeys)) return false;
   constexpr const char* kBoardName = "a non-empty string (at most 63 characters)";
   const json::Value name = root["name"];
   if (!name.text(&out->name, kBoardName, json::kRequired)) return false;
   if (out->name.size() > 63) return name.expected(kBoardName);
+  // What a signed update's manifest must name (docs/updates.md); default "xiot,<name>".
+  constexpr const char* kCompatible = "a board compatible like \"vendor,board\" (at most 63 characters, no spaces)";
+  const json::Value compatible = root["compatible"];
+  if (!compatible.text(&out->compatible, kCompatible)) return false;
+  if (compatible.absent()) out->compatible = "xiot," + out->name;
+  if (out->compatible.size() > 63 || out->compatible.find_first_of(" \t\r\n\"") != std::string::npos) {
+    return compatible.expected(kCompatible);
+  }
   if (!root["description"].text(&out->description, "a string", json::kEmptyOk) ||
       !root["hal"].one_of(&out->hal, kHalKinds, json::kRequired) || !parse_watchdog(root["watchdog"], out) ||
       !parse_sysfs(root["sysfs"], board_dir, out)) {

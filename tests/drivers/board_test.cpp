@@ -80,6 +80,16 @@ TEST(SimBoard, LoadsWithFourDevicesAndTheirChannels) {
   EXPECT_NE(board->watchdog(), nullptr);
 }
 
+TEST(BoardSpec, CompatibleForUpdates) {
+  boards::BoardSpec spec;
+  std::string error;
+  ASSERT_TRUE(boards::parse_board(kSimBoard.c_str(), &spec, &error)) << error;
+  EXPECT_EQ(spec.compatible, "xiot,sim");
+  ASSERT_TRUE(boards::parse_board_text(R"({"name": "t", "hal": "sim", "devices": []})", "t.json", &spec, &error))
+      << error;
+  EXPECT_EQ(spec.compatible, "xiot,t");  // the default
+}
+
 TEST(SimBoard, DeterministicValuesFromTheBoardFile) {
   Clocks c;
   std::string error;
@@ -217,7 +227,10 @@ std::vector<Broken> broken_table() {
       {"name_not_string", R"({"name": 5, "hal": "sim", "devices": []})",
        ": name: expected a non-empty string (at most 63 characters), got 5"},
       {"unknown_top_key", R"({"name": "x", "hal": "sim", "devices": [], "board": 1})",
-       ": board: unknown key (expected one of: name description hal buses devices watchdog sysfs)"},
+       ": board: unknown key (expected one of: name description hal buses devices watchdog sysfs compatible)"},
+      {"compatible_space", R"({"name": "x", "hal": "sim", "devices": [], "compatible": "xiot sim"})",
+       ": compatible: expected a board compatible like \"vendor,board\" (at most 63 characters, no spaces), got "
+       "\"xiot sim\""},
       {"duplicate_top_key", R"({"name": "x", "name": "y", "hal": "sim", "devices": []})",
        ": name: duplicate key"},
       {"missing_hal", R"({"name": "x", "devices": []})", ": hal: missing; expected \"sim\" or \"linux\""},

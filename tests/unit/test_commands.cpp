@@ -56,6 +56,15 @@ class FakeHost : public agent::CommandHost {
     reboot_reason = reason;
     return reboot_result;
   }
+  void firmware_update(const agent::FirmwareUpdateRequest& req, agent::FirmwareUpdateAnswer* out) override {
+    fw_manifest = req.manifest_b64;
+    fw_signature = req.signature_b64;
+    fw_url = req.url;
+    out->kind = fw_kind;
+    std::snprintf(out->text, sizeof out->text, "%s", fw_text.c_str());
+    std::snprintf(out->sid, sizeof out->sid, "fw-1");
+    out->offset = 8192;
+  }
   void diagnostics(agent::DiagnosticsInfo* out) override {
     out->uptime_s = 3600;
     std::snprintf(out->firmware, sizeof out->firmware, "0.1.0");
@@ -74,6 +83,10 @@ class FakeHost : public agent::CommandHost {
     std::snprintf(out->last_error, sizeof out->last_error, "env0 read failed: timeout");
   }
 
+  agent::FirmwareUpdateAnswer::Kind fw_kind = agent::FirmwareUpdateAnswer::Kind::Accepted;
+  std::string fw_text = "update to 1.1.0: send 100 bytes from offset 8192";
+  std::string fw_manifest, fw_signature;
+  bool fw_url = false;
   int publishes = 0;
   int reconfigures = 0;
   int reboots = 0;
@@ -256,13 +269,14 @@ std::vector<std::string> listed(agent::CommandRouter& r, const char* from) {
 
 TEST_F(CmdSim, AclListFiltersByRole) {
   using V = std::vector<std::string>;
-  EXPECT_EQ(listed(*router_, kOwner), (V{"read", "set", "diagnostics", "configure", "reboot"}));
+  EXPECT_EQ(listed(*router_, kOwner), (V{"read", "set", "diagnostics", "configure", "reboot", "firmware-update"}));
   EXPECT_EQ(listed(*router_, kOperator), (V{"read", "set", "diagnostics"}));
   EXPECT_EQ(listed(*router_, kViewer), (V{"read"}));
   EXPECT_EQ(listed(*router_, kStranger), V{});
   EXPECT_EQ(listed(*router_, nullptr), V{});
   EXPECT_EQ(listed(*router_, "localhost"), V{});  // a server/component JID
-  EXPECT_EQ(listed(*router_, "ADMIN@LocalHost/x"), (V{"read", "set", "diagnostics", "configure", "reboot"}));
+  EXPECT_EQ(listed(*router_, "ADMIN@LocalHost/x"),
+            (V{"read", "set", "diagnostics", "configure", "reboot", "firmware-update"}));
   const agent::CommandInfo* two[2];
   EXPECT_EQ(router_->list_commands(kOwner, two, 2), 2u);
   EXPECT_STREQ(two[1]->name, "Set an actuator");
@@ -298,8 +312,10 @@ TEST_F(CmdSim, AclStrangerLearnsNothingAboutNodes) {
   EXPECT_TRUE(IsError(run(kViewer, "no-such-node"), StanzaCondition::ItemNotFound, CommandCondition::None));
   EXPECT_STREQ(resp_.err.text, "no command 'no-such-node'");
   EXPECT_TRUE(IsError(run(kViewer, nullptr), StanzaCondition::ItemNotFound, CommandCondition::None));
-  // firmware-update belongs to a separate issue: not offered here.
-  EXPECT_TRUE(IsError(run(kOwner, "firmware-update"), StanzaCondition::ItemNotFound, CommandCondition::None));
+  // firmware-update is owner-only (docs/updates.md).
+  EXPECT_TRUE(IsError(run(kOperator, "firmware-update"), StanzaCondition::Forbidden, CommandCondition::None));
+  EXPECT_STREQ(resp_.err.text, "'firmware-update' needs the owner role (you are operator)");
+  EXPECT_FALSE(run(kOwner, "firmware-update").is_error);
 }
 
 TEST_F(CmdFake, AclIsCheckedBeforeAnyHardwareOrHostEffect) {
@@ -1056,6 +1072,48 @@ TEST_F(CmdSim, SessionIdsAreUniqueAndNotSequential) {
   EXPECT_EQ(a.size(), 2u + 16u);    // ...and 64 random bits make them unguessable
 }
 
+TEST_F(CmdSim, FirmwareUpdateJoinsTheManifestLinesAndMapsEveryAnswer) {
+  Form f;
+  auto fill = [&f](const char* transport) {
+    f.reset(FormType::Submit);
+    ASSERT_TRUE(f.add_field(FieldType::TextMulti, "manifest").ok());
+    ASSERT_EQ(f.add_value("eyJ2ZXJzaW9u"), hal::Err::Ok);
+    ASSERT_EQ(f.add_value("IjoiMSJ9"), hal::Err::Ok);
+    ASSERT_TRUE(f.add_field(FieldType::TextSingle, "signature").ok());
+    ASSERT_EQ(f.add_value("MEUCIQ=="), hal::Err::Ok);
+    ASSERT_TRUE(f.add_field(FieldType::ListSingle, "transport").ok());
+    ASSERT_EQ(f.add_value(transport), hal::Err::Ok);
+  };
+  fill("ibb");
+  const CommandResponse& ok = run(kOwner, "firmware-update", nullptr, CommandAction::Execute, &f);
+  ASSERT_FALSE(ok.is_error) << ok.err.text << " " << agent::stanza_condition_name(ok.err.condition);
+  EXPECT_EQ(ok.status, CommandStatus::Completed);
+  EXPECT_EQ(host_.fw_manifest, "eyJ2ZXJzaW9uIjoiMSJ9");
+  EXPECT_EQ(host_.fw_signature, "MEUCIQ==");
+  EXPECT_STREQ(ok.form.value_of("sid"), "fw-1");
+  EXPECT_STREQ(ok.form.value_of("offset"), "8192");
+  using Kind = agent::FirmwareUpdateAnswer::Kind;
+  host_.fw_kind = Kind::Refused;
+  host_.fw_text = "signature: not made by any of the 1 trusted update key(s) for these manifest bytes";
+  EXPECT_TRUE(IsError(run(kOwner, "firmware-update", nullptr, CommandAction::Execute, &f),
+                      StanzaCondition::BadRequest, CommandCondition::BadPayload));
+  EXPECT_EQ(std::string(resp_.err.text), host_.fw_text);
+  host_.fw_kind = Kind::Busy;
+  EXPECT_TRUE(IsError(run(kOwner, "firmware-update", nullptr, CommandAction::Execute, &f),
+                      StanzaCondition::Conflict, CommandCondition::None));
+  host_.fw_kind = Kind::NotConfigured;
+  EXPECT_TRUE(IsError(run(kOwner, "firmware-update", nullptr, CommandAction::Execute, &f),
+                      StanzaCondition::FeatureNotImplemented, CommandCondition::None));
+  fill("ftp");
+  EXPECT_TRUE(IsError(run(kOwner, "firmware-update", nullptr, CommandAction::Execute, &f),
+                      StanzaCondition::BadRequest, CommandCondition::BadPayload));
+  EXPECT_STREQ(resp_.err.text, "transport: 'ftp' is not \"ibb\" or \"url\"");
+  fill("url");
+  EXPECT_TRUE(IsError(run(kOwner, "firmware-update", nullptr, CommandAction::Execute, &f),
+                      StanzaCondition::BadRequest, CommandCondition::BadPayload));
+  EXPECT_STREQ(resp_.err.text, "url: required with transport url");
+}
+
 TEST_F(CmdSim, NoHeapAllocationPerRequest) {
   // Warm up every path once (gtest and the board may allocate lazily).
   begin(kOperator, "set");
@@ -1199,8 +1257,12 @@ TEST(CmdXml, ConditionNamesAndTypes) {
   EXPECT_EQ(agent::default_error_type(StanzaCondition::ResourceConstraint), agent::ErrorType::Wait);
   size_t n = 0;
   const agent::CommandInfo* table = agent::command_table(&n);
-  ASSERT_EQ(n, 5u);
+  ASSERT_EQ(n, 6u);
   EXPECT_EQ(agent::find_command("configure"), &table[3]);
+  EXPECT_EQ(agent::find_command("firmware-update"), &table[5]);
+  EXPECT_STREQ(agent::stanza_condition_name(StanzaCondition::Conflict), "conflict");
+  EXPECT_STREQ(agent::stanza_condition_name(StanzaCondition::FeatureNotImplemented), "feature-not-implemented");
+  EXPECT_EQ(agent::default_error_type(StanzaCondition::Conflict), agent::ErrorType::Cancel);
   EXPECT_EQ(agent::find_command("Configure"), nullptr);
   EXPECT_EQ(agent::find_command(nullptr), nullptr);
 }

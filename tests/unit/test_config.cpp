@@ -68,6 +68,13 @@ struct ErrorCase {
   std::string expected;  // {F} = the config path as given, {D} = its directory
 };
 
+/// An EC P-256 public key (update.public_keys fixtures).
+const char* const kUpdatePub =
+    "-----BEGIN PUBLIC KEY-----\n"
+    "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE8qzweJ01TAK4mWfcux8tMvloydDV\n"
+    "bVsaklYx4G7olrrfkAaYLmPUkV2NVnRt87vhsI90vf3u6i5DQZhMlpIfWQ==\n"
+    "-----END PUBLIC KEY-----\n";
+
 std::vector<ErrorCase> error_cases() {
   const std::string long_local(1024, 'a');
   const std::string long_domain(1024, 'd');
@@ -86,7 +93,7 @@ std::vector<ErrorCase> error_cases() {
       {"unknown_top_key_suggestion", cfg("", R"(, "boards": 1)"),
        "{F}: boards: unknown key (did you mean \"board\"?)"},
       {"unknown_top_key_list", cfg("", R"(, "zzz": 1)"),
-       "{F}: zzz: unknown key (expected one of: xmpp board telemetry acl journal log reboot)"},
+       "{F}: zzz: unknown key (expected one of: xmpp board telemetry acl journal log reboot update)"},
       {"duplicate_top_key", cfg("", R"(, "board": "board.json")"), "{F}: board: duplicate key"},
       // -- xmpp
       {"xmpp_not_object", R"({"xmpp": [], "board": "board.json"})", "{F}: xmpp: expected an object, got an array"},
@@ -332,6 +339,26 @@ std::vector<ErrorCase> error_cases() {
        "// provisioning file\n/* two\n   lines */\n{\"xmpp\": {\"jid\": \"a@b\",}}  // the end",
        "{F}:4:25: malformed JSON near \"}\""},
       {"comment_only", "// nothing but a comment\n/* and another */\n", "{F}: empty file; expected a JSON object"},
+      // -- update (docs/updates.md)
+      {"update_not_object", cfg("", R"(, "update": 1)"), "{F}: update: expected an object, got 1"},
+      {"update_keys_missing", cfg("", R"(, "update": {})"),
+       "{F}: update.public_keys: missing; expected an array of PEM file paths or inline PEM public keys"},
+      {"update_keys_empty", cfg("", R"(, "update": {"public_keys": []})"),
+       "{F}: update.public_keys: empty; expected at least one trusted update key"},
+      {"update_key_unreadable", cfg("", R"(, "update": {"public_keys": ["nokey.pem"]})"),
+       "{F}: update.public_keys[0]: cannot read {D}/nokey.pem: No such file or directory"},
+      {"update_key_not_pem", cfg("", R"(, "update": {"public_keys": ["c.key"]})"),
+       "{F}: update.public_keys[0]: {D}/c.key: not a PEM public key (expected \"-----BEGIN PUBLIC KEY-----\")"},
+      {"update_key_rsa", cfg("", R"(, "update": {"public_keys": ["rsa.pub"]})"),
+       "{F}: update.public_keys[0]: {D}/rsa.pub: expected an EC P-256 public key, got another kind of key"},
+      {"update_installer", cfg("", R"(, "update": {"public_keys": ["up.pub"], "installer": "mender"})"),
+       "{F}: update.installer: expected \"sim\", \"rauc\" or \"deb\", got \"mender\""},
+      {"update_health_window", cfg("", R"(, "update": {"public_keys": ["up.pub"], "health_window_s": 1})"),
+       "{F}: update.health_window_s: expected a number from 5 to 3600, got 1"},
+      {"update_unknown_key", cfg("", R"(, "update": {"public_keys": ["up.pub"], "installr": "sim"})"),
+       "{F}: update.installr: unknown key (did you mean \"installer\"?)"},
+      {"update_state_dir_blocked", cfg("", R"(, "update": {"public_keys": ["up.pub"], "state_dir": "blocker/x"})"),
+       "{F}: update.state_dir: cannot create directory {D}/blocker/x: Not a directory"},
       {"comment_hash_not_a_comment", "# shell style\n" + cfg(), "{F}:1:1: malformed JSON near \"# shell style\""},
   };
 }
@@ -351,6 +378,12 @@ TEST_P(ConfigErrors, NamesFileKeyAndExpectation) {
   dir.write("huge.pw", std::string(2000, 'p'));
   dir.write("blocker", "not a directory");
   dir.write("sub/.keep", "");
+  dir.write("up.pub", kUpdatePub);
+  dir.write("rsa.pub",
+            "-----BEGIN PUBLIC KEY-----\n"
+            "MFwwDQYJKoZIhvcNAQEBBQADSwAwSAJBAMmzYjCeR5eJ6bW7R9h7qW3BqG0n3xWp\n"
+            "Xo0FQ0HqvR3m8G1pZCkZp6vV9oJ2cN8tWb1rmJrK8A4dQw9n3Fv1u0ECAwEAAQ==\n"
+            "-----END PUBLIC KEY-----\n");
   const std::string file = dir.write("agent.json", c.json);
 
   agent::AgentConfig out;
@@ -437,6 +470,44 @@ TEST(Config, AllKeys) {
   EXPECT_DOUBLE_EQ(c.journal.fsync_interval_s, 2.5);
   EXPECT_TRUE(fs::is_directory(dir.path() + "/var"));
   EXPECT_EQ(c.log_level, agent::LogLevel::Debug);
+}
+
+TEST(Config, UpdateSection) {
+  TempDir dir;
+  dir.write("board.json", "{}");
+  dir.write("keys/up.pub", kUpdatePub);
+  const std::string inline_key = replace_all(kUpdatePub, "\n", "\\n");
+  const std::string file = dir.write(
+      "agent.json", cfg("", R"(, "update": {"public_keys": ["keys/up.pub", ")" + inline_key +
+                                R"("], "installer": "rauc", "health_window_s": 30, "max_image_bytes": 4096,
+                                     "state_dir": "upd"})"));
+  agent::AgentConfig c;
+  std::string error;
+  ASSERT_TRUE(agent::load_config(file.c_str(), &c, &error)) << error;
+  EXPECT_TRUE(c.update.enabled);
+  ASSERT_EQ(c.update.public_keys.size(), 2u);
+  EXPECT_EQ(c.update.public_keys[0], kUpdatePub);
+  EXPECT_EQ(c.update.public_keys[1], kUpdatePub);
+  EXPECT_EQ(c.update.key_names[0], dir.path() + "/keys/up.pub");
+  EXPECT_EQ(c.update.key_names[1], file + ": update.public_keys[1]");
+  EXPECT_EQ(c.update.installer, agent::InstallerKind::Rauc);
+  EXPECT_DOUBLE_EQ(c.update.health_window_s, 30);
+  EXPECT_EQ(c.update.max_image_bytes, 4096u);
+  EXPECT_EQ(c.update.state_dir, dir.path() + "/upd");
+  EXPECT_TRUE(fs::is_directory(dir.path() + "/upd"));
+
+  // Absent: disabled, defaults.
+  const std::string plain = dir.write("plain.json", cfg());
+  agent::AgentConfig d;
+  ASSERT_TRUE(agent::load_config(plain.c_str(), &d, &error)) << error;
+  EXPECT_FALSE(d.update.enabled);
+  EXPECT_EQ(d.update.installer, agent::InstallerKind::Sim);
+  EXPECT_DOUBLE_EQ(d.update.health_window_s, 120);
+  // The default state directory is the journal's parent.
+  const std::string with_update = dir.write("u.json", cfg("", R"(, "journal": {"path": "var/j"}, "update": {"public_keys": ["keys/up.pub"]})"));
+  agent::AgentConfig e;
+  ASSERT_TRUE(agent::load_config(with_update.c_str(), &e, &error)) << error;
+  EXPECT_EQ(e.update.state_dir, dir.path() + "/var/update");
 }
 
 TEST(Config, Defaults) {

@@ -10,6 +10,7 @@
 
 #include "agent/jid.hpp"
 #include "agent/limits.hpp"
+#include "agent/update_manifest.hpp"
 #include "json/reader.hpp"
 
 namespace agent {
@@ -145,7 +146,11 @@ bool has_space_or_control(const char* s) {
 
 // ---- the loader --------------------------------------------------------------
 
-const char* const kTopKeys[] = {"xmpp", "board", "telemetry", "acl", "journal", "log", "reboot"};
+const char* const kTopKeys[] = {"xmpp", "board", "telemetry", "acl", "journal", "log", "reboot", "update"};
+const char* const kUpdateKeys[] = {"public_keys", "installer", "health_window_s", "max_image_bytes", "state_dir"};
+const json::Choice<InstallerKind> kInstallers[] = {
+    {"sim", InstallerKind::Sim}, {"rauc", InstallerKind::Rauc}, {"deb", InstallerKind::Deb}};
+constexpr size_t kMaxPublicKeyBytes = 16384;
 const char* const kXmppKeys[] = {"jid",         "password",   "password_file",   "resource",         "host",
                                  "port",        "tls",        "ca_file",         "client_cert",      "client_key",
                                  "ping_interval_s", "reconnect_base_s", "reconnect_cap_s"};
@@ -191,6 +196,8 @@ class Loader {
   bool load_acl(json::Value root, AgentConfig* cfg);
   bool load_journal(json::Value root, AgentConfig* cfg);
   bool load_log(json::Value root, AgentConfig* cfg);
+  bool load_update(json::Value root, AgentConfig* cfg);
+  bool load_public_key(json::Value v, UpdateConfig* c);
 
   /// An optional file path, made absolute against the config's directory.
   bool get_path(json::Value v, std::string* out) {
@@ -397,6 +404,55 @@ bool Loader::load_log(json::Value root, AgentConfig* cfg) {
   return l.object(kLogKeys) && l["level"].one_of(&cfg->log_level, kLogLevels);
 }
 
+bool Loader::load_public_key(json::Value v, UpdateConfig* c) {
+  constexpr const char* kKey = "a PEM file path or an inline \"-----BEGIN PUBLIC KEY-----\" text";
+  std::string s;
+  if (!v.text(&s, kKey, json::kRequired)) return false;
+  std::string pem;
+  std::string name;
+  if (s.compare(0, 10, "-----BEGIN") == 0) {
+    pem = s;
+    name = json_.file() + ": " + v.path();
+  } else {
+    name = resolve(s);
+    const int err = read_file(name, kMaxPublicKeyBytes, &pem);
+    if (err == EFBIG) return v.fail(name + " is larger than " + std::to_string(kMaxPublicKeyBytes) + " bytes");
+    if (err != 0) return v.fail("cannot read " + name + ": " + errno_text(err));
+  }
+  TrustedKeys probe;
+  std::string why;
+  if (pem.find('\0') != std::string::npos || !probe.add_pem(pem.c_str(), name.c_str(), &why)) {
+    return v.fail(why.empty() ? name + ": contains a NUL byte" : why);
+  }
+  c->public_keys.push_back(std::move(pem));
+  c->key_names.push_back(std::move(name));
+  return true;
+}
+
+bool Loader::load_update(json::Value root, AgentConfig* cfg) {
+  const json::Value u = root["update"];
+  if (!u.object(kUpdateKeys)) return false;
+  if (u.absent()) return true;
+  UpdateConfig& c = cfg->update;
+  c.enabled = true;
+  // Beside the journal: the agent's state directory (/var/lib/xiot on a device).
+  c.state_dir = parent_dir(cfg->journal.path) + "/update";
+  const json::Value keys = u["public_keys"];
+  if (!keys.array("an array of PEM file paths or inline PEM public keys", json::kRequired)) return false;
+  if (keys.size() == 0) return keys.fail("empty; expected at least one trusted update key");
+  if (!keys.each([this, &c](json::Value k) { return load_public_key(k, &c); })) return false;
+  if (!u["installer"].one_of(&c.installer, kInstallers) ||
+      !u["health_window_s"].number(&c.health_window_s, 5, 3600) ||
+      !u["max_image_bytes"].integer(&c.max_image_bytes, 1, int64_t{1} << 40) || !get_path(u["state_dir"], &c.state_dir)) {
+    return false;
+  }
+  if (c.state_dir == "/") return fail("update.state_dir", "expected a directory path, got \"/\"");
+  std::string failed;
+  const int err = make_dirs(c.state_dir, &failed);
+  if (err != 0) return fail("update.state_dir", "cannot create directory " + failed + ": " + errno_text(err));
+  return true;
+}
+
 bool Loader::load(AgentConfig* out) {
   *out = AgentConfig{};
   out->file = json_.file();
@@ -415,7 +471,7 @@ bool Loader::load(AgentConfig* out) {
   const json::Value root = json_.root();
   return root.object(kTopKeys) && load_xmpp(root, out) && load_board(root, out) && load_telemetry(root, out) &&
          load_acl(root, out) && load_journal(root, out) && load_log(root, out) &&
-         root["reboot"].one_of(&out->reboot, kRebootMethods);
+         root["reboot"].one_of(&out->reboot, kRebootMethods) && load_update(root, out);
 }
 
 }  // namespace

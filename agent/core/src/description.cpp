@@ -196,12 +196,32 @@ hal::Result<size_t> format_device_description(char* buf, size_t cap, const Devic
     w.put_escaped(facts.maintenance);
     w.put("</problem>");
   }
+  if (facts.update_state != nullptr) {
+    w.put("<update state='");
+    w.put_escaped(facts.update_state);
+    w.put("' version='");
+    w.put_escaped(str(facts.update_version));
+    w.put("' progress='");
+    w.put_uint(facts.update_progress);
+    w.put("'");
+    const char* err = str(facts.update_error);
+    if (err[0] != '\0') {
+      char cut[kUpdateErrorMax + 1];
+      std::snprintf(cut, sizeof cut, "%s", err);
+      w.put(" error='");
+      w.put_escaped(cut);
+      w.put("'");
+    }
+    w.put("/>");
+  }
   w.put("</device>");
   return w.finish();
 }
 
 size_t device_description_bound(const DeviceFacts& facts) {
   size_t n = 128 + 40 + std::strlen(kDeviceXmlns);  // fixed element and attribute text (power-cut-lost too)
+  // <update/>: its texts change after the buffer is sized, so their maxima.
+  n += 96 + 6 * (24 + 40 + kUpdateErrorMax);
   n += xml_escaped_len(str(facts.board)) + xml_escaped_len(str(facts.firmware)) +
        xml_escaped_len(str(facts.boot_id));
   if (facts.registry != nullptr) {

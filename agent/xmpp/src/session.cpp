@@ -783,6 +783,34 @@ int Session::on_message(xmpp_stanza_t* stanza) {
   return 1;
 }
 
+void Session::handle_ibb(xmpp_stanza_t* iq, xmpp_stanza_t* payload) {
+  const char* from = xmpp_stanza_get_from(iq);
+  const char* name = xmpp_stanza_get_name(payload);
+  const char* sid = xmpp_stanza_get_attribute(payload, "sid");
+  IbbReply r = IbbReply::BadRequest;
+  if (std::strcmp(name, "open") == 0) {
+    r = ibb_->on_open(from, sid, xmpp_stanza_get_attribute(payload, "block-size"),
+                      xmpp_stanza_get_attribute(payload, "stanza"));
+  } else if (std::strcmp(name, "data") == 0) {
+    // The text into the receiver's fixed buffer: no copy on the heap.
+    const size_t len = element_text(payload, ibb_->text_buffer(), IbbReceiver::kTextCap);
+    r = ibb_->on_data(from, sid, xmpp_stanza_get_attribute(payload, "seq"),
+                      len < IbbReceiver::kTextCap ? len : IbbReceiver::kTextCap);
+  } else if (std::strcmp(name, "close") == 0) {
+    r = ibb_->on_close(from, sid);
+  }
+  if (r == IbbReply::Ok) {
+    xmpp_stanza_t* ok = make_reply(ctx_.raw(), iq, "result");
+    xmpp_send(conn_, ok);
+    xmpp_stanza_release(ok);
+    return;
+  }
+  XLOG_WARN("update", "IBB %s from %s refused: %s (%s)", name, from != nullptr ? from : "?", ibb_condition(r),
+            ibb_->error());
+  reply_error(iq, r == IbbReply::BadRequest ? "modify" : (r == IbbReply::ResourceConstraint ? "wait" : "cancel"),
+              ibb_condition(r));
+}
+
 void Session::handle_iq(xmpp_stanza_t* iq) {
   xmpp_ctx_t* ctx = ctx_.raw();
   xmpp_stanza_t* payload = xmpp_stanza_get_children(iq);
@@ -802,6 +830,14 @@ void Session::handle_iq(xmpp_stanza_t* iq) {
       xmpp_stanza_t* r = make_reply(ctx, iq, "result");
       xmpp_send(conn_, r);
       xmpp_stanza_release(r);
+    }
+    return;
+  }
+  if (!get && std::strcmp(ns, kIbbXmlns) == 0) {
+    if (ibb_ == nullptr) {
+      reply_error(iq, "cancel", "service-unavailable");
+    } else {
+      handle_ibb(iq, payload);
     }
     return;
   }

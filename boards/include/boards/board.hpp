@@ -95,6 +95,9 @@ struct WatchdogSpec {
 struct BoardSpec {
   std::string name;
   std::string description;
+  /// The board's identity for signed updates (a manifest's `compatible` must
+  /// equal it): the "compatible" key, default "xiot,<name>".
+  std::string compatible;
   HalKind hal = HalKind::Sim;
   std::vector<BusSpec> buses;
   std::vector<DeviceSpec> devices;

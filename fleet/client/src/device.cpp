@@ -36,6 +36,15 @@ DeviceDescription parse_device_description(const XmlElement& device) {
       d.channels.push_back(std::move(ch));
     } else if (c.name == "problem") {
       d.problems.push_back(c.text);
+    } else if (c.name == "update") {
+      auto a = [&c](const char* key) {
+        const std::string* v = c.attr(key);
+        return v != nullptr ? *v : std::string();
+      };
+      d.update_state = a("state");
+      d.update_version = a("version");
+      d.update_progress = a("progress");
+      d.update_error = a("error");
     }
   }
   return d;

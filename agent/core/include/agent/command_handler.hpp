@@ -23,6 +23,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
 
 #include "agent/acl.hpp"
 #include "agent/command_response.hpp"
@@ -56,6 +57,31 @@ struct DiagnosticsInfo {
   char last_error[128] = {};
 };
 
+/// The firmware-update command's request (docs/updates.md). Borrowed for the call.
+struct FirmwareUpdateRequest {
+  const char* from = "";           ///< the owner's full JID (the IBB stream must come from it)
+  const char* manifest_b64 = "";   ///< the manifest bytes, base64 (the form's lines joined)
+  const char* signature_b64 = "";  ///< DER ECDSA signature, base64
+  bool url = false;                ///< transport "url" (else "ibb")
+  const char* url_value = "";      ///< the image URL when `url`
+};
+
+/// What the host answers; the command turns it into the IQ result or error.
+struct FirmwareUpdateAnswer {
+  enum class Kind : uint8_t {
+    Accepted,        ///< send the image: IBB `sid` from `offset`, or the device fetches `url`
+    Refused,         ///< the manifest/signature failed a check (bad-request, `text` says why)
+    Busy,            ///< another update runs (conflict)
+    NotConfigured,   ///< no `update` section (feature-not-implemented)
+    NotImplemented,  ///< this transport is not available (feature-not-implemented)
+    Failed,          ///< storage error (internal-server-error)
+  };
+  Kind kind = Kind::NotConfigured;
+  char sid[40] = {};
+  uint64_t offset = 0;
+  char text[kCommandTextMax] = {};
+};
+
 /// Effects that live outside agent/core, implemented by the application
 /// (fakes in tests). Called only after the ACL and role checks passed.
 class CommandHost {
@@ -78,6 +104,13 @@ class CommandHost {
   virtual hal::Err request_reboot(const char* reason) = 0;
   /// Fills `out` (already reset to defaults).
   virtual void diagnostics(DiagnosticsInfo* out) = 0;
+  /// firmware-update: verifies the manifest and opens the transfer (the
+  /// runtime's UpdateManager). Default: updates are not configured here.
+  virtual void firmware_update(const FirmwareUpdateRequest& req, FirmwareUpdateAnswer* out) {
+    (void)req;
+    out->kind = FirmwareUpdateAnswer::Kind::NotConfigured;
+    std::snprintf(out->text, sizeof out->text, "updates are not configured on this device (no \"update\" in its config)");
+  }
 };
 
 /// What a multi-stage session remembers between requests. Lives in the

@@ -63,9 +63,11 @@ enum class StanzaCondition : uint8_t {
   InternalServerError,  ///< cancel
   NotAllowed,           ///< cancel
   ResourceConstraint,   ///< wait
+  Conflict,             ///< cancel (firmware-update: another update runs)
+  FeatureNotImplemented,///< cancel (firmware-update: no update config, url transport)
 };
 /// "bad-request" | "forbidden" | "item-not-found" | "internal-server-error" |
-/// "not-allowed" | "resource-constraint".
+/// "not-allowed" | "resource-constraint" | "conflict" | "feature-not-implemented".
 const char* stanza_condition_name(StanzaCondition c);
 /// The type RFC 6120 recommends for `c` (in the comments above).
 ErrorType default_error_type(StanzaCondition c);

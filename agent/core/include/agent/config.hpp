@@ -67,6 +67,21 @@ struct JournalConfig {
   double fsync_interval_s = 1.0;  ///< 0.05..3600; used with FsyncPolicy::Interval
 };
 
+/// Which hal::Installer applies verified updates ("update.installer").
+enum class InstallerKind : uint8_t { Sim, Rauc, Deb };
+
+/// Signed updates (docs/updates.md). Absent section: `enabled` false and the
+/// firmware-update command answers that updates are not configured.
+struct UpdateConfig {
+  bool enabled = false;                 ///< the "update" object is present
+  std::vector<std::string> public_keys;  ///< PEM text of each trusted key (read at load)
+  std::vector<std::string> key_names;    ///< where each came from: the absolute path, or "update.public_keys[i]"
+  InstallerKind installer = InstallerKind::Sim;  ///< "sim" (default) | "rauc" | "deb"
+  double health_window_s = 120;          ///< 5..3600: time a trial boot has to come up healthy
+  uint64_t max_image_bytes = uint64_t{1} << 30;  ///< 1..2^40
+  std::string state_dir;                 ///< absolute; default "<journal.path's parent>/update" (the state directory)
+};
+
 struct AgentConfig {
   std::string file;            ///< the config file as given (for messages)
   std::string dir;             ///< absolute directory of the config file (base of relative paths)
@@ -77,6 +92,7 @@ struct AgentConfig {
   JournalConfig journal;
   LogLevel log_level = LogLevel::Info;
   RebootMethod reboot = RebootMethod::Exec;  ///< "reboot": "exec" | "logind"
+  UpdateConfig update;
 };
 
 /// Reads and validates `path`. On success fills `*out` completely (defaults

@@ -62,7 +62,17 @@ struct DeviceFacts {
   /// device, channel by channel); nullptr = every channel "interval".
   /// Borrowed for the call.
   const drv::ReportPolicy* report_policies = nullptr;
+  /// Signed updates (docs/updates.md): non-null = an `<update state version
+  /// progress error/>` child of the device element. `update_state` is
+  /// update_state_name(); the error at most kUpdateErrorMax bytes.
+  const char* update_state = nullptr;
+  const char* update_version = "";
+  uint8_t update_progress = 0;
+  const char* update_error = "";
 };
+
+/// Longest update error text the device node carries (longer is cut).
+constexpr size_t kUpdateErrorMax = 160;
 
 struct HealthReport {
   Health health = Health::Healthy;

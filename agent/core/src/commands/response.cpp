@@ -109,6 +109,8 @@ const char* stanza_condition_name(StanzaCondition c) {
     case StanzaCondition::InternalServerError: return "internal-server-error";
     case StanzaCondition::NotAllowed: return "not-allowed";
     case StanzaCondition::ResourceConstraint: return "resource-constraint";
+    case StanzaCondition::Conflict: return "conflict";
+    case StanzaCondition::FeatureNotImplemented: return "feature-not-implemented";
   }
   return "undefined-condition";
 }
@@ -120,7 +122,9 @@ ErrorType default_error_type(StanzaCondition c) {
     case StanzaCondition::ResourceConstraint: return ErrorType::Wait;
     case StanzaCondition::ItemNotFound:
     case StanzaCondition::InternalServerError:
-    case StanzaCondition::NotAllowed: break;
+    case StanzaCondition::NotAllowed:
+    case StanzaCondition::Conflict:
+    case StanzaCondition::FeatureNotImplemented: break;
   }
   return ErrorType::Cancel;
 }

@@ -15,6 +15,7 @@ extern const CommandInfo kSetCommand;          // set.cpp
 extern const CommandInfo kDiagnosticsCommand;  // diagnostics.cpp
 extern const CommandInfo kConfigureCommand;    // configure.cpp
 extern const CommandInfo kRebootCommand;       // reboot.cpp
+extern const CommandInfo kFirmwareUpdateCommand;  // firmware_update.cpp
 }  // namespace cmd
 
 namespace {
@@ -28,6 +29,7 @@ const CommandInfo kCommands[] = {
     cmd::kDiagnosticsCommand,
     cmd::kConfigureCommand,
     cmd::kRebootCommand,
+    cmd::kFirmwareUpdateCommand,
 };
 constexpr size_t kCommandCount = std::size(kCommands);
 

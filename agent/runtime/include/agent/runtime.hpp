@@ -39,7 +39,9 @@
 #include "agent/commands.hpp"
 #include "agent/config.hpp"
 #include "agent/description.hpp"
+#include "agent/ibb.hpp"
 #include "agent/journal.hpp"
+#include "agent/update.hpp"
 #include "agent/telemetry.hpp"
 #include "agent/xmpp/session.hpp"
 #include "boards/board.hpp"
@@ -50,6 +52,35 @@
 #include "hal/watchdog.hpp"
 
 namespace agent {
+
+/// What signed updates need from the composition (agent/app): the
+/// installer backend, where the state record and the staged image live, and
+/// the version now running. All borrowed; must outlive the runtime.
+struct UpdateParts {
+  hal::Installer* installer = nullptr;
+  hal::Storage* storage = nullptr;        ///< the update state record (update.state_dir)
+  hal::SegmentStore* staging = nullptr;   ///< the staged image (segment kStagingSegment)
+  const char* image_path = "";            ///< that segment as a file, for installer->begin()
+  const char* installed_version = "";     ///< reported as the firmware version ("" = XIOT_VERSION)
+  /// The board's self-test for the health gate besides the runtime's own
+  /// health (all devices up); nullptr = none. Called from tick().
+  bool (*self_test)(void* ctx) = nullptr;
+  void* self_test_ctx = nullptr;
+};
+
+/// The hook the HTTP transport fills (transport "url"): starts fetching `url`
+/// into `sink` from sink.received() (a Range request when resuming) and
+/// returns at once; poll() is called from tick() until the sink holds the
+/// manifest's size. Null (the default) = transport url answers
+/// feature-not-implemented.
+class UrlFetcher {
+ public:
+  virtual ~UrlFetcher() = default;
+  /// Errors: InvalidArgument (bad URL), NotSupported, Io. `why` (one line) on error.
+  virtual hal::Err start(const char* url, ByteSink& sink, char* why, size_t why_cap) = 0;
+  /// Drives the transfer; Ok while running or done, an error once it failed.
+  virtual hal::Err poll() = 0;
+};
 
 class AgentRuntime final : public CommandHost {
  public:
@@ -90,6 +121,12 @@ class AgentRuntime final : public CommandHost {
   void set_clock_gate(ClockGate* gate) { clock_gate_ = gate; }
   /// True while the session waits for a sane clock.
   bool waiting_for_clock() const { return waiting_for_clock_; }
+  /// Signed updates (cfg.update must be enabled): set before start().
+  void set_update(const UpdateParts& parts) { update_parts_ = parts; }
+  /// The HTTP transport of updates (transport "url"); borrowed; before start().
+  void set_url_fetcher(UrlFetcher* f) { url_fetcher_ = f; }
+  /// The update machine, or nullptr when updates are not configured.
+  UpdateManager* update_manager() { return update_.get(); }
   /// Session timers, telemetry schedule, health, then the watchdog fed if the
   /// loop is healthy (see the top of this file). Call once per loop turn,
   /// between Context::run_once() calls. Returns the milliseconds until it
@@ -120,6 +157,7 @@ class AgentRuntime final : public CommandHost {
   hal::Err reconfigure_telemetry(const TelemetrySettings& s) override;
   hal::Err request_reboot(const char* reason) override;
   void diagnostics(DiagnosticsInfo* out) override;
+  void firmware_update(const FirmwareUpdateRequest& req, FirmwareUpdateAnswer* out) override;
 
  private:
   /// Presence and the device node follow health and the actuators' state.
@@ -163,6 +201,18 @@ class AgentRuntime final : public CommandHost {
   ClockGate* clock_gate_ = nullptr;
   bool waiting_for_clock_ = false;
   char clock_note_[96] = {};           ///< appended to the presence status once online after a wait
+  // Signed updates (docs/updates.md).
+  void start_update();
+  void tick_update();
+  UpdateParts update_parts_;
+  UrlFetcher* url_fetcher_ = nullptr;
+  TrustedKeys update_keys_;
+  std::unique_ptr<UpdateManager> update_;
+  std::unique_ptr<IbbReceiver> ibb_;  ///< only with updates configured (its buffers are ~40 KB)
+  uint32_t update_changes_seen_ = 0;
+  UpdateState update_state_seen_ = UpdateState::Idle;
+  hal::MonoTime update_published_{};
+  char maintenance_[96] = {};
 };
 
 }  // namespace agent

@@ -39,6 +39,12 @@ struct DeviceDescription {
   std::string health;  ///< healthy | degraded | maintenance
   std::vector<ChannelInfo> channels;
   std::vector<std::string> problems;
+  /// <update state version progress error/> (signed updates; docs/updates.md):
+  /// update_state "" when the device has no update support.
+  std::string update_state;
+  std::string update_version;
+  std::string update_progress;
+  std::string update_error;
 };
 
 /// Reads a device description. Unknown attributes and children are ignored

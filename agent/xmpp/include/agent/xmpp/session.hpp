@@ -18,6 +18,7 @@
 #include "agent/chat.hpp"
 #include "agent/commands.hpp"
 #include "agent/config.hpp"
+#include "agent/ibb.hpp"
 #include "agent/telemetry.hpp"
 #include "hal/clock.hpp"
 #include "hal/status.hpp"
@@ -137,6 +138,9 @@ class Session : public TelemetrySink {
   /// request/response scratch is the context's (Context::command_scratch(),
   /// allocated by the first session that gets handlers), taken here.
   void set_command_handlers(CommandRouter* router, ChatBot* chat);
+  /// Routes XEP-0047 <open/>, <data/> and <close/> IQs to `ibb` (borrowed;
+  /// nullptr = refused with service-unavailable, the default).
+  void set_ibb_receiver(IbbReceiver* ibb) { ibb_ = ibb; }
   /// Lines logged while libstrophe calls this session back carry `tag`
   /// (log_set_tag(); the fleet simulator passes the device's JID). "" = none,
   /// the default. Copied.
@@ -203,6 +207,7 @@ class Session : public TelemetrySink {
   void handle_iq(_xmpp_stanza_t* stanza);
   void reply_disco_info(_xmpp_stanza_t* iq, const char* node);
   void reply_disco_items(_xmpp_stanza_t* iq, const char* node);
+  void handle_ibb(_xmpp_stanza_t* iq, _xmpp_stanza_t* payload);
   void reply_error(_xmpp_stanza_t* iq, const char* type, const char* condition);
   void handle_command(_xmpp_stanza_t* iq, _xmpp_stanza_t* command);
   /// Answers `request` with an IQ of `type` whose payload is `child`, XML
@@ -253,6 +258,7 @@ class Session : public TelemetrySink {
   CommandRouter* router_ = nullptr;
   ChatBot* chat_ = nullptr;
   CommandScratch* cmd_ = nullptr;  ///< the context's, taken by set_command_handlers()
+  IbbReceiver* ibb_ = nullptr;
   std::string log_tag_;
   SessionStats stats_;
 };
