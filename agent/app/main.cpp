@@ -6,7 +6,9 @@
 // re-exec of this binary with the same arguments, or logind's Reboot. If the
 // restart fails the agent logs why and goes online again.
 //
-// `xiot-agent setup ...` writes a device's config instead (app/setup.hpp).
+// `xiot-agent setup ...` writes a device's config instead (app/setup.hpp);
+// `xiot-agent identity new|show` makes and shows the device key and CSR
+// (app/identity_cmd.hpp).
 //
 // Logs: when stderr is the journal ($JOURNAL_STREAM), lines carry syslog
 // priorities and no timestamp (agent/log.hpp).
@@ -28,6 +30,7 @@
 
 #include <cstdio>
 #include <cstring>
+#include <ctime>
 #include <memory>
 #include <string>
 
@@ -35,6 +38,7 @@
 #include "agent/log.hpp"
 #include "agent/runtime.hpp"
 #include "agent/xmpp/ca_file.hpp"
+#include "app/identity_cmd.hpp"
 #include "app/reboot_backend.hpp"
 #include "app/setup.hpp"
 #include "boards/board.hpp"
@@ -58,6 +62,7 @@ void print_usage(FILE* out) {
                "usage: xiot-agent --config FILE [--log-level error|warn|info|debug]\n"
                "       xiot-agent --config FILE --check-config\n"
                "       xiot-agent setup ... (writes a device's config; xiot-agent setup --help)\n"
+               "       xiot-agent identity new|show ... (the device key and CSR; xiot-agent identity --help)\n"
                "       xiot-agent --help | --version\n"
                "\n"
                "Runs the xiot device agent: logs in to the XMPP server named in FILE,\n"
@@ -187,6 +192,9 @@ int main(int argc, char** argv) {
   if (argc >= 2 && std::strcmp(argv[1], "setup") == 0) {
     agent::SystemOwnership ownership;
     return agent::run_setup(argc - 1, argv + 1, ownership, stdout, stderr, STDIN_FILENO);
+  }
+  if (argc >= 2 && std::strcmp(argv[1], "identity") == 0) {
+    return agent::run_identity(argc - 1, argv + 1, stdout, stderr, static_cast<int64_t>(::time(nullptr)));
   }
   agent::log_set_journal(hal::linux_::is_journal_stream(STDERR_FILENO));
   Args args;
