@@ -6,11 +6,13 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <climits>
 #include <cstring>
 #include <string>
 
 #include "agent/config.hpp"
 #include "agent/identity.hpp"
+#include "agent/log.hpp"
 
 namespace agent {
 
@@ -114,6 +116,44 @@ int write_file_atomically(const std::string& path, const std::string& text, unsi
     ::close(dfd);
   }
   return 0;
+}
+
+int64_t log_client_certificate(const AgentConfig& cfg, int64_t now, int64_t warn_days) {
+  const std::string& path = cfg.xmpp.client_cert;
+  if (path.empty()) return INT64_MIN;
+  std::string pem, error;
+  const int e = read_whole_file(path, &pem);
+  if (e != 0) {
+    XLOG_ERROR("identity", "client certificate %s: cannot read: %s", path.c_str(), std::strerror(e));
+    return INT64_MIN;
+  }
+  identity::CertInfo info;
+  if (identity::read_cert(pem, &info, &error) != hal::Err::Ok) {
+    XLOG_ERROR("identity", "client certificate %s: %s", path.c_str(), error.c_str());
+    return INT64_MIN;
+  }
+  const int64_t left = identity::days_left(info.not_after, now);
+  if (now < info.not_before) {
+    XLOG_ERROR("identity", "client certificate %s is not yet valid: valid from %s, the clock says %s; the server "
+               "will refuse it", path.c_str(), identity::iso8601(info.not_before).c_str(), identity::iso8601(now).c_str());
+  } else if (now > info.not_after) {
+    XLOG_ERROR("identity", "client certificate %s expired on %s (%lld days ago); the server will refuse it: "
+               "rotate it (docs/identity.md)", path.c_str(), identity::iso8601(info.not_after).c_str(),
+               static_cast<long long>(-left));
+  } else if (left < warn_days) {
+    XLOG_WARN("identity", "client certificate %s expires on %s: %lld days left (renew within %lld days)", path.c_str(),
+              identity::iso8601(info.not_after).c_str(), static_cast<long long>(left),
+              static_cast<long long>(warn_days));
+  } else {
+    XLOG_INFO("identity", "client certificate %s for %s, valid until %s (%lld days left)", path.c_str(),
+              info.jid.empty() ? "(no xmppAddr)" : info.jid.c_str(), identity::iso8601(info.not_after).c_str(),
+              static_cast<long long>(left));
+  }
+  if (!info.jid.empty() && info.jid != cfg.xmpp.jid) {
+    XLOG_WARN("identity", "client certificate %s names %s, not %s", path.c_str(), info.jid.c_str(),
+              cfg.xmpp.jid.c_str());
+  }
+  return left;
 }
 
 int run_identity(int argc, char** argv, std::FILE* out, std::FILE* err, int64_t now,

@@ -215,6 +215,7 @@ int main(int argc, char** argv) {
     }
   }
   agent::log_set_level(cfg.log_level);
+  (void)agent::log_client_certificate(cfg, static_cast<int64_t>(::time(nullptr)), 30);
   if (args.check_only) {
     boards::BoardSpec spec;
     if (!boards::parse_board(cfg.board.c_str(), &spec, &error)) {

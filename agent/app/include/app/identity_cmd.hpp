@@ -44,6 +44,15 @@ int write_file_atomically(const std::string& path, const std::string& text, unsi
 /// Reads a whole small file (at most 1 MiB). Returns 0 or an errno.
 int read_whole_file(const std::string& path, std::string* out);
 
+struct AgentConfig;
+
+/// At start-up: logs the configured client certificate's state (nothing
+/// without xmpp.client_cert): an error line when it is expired or not yet
+/// valid (the server will refuse it), a warning inside the renewal window
+/// (`warn_days`), else one info line with the days left. Returns the days
+/// left (negative once expired), or INT64_MIN without a readable certificate.
+int64_t log_client_certificate(const AgentConfig& cfg, int64_t now, int64_t warn_days);
+
 /// Runs `identity`. argv[0] is "identity". `now` is the wall clock (Unix s).
 int run_identity(int argc, char** argv, std::FILE* out, std::FILE* err, int64_t now,
                  const IdentityDefaults& defaults = IdentityDefaults());
