@@ -156,6 +156,16 @@ int64_t log_client_certificate(const AgentConfig& cfg, int64_t now, int64_t warn
   return left;
 }
 
+int64_t client_certificate_not_after(const AgentConfig& cfg) {
+  if (cfg.xmpp.client_cert.empty()) return 0;
+  std::string pem, error;
+  identity::CertInfo info;
+  if (read_whole_file(cfg.xmpp.client_cert, &pem) != 0 || identity::read_cert(pem, &info, &error) != hal::Err::Ok) {
+    return 0;
+  }
+  return info.not_after;
+}
+
 int run_identity(int argc, char** argv, std::FILE* out, std::FILE* err, int64_t now,
                  const IdentityDefaults& defaults) {
   Args a;

@@ -151,6 +151,7 @@ int run(const agent::AgentConfig& cfg, agent::Context& ctx) {
   char host_boot[48];
   hal::linux_::host_boot_id(host_boot, sizeof host_boot);
   agent.set_host_boot_id(host_boot);
+  agent.set_client_certificate(agent::client_certificate_not_after(cfg), cfg.xmpp.cert_warn_days);
   hal::linux_::SystemdNotifier systemd(clock);
   agent.set_service_notifier(&systemd);
   if (agent.start() != hal::Err::Ok) {
@@ -215,7 +216,7 @@ int main(int argc, char** argv) {
     }
   }
   agent::log_set_level(cfg.log_level);
-  (void)agent::log_client_certificate(cfg, static_cast<int64_t>(::time(nullptr)), 30);
+  (void)agent::log_client_certificate(cfg, static_cast<int64_t>(::time(nullptr)), cfg.xmpp.cert_warn_days);
   if (args.check_only) {
     boards::BoardSpec spec;
     if (!boards::parse_board(cfg.board.c_str(), &spec, &error)) {

@@ -439,6 +439,12 @@ int64_t unix_time(int year, int month, int day, int hour, int minute, int second
 }
 
 std::string iso8601(int64_t t) {
+  char buf[64];
+  const size_t n = format_iso8601(t, buf, sizeof buf);
+  return std::string(buf, n);
+}
+
+size_t format_iso8601(int64_t t, char* out, size_t cap) {
   int64_t days = t >= 0 ? t / 86400 : -((-t + 86399) / 86400);
   const int64_t secs = t - days * 86400;
   // civil_from_days
@@ -452,10 +458,13 @@ std::string iso8601(int64_t t) {
   const int64_t m = mp < 10 ? mp + 3 : mp - 9;
   const int64_t y = yoe + era * 400 + (m <= 2 ? 1 : 0);
   char buf[128];
-  std::snprintf(buf, sizeof buf, "%04lld-%02lld-%02lldT%02lld:%02lld:%02lldZ", static_cast<long long>(y),
-                static_cast<long long>(m), static_cast<long long>(d), static_cast<long long>(secs / 3600),
-                static_cast<long long>(secs / 60 % 60), static_cast<long long>(secs % 60));
-  return buf;
+  const int n = std::snprintf(buf, sizeof buf, "%04lld-%02lld-%02lldT%02lld:%02lld:%02lldZ",
+                              static_cast<long long>(y), static_cast<long long>(m), static_cast<long long>(d),
+                              static_cast<long long>(secs / 3600), static_cast<long long>(secs / 60 % 60),
+                              static_cast<long long>(secs % 60));
+  if (n <= 0 || static_cast<size_t>(n) >= cap) return 0;
+  std::memcpy(out, buf, static_cast<size_t>(n) + 1);
+  return static_cast<size_t>(n);
 }
 
 }  // namespace identity

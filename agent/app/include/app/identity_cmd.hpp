@@ -53,6 +53,10 @@ struct AgentConfig;
 /// left (negative once expired), or INT64_MIN without a readable certificate.
 int64_t log_client_certificate(const AgentConfig& cfg, int64_t now, int64_t warn_days);
 
+/// The configured client certificate's notAfter (Unix s), 0 without one
+/// (or when it cannot be read: log_client_certificate() said why).
+int64_t client_certificate_not_after(const AgentConfig& cfg);
+
 /// Runs `identity`. argv[0] is "identity". `now` is the wall clock (Unix s).
 int run_identity(int argc, char** argv, std::FILE* out, std::FILE* err, int64_t now,
                  const IdentityDefaults& defaults = IdentityDefaults());

@@ -62,6 +62,13 @@ struct DeviceFacts {
   /// device, channel by channel); nullptr = every channel "interval".
   /// Borrowed for the call.
   const drv::ReportPolicy* report_policies = nullptr;
+  /// The client certificate's notAfter (Unix s); 0 = none (password login).
+  /// Then the device element carries cert-expires and cert-days-left, and the
+  /// status line says "certificate expires in N days" once fewer than
+  /// cert_warn_days remain ("certificate expired" after it).
+  int64_t cert_not_after = 0;
+  int64_t cert_days_left = 0;
+  uint32_t cert_warn_days = 30;
 };
 
 struct HealthReport {

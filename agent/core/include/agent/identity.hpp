@@ -91,5 +91,9 @@ int64_t unix_time(int year, int month, int day, int hour, int minute, int second
 /// "YYYY-MM-DDTHH:MM:SSZ" of Unix seconds.
 std::string iso8601(int64_t t);
 
+/// The same into `buf` (no allocation; 21 bytes suffice for years 0..9999).
+/// Returns the length, or 0 when `cap` is too small.
+size_t format_iso8601(int64_t t, char* buf, size_t cap);
+
 }  // namespace identity
 }  // namespace agent
