@@ -120,6 +120,14 @@ TEST_F(AgentIdentity, CertificateWithoutPasswordComesOnline) {
                  "--timeout", "30"});
   EXPECT_EQ(watch.wait_exit(in(40s)), 0) << watch.describe() << agent.describe();
   EXPECT_NE(watch.out().find("dev1"), std::string::npos) << watch.describe();
+  // Expiry: diagnostics and the device node (xiotctl devices) show the days left.
+  Process diag({xiot::test::binary_path("xiotctl"), "--config", ops, "run", server_->jid("dev1"), "diagnostics"});
+  EXPECT_EQ(diag.wait_exit(in(20s)), 0) << diag.describe();
+  EXPECT_TRUE(std::regex_search(diag.out(), std::regex("Client certificate days left +36[45]"))) << diag.describe();
+  EXPECT_NE(diag.out().find("Client certificate expires"), std::string::npos) << diag.describe();
+  Process devs({xiot::test::binary_path("xiotctl"), "--config", ops, "devices"});
+  EXPECT_EQ(devs.wait_exit(in(20s)), 0) << devs.describe();
+  EXPECT_TRUE(std::regex_search(devs.out(), std::regex("certificate: 36[45] days left"))) << devs.describe();
   agent.kill(SIGTERM);
   EXPECT_EQ(agent.wait_exit(in(10s)), 0) << agent.describe();
   EXPECT_TRUE(std::regex_search(agent.err(), std::regex("items made, [1-9][0-9]* acknowledged by the server")))
