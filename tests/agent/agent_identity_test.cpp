@@ -134,6 +134,21 @@ TEST_F(AgentIdentity, CertificateWithoutPasswordComesOnline) {
       << agent.describe();
 }
 
+TEST_F(AgentIdentity, InsideTheRenewalWindowTheAgentWarnsInItsLogAndPresence) {
+  new_identity();
+  sign(dir_ / "ca", dir_ / "state/identity/device.crt", {"--days", "10"});
+  Process agent({xiot::test::binary_path("xiot-agent"), "--config", config_with(dir_ / "state/identity/device.crt")});
+  ASSERT_TRUE(agent.wait_for_output(kOnline, in(20s))) << agent.describe() << server_->log_tail();
+  EXPECT_TRUE(std::regex_search(agent.err(), std::regex("WARN identity: client certificate .* (9|10) days left "
+                                                          "\\(renew within 30 days\\)")))
+      << agent.describe();
+  // The presence status line the agent sent.
+  EXPECT_TRUE(agent.wait_for_output(std::regex("<status>[^<]*certificate expires in (9|10) days</status>"), in(10s)))
+      << agent.describe();
+  agent.kill(SIGTERM);
+  EXPECT_EQ(agent.wait_exit(in(10s)), 0) << agent.describe();
+}
+
 TEST_F(AgentIdentity, CertificateFromAnotherCaIsRefused) {
   ASSERT_EQ(run_tool({xiot::test::binary_path("xiotctl"), "ca", "init", dir_ / "other-ca"}), 0);
   new_identity();
