@@ -26,6 +26,10 @@ constexpr size_t kMaxFile = 1024 * 1024;
 const char* usage_text() {
   return "usage: xiot-agent identity new  [--config FILE] [--jid J] [--state-dir DIR] [--force]\n"
          "       xiot-agent identity show [--config FILE] [--jid J] [--state-dir DIR] [--cert FILE]\n"
+         "       xiot-agent identity rotate [--config FILE] [--jid J] [--state-dir DIR] [--force]\n"
+         "       xiot-agent identity install CERT [--config FILE] [--jid J] [--state-dir DIR]\n"
+         "rotate: a new key + CSR beside the current ones (pending.key, pending.csr); install: the signed\n"
+         "     certificate for it (pending.crt); the agent switches at its next start once the server takes it.\n"
          "new: makes STATE/identity/device.key (EC P-256, 0600) and device.csr (subject CN=JID,\n"
          "     subjectAltName id-on-xmppAddr JID) and prints the CSR; sign it with `xiotctl ca sign`.\n"
          "show: JID, key fingerprint and the configured (or --cert) certificate's validity.\n";
@@ -166,6 +170,36 @@ int64_t client_certificate_not_after(const AgentConfig& cfg) {
   return info.not_after;
 }
 
+bool find_pending_identity(const AgentConfig& cfg, PendingIdentity* out) {
+  if (cfg.xmpp.client_cert.empty()) return false;
+  const std::string dir = identity_dir(parent_of(cfg.journal.path));
+  struct stat st;
+  if (::stat((dir + "/pending.key").c_str(), &st) != 0 || ::stat((dir + "/pending.crt").c_str(), &st) != 0) {
+    return false;
+  }
+  out->key = dir + "/pending.key";
+  out->cert = dir + "/pending.crt";
+  return true;
+}
+
+int commit_pending_identity(const AgentConfig& cfg, const PendingIdentity& p) {
+  // Key first: a cut between the two renames leaves the new key with the old
+  // certificate, which `identity show` reports as "does not match the key".
+  if (::rename(p.key.c_str(), cfg.xmpp.client_key.c_str()) != 0) return errno;
+  if (::rename(p.cert.c_str(), cfg.xmpp.client_cert.c_str()) != 0) return errno;
+  (void)::unlink((parent_of(p.key) + "/pending.csr").c_str());
+  const int dfd = ::open(parent_of(cfg.xmpp.client_cert).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd >= 0) {
+    (void)::fsync(dfd);
+    ::close(dfd);
+  }
+  return 0;
+}
+
+void refuse_pending_identity(const PendingIdentity& p) {
+  (void)::rename(p.cert.c_str(), (p.cert + ".refused").c_str());
+}
+
 int run_identity(int argc, char** argv, std::FILE* out, std::FILE* err, int64_t now,
                  const IdentityDefaults& defaults) {
   Args a;
@@ -198,14 +232,24 @@ int run_identity(int argc, char** argv, std::FILE* out, std::FILE* err, int64_t 
       a.cmd = arg;
       continue;
     }
+    if (a.cmd == "install" && a.cert.empty() && arg[0] != '-') {
+      a.cert = arg;
+      continue;
+    }
     std::fprintf(err, "xiot-agent identity: unknown argument '%s' (see --help)\n", arg.c_str());
     return kUsage;
   }
-  if (a.cmd != "new" && a.cmd != "show") {
-    std::fprintf(err, "xiot-agent identity: expected 'new' or 'show'%s%s (see --help)\n",
+  if (a.cmd == "install" && a.cert.empty()) {
+    std::fprintf(err, "xiot-agent identity install: missing CERT (the certificate signed for pending.csr)\n");
+    return kUsage;
+  }
+  const std::string install_cert = a.cmd == "install" ? a.cert : std::string();
+  if (a.cmd != "new" && a.cmd != "show" && a.cmd != "rotate" && a.cmd != "install") {
+    std::fprintf(err, "xiot-agent identity: expected 'new', 'show', 'rotate' or 'install'%s%s (see --help)\n",
                  a.cmd.empty() ? "" : ", got ", a.cmd.c_str());
     return kUsage;
   }
+  if (a.cmd == "install") a.cert.clear();
   if (a.cmd == "new" && !a.cert.empty()) {
     std::fprintf(err, "xiot-agent identity new: --cert is for 'show'\n");
     return kUsage;
@@ -229,12 +273,52 @@ int run_identity(int argc, char** argv, std::FILE* out, std::FILE* err, int64_t 
     return kUsage;
   }
   const std::string dir = identity_dir(a.state_dir);
-  const std::string key_path = dir + "/device.key";
-  const std::string csr_path = dir + "/device.csr";
+  const bool rotating = a.cmd == "rotate";
+  const std::string key_path = dir + (rotating ? "/pending.key" : "/device.key");
+  const std::string csr_path = dir + (rotating ? "/pending.csr" : "/device.csr");
+  if (a.cmd == "install") {
+    std::string key, pem, pub, error;
+    identity::CertInfo info;
+    int e = read_whole_file(dir + "/pending.key", &key);
+    if (e != 0) {
+      std::fprintf(err, "xiot-agent identity install: no pending key %s/pending.key: %s (run identity rotate)\n",
+                   dir.c_str(), std::strerror(e));
+      return kUsage;
+    }
+    const hal::Err pe = identity::public_key_der(key, &pub);
+    std::fill(key.begin(), key.end(), '\0');
+    if (pe != hal::Err::Ok) {
+      std::fprintf(err, "xiot-agent identity install: %s/pending.key: not a private key\n", dir.c_str());
+      return kUsage;
+    }
+    if ((e = read_whole_file(install_cert, &pem)) != 0 || identity::read_cert(pem, &info, &error) != hal::Err::Ok) {
+      std::fprintf(err, "xiot-agent identity install: %s: %s\n", install_cert.c_str(),
+                   e != 0 ? std::strerror(e) : error.c_str());
+      return kUsage;
+    }
+    if (info.pubkey_der != pub) {
+      std::fprintf(err, "xiot-agent identity install: %s was not signed for pending.key (another key)\n",
+                   install_cert.c_str());
+      return kUsage;
+    }
+    if (info.jid != a.jid) {
+      std::fprintf(err, "xiot-agent identity install: %s names %s, not %s\n", install_cert.c_str(),
+                   info.jid.empty() ? "no xmppAddr" : info.jid.c_str(), a.jid.c_str());
+      return kUsage;
+    }
+    if ((e = write_file_atomically(dir + "/pending.crt", pem, 0644)) != 0) {
+      std::fprintf(err, "xiot-agent identity install: cannot write %s/pending.crt: %s\n", dir.c_str(),
+                   std::strerror(e));
+      return kFailure;
+    }
+    std::fprintf(out, "installed %s/pending.crt (valid until %s); the agent switches at its next start\n",
+                 dir.c_str(), identity::iso8601(info.not_after).c_str());
+    return kOk;
+  }
   // A configured client_key wins over the default place.
   const std::string used_key = need_config && !cfg.xmpp.client_key.empty() ? cfg.xmpp.client_key : key_path;
 
-  if (a.cmd == "new") {
+  if (a.cmd == "new" || rotating) {
     struct stat st;
     if (!a.force && ::stat(key_path.c_str(), &st) == 0) {
       std::fprintf(err, "xiot-agent identity new: %s exists; --force replaces it (the old key is lost)\n",

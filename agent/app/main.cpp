@@ -127,7 +127,11 @@ std::string state_dir(const agent::AgentConfig& cfg) {
 constexpr int kRestart = -1;
 
 // `ctx` is the one libstrophe context; every session of it is gone when run() returns.
-int run(const agent::AgentConfig& cfg, agent::Context& ctx) {
+// `pending`: non-null while a rotated identity is tried (cfg names its
+// files); committed over the configured pair once online, and `cfg` then
+// names the committed files for every later connection.
+int run(agent::AgentConfig& cfg, agent::Context& ctx, const agent::AgentConfig& configured,
+        const agent::PendingIdentity* pending) {
   hal::linux_::SystemClock clock;
   std::string error;
   std::unique_ptr<boards::Board> board = boards::Board::open(cfg.board.c_str(), clock, clock, &error);
@@ -167,8 +171,21 @@ int run(const agent::AgentConfig& cfg, agent::Context& ctx) {
     }
   }
 
+  bool commit_pending = pending != nullptr;
   while (hal::linux_::stop_signal() == 0 && !agent.reboot_requested()) {
     const uint32_t wait_ms = agent.tick();
+    if (commit_pending && agent.session().online()) {
+      commit_pending = false;
+      const int e = agent::commit_pending_identity(configured, *pending);
+      if (e != 0) {
+        XLOG_ERROR("identity", "the new identity logged in but could not be committed: %s", std::strerror(e));
+      } else {
+        XLOG_INFO("identity", "the new identity logged in; committed as %s and %s", configured.xmpp.client_cert.c_str(),
+                  configured.xmpp.client_key.c_str());
+      }
+      cfg.xmpp.client_cert = configured.xmpp.client_cert;
+      cfg.xmpp.client_key = configured.xmpp.client_key;
+    }
     if (agent.session().fatal() != agent::Fatal::None) {
       print_error(agent.session().fatal_message().c_str());
       return kExitAuth;
@@ -229,9 +246,19 @@ int main(int argc, char** argv) {
   for (;;) {
     int rc = kExitFailure;
     int64_t blocks = 0;
+    agent::PendingIdentity pending;
+    const bool trying = agent::find_pending_identity(cfg, &pending);
+    agent::AgentConfig used = cfg;
+    if (trying) {
+      XLOG_INFO("identity", "trying the new identity %s (the current one stays until it logs in)",
+                pending.cert.c_str());
+      used.xmpp.client_cert = pending.cert;
+      used.xmpp.client_key = pending.key;
+      (void)agent::log_client_certificate(used, static_cast<int64_t>(::time(nullptr)), cfg.xmpp.cert_warn_days);
+    }
     {
       agent::Context ctx;
-      rc = run(cfg, ctx);
+      rc = run(used, ctx, cfg, trying ? &pending : nullptr);
       // Every session is gone; once the context is freed too, whatever
       // libstrophe still holds through its counting allocator is a leak (tests
       // check this).
@@ -241,6 +268,13 @@ int main(int argc, char** argv) {
       XLOG_WARN("agent", "libstrophe leaked %lld blocks", static_cast<long long>(blocks));
     } else {
       XLOG_INFO("agent", "libstrophe blocks outstanding at exit: 0");
+    }
+    if (trying && rc == kExitAuth && agent::find_pending_identity(cfg, &pending)) {
+      // Refused before it was ever committed: back to the current identity.
+      agent::refuse_pending_identity(pending);
+      XLOG_ERROR("identity", "the server refused the new identity %s; kept as %s.refused, going on with %s",
+                 pending.cert.c_str(), pending.cert.c_str(), cfg.xmpp.client_cert.c_str());
+      continue;
     }
     if (rc != kRestart) return rc;
     // `reboot`: every object of run() is gone (offline with the reason, the

@@ -149,6 +149,60 @@ TEST_F(AgentIdentity, InsideTheRenewalWindowTheAgentWarnsInItsLogAndPresence) {
   EXPECT_EQ(agent.wait_exit(in(10s)), 0) << agent.describe();
 }
 
+TEST_F(AgentIdentity, RotationSwitchesAfterALoginAndKeepsTheOldIdentityWhenRefused) {
+  new_identity();
+  sign(dir_ / "ca", dir_ / "state/identity/device.crt");
+  const std::string cfg = config_with(dir_ / "state/identity/device.crt");
+  const std::string agent_bin = xiot::test::binary_path("xiot-agent");
+  auto rotate_and_install = [&](const std::string& ca, const std::string& cert) {
+    std::string out;
+    ASSERT_EQ(run_tool({agent_bin, "identity", "rotate", "--config", cfg}, &out), 0) << out;
+    std::vector<std::string> argv = {xiot::test::binary_path("xiotctl"), "ca", "sign", ca,
+                                     dir_ / "state/identity/pending.csr", "--out", cert};
+    ASSERT_EQ(run_tool(argv, &out), 0) << out;
+    ASSERT_EQ(run_tool({agent_bin, "identity", "install", cert, "--config", cfg}, &out), 0) << out;
+  };
+  // A certificate for another key is refused by install.
+  {
+    std::string out;
+    EXPECT_EQ(run_tool({agent_bin, "identity", "install", dir_ / "state/identity/device.crt", "--config", cfg}, &out),
+              2)
+        << out;
+  }
+  rotate_and_install(dir_ / "ca", dir_ / "new.crt");
+  {
+    Process agent({agent_bin, "--config", cfg});
+    ASSERT_TRUE(agent.wait_for_output("the new identity logged in; committed", in(20s)))
+        << agent.describe() << server_->log_tail();
+    agent.kill(SIGTERM);
+    EXPECT_EQ(agent.wait_exit(in(10s)), 0) << agent.describe();
+  }
+  EXPECT_EQ(xiot::test::read_file(dir_ / "state/identity/device.crt"), xiot::test::read_file(dir_ / "new.crt"));
+  struct stat st;
+  EXPECT_NE(::stat((dir_ / "state/identity/pending.key").c_str(), &st), 0);
+  // The committed identity logs in again (a fresh start).
+  {
+    Process agent({agent_bin, "--config", cfg});
+    ASSERT_TRUE(agent.wait_for_output(kOnline, in(20s))) << agent.describe();
+    agent.kill(SIGTERM);
+    EXPECT_EQ(agent.wait_exit(in(10s)), 0) << agent.describe();
+  }
+  // A new identity the server refuses (signed by another CA): the agent falls
+  // back to the current one and stays online with it.
+  ASSERT_EQ(run_tool({xiot::test::binary_path("xiotctl"), "ca", "init", dir_ / "other-ca"}), 0);
+  rotate_and_install(dir_ / "other-ca", dir_ / "bad.crt");
+  {
+    Process agent({agent_bin, "--config", cfg});
+    ASSERT_TRUE(agent.wait_for_output("the server refused the new identity", in(30s)))
+        << agent.describe() << server_->log_tail();
+    ASSERT_TRUE(agent.wait_for_output(kOnline, in(20s))) << agent.describe();
+    agent.kill(SIGTERM);
+    EXPECT_EQ(agent.wait_exit(in(10s)), 0) << agent.describe();
+  }
+  EXPECT_EQ(xiot::test::read_file(dir_ / "state/identity/device.crt"), xiot::test::read_file(dir_ / "new.crt"));
+  EXPECT_EQ(::stat((dir_ / "state/identity/pending.crt.refused").c_str(), &st), 0);
+}
+
 TEST_F(AgentIdentity, CertificateFromAnotherCaIsRefused) {
   ASSERT_EQ(run_tool({xiot::test::binary_path("xiotctl"), "ca", "init", dir_ / "other-ca"}), 0);
   new_identity();

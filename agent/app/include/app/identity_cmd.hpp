@@ -57,6 +57,28 @@ int64_t log_client_certificate(const AgentConfig& cfg, int64_t now, int64_t warn
 /// (or when it cannot be read: log_client_certificate() said why).
 int64_t client_certificate_not_after(const AgentConfig& cfg);
 
+/// Rotation (docs/identity.md "Rotation"): `identity rotate` writes
+/// STATE/identity/pending.key (0600) + pending.csr, `identity install CERT`
+/// checks CERT against pending.key and the JID and stores it as pending.crt.
+/// At its next start the agent logs in with the pending pair; once online it
+/// commits (renames pending.key/.crt over xmpp.client_key/client_cert); if
+/// the server refuses it, pending.crt becomes pending.crt.refused and the
+/// agent goes on with the current identity.
+struct PendingIdentity {
+  std::string key;   ///< STATE/identity/pending.key
+  std::string cert;  ///< STATE/identity/pending.crt
+};
+
+/// True when the config logs in with a certificate and both pending files exist.
+bool find_pending_identity(const AgentConfig& cfg, PendingIdentity* out);
+
+/// Renames the pending pair over the configured client_key/client_cert.
+/// Returns 0 or an errno.
+int commit_pending_identity(const AgentConfig& cfg, const PendingIdentity& p);
+
+/// pending.crt -> pending.crt.refused (the key stays for a new signature).
+void refuse_pending_identity(const PendingIdentity& p);
+
 /// Runs `identity`. argv[0] is "identity". `now` is the wall clock (Unix s).
 int run_identity(int argc, char** argv, std::FILE* out, std::FILE* err, int64_t now,
                  const IdentityDefaults& defaults = IdentityDefaults());
