@@ -12,6 +12,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <deque>
 #include <functional>
 #include <map>
@@ -27,6 +28,7 @@
 #include <unistd.h>
 
 #include "fleet/adhoc.hpp"
+#include "fleet/ca.hpp"
 #include "fleet/client.hpp"
 #include "fleet/device.hpp"
 #include "fleet/error.hpp"
@@ -38,6 +40,7 @@
 #include "fleet/pep_subscriptions.hpp"
 #include "fleet/report.hpp"
 #include "fleet/senml.hpp"
+#include "agent/identity.hpp"
 #include "xiot/version.hpp"
 
 namespace {
@@ -68,6 +71,12 @@ constexpr const char* kUsage =
     "unknown device, exit 2); commands and run need it online (else exit 1).\n"
     "\n"
     "commands:\n"
+    "  ca init DIR [--days N] [--name NAME]\n"
+    "        a fleet CA in DIR: ca.key (EC P-256, 0600) and a self-signed ca.crt (default 3650 days).\n"
+    "  ca sign DIR CSR [--days N] [--out CERT] [--jid J] [--start YYYYMMDDhhmmss|UNIX]\n"
+    "        verifies a device CSR (xiot-agent identity new) and issues its client certificate\n"
+    "        (CN and xmppAddr = the CSR's JID, EKU serverAuth+clientAuth; default 365 days from now).\n"
+    "        --jid: refuse a CSR for another JID. No connection is made. docs/identity.md.\n"
     "  devices [--json] [--timeout S]\n"
     "        every contact in the roster: online/degraded/maintenance/offline/unknown,\n"
     "        last seen, firmware and channel count (device node urn:xiot:device:0),\n"
@@ -850,6 +859,61 @@ struct ConnectionFlags {
   }
 };
 
+// ---- ca init|sign (no connection) -------------------------------------------
+
+/// "YYYYMMDDhhmmss" (UTC) or Unix seconds.
+int64_t parse_start(const std::string& v) {
+  if (v.size() == 14 && v.find_first_not_of("0123456789") == std::string::npos) {
+    auto num = [&](size_t at, size_t n) { return std::atoi(v.substr(at, n).c_str()); };
+    return agent::identity::unix_time(num(0, 4), num(4, 2), num(6, 2), num(8, 2), num(10, 2), num(12, 2));
+  }
+  return parse_long("--start", v, 0, 253402300799L);
+}
+
+int cmd_ca(const std::vector<std::string>& args) {
+  if (args.empty() || (args[0] != "init" && args[0] != "sign")) usage_error("ca: expected 'init' or 'sign'");
+  const std::string sub = args[0];
+  std::vector<std::string> pos;
+  long days = sub == "init" ? 3650 : 365;
+  std::string out, name = "xiot fleet CA", jid;
+  int64_t start = static_cast<int64_t>(std::time(nullptr));
+  for (size_t i = 1; i < args.size(); ++i) {
+    std::string v;
+    if (take_value(args, &i, "--days", &v)) {
+      days = parse_long("--days", v, 1, 36500);
+    } else if (sub == "sign" && take_value(args, &i, "--out", &v)) {
+      out = v;
+    } else if (sub == "sign" && take_value(args, &i, "--jid", &v)) {
+      jid = v;
+    } else if (sub == "sign" && take_value(args, &i, "--start", &v)) {
+      start = parse_start(v);
+    } else if (sub == "init" && take_value(args, &i, "--name", &v)) {
+      name = v;
+    } else if (!args[i].empty() && args[i][0] == '-') {
+      usage_error("ca " + sub + ": unknown option '" + args[i] + "'");
+    } else {
+      pos.push_back(args[i]);
+    }
+  }
+  if (sub == "init") {
+    if (pos.size() != 1) usage_error("ca init DIR [--days N] [--name NAME]");
+    fleet::ca::init(pos[0], static_cast<int>(days), static_cast<int64_t>(std::time(nullptr)), name);
+    std::fprintf(stderr, "xiotctl: fleet CA in %s (ca.key 0600, ca.crt), valid %ld days\n", pos[0].c_str(), days);
+    return 0;
+  }
+  if (pos.size() != 2) usage_error("ca sign DIR CSR [--days N] [--out CERT] [--jid J] [--start WHEN]");
+  const std::string csr = fleet::ca::read_file(pos[1]);
+  const fleet::ca::Issued cert = fleet::ca::sign(pos[0], csr, static_cast<int>(days), start, jid);
+  if (out.empty()) {
+    std::fputs(cert.cert_pem.c_str(), stdout);
+  } else {
+    fleet::ca::write_file(out, cert.cert_pem, 0644);
+  }
+  std::fprintf(stderr, "xiotctl: signed %s serial %s valid %s .. %s\n", cert.jid.c_str(), cert.serial.c_str(),
+               agent::identity::iso8601(cert.not_before).c_str(), agent::identity::iso8601(cert.not_after).c_str());
+  return 0;
+}
+
 /// Takes the connection flags (and -v) out of `args`, leaving COMMAND ARGS in
 /// `rest`. False after --help or --version (printed: nothing else to do).
 bool parse_flags(const std::vector<std::string>& args, ConnectionFlags* f, std::vector<std::string>* rest) {
@@ -1186,6 +1250,7 @@ int run(int argc, char** argv) {
     const int done = cmd_firmware_offline(rest);
     if (done >= 0) return done;
   }
+  if (command == "ca") return cmd_ca(rest);
   if (command != "watch" && command != "devices" && command != "commands" && command != "run" &&
       command != "info" && command != "firmware") {
     usage_error("unknown command '" + command + "'");

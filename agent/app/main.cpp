@@ -6,7 +6,9 @@
 // re-exec of this binary with the same arguments, or logind's Reboot. If the
 // restart fails the agent logs why and goes online again.
 //
-// `xiot-agent setup ...` writes a device's config instead (app/setup.hpp).
+// `xiot-agent setup ...` writes a device's config instead (app/setup.hpp);
+// `xiot-agent identity new|show` makes and shows the device key and CSR
+// (app/identity_cmd.hpp).
 //
 // Logs: when stderr is the journal ($JOURNAL_STREAM), lines carry syslog
 // priorities and no timestamp (agent/log.hpp).
@@ -28,6 +30,7 @@
 
 #include <cstdio>
 #include <cstring>
+#include <ctime>
 #include <memory>
 #include <string>
 
@@ -36,6 +39,7 @@
 #include "agent/log.hpp"
 #include "agent/runtime.hpp"
 #include "agent/xmpp/ca_file.hpp"
+#include "app/identity_cmd.hpp"
 #include "app/reboot_backend.hpp"
 #include "app/setup.hpp"
 #include "boards/board.hpp"
@@ -61,6 +65,7 @@ void print_usage(FILE* out) {
                "usage: xiot-agent --config FILE [--log-level error|warn|info|debug]\n"
                "       xiot-agent --config FILE --check-config\n"
                "       xiot-agent setup ... (writes a device's config; xiot-agent setup --help)\n"
+               "       xiot-agent identity new|show ... (the device key and CSR; xiot-agent identity --help)\n"
                "       xiot-agent --help | --version\n"
                "\n"
                "Runs the xiot device agent: logs in to the XMPP server named in FILE,\n"
@@ -164,7 +169,11 @@ struct UpdateBackend {
 constexpr int kRestart = -1;
 
 // `ctx` is the one libstrophe context; every session of it is gone when run() returns.
-int run(const agent::AgentConfig& cfg, agent::Context& ctx) {
+// `pending`: non-null while a rotated identity is tried (cfg names its
+// files); committed over the configured pair once online, and `cfg` then
+// names the committed files for every later connection.
+int run(agent::AgentConfig& cfg, agent::Context& ctx, const agent::AgentConfig& configured,
+        const agent::PendingIdentity* pending) {
   hal::linux_::SystemClock clock;
   std::string error;
   std::unique_ptr<boards::Board> board = boards::Board::open(cfg.board.c_str(), clock, clock, &error);
@@ -190,6 +199,7 @@ int run(const agent::AgentConfig& cfg, agent::Context& ctx) {
   char host_boot[48];
   hal::linux_::host_boot_id(host_boot, sizeof host_boot);
   agent.set_host_boot_id(host_boot);
+  agent.set_client_certificate(agent::client_certificate_not_after(cfg), cfg.xmpp.cert_warn_days);
   hal::linux_::SystemdNotifier systemd(clock);
   agent.set_service_notifier(&systemd);
   // Clock sanity (docs/time.md): no connection while the wall clock is before
@@ -210,8 +220,21 @@ int run(const agent::AgentConfig& cfg, agent::Context& ctx) {
     }
   }
 
+  bool commit_pending = pending != nullptr;
   while (hal::linux_::stop_signal() == 0 && !agent.reboot_requested()) {
     const uint32_t wait_ms = agent.tick();
+    if (commit_pending && agent.session().online()) {
+      commit_pending = false;
+      const int e = agent::commit_pending_identity(configured, *pending);
+      if (e != 0) {
+        XLOG_ERROR("identity", "the new identity logged in but could not be committed: %s", std::strerror(e));
+      } else {
+        XLOG_INFO("identity", "the new identity logged in; committed as %s and %s", configured.xmpp.client_cert.c_str(),
+                  configured.xmpp.client_key.c_str());
+      }
+      cfg.xmpp.client_cert = configured.xmpp.client_cert;
+      cfg.xmpp.client_key = configured.xmpp.client_key;
+    }
     if (agent.session().fatal() != agent::Fatal::None) {
       print_error(agent.session().fatal_message().c_str());
       return kExitAuth;
@@ -237,6 +260,9 @@ int main(int argc, char** argv) {
     agent::SystemOwnership ownership;
     return agent::run_setup(argc - 1, argv + 1, ownership, stdout, stderr, STDIN_FILENO);
   }
+  if (argc >= 2 && std::strcmp(argv[1], "identity") == 0) {
+    return agent::run_identity(argc - 1, argv + 1, stdout, stderr, static_cast<int64_t>(::time(nullptr)));
+  }
   agent::log_set_journal(hal::linux_::is_journal_stream(STDERR_FILENO));
   Args args;
   const int early = parse_args(argc, argv, &args);
@@ -256,6 +282,7 @@ int main(int argc, char** argv) {
     }
   }
   agent::log_set_level(cfg.log_level);
+  (void)agent::log_client_certificate(cfg, static_cast<int64_t>(::time(nullptr)), cfg.xmpp.cert_warn_days);
   if (args.check_only) {
     boards::BoardSpec spec;
     if (!boards::parse_board(cfg.board.c_str(), &spec, &error)) {
@@ -268,9 +295,19 @@ int main(int argc, char** argv) {
   for (;;) {
     int rc = kExitFailure;
     int64_t blocks = 0;
+    agent::PendingIdentity pending;
+    const bool trying = agent::find_pending_identity(cfg, &pending);
+    agent::AgentConfig used = cfg;
+    if (trying) {
+      XLOG_INFO("identity", "trying the new identity %s (the current one stays until it logs in)",
+                pending.cert.c_str());
+      used.xmpp.client_cert = pending.cert;
+      used.xmpp.client_key = pending.key;
+      (void)agent::log_client_certificate(used, static_cast<int64_t>(::time(nullptr)), cfg.xmpp.cert_warn_days);
+    }
     {
       agent::Context ctx;
-      rc = run(cfg, ctx);
+      rc = run(used, ctx, cfg, trying ? &pending : nullptr);
       // Every session is gone; once the context is freed too, whatever
       // libstrophe still holds through its counting allocator is a leak (tests
       // check this).
@@ -280,6 +317,13 @@ int main(int argc, char** argv) {
       XLOG_WARN("agent", "libstrophe leaked %lld blocks", static_cast<long long>(blocks));
     } else {
       XLOG_INFO("agent", "libstrophe blocks outstanding at exit: 0");
+    }
+    if (trying && rc == kExitAuth && agent::find_pending_identity(cfg, &pending)) {
+      // Refused before it was ever committed: back to the current identity.
+      agent::refuse_pending_identity(pending);
+      XLOG_ERROR("identity", "the server refused the new identity %s; kept as %s.refused, going on with %s",
+                 pending.cert.c_str(), pending.cert.c_str(), cfg.xmpp.client_cert.c_str());
+      continue;
     }
     if (rc != kRestart) return rc;
     // `reboot`: every object of run() is gone (offline with the reason, the

@@ -59,6 +59,7 @@ AgentRuntime::AgentRuntime(Context& ctx, const AgentConfig& cfg, boards::Board& 
       cfg_(cfg),
       board_(board),
       mono_(mono),
+      wall_(wall),
       storage_(storage),
       rng_(seed),
       telemetry_cfg_(effective_telemetry(cfg, storage)),
@@ -77,6 +78,17 @@ AgentRuntime::~AgentRuntime() = default;
 
 void AgentRuntime::set_host_boot_id(const char* id) {
   if (journal_) journal_->set_host_boot(id);
+}
+
+void AgentRuntime::set_client_certificate(int64_t not_after, uint32_t warn_days) {
+  cert_not_after_ = not_after;
+  cert_warn_days_ = warn_days;
+}
+
+int64_t AgentRuntime::cert_days_left() const {
+  const int64_t now = wall_.wall_now().unix_us / 1000000;
+  const int64_t d = cert_not_after_ - now;
+  return d >= 0 ? d / 86400 : -((-d + 86399) / 86400);
 }
 
 DeviceFacts AgentRuntime::facts() const {
@@ -101,6 +113,11 @@ DeviceFacts AgentRuntime::facts() const {
   f.dropped_readings = publisher_.items_dropped();
   if (const Journal* j = publisher_.outbox().journal()) f.power_cut_lost = j->stats().power_cut_lost;
   f.report_policies = report_policies_.size() == board_.registry().channel_count() ? report_policies_.data() : nullptr;
+  if (cert_not_after_ != 0) {
+    f.cert_not_after = cert_not_after_;
+    f.cert_days_left = cert_days_left();
+    f.cert_warn_days = cert_warn_days_;
+  }
   return f;
 }
 
@@ -419,6 +436,10 @@ void AgentRuntime::diagnostics(DiagnosticsInfo* out) {
     out->power_cut_lost = j->stats().power_cut_lost;
   }
   out->errors = publisher_.read_errors() + st.items_rejected + outbox.stats().journal_errors;
+  if (cert_not_after_ != 0) {
+    out->cert_not_after = cert_not_after_;
+    out->cert_days_left = cert_days_left();
+  }
   if (const char* storage = outbox.storage_problem()) {
     std::snprintf(out->last_error, sizeof out->last_error, "%s", storage);
   } else if (publisher_.last_error() != hal::Err::Ok) {

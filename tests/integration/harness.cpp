@@ -343,6 +343,10 @@ DevServer::DevServer(Options options)
     args.push_back("--also-listen");
     args.push_back(options_.also_listen);
   }
+  if (!options_.client_ca.empty()) {
+    args.push_back("--client-ca");
+    args.push_back(options_.client_ca);
+  }
   devserver(args, std::chrono::seconds(60));
   started_ = true;
   load_env();

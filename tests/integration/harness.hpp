@@ -155,6 +155,9 @@ class DevServer {
     /// Prosody only: c2s also listens on this IPv4 address (a NetNs's
     /// host_ip(), so an agent inside that namespace can reach the server).
     std::string also_listen;
+    /// Client certificates (tools/devserver --client-ca): a CA certificate
+    /// file (xiotctl ca init); the server then offers SASL EXTERNAL too.
+    std::string client_ca;
   };
   /// One node of the server (Prosody is one node; names like xiot1@127.0.0.1
   /// for ejabberd). Node 0 is the one port()/direct_tls_port() name.

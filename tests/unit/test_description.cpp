@@ -241,3 +241,28 @@ TEST(Health, Names) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST_F(Description, ClientCertificateExpiryShowsInTheDeviceElementAndWarnsInTheStatusLine) {
+  agent::DeviceFacts f = facts();
+  f.cert_not_after = 2147483648LL;  // 2038-01-19T03:14:08Z
+  f.cert_days_left = 200;
+  f.cert_warn_days = 30;
+  EXPECT_EQ(status(f), "sim board, xiot 0.1.0, 4 channels");
+  EXPECT_NE(describe(f).find("health='healthy' cert-expires='2038-01-19T03:14:08Z' cert-days-left='200'>"),
+            std::string::npos)
+      << describe(f);
+  f.cert_days_left = 12;
+  EXPECT_EQ(status(f), "sim board, xiot 0.1.0, 4 channels, certificate expires in 12 days");
+  EXPECT_EQ(agent::assess_health(f).health, agent::Health::Healthy);
+  f.cert_days_left = 1;
+  EXPECT_EQ(status(f), "sim board, xiot 0.1.0, 4 channels, certificate expires in 1 day");
+  f.cert_days_left = -3;
+  EXPECT_EQ(status(f), "sim board, xiot 0.1.0, 4 channels, certificate expired");
+  EXPECT_NE(describe(f).find("cert-days-left='-3'"), std::string::npos) << describe(f);
+  // No certificate (a password login): neither attribute.
+  EXPECT_EQ(describe(facts()).find("cert-"), std::string::npos);
+}
+
+}  // namespace

@@ -153,7 +153,7 @@ const json::Choice<InstallerKind> kInstallers[] = {
 constexpr size_t kMaxPublicKeyBytes = 16384;
 const char* const kXmppKeys[] = {"jid",         "password",   "password_file",   "resource",         "host",
                                  "port",        "tls",        "ca_file",         "client_cert",      "client_key",
-                                 "ping_interval_s", "reconnect_base_s", "reconnect_cap_s"};
+                                 "ping_interval_s", "reconnect_base_s", "reconnect_cap_s", "cert_warn_days"};
 const char* const kTelemetryKeys[] = {"interval_s", "sample_s", "service", "node", "batch_max", "encoding"};
 const char* const kAclKeys[] = {"owners", "operators", "viewers"};
 const char* const kJournalKeys[] = {"path", "max_bytes", "fsync", "fsync_interval_s"};
@@ -316,6 +316,7 @@ bool Loader::load_xmpp(json::Value root, AgentConfig* cfg) {
   if (!c.password_file.empty() && !read_password_file(&c)) return false;
 
   if (!x["ping_interval_s"].integer(&c.ping_interval_s, limits::kPingIntervalS.lo, limits::kPingIntervalS.hi) ||
+      !x["cert_warn_days"].integer(&c.cert_warn_days, limits::kCertWarnDays.lo, limits::kCertWarnDays.hi) ||
       !x["reconnect_base_s"].number(&c.reconnect_base_s, limits::kReconnectBaseS.lo, limits::kReconnectBaseS.hi)) {
     return false;
   }

@@ -1,5 +1,7 @@
 #include "agent/description.hpp"
 
+#include "agent/identity.hpp"
+
 #include <cstdio>
 #include <cstring>
 
@@ -93,6 +95,13 @@ hal::Result<size_t> format_status_line(char* buf, size_t cap, const DeviceFacts&
     w.put_uint(facts.power_cut_lost);
     w.put(facts.power_cut_lost == 1 ? " reading lost in a power cut" : " readings lost in a power cut");
   }
+  if (facts.cert_not_after != 0 && facts.cert_days_left < 0) {
+    w.put(", certificate expired");
+  } else if (facts.cert_not_after != 0 && facts.cert_days_left < static_cast<int64_t>(facts.cert_warn_days)) {
+    w.put(", certificate expires in ");
+    w.put_uint(static_cast<uint64_t>(facts.cert_days_left));
+    w.put(facts.cert_days_left == 1 ? " day" : " days");
+  }
   if (report.health != Health::Healthy) {
     w.put(", ");
     w.put(health_name(report.health));
@@ -123,6 +132,16 @@ hal::Result<size_t> format_device_description(char* buf, size_t cap, const Devic
   if (facts.power_cut_lost > 0) {
     w.put("' power-cut-lost='");
     w.put_uint(facts.power_cut_lost);
+  }
+  if (facts.cert_not_after != 0) {
+    char when[32];
+    if (identity::format_iso8601(facts.cert_not_after, when, sizeof when) > 0) {
+      w.put("' cert-expires='");
+      w.put(when);
+    }
+    w.put("' cert-days-left='");
+    if (facts.cert_days_left < 0) w.put_char('-');
+    w.put_uint(static_cast<uint64_t>(facts.cert_days_left < 0 ? -facts.cert_days_left : facts.cert_days_left));
   }
   w.put("'>");
   if (facts.registry != nullptr) {
@@ -243,6 +262,8 @@ size_t device_description_bound(const DeviceFacts& facts) {
   if (facts.maintenance != nullptr) n += 32 + xml_escaped_len(facts.maintenance);
   // The storage problem comes and goes after start: room for any short line.
   n += 32 + 6 * 64;
+  // cert-expires='YYYY-MM-DDTHH:MM:SSZ' cert-days-left='-N' (any time, any count).
+  n += 80;
   return n;
 }
 

@@ -62,6 +62,13 @@ inline LoginLine classify(const char* area, const char* msg) {
   if (std::strcmp(area, "auth") == 0 && std::strstr(msg, "Cannot authenticate") != nullptr) {
     return LoginLine::AuthFailed;
   }
+  // SASL EXTERNAL refused, and no password to fall back to (a certificate login).
+  if (std::strcmp(area, "auth") == 0 && std::strstr(msg, "Password hasn't been set") != nullptr) {
+    return LoginLine::AuthFailed;
+  }
+  if (std::strcmp(area, "xmpp") == 0 && std::strstr(msg, "Got unexpected reply to SASL") != nullptr) {
+    return LoginLine::AuthFailed;
+  }
   if (std::strcmp(area, "tls") == 0 && std::strstr(msg, "Certificate verification FAILED") != nullptr) {
     return LoginLine::TlsFailed;
   }

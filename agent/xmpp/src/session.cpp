@@ -295,7 +295,11 @@ void Session::on_conn_event(int event, int error, const char* stream_error) {
   if (auth_failed_) {
     fatal_ = Fatal::AuthFailed;
     fatal_message_ = "authentication failed for " + cfg_.xmpp.jid + " at " + cfg_.xmpp.host + ":" +
-                     std::to_string(cfg_.xmpp.port) + " (wrong password or unknown account)";
+                     std::to_string(cfg_.xmpp.port) +
+                     (cfg_.xmpp.client_cert.empty()
+                          ? " (wrong password or unknown account)"
+                          : " (SASL EXTERNAL: the server refused the client certificate " + cfg_.xmpp.client_cert +
+                                ": another CA, expired, not yet valid, revoked or no such account; see its log)");
     state_ = State::Stopped;
     XLOG_ERROR("xmpp", "%s", fatal_message_.c_str());
     return;

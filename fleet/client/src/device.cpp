@@ -22,6 +22,15 @@ DeviceDescription parse_device_description(const XmlElement& device) {
   d.firmware = get("firmware");
   d.boot_id = get("boot-id");
   d.health = get("health");
+  d.cert_expires = get("cert-expires");
+  if (const std::string* v = device.attr("cert-days-left")) {
+    char* end = nullptr;
+    const long long n = std::strtoll(v->c_str(), &end, 10);
+    if (!v->empty() && end != nullptr && *end == '\0') {
+      d.has_cert = true;
+      d.cert_days_left = n;
+    }
+  }
   for (const auto& c : device.children) {
     if (c.ns != kDeviceNode) continue;
     if (c.name == "channel") {

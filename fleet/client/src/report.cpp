@@ -62,6 +62,10 @@ cJSON* description_json(const DeviceDescription& d) {
   add_string(o, "firmware", d.firmware, true);
   add_string(o, "boot_id", d.boot_id, true);
   add_string(o, "health", d.health, true);
+  if (d.has_cert) {
+    add_string(o, "cert_expires", d.cert_expires, true);
+    cJSON_AddNumberToObject(o, "cert_days_left", static_cast<double>(d.cert_days_left));
+  }
   cJSON* chans = cJSON_AddArrayToObject(o, "channels");
   for (const auto& c : d.channels) {
     cJSON* ch = cJSON_CreateObject();
@@ -188,6 +192,11 @@ std::string format_devices_text(const DevicesResult& r, int64_t now_us) {
     } else {
       if (!d.description) notes.push_back("description: " + d.description_error);
       if (!d.telemetry) notes.push_back("telemetry: " + d.telemetry_error);
+      if (d.description && d.description->has_cert) {
+        notes.push_back(d.description->cert_days_left < 0
+                            ? "certificate expired"
+                            : "certificate: " + std::to_string(d.description->cert_days_left) + " days left");
+      }
     }
     std::string note;
     for (const auto& n : notes) note += (note.empty() ? "" : "; ") + n;

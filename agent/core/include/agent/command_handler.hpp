@@ -55,6 +55,8 @@ struct DiagnosticsInfo {
   uint64_t replayed = 0;        ///< items sent again after a link loss or from an earlier run
   uint64_t errors = 0;          ///< read and publish errors since start
   char last_error[128] = {};
+  int64_t cert_not_after = 0;   ///< client certificate notAfter (Unix s); 0 = none (password login)
+  int64_t cert_days_left = 0;   ///< whole days until then (negative once expired)
 };
 
 /// The firmware-update command's request (docs/updates.md). Borrowed for the call.

@@ -40,6 +40,7 @@ struct XmppConfig {
   std::string ca_file;        ///< absolute; empty = system trust store
   std::string client_cert;    ///< absolute; with client_key: SASL EXTERNAL
   std::string client_key;
+  uint32_t cert_warn_days = 30;        ///< "cert_warn_days", 1..3650: renewal warning (log, presence) inside it
   uint32_t ping_interval_s = 30;       ///< 5..3600
   double reconnect_base_s = 1.0;       ///< "reconnect_base_s", 0.1..3600 (full-jitter backoff base)
   double reconnect_cap_s = 60.0;       ///< "reconnect_cap_s", >= base, <= 86400; default max(60, base)

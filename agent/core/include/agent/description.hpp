@@ -69,6 +69,13 @@ struct DeviceFacts {
   const char* update_version = "";
   uint8_t update_progress = 0;
   const char* update_error = "";
+  /// The client certificate's notAfter (Unix s); 0 = none (password login).
+  /// Then the device element carries cert-expires and cert-days-left, and the
+  /// status line says "certificate expires in N days" once fewer than
+  /// cert_warn_days remain ("certificate expired" after it).
+  int64_t cert_not_after = 0;
+  int64_t cert_days_left = 0;
+  uint32_t cert_warn_days = 30;
 };
 
 /// Longest update error text the device node carries (longer is cut).

@@ -23,6 +23,8 @@ struct NumberRange {
 // ---- xmpp -----------------------------------------------------------------
 constexpr IntRange kPort{1, 65535};
 constexpr IntRange kPingIntervalS{5, 3600};
+/// xmpp.cert_warn_days: the renewal window of the client certificate (days).
+constexpr IntRange kCertWarnDays{1, 3650};
 /// Full-jitter backoff base.
 constexpr NumberRange kReconnectBaseS{0.1, 3600};
 /// Backoff cap: at least the base (checked against the configured base), at most a day.

@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "agent/commands.hpp"
+#include "agent/identity.hpp"
 #include "stage.hpp"
 
 namespace agent {
@@ -57,6 +58,15 @@ void execute(const CommandCall& call, CommandResponse* out) {
   number("errors", "Errors", d.errors);
   if (d.last_error[0] != '\0') text("last_error", "Last error", d.last_error);
   number("command_sessions", "Open command sessions", call.live_sessions);
+  if (d.cert_not_after != 0) {
+    char when[32];
+    if (identity::format_iso8601(d.cert_not_after, when, sizeof when) > 0) {
+      text("cert_expires", "Client certificate expires", when);
+    }
+    char days[24];
+    std::snprintf(days, sizeof days, "%lld", static_cast<long long>(d.cert_days_left));
+    text("cert_days_left", "Client certificate days left", days);
+  }
   complete_with_form(out);
 }
 

@@ -148,6 +148,10 @@ class AgentRuntime final : public CommandHost {
   /// The host's boot id for the journal's power-cut accounting
   /// (hal::linux_::host_boot_id(); docs/journal.md "Power cuts"). Before start().
   void set_host_boot_id(const char* id);
+  /// The client certificate's notAfter (Unix s; 0 = none) and the renewal
+  /// window (xmpp.cert_warn_days): diagnostics, the device node and the
+  /// presence status show the days left (docs/identity.md). Before start().
+  void set_client_certificate(int64_t not_after, uint32_t warn_days);
   /// The telemetry settings in force.
   const TelemetrySettings& settings() const { return settings_; }
 
@@ -169,11 +173,14 @@ class AgentRuntime final : public CommandHost {
   void start_after_clock();
   /// The health rule of the top of this file; notes the Context's turns.
   bool loop_healthy();
+  /// Whole days until cert_not_after_ by the wall clock (negative once expired).
+  int64_t cert_days_left() const;
 
   Context& ctx_;
   const AgentConfig& cfg_;
   boards::Board& board_;
   hal::MonotonicClock& mono_;
+  hal::WallClock& wall_;
   hal::Storage* storage_;
   Rng rng_;
   hal::MonoTime started_{};
@@ -194,6 +201,8 @@ class AgentRuntime final : public CommandHost {
   std::vector<char> description_;      ///< scratch, sized once
   std::vector<char> last_description_; ///< what the device node holds
   bool reboot_requested_ = false;
+  int64_t cert_not_after_ = 0;  ///< set_client_certificate(); 0 = none
+  uint32_t cert_warn_days_ = 30;
   char reboot_reason_[kCommandTextMax] = {};
   hal::Watchdog* watchdog_ = nullptr;  ///< the board's, once armed by start()
   hal::ServiceNotifier* notifier_ = nullptr;

@@ -37,6 +37,12 @@ struct DeviceDescription {
   std::string firmware;
   std::string boot_id;
   std::string health;  ///< healthy | degraded | maintenance
+  /// The client certificate (a device logging in with SASL EXTERNAL):
+  /// cert-expires (ISO 8601 UTC) and cert-days-left; "" / has_cert false
+  /// for a password login (docs/identity.md).
+  std::string cert_expires;
+  bool has_cert = false;
+  long long cert_days_left = 0;
   std::vector<ChannelInfo> channels;
   std::vector<std::string> problems;
   /// <update state version progress error/> (signed updates; docs/updates.md):
