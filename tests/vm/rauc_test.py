@@ -26,7 +26,9 @@ The board (docs/vm.md "RAUC A/B", docs/updates-installers.md):
 
 The host makes a CA and a signing certificate (openssl) and two bundles (rauc
 bundle, plain format): v2.0.0 and v3.0.0 of the app slot, on the read-only
-media disk. One board, four boots:
+media disk. First the bootloader's logic on the host (bootenv_selftest: a slot
+never marked good falls back after 3 boots, mark-good, mark-bad). Then one
+board, four boots:
   1  slot A (1.0.0) booted; `rauc install v2`: the bytes of slot B are the
      bundle's image, B is primary, A still booted; reboot
   2  slot B booted (rauc status: booted B, appfs.1 state booted, bundle version
@@ -65,8 +67,11 @@ BOOTENV = r"""#!/bin/sh
 #                            RAUC's custom bootloader backend
 # State: /var/lib/xiot/bootenv (the state disk), the scheme of RAUC's U-Boot
 # integration: BOOT_ORDER, BOOT_A_LEFT, BOOT_B_LEFT (attempts left; 0 = bad).
+# (XIOT_BOOTENV, XIOT_BOOT_RUN and XIOT_BOOT_NOMOUNT: for the host-side check
+# of this logic in rauc_test.py, bootenv_selftest.)
 set -eu
-ENV=/var/lib/xiot/bootenv
+ENV=${XIOT_BOOTENV:-/var/lib/xiot/bootenv}
+RUN=${XIOT_BOOT_RUN:-/run/xiot-boot}
 MAX=3
 BOOT_ORDER="A B"; BOOT_A_LEFT=$MAX; BOOT_B_LEFT=0   # as flashed: A only
 [ -f "$ENV" ] && . "$ENV"
@@ -92,7 +97,7 @@ case "${1:-}" in
     case "${3:-}" in good) setleft "$2" $MAX;; bad) setleft "$2" 0;;
       *) echo "xiot-bootenv: set-state $2 '${3:-}': good or bad" >&2; exit 1;; esac
     save ;;
-  get-current) cat /run/xiot-boot/slot ;;
+  get-current) cat "$RUN/slot" ;;
   boot)
     chosen=""
     for s in $BOOT_ORDER; do
@@ -104,9 +109,11 @@ case "${1:-}" in
       echo "xiot-bootenv: no slot has attempts left; booting $chosen anyway"
     fi
     save
-    mkdir -p /run/xiot-boot /opt/xiot
-    echo "$chosen" > /run/xiot-boot/slot
-    echo "XIOT_BOOT_SLOT=$chosen" > /run/xiot-boot/env
+    mkdir -p "$RUN"
+    echo "$chosen" > "$RUN/slot"
+    echo "XIOT_BOOT_SLOT=$chosen" > "$RUN/env"
+    [ -z "${XIOT_BOOT_NOMOUNT:-}" ] || { echo "$chosen"; exit 0; }
+    mkdir -p /opt/xiot
     dev=/dev/disk/by-id/virtio-xiot-app-$(echo "$chosen" | tr AB ab)
     n=0
     while [ ! -b "$dev" ]; do
@@ -214,6 +221,43 @@ def make_bundle(work, keys, version):
     return out, hashlib.sha256(data).hexdigest(), len(data)
 
 
+def bootenv_selftest(work):
+    """The bootloader's attempt counting on the host (no boot needed): a slot
+    never marked good falls back to the other after 3 boots; mark-bad skips
+    it at once; mark-good restores its attempts."""
+    d = os.path.join(work, "bootenv-selftest")
+    os.makedirs(d)
+    script = os.path.join(d, "xiot-bootenv")
+    with open(script, "w") as f:
+        f.write(BOOTENV)
+    env = dict(os.environ, XIOT_BOOTENV=os.path.join(d, "bootenv"), XIOT_BOOT_RUN=d,
+               XIOT_BOOT_NOMOUNT="1")
+
+    def be(*args):
+        p = subprocess.run(["sh", script, *args], env=env, capture_output=True, text=True)
+        check(p.returncode == 0, f"xiot-bootenv {' '.join(args)}: exit {p.returncode}: {p.stderr.strip()}")
+        return p.stdout.strip().splitlines()[-1] if p.stdout.strip() else ""
+
+    seq = [be("boot")]                              # as flashed: A
+    check(be("get-state", "B") == "bad", "bootenv: the blank slot B is not bad as flashed")
+    be("set-primary", "B")                          # what RAUC does after writing B
+    seq += [be("boot") for _ in range(4)]           # B never marked good: 3 tries, then A
+    check(seq == ["A", "B", "B", "B", "A"], f"bootenv: boots {seq}, expected A B B B A")
+    check(be("get-primary") == "A", "bootenv: B exhausted, primary is not A")
+    check(be("get-state", "B") == "bad", "bootenv: B exhausted but not bad")
+    be("set-primary", "B")
+    check(be("boot") == "B", "bootenv: set-primary B, next boot not B")
+    be("set-state", "B", "good")                    # mark-good: attempts back to 3
+    seq = [be("boot") for _ in range(3)]
+    check(seq == ["B"] * 3, f"bootenv: after mark-good, boots {seq}, expected B B B")
+    be("set-state", "B", "bad")                     # mark-bad: the next boot is A
+    check(be("boot") == "A", "bootenv: after mark-bad B, next boot not A")
+    check(be("get-current") == "A", "bootenv: get-current is not the booted slot")
+    p = subprocess.run(["sh", script, "set-state", "C", "good"], env=env, capture_output=True, text=True)
+    check(p.returncode != 0 and "unknown slot 'C'" in p.stderr, "bootenv: slot C accepted")
+    say("bootloader logic (host): fallback after 3 unconfirmed boots, mark-good, mark-bad: ok")
+
+
 def status(board):
     """`rauc status` as JSON: (booted bootname, primary slot, {slot: info})."""
     st = json.loads(board.sh("rauc status --detailed --output-format=json", timeout=120))
@@ -269,6 +313,7 @@ def reboot(board, what):
 
 
 def body(work, rollback):
+    bootenv_selftest(work)
     keys = os.path.join(work, "keys")
     make_keys(keys)
     v2, sha2, size2 = make_bundle(work, keys, "2.0.0")
