@@ -33,6 +33,7 @@
 
 #include "agent/clock_gate.hpp"
 #include "agent/config.hpp"
+#include "agent/https_url_fetcher.hpp"
 #include "agent/log.hpp"
 #include "agent/runtime.hpp"
 #include "agent/xmpp/ca_file.hpp"
@@ -187,6 +188,11 @@ int run(const agent::AgentConfig& cfg, agent::Context& ctx) {
   agent::AgentRuntime agent(ctx, cfg, *board, clock, clock, &storage, hal::linux_::random_u64(), &journal);
   UpdateBackend update(cfg, clock);
   if (cfg.update.enabled) agent.set_update(update.parts());
+  // Transport "url": the image from the XMPP server's HTTP upload service,
+  // verified with the same CA as the XMPP server (the system bundle if none).
+  agent::HttpsUrlFetcher url_fetcher(
+      clock, cfg.xmpp.ca_file.empty() ? "/etc/ssl/certs/ca-certificates.crt" : cfg.xmpp.ca_file.c_str());
+  if (cfg.update.enabled) agent.set_url_fetcher(&url_fetcher);
   char host_boot[48];
   hal::linux_::host_boot_id(host_boot, sizeof host_boot);
   agent.set_host_boot_id(host_boot);

@@ -138,6 +138,11 @@ class UpdateManager {
   bool restart_requested() const { return restart_requested_; }
   const char* restart_reason() const { return restart_reason_; }
   void clear_restart_request() { restart_requested_ = false; }
+  /// The transport gave up (the URL fetch failed for good): downloading ->
+  /// failed with `error`, the staged bytes dropped. Nothing in other states.
+  void fail_transfer(const char* error) {
+    if (rec_.state == UpdateState::Downloading) fail(error);
+  }
 
   UpdateStatus status() const;
   /// True from received to booted-unconfirmed: presence shows dnd.
