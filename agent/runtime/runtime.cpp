@@ -317,6 +317,9 @@ void AgentRuntime::firmware_update(const FirmwareUpdateRequest& req, FirmwareUpd
     if (e != hal::Err::Ok) {
       out->kind = Kind::Failed;
       std::snprintf(out->text, sizeof out->text, "url: %.180s", text);
+      char error[UpdateManager::kTextMax];
+      std::snprintf(error, sizeof error, "url: %.150s", text);
+      update_->fail_transfer(error);  // the device node says why, too
       return;
     }
     out->sid[0] = '\0';
