@@ -40,9 +40,11 @@
 #include "app/reboot_backend.hpp"
 #include "app/setup.hpp"
 #include "boards/board.hpp"
+#include "hal/linux/deb_installer.hpp"
 #include "hal/linux/file_segment_store.hpp"
 #include "hal/linux/file_storage.hpp"
 #include "hal/linux/process.hpp"
+#include "hal/linux/rauc_installer.hpp"
 #include "hal/linux/system_clock.hpp"
 #include "hal/linux/systemd_notifier.hpp"
 #include "hal/linux/timesyncd_flag.hpp"
@@ -139,7 +141,17 @@ struct UpdateBackend {
       if (sim->rolled_back()) XLOG_WARN("update", "sim installer: %s", sim->error_text());
       installer = sim.get();
     }
-    // "rauc" and "deb": hal/linux's RaucInstaller / DebInstaller are composed here.
+    if (cfg.update.installer == agent::InstallerKind::Rauc) {
+      // RAUC's D-Bus service on the system bus (DBUS_SYSTEM_BUS_ADDRESS is
+      // honoured); the trial marker beside the update state.
+      rauc.reset(new hal::linux_::RaucInstaller(nullptr, (cfg.update.state_dir + "/rauc-trial").c_str()));
+      installer = rauc.get();
+    }
+    if (cfg.update.installer == agent::InstallerKind::Deb) {
+      // The agent's own package; the root unit reads /var/lib/xiot/update.
+      deb.reset(new hal::linux_::DebInstaller(nullptr, "/var/lib/xiot/update", XIOT_VERSION));
+      installer = deb.get();
+    }
   }
   agent::UpdateParts parts() {
     agent::UpdateParts p;
@@ -147,6 +159,7 @@ struct UpdateBackend {
     p.storage = &storage;
     p.staging = &staging;
     p.image_path = image_path.c_str();
+    p.installer_restarts_agent = deb != nullptr;  // dpkg restarts the service (docs/updates-installers.md)
     if (sim) {
       p.installed_version = sim->booted_version();
       p.self_test = [](void* c) { return static_cast<hal::sim::SimInstaller*>(c)->booted_self_test_ok(); };
@@ -158,6 +171,8 @@ struct UpdateBackend {
   hal::linux_::FileSegmentStore staging;
   std::string image_path;
   std::unique_ptr<hal::sim::SimInstaller> sim;
+  std::unique_ptr<hal::linux_::RaucInstaller> rauc;
+  std::unique_ptr<hal::linux_::DebInstaller> deb;
   hal::Installer* installer = nullptr;
 };
 

@@ -210,6 +210,7 @@ void AgentRuntime::start_update() {
   o.health_window_ms = static_cast<uint32_t>(cfg_.update.health_window_s * 1000.0 + 0.5);
   o.max_size = cfg_.update.max_image_bytes;
   o.image_path = p.image_path;
+  o.installer_restarts_agent = p.installer_restarts_agent;
   update_.reset(new UpdateManager(*p.storage, *p.staging, *p.installer, update_keys_, mono_, o));
   const hal::Err e = update_->start(facts().firmware);
   if (e != hal::Err::Ok) XLOG_ERROR("update", "cannot resume the update state: %s", hal::err_name(e));

@@ -66,6 +66,9 @@ struct UpdateParts {
   /// health (all devices up); nullptr = none. Called from tick().
   bool (*self_test)(void* ctx) = nullptr;
   void* self_test_ctx = nullptr;
+  /// The installer restarts the agent itself after installing and after
+  /// mark_bad() (deb): the runtime then never requests that restart.
+  bool installer_restarts_agent = false;
 };
 
 /// The hook the HTTP transport fills (transport "url"; agent/http's
