@@ -124,6 +124,29 @@ std::string state_dir(const agent::AgentConfig& cfg) {
   return slash == std::string::npos || slash == 0 ? std::string("/") : cfg.journal.path.substr(0, slash);
 }
 
+// The installer behind one that first closes our descriptors of the staged
+// image: RAUC takes a lease on the bundle (F_SETLEASE), which fails while the
+// agent still holds it open for writing.
+class ReleasingInstaller final : public hal::Installer {
+ public:
+  ReleasingInstaller(hal::Installer& inner, hal::linux_::FileSegmentStore& staging)
+      : inner_(inner), staging_(staging) {}
+  const char* name() const override { return inner_.name(); }
+  hal::Err begin(const char* path) override {
+    staging_.release(agent::kStagingSegment);
+    return inner_.begin(path);
+  }
+  hal::InstallProgress poll() override { return inner_.poll(); }
+  const char* error_text() const override { return inner_.error_text(); }
+  hal::Result<hal::BootStatus> boot_status() override { return inner_.boot_status(); }
+  hal::Err mark_good() override { return inner_.mark_good(); }
+  hal::Err mark_bad() override { return inner_.mark_bad(); }
+
+ private:
+  hal::Installer& inner_;
+  hal::linux_::FileSegmentStore& staging_;
+};
+
 // Signed updates (docs/updates.md): the installer named by update.installer,
 // its state and the staged image under update.state_dir.
 struct UpdateBackend {
@@ -145,12 +168,14 @@ struct UpdateBackend {
       // RAUC's D-Bus service on the system bus (DBUS_SYSTEM_BUS_ADDRESS is
       // honoured); the trial marker beside the update state.
       rauc.reset(new hal::linux_::RaucInstaller(nullptr, (cfg.update.state_dir + "/rauc-trial").c_str()));
-      installer = rauc.get();
+      releasing.reset(new ReleasingInstaller(*rauc, staging));
+      installer = releasing.get();
     }
     if (cfg.update.installer == agent::InstallerKind::Deb) {
       // The agent's own package; the root unit reads /var/lib/xiot/update.
       deb.reset(new hal::linux_::DebInstaller(nullptr, "/var/lib/xiot/update", XIOT_VERSION));
-      installer = deb.get();
+      releasing.reset(new ReleasingInstaller(*deb, staging));
+      installer = releasing.get();
     }
   }
   agent::UpdateParts parts() {
@@ -173,6 +198,7 @@ struct UpdateBackend {
   std::unique_ptr<hal::sim::SimInstaller> sim;
   std::unique_ptr<hal::linux_::RaucInstaller> rauc;
   std::unique_ptr<hal::linux_::DebInstaller> deb;
+  std::unique_ptr<ReleasingInstaller> releasing;
   hal::Installer* installer = nullptr;
 };
 
