@@ -424,7 +424,7 @@ TEST_F(HttpsUrlFetcherTest, AGoneSlotFailsAtOnceAndSaysPushAgain) {
   ASSERT_EQ(f.start(url("/missing").c_str(), sink, data_->size(), why, sizeof why), hal::Err::Ok) << why;
   EXPECT_EQ(drive(f), hal::Err::NotFound);
   EXPECT_EQ(f.attempts(), 1u);
-  EXPECT_NE(std::string(f.error_text()).find("HTTP 404"), std::string::npos) << f.error_text();
+  EXPECT_NE(std::string(f.error_text()).find("404 Not Found"), std::string::npos) << f.error_text();
   EXPECT_NE(std::string(f.error_text()).find("push the update again"), std::string::npos) << f.error_text();
 }
 
