@@ -120,10 +120,14 @@ constexpr const char* kUsage =
     "        base64). Connection flags go before 'firmware'. docs/updates.md\n"
     "  firmware push DEVICE --manifest DIR|manifest.json [--signature F] --image IMG\n"
     "                [--timeout S (300)] [--window N (4)] [--json]\n"
+    "                [--via ibb|http] [--upload-service JID] [--url URL]\n"
     "        runs firmware-update, sends the image over IBB (4096-byte blocks, N\n"
     "        in flight; resumes where the device's staged bytes end), then waits\n"
     "        on the device node until committed (exit 0), rolled-back or failed\n"
     "        (exit 1). Prints throughput and the push-to-outcome time on stderr.\n"
+    "        --via http: PUTs the image to an XEP-0363 upload slot first and the\n"
+    "        device fetches it over HTTPS (resuming with a Range request); --url:\n"
+    "        the device fetches that URL (no upload).\n"
     "  firmware status DEVICE [--json]\n"
     "        the device's firmware version and its last update (state, version,\n"
     "        progress, error).\n"
@@ -1042,6 +1046,14 @@ class FirmwareCommand {
         timeout_s_ = parse_seconds("--timeout", v);
       } else if (take_value(args, &i, "--window", &v)) {
         window_ = static_cast<size_t>(parse_long("--window", v, 1, 64));
+      } else if (take_value(args, &i, "--via", &v)) {
+        if (v != "ibb" && v != "http") usage_error("firmware push: --via takes ibb or http, not '" + v + "'");
+        via_http_ = v == "http";
+      } else if (take_value(args, &i, "--upload-service", &v)) {
+        upload_service_ = v;
+      } else if (take_value(args, &i, "--url", &v)) {
+        url_ = v;
+        via_http_ = true;
       } else if (args[i] == "--json") {
         json_ = true;
       } else if (!args[i].empty() && args[i][0] == '-') {
@@ -1117,7 +1129,19 @@ class FirmwareCommand {
     std::vector<fleet::FieldArg> args;
     for (size_t at = 0; at < m64.size(); at += 240) args.push_back({"manifest", m64.substr(at, 240)});
     args.push_back({"signature", signature_});
-    args.push_back({"transport", "ibb"});
+    std::string url = url_;
+    if (via_http_ && url.empty()) {
+      fleet::UploadOptions up;
+      up.service = upload_service_;
+      up.ca_file = opts_.ca_file;
+      const fleet::UploadResult r = fleet::upload_file(*client_, image_path_, "application/octet-stream", up, deadline);
+      url = r.get_url;
+      std::fprintf(stderr, "xiotctl: uploaded %llu bytes to %s in %.2f s: %.0f bytes/s over HTTP\n",
+                   static_cast<unsigned long long>(r.size), r.service.c_str(), r.put_seconds,
+                   r.put_seconds > 0 ? static_cast<double>(r.size) / r.put_seconds : 0.0);
+    }
+    args.push_back({"transport", via_http_ ? "url" : "ibb"});
+    if (via_http_) args.push_back({"url", url});
     const fleet::CommandOutcome o = fleet::run_command(*client_, full, "firmware-update", args, deadline);
     if (!o.ok) throw fleet::RemoteError(full + " refused the update: " + o.error.describe(), o.error);
     if (!o.reply.form) throw Error(Exit::DeviceError, full + " accepted the update without a transfer form");
@@ -1127,17 +1151,23 @@ class FirmwareCommand {
     };
     const std::string sid = value("sid");
     const uint64_t offset = std::strtoull(value("offset").c_str(), nullptr, 10);
-    if (sid.empty() || offset > image_.size()) {
+    if ((sid.empty() && !via_http_) || offset > image_.size()) {
       throw Error(Exit::DeviceError, full + " answered without a usable sid/offset");
     }
-    std::fprintf(stderr, "xiotctl: %s accepted the update; sending %zu bytes from offset %llu over IBB (sid %s)\n",
-                 full.c_str(), image_.size(), static_cast<unsigned long long>(offset), sid.c_str());
     const auto t_transfer = fleet::Clock::now();
-    send_ibb(full, sid, offset, deadline);
-    const double secs = std::chrono::duration<double>(fleet::Clock::now() - t_transfer).count();
-    const double sent = static_cast<double>(image_.size() - offset);
-    std::fprintf(stderr, "xiotctl: sent %.0f bytes in %.2f s: %.0f bytes/s over IBB\n", sent, secs,
-                 secs > 0 ? sent / secs : 0.0);
+    if (via_http_) {
+      std::fprintf(stderr, "xiotctl: %s accepted the update; it fetches %zu bytes from offset %llu over HTTPS (%s)\n",
+                   full.c_str(), image_.size(), static_cast<unsigned long long>(offset), url.c_str());
+    } else {
+      std::fprintf(stderr, "xiotctl: %s accepted the update; sending %zu bytes from offset %llu over IBB (sid %s)\n",
+                   full.c_str(), image_.size(), static_cast<unsigned long long>(offset), sid.c_str());
+      send_ibb(full, sid, offset, deadline);
+      const double secs = std::chrono::duration<double>(fleet::Clock::now() - t_transfer).count();
+      const double sent = static_cast<double>(image_.size() - offset);
+      std::fprintf(stderr, "xiotctl: sent %.0f bytes in %.2f s: %.0f bytes/s over IBB\n", sent, secs,
+                   secs > 0 ? sent / secs : 0.0);
+    }
+    bool downloaded = !via_http_;
     // Now the device verifies, installs, reboots and runs its health gate.
     fleet::DeviceDescription d;
     std::string last;
@@ -1152,6 +1182,15 @@ class FirmwareCommand {
         std::fprintf(stderr, "xiotctl: %s: update %s%s%s\n", device_.c_str(), line.c_str(),
                      d.update_error.empty() ? "" : ": ", d.update_error.c_str());
         last = line;
+      }
+      if (!downloaded && d.update_version == manifest_version() && !d.update_state.empty() &&
+          d.update_state != "downloading" && d.update_state != "received") {
+        // The device node says the download ended (seen within ~250 ms).
+        downloaded = true;
+        const double secs = std::chrono::duration<double>(fleet::Clock::now() - t_transfer).count();
+        const double got = static_cast<double>(image_.size() - offset);
+        std::fprintf(stderr, "xiotctl: the device fetched %.0f bytes in %.2f s: %.0f bytes/s over HTTPS\n", got,
+                     secs, secs > 0 ? got / secs : 0.0);
       }
       if (terminal(d.update_state) && d.update_version == manifest_version()) break;
       if (fleet::Clock::now() >= deadline) throw Error(Exit::Timeout, "timed out waiting for the update to finish (" + line + ")");
@@ -1231,6 +1270,8 @@ class FirmwareCommand {
   double timeout_s_ = 300;
   size_t window_ = 4;
   bool json_ = false;
+  bool via_http_ = false;
+  std::string upload_service_, url_;
   std::unique_ptr<fleet::Client> client_;
 };
 

@@ -36,6 +36,7 @@
 
 #include "agent/clock_gate.hpp"
 #include "agent/config.hpp"
+#include "agent/https_url_fetcher.hpp"
 #include "agent/log.hpp"
 #include "agent/runtime.hpp"
 #include "agent/xmpp/ca_file.hpp"
@@ -43,9 +44,11 @@
 #include "app/reboot_backend.hpp"
 #include "app/setup.hpp"
 #include "boards/board.hpp"
+#include "hal/linux/deb_installer.hpp"
 #include "hal/linux/file_segment_store.hpp"
 #include "hal/linux/file_storage.hpp"
 #include "hal/linux/process.hpp"
+#include "hal/linux/rauc_installer.hpp"
 #include "hal/linux/system_clock.hpp"
 #include "hal/linux/systemd_notifier.hpp"
 #include "hal/linux/timesyncd_flag.hpp"
@@ -126,6 +129,29 @@ std::string state_dir(const agent::AgentConfig& cfg) {
   return slash == std::string::npos || slash == 0 ? std::string("/") : cfg.journal.path.substr(0, slash);
 }
 
+// The installer behind one that first closes our descriptors of the staged
+// image: RAUC takes a lease on the bundle (F_SETLEASE), which fails while the
+// agent still holds it open for writing.
+class ReleasingInstaller final : public hal::Installer {
+ public:
+  ReleasingInstaller(hal::Installer& inner, hal::linux_::FileSegmentStore& staging)
+      : inner_(inner), staging_(staging) {}
+  const char* name() const override { return inner_.name(); }
+  hal::Err begin(const char* path) override {
+    staging_.release(agent::kStagingSegment);
+    return inner_.begin(path);
+  }
+  hal::InstallProgress poll() override { return inner_.poll(); }
+  const char* error_text() const override { return inner_.error_text(); }
+  hal::Result<hal::BootStatus> boot_status() override { return inner_.boot_status(); }
+  hal::Err mark_good() override { return inner_.mark_good(); }
+  hal::Err mark_bad() override { return inner_.mark_bad(); }
+
+ private:
+  hal::Installer& inner_;
+  hal::linux_::FileSegmentStore& staging_;
+};
+
 // Signed updates (docs/updates.md): the installer named by update.installer,
 // its state and the staged image under update.state_dir.
 struct UpdateBackend {
@@ -143,7 +169,19 @@ struct UpdateBackend {
       if (sim->rolled_back()) XLOG_WARN("update", "sim installer: %s", sim->error_text());
       installer = sim.get();
     }
-    // "rauc" and "deb": hal/linux's RaucInstaller / DebInstaller are composed here.
+    if (cfg.update.installer == agent::InstallerKind::Rauc) {
+      // RAUC's D-Bus service on the system bus (DBUS_SYSTEM_BUS_ADDRESS is
+      // honoured); the trial marker beside the update state.
+      rauc.reset(new hal::linux_::RaucInstaller(nullptr, (cfg.update.state_dir + "/rauc-trial").c_str()));
+      releasing.reset(new ReleasingInstaller(*rauc, staging));
+      installer = releasing.get();
+    }
+    if (cfg.update.installer == agent::InstallerKind::Deb) {
+      // The agent's own package; the root unit reads /var/lib/xiot/update.
+      deb.reset(new hal::linux_::DebInstaller(nullptr, "/var/lib/xiot/update", XIOT_VERSION));
+      releasing.reset(new ReleasingInstaller(*deb, staging));
+      installer = releasing.get();
+    }
   }
   agent::UpdateParts parts() {
     agent::UpdateParts p;
@@ -151,6 +189,7 @@ struct UpdateBackend {
     p.storage = &storage;
     p.staging = &staging;
     p.image_path = image_path.c_str();
+    p.installer_restarts_agent = deb != nullptr;  // dpkg restarts the service (docs/updates-installers.md)
     if (sim) {
       p.installed_version = sim->booted_version();
       p.self_test = [](void* c) { return static_cast<hal::sim::SimInstaller*>(c)->booted_self_test_ok(); };
@@ -162,6 +201,9 @@ struct UpdateBackend {
   hal::linux_::FileSegmentStore staging;
   std::string image_path;
   std::unique_ptr<hal::sim::SimInstaller> sim;
+  std::unique_ptr<hal::linux_::RaucInstaller> rauc;
+  std::unique_ptr<hal::linux_::DebInstaller> deb;
+  std::unique_ptr<ReleasingInstaller> releasing;
   hal::Installer* installer = nullptr;
 };
 
@@ -196,6 +238,11 @@ int run(agent::AgentConfig& cfg, agent::Context& ctx, const agent::AgentConfig& 
   agent::AgentRuntime agent(ctx, cfg, *board, clock, clock, &storage, hal::linux_::random_u64(), &journal);
   UpdateBackend update(cfg, clock);
   if (cfg.update.enabled) agent.set_update(update.parts());
+  // Transport "url": the image from the XMPP server's HTTP upload service,
+  // verified with the same CA as the XMPP server (the system bundle if none).
+  agent::HttpsUrlFetcher url_fetcher(
+      clock, cfg.xmpp.ca_file.empty() ? "/etc/ssl/certs/ca-certificates.crt" : cfg.xmpp.ca_file.c_str());
+  if (cfg.update.enabled) agent.set_url_fetcher(&url_fetcher);
   char host_boot[48];
   hal::linux_::host_boot_id(host_boot, sizeof host_boot);
   agent.set_host_boot_id(host_boot);

@@ -227,6 +227,7 @@ void AgentRuntime::start_update() {
   o.health_window_ms = static_cast<uint32_t>(cfg_.update.health_window_s * 1000.0 + 0.5);
   o.max_size = cfg_.update.max_image_bytes;
   o.image_path = p.image_path;
+  o.installer_restarts_agent = p.installer_restarts_agent;
   update_.reset(new UpdateManager(*p.storage, *p.staging, *p.installer, update_keys_, mono_, o));
   const hal::Err e = update_->start(facts().firmware);
   if (e != hal::Err::Ok) XLOG_ERROR("update", "cannot resume the update state: %s", hal::err_name(e));
@@ -242,9 +243,21 @@ void AgentRuntime::start_update() {
 
 void AgentRuntime::tick_update() {
   if (!update_) return;
-  if (url_fetcher_ != nullptr && update_->status().state == UpdateState::Downloading) {
-    const hal::Err e = url_fetcher_->poll();
-    if (e != hal::Err::Ok) XLOG_WARN("update", "image fetch: %s", hal::err_name(e));
+  if (url_fetcher_ != nullptr && url_fetcher_->active()) {
+    if (update_->status().state != UpdateState::Downloading) {
+      url_fetcher_->stop();  // the transfer ended another way (a failure, a restart)
+    } else {
+      const hal::Err e = url_fetcher_->poll();
+      if (e != hal::Err::Ok) {
+        XLOG_WARN("update", "image fetch failed (%s): %s", hal::err_name(e), url_fetcher_->error_text());
+        char text[UpdateManager::kTextMax];
+        std::snprintf(text, sizeof text, "download: %s", url_fetcher_->error_text());
+        update_->fail_transfer(text);
+      } else if (std::strcmp(url_fetcher_->error_text(), url_note_) != 0) {
+        std::snprintf(url_note_, sizeof url_note_, "%s", url_fetcher_->error_text());
+        if (url_note_[0] != '\0') XLOG_WARN("update", "image fetch: %s", url_note_);
+      }
+    }
   }
   // The health gate: the session is up and the board's self-test passes
   // (every device initialised and sampling; the installer's own check).
@@ -316,10 +329,15 @@ void AgentRuntime::firmware_update(const FirmwareUpdateRequest& req, FirmwareUpd
   const UpdateStatus u = update_->status();
   if (req.url) {
     char text[kCommandTextMax];
-    const hal::Err e = url_fetcher_->start(req.url_value, update_->sink(), text, sizeof text);
+    url_note_[0] = '\0';
+    const hal::Err e =
+        url_fetcher_->start(req.url_value, update_->sink(), update_->sink().expected(), text, sizeof text);
     if (e != hal::Err::Ok) {
       out->kind = Kind::Failed;
       std::snprintf(out->text, sizeof out->text, "url: %.180s", text);
+      char error[UpdateManager::kTextMax];
+      std::snprintf(error, sizeof error, "url: %.150s", text);
+      update_->fail_transfer(error);  // the device node says why, too
       return;
     }
     out->sid[0] = '\0';
@@ -345,6 +363,9 @@ uint32_t AgentRuntime::tick() {
   }
   int64_t wait_ms = next_sample.us_since(mono_.mono_now()) / 1000;
   if (wait_ms > session_wait) wait_ms = session_wait;
+  // An image download over HTTPS: its socket is not in the XMPP context's
+  // poll, so the loop turns every millisecond while it runs.
+  if (url_fetcher_ != nullptr && url_fetcher_->active()) wait_ms = 1;
   if (wait_ms < 1) wait_ms = 1;
   // The one place the watchdogs are fed: the board's and the service manager's.
   if (loop_healthy()) {

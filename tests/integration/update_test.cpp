@@ -129,7 +129,8 @@ class UpdateTest : public ::testing::Test {
 
   /// Prints the xiotctl lines with the figures (throughput, push time).
   static void report(const std::string& what, const Result& r) {
-    std::regex figures("xiotctl: (sent .*bytes/s over IBB|push to .* took .* s)");
+    std::regex figures("xiotctl: (sent .*bytes/s over IBB|uploaded .* over HTTP|the device fetched .* over HTTPS|"
+                       "push to .* took .* s)");
     std::istringstream ss(r.err);
     std::string line;
     while (std::getline(ss, line)) {
@@ -137,7 +138,24 @@ class UpdateTest : public ::testing::Test {
     }
   }
 
+  /// tests/unit/https_range_server.py serving `file` with the server's
+  /// certificate (the CA the agent trusts) or the rogue CA's; returns its port.
+  std::string range_server(const std::string& file, bool rogue = false) {
+    const std::string ca = server_.ca_file();
+    const std::string certs = ca.substr(0, ca.rfind('/'));
+    const std::string base = rogue ? certs.substr(0, certs.rfind('/')) + "/rogue/certs" : certs;
+    range_.reset(new Process(Process::Options{{"/usr/bin/python3", xiot::test::source_path("tests/unit/https_range_server.py"),
+                                               base + "/localhost.crt", base + "/localhost.key", file},
+                                              {}, "", logs(), false}));
+    EXPECT_TRUE(range_->wait_for_output("PORT ", in(10s), Process::Stream::Out)) << range_->describe();
+    std::smatch m;
+    const std::string out = range_->out();
+    if (!std::regex_search(out, m, std::regex("PORT ([0-9]+)"))) return "0";
+    return m[1];
+  }
+
   DevServer server_;
+  std::unique_ptr<Process> range_;
 };
 
 TEST_F(UpdateTest, PushInstallsRebootsAndCommitsTheNewVersion) {
@@ -303,6 +321,67 @@ TEST_F(UpdateTest, EightMiBThroughput) {
   ASSERT_EQ(r.code, 0) << r.describe();
   report("8 MiB push, window 4", r);
   EXPECT_NE(r.out.find("firmware 2.0.0; update committed 2.0.0"), std::string::npos) << r.out;
+}
+
+// --- transport url: the image from an XEP-0363 slot over HTTPS ---------------------------
+
+TEST_F(UpdateTest, HttpPushUploadsThenTheDeviceFetchesAndCommits) {
+  auto agent = start_agent(agent_config());
+  subscribe("admin");
+  const std::string img = image("fw-http.img", "1.4.0", 4 * 1024 * 1024, 7);
+  const std::string m = sign(img, "1.4.0", "m");
+  const Result r = xiotctl("admin", {"firmware", "push", "dev1", "--manifest", m, "--image", img, "--via", "http",
+                                     "--timeout", "80"});
+  ASSERT_EQ(r.code, 0) << r.describe() << "\nagent:\n" << agent->describe();
+  report("4 MiB push --via http", r);
+  EXPECT_NE(r.err.find("over HTTPS (https://"), std::string::npos) << r.err;
+  EXPECT_NE(r.out.find("dev1@localhost: firmware 1.4.0; update committed 1.4.0"), std::string::npos) << r.out;
+}
+
+TEST_F(UpdateTest, HttpDownloadCutMidwayResumesWithRange) {
+  auto agent = start_agent(agent_config());
+  subscribe("admin");
+  const std::string img = image("fw-cut.img", "1.5.0", 300 * 1024, 8);
+  const std::string m = sign(img, "1.5.0", "m");
+  const std::string port = range_server(img);
+  // The server closes every connection after 100000 body bytes: the agent
+  // reconnects from its staged offset with a Range request each time.
+  const Result r = xiotctl("admin", {"firmware", "push", "dev1", "--manifest", m, "--image", img, "--url",
+                                     "https://localhost:" + port + "/cut/100000", "--timeout", "80"});
+  ASSERT_EQ(r.code, 0) << r.describe() << "\nagent:\n" << agent->describe();
+  EXPECT_NE(r.out.find("firmware 1.5.0; update committed 1.5.0"), std::string::npos) << r.out;
+  EXPECT_TRUE(agent->wait_for_output("retrying from byte 100000", in(1s))) << agent->describe();
+  EXPECT_NE(range_->err().find("bytes=100000-"), std::string::npos) << range_->err();
+  EXPECT_NE(range_->err().find("bytes=200000-"), std::string::npos) << range_->err();
+}
+
+TEST_F(UpdateTest, HttpUrlsTheDeviceRefuse) {
+  auto agent = start_agent(agent_config());
+  subscribe("admin");
+  const std::string img = image("fw-bad.img", "1.6.0", 64 * 1024, 9);
+  const std::string m = sign(img, "1.6.0", "m");
+  // http:// is refused before anything is fetched.
+  Result r = xiotctl("admin", {"firmware", "push", "dev1", "--manifest", m, "--image", img, "--url",
+                               "http://localhost:1/fw.img", "--timeout", "30"});
+  EXPECT_EQ(r.code, 1) << r.describe();
+  EXPECT_NE(r.err.find("url: bad download URL"), std::string::npos) << r.err;
+  EXPECT_NE(status().out.find("update failed 1.6.0 (url: bad download URL"), std::string::npos);
+  // A slot that is gone: the operator is told to push again.
+  std::string port = range_server(img);
+  r = xiotctl("admin", {"firmware", "push", "dev1", "--manifest", m, "--image", img, "--url",
+                        "https://localhost:" + port + "/missing", "--timeout", "30"});
+  EXPECT_EQ(r.code, 1) << r.describe();
+  EXPECT_NE(r.err.find("push the update again"), std::string::npos) << r.err;
+  // A server the fleet's CA does not vouch for: nothing is fetched.
+  port = range_server(img, true);
+  r = xiotctl("admin", {"firmware", "push", "dev1", "--manifest", m, "--image", img, "--url",
+                        "https://localhost:" + port + "/file", "--timeout", "30"});
+  EXPECT_EQ(r.code, 1) << r.describe();
+  EXPECT_NE(r.err.find("update failed: download: "), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("certificate"), std::string::npos) << r.err;
+  EXPECT_EQ(range_->err().find("GET /file"), std::string::npos) << range_->err();
+  const Result s = status();
+  EXPECT_NE(s.out.find("firmware 0.1.0; update failed 1.6.0"), std::string::npos) << s.out;
 }
 
 }  // namespace

@@ -16,11 +16,13 @@
 #include <memory>
 #include <random>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <gtest/gtest.h>
 
 #include "agent/https_get.hpp"
+#include "agent/https_url_fetcher.hpp"
 #include "fleet/error.hpp"
 #include "fleet/http_upload.hpp"
 #include "harness.hpp"
@@ -375,6 +377,83 @@ TEST_F(HttpsGetTest, PutRefusesAnUntrustedServerAndReportsHttpErrors) {
   slot.put_url = "http://localhost:" + port_ + "/put";
   EXPECT_THROW(fleet::http_put_file(slot, src, data_->size(), "application/octet-stream", ca(), deadline),
                fleet::Error);
+}
+
+// --- agent::HttpsUrlFetcher: the update's URL transport (retries, give-ups) ---
+
+class HttpsUrlFetcherTest : public HttpsGetTest {
+ protected:
+  static agent::HttpsUrlFetcher::Options fast(uint32_t attempts = 5) {
+    agent::HttpsUrlFetcher::Options o;
+    o.max_attempts = attempts;
+    o.backoff_ms = 20;
+    o.budget = 64 * 1024;
+    return o;
+  }
+  // Polls until not active (or 20 s pass); returns the last poll's result.
+  static hal::Err drive(agent::HttpsUrlFetcher& f) {
+    auto deadline = xiot::test::in(std::chrono::seconds(20));
+    hal::Err e = hal::Err::Ok;
+    while (f.active() && xiot::test::Clock::now() < deadline) {
+      e = f.poll();
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    return f.active() ? hal::Err::Timeout : e;
+  }
+};
+
+TEST_F(HttpsUrlFetcherTest, ACutEveryFewBytesIsResumedWithRangeUntilDone) {
+  const std::string ca_file = ca();
+  agent::HttpsUrlFetcher f(clock_, ca_file.c_str(), fast(2));
+  MemorySink sink;
+  char why[200] = {};
+  ASSERT_EQ(f.start(url("/cut/300000").c_str(), sink, data_->size(), why, sizeof why), hal::Err::Ok) << why;
+  EXPECT_TRUE(f.active());
+  // Six connections at least, each one progress: two attempts are never exhausted.
+  ASSERT_EQ(drive(f), hal::Err::Ok) << f.error_text();
+  EXPECT_FALSE(f.active());
+  EXPECT_EQ(sink.bytes, *data_);
+  EXPECT_NE(std::string(f.error_text()).find("retrying from byte 1500000"), std::string::npos) << f.error_text();
+}
+
+TEST_F(HttpsUrlFetcherTest, AGoneSlotFailsAtOnceAndSaysPushAgain) {
+  const std::string ca_file = ca();
+  agent::HttpsUrlFetcher f(clock_, ca_file.c_str(), fast());
+  MemorySink sink;
+  char why[200] = {};
+  ASSERT_EQ(f.start(url("/missing").c_str(), sink, data_->size(), why, sizeof why), hal::Err::Ok) << why;
+  EXPECT_EQ(drive(f), hal::Err::NotFound);
+  EXPECT_EQ(f.attempts(), 1u);
+  EXPECT_NE(std::string(f.error_text()).find("404 Not Found"), std::string::npos) << f.error_text();
+  EXPECT_NE(std::string(f.error_text()).find("push the update again"), std::string::npos) << f.error_text();
+}
+
+TEST_F(HttpsUrlFetcherTest, AServerErrorIsRetriedThenGivesUp) {
+  const std::string ca_file = ca();
+  agent::HttpsUrlFetcher f(clock_, ca_file.c_str(), fast(3));
+  MemorySink sink;
+  char why[200] = {};
+  ASSERT_EQ(f.start(url("/error").c_str(), sink, data_->size(), why, sizeof why), hal::Err::Ok) << why;
+  EXPECT_EQ(drive(f), hal::Err::Busy);
+  EXPECT_EQ(f.attempts(), 3u);
+  EXPECT_NE(std::string(f.error_text()).find("download failed after 3 attempts: "), std::string::npos)
+      << f.error_text();
+  EXPECT_TRUE(sink.bytes.empty());
+}
+
+TEST_F(HttpsUrlFetcherTest, HttpAndAnUntrustedServerAreRefused) {
+  const std::string rogue = rogue_ca();
+  agent::HttpsUrlFetcher f(clock_, rogue.c_str(), fast());
+  MemorySink sink;
+  char why[200] = {};
+  EXPECT_EQ(f.start("http://localhost/x", sink, 10, why, sizeof why), hal::Err::InvalidArgument);
+  EXPECT_NE(std::string(why).find("http:// refused"), std::string::npos) << why;
+  EXPECT_FALSE(f.active());
+  ASSERT_EQ(f.start(url("/file").c_str(), sink, data_->size(), why, sizeof why), hal::Err::Ok) << why;
+  EXPECT_EQ(drive(f), hal::Err::Corrupt);
+  EXPECT_EQ(f.attempts(), 1u);
+  EXPECT_NE(std::string(f.error_text()).find("not trusted"), std::string::npos) << f.error_text();
+  EXPECT_TRUE(sink.bytes.empty());
 }
 
 }  // namespace

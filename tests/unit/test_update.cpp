@@ -373,6 +373,40 @@ TEST_F(UpdateTest, InstallerWithoutTrialBootsCommitsWhenTheNewVersionRuns) {
   EXPECT_STREQ(m->floor_version(), "1.1.0");
 }
 
+TEST_F(UpdateTest, AnInstallerThatRestartsTheAgentItselfGetsNoRestartRequest) {
+  // deb: dpkg restarts the service after the install and after the rollback.
+  options_.installer_restarts_agent = true;
+  {
+    auto m = make();
+    install(*m, "1.1.0");
+    EXPECT_FALSE(m->restart_requested());
+    EXPECT_EQ(storage_.state(), "pending-reboot");
+  }
+  installer_.trial = true;
+  auto m = make("1.1.0");
+  ASSERT_EQ(m->status().state, UpdateState::BootedUnconfirmed);
+  m->tick(false, true);
+  clock_.advance_ms(60000);
+  m->tick(false, true);
+  EXPECT_EQ(m->status().state, UpdateState::RolledBack);
+  EXPECT_EQ(installer_.bads, 1);
+  EXPECT_FALSE(m->restart_requested());
+}
+
+TEST_F(UpdateTest, FailTransferFailsOnlyADownload) {
+  auto m = make();
+  m->fail_transfer("download: nothing");  // idle: nothing happens
+  EXPECT_EQ(m->status().state, UpdateState::Idle);
+  uint64_t offset = 0;
+  ASSERT_EQ(offer(*m, "1.1.0", &offset), UpdateManager::Offer::Accepted) << why_;
+  send(*m, 0, 4096);
+  m->fail_transfer("download: HTTP 404 Not Found from localhost");
+  EXPECT_EQ(m->status().state, UpdateState::Failed);
+  EXPECT_STREQ(m->status().error, "download: HTTP 404 Not Found from localhost");
+  EXPECT_EQ(storage_.state(), "failed");
+  EXPECT_EQ(m->sink().received(), 0u);
+}
+
 TEST_F(UpdateTest, FloorSurvivesAndRefusesDowngrade) {
   {
     auto m = make();

@@ -236,6 +236,12 @@ hal::Err UpdateManager::transition(UpdateState next, const char* error) {
   return hal::Err::Ok;
 }
 
+void UpdateManager::request_restart(const char* reason) {
+  if (opt_.installer_restarts_agent) return;  // it does (deb: dpkg restarts the service)
+  restart_requested_ = true;
+  copy_text(restart_reason_, sizeof restart_reason_, reason);
+}
+
 void UpdateManager::fail(const char* error) {
   sink_.discard();
   if (transition(UpdateState::Failed, error) != hal::Err::Ok) {
@@ -283,8 +289,7 @@ hal::Err UpdateManager::start(const char* installed_version) {
       if (trial) {
         // Persisted before mark_bad(): finish it and restart into the old slot.
         (void)installer_.mark_bad();
-        restart_requested_ = true;
-        copy_text(restart_reason_, sizeof restart_reason_, "update rolled back");
+        request_restart("update rolled back");
       }
       return hal::Err::Ok;
     case UpdateState::Received:
@@ -441,8 +446,9 @@ void UpdateManager::tick(bool session_up, bool healthy) {
         fail("cannot persist the update state");
         return;
       }
-      restart_requested_ = true;
-      std::snprintf(restart_reason_, sizeof restart_reason_, "firmware update to %s", rec_.version);
+      char reason[kTextMax];
+      std::snprintf(reason, sizeof reason, "firmware update to %s", rec_.version);
+      request_restart(reason);
       return;
     }
     case UpdateState::BootedUnconfirmed: {
@@ -464,8 +470,7 @@ void UpdateManager::tick(bool session_up, bool healthy) {
                       rec_.from[0] != '\0' ? rec_.from : "the previous version");
         if (transition(UpdateState::RolledBack, text) != hal::Err::Ok) return;
         (void)installer_.mark_bad();
-        restart_requested_ = true;
-        copy_text(restart_reason_, sizeof restart_reason_, "update failed its health gate: rolling back");
+        request_restart("update failed its health gate: rolling back");
       }
       return;
     }

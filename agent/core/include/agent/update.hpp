@@ -102,6 +102,9 @@ class UpdateManager {
     uint32_t health_window_ms = 120000;
     uint64_t max_size = 0;            ///< update.max_image_bytes
     const char* image_path = "";      ///< the staging segment as a file, for installer->begin()
+    /// The installer restarts the agent itself after an install and after
+    /// mark_bad() (deb: dpkg restarts the service): no restart is requested then.
+    bool installer_restarts_agent = false;
   };
   static constexpr size_t kTextMax = 160;
 
@@ -138,6 +141,11 @@ class UpdateManager {
   bool restart_requested() const { return restart_requested_; }
   const char* restart_reason() const { return restart_reason_; }
   void clear_restart_request() { restart_requested_ = false; }
+  /// The transport gave up (the URL fetch failed for good): downloading ->
+  /// failed with `error`, the staged bytes dropped. Nothing in other states.
+  void fail_transfer(const char* error) {
+    if (rec_.state == UpdateState::Downloading) fail(error);
+  }
 
   UpdateStatus status() const;
   /// True from received to booted-unconfirmed: presence shows dnd.
@@ -166,6 +174,7 @@ class UpdateManager {
   void fail(const char* error);
   void verify_and_install();
   void begin_install();
+  void request_restart(const char* reason);
 
   hal::Storage& storage_;
   hal::Installer& installer_;

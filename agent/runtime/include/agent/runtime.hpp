@@ -66,20 +66,32 @@ struct UpdateParts {
   /// health (all devices up); nullptr = none. Called from tick().
   bool (*self_test)(void* ctx) = nullptr;
   void* self_test_ctx = nullptr;
+  /// The installer restarts the agent itself after installing and after
+  /// mark_bad() (deb): the runtime then never requests that restart.
+  bool installer_restarts_agent = false;
 };
 
-/// The hook the HTTP transport fills (transport "url"): starts fetching `url`
-/// into `sink` from sink.received() (a Range request when resuming) and
-/// returns at once; poll() is called from tick() until the sink holds the
-/// manifest's size. Null (the default) = transport url answers
+/// The hook the HTTP transport fills (transport "url"; agent/http's
+/// HttpsUrlFetcher): starts fetching `url` into `sink` from sink.received() (a
+/// Range request when resuming) and returns at once; poll() is called from
+/// tick() while active(). Null (the default) = transport url answers
 /// feature-not-implemented.
 class UrlFetcher {
  public:
   virtual ~UrlFetcher() = default;
-  /// Errors: InvalidArgument (bad URL), NotSupported, Io. `why` (one line) on error.
-  virtual hal::Err start(const char* url, ByteSink& sink, char* why, size_t why_cap) = 0;
-  /// Drives the transfer; Ok while running or done, an error once it failed.
+  /// `expected_total`: the manifest's image size (a resource of another size
+  /// fails). Errors: InvalidArgument (bad URL, http://), NotSupported, Io.
+  /// `why` (one line) on error.
+  virtual hal::Err start(const char* url, ByteSink& sink, uint64_t expected_total, char* why, size_t why_cap) = 0;
+  /// Drives the transfer (retries included); Ok while running or done, an
+  /// error once it failed for good (error_text() says why).
   virtual hal::Err poll() = 0;
+  /// Downloading or waiting to retry: the loop turns quickly meanwhile.
+  virtual bool active() const = 0;
+  /// Abandons the transfer (the connection closed); not active() after.
+  virtual void stop() = 0;
+  /// One line: the last failure or retry ("" = none).
+  virtual const char* error_text() const = 0;
 };
 
 class AgentRuntime final : public CommandHost {
@@ -209,6 +221,7 @@ class AgentRuntime final : public CommandHost {
   uint64_t turns_seen_ = 0;            ///< Context::turns() at the previous tick
   ClockGate* clock_gate_ = nullptr;
   bool waiting_for_clock_ = false;
+  char url_note_[160] = {};            ///< the URL fetcher's last retry note (logged once)
   char clock_note_[96] = {};           ///< appended to the presence status once online after a wait
   // Signed updates (docs/updates.md).
   void start_update();

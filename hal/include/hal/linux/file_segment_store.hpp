@@ -44,6 +44,10 @@ class FileSegmentStore final : public SegmentStore {
   Err truncate(uint32_t id, uint64_t size) override;
   Err remove(uint32_t id) override;
   const char* where() const override { return dir_; }
+  /// Closes the cached descriptors of segment `id` (the next call reopens):
+  /// for a program that wants the file alone, e.g. RAUC's F_SETLEASE on an
+  /// update bundle fails while anyone holds it open for writing.
+  void release(uint32_t id) { close_fds_of(id); }
 
  private:
   bool path_for(uint32_t id, char* out, size_t cap) const;
