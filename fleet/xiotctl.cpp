@@ -1294,7 +1294,14 @@ class RotateCommand {
   int rotate(fleet::Deadline deadline) {
     const auto t0 = fleet::Clock::now();
     const std::string full = fleet::resolve_online_device(*client_, device_, deadline);
-    const fleet::DeviceDescription before = fleet::fetch_description(*client_, device_, deadline);
+    // Its node as it is now (the old expiry); not fatal: the command decides who may rotate.
+    fleet::DeviceDescription before;
+    try {
+      before = fleet::fetch_description(*client_, device_,
+                                        std::min(deadline, fleet::Clock::now() + std::chrono::seconds(5)));
+    } catch (const Error& e) {
+      if (e.code() == Exit::Connect) throw;
+    }
     // Stage 1: the device makes its new key and shows the CSR.
     const fleet::CommandReply stage1 = command(full, "", "execute", nullptr, deadline, "rotate-identity");
     const fleet::FormField* csr_field = stage1.form ? stage1.form->find("csr") : nullptr;
