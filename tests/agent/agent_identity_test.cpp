@@ -264,6 +264,9 @@ TEST_F(AgentIdentity, OwnerRotatesARunningDeviceRemotely) {
       << rotate.describe();
   EXPECT_NE(m[1].str(), m[2].str());
   const std::string serial = m[3].str();
+  // The figure docs/identity.md quotes: command to committed-and-published.
+  const size_t took = rotate.err().find("rotation took");
+  if (took != std::string::npos) RecordProperty("rotation", rotate.err().substr(took, rotate.err().find('\n', took) - took));
   EXPECT_TRUE(agent.wait_for_output("the new identity logged in; committed", in(20s))) << agent.describe();
   EXPECT_NE(agent.err().find("new certificate installed"), std::string::npos) << agent.describe();
   // Committed: the configured files are the new pair, nothing pending.
