@@ -131,6 +131,12 @@ constexpr const char* kUsage =
     "  firmware status DEVICE [--json]\n"
     "        the device's firmware version and its last update (state, version,\n"
     "        progress, error).\n"
+    "  rotate DEVICE --ca DIR [--days N (365)] [--timeout S (60)]\n"
+    "        rotates the device's certificate remotely (owner; docs/identity.md):\n"
+    "        rotate-identity makes a new key + CSR on the device, the CSR is signed\n"
+    "        with the fleet CA in DIR for DEVICE's JID, the certificate sent back;\n"
+    "        the device logs in again with it. Waits until its node shows the new\n"
+    "        expiry and prints old -> new.\n"
     "  --json      one JSON document on stdout (watch: one per line); a device's\n"
     "              error answer is a document with \"error\" too (exit 1)\n"
     "  --timeout S the whole operation, login included, in seconds (default 15;\n"
@@ -1275,6 +1281,149 @@ class FirmwareCommand {
   std::unique_ptr<fleet::Client> client_;
 };
 
+/// `rotate DEVICE --ca DIR`: the device's certificate rotated remotely
+/// (docs/identity.md "Rotation"): rotate-identity stage 1 (the device's new
+/// CSR), signed with the fleet CA for DEVICE's bare JID, stage 2 (the
+/// certificate), then the device node watched until the device logged in
+/// again with the new certificate (its cert-expires changed).
+class RotateCommand {
+ public:
+  RotateCommand(const fleet::ConnectionOptions& opts, const std::vector<std::string>& args) : opts_(opts) {
+    for (size_t i = 0; i < args.size(); ++i) {
+      std::string v;
+      if (take_value(args, &i, "--ca", &v)) {
+        ca_dir_ = v;
+      } else if (take_value(args, &i, "--days", &v)) {
+        days_ = static_cast<int>(parse_long("--days", v, 1, 36500));
+      } else if (take_value(args, &i, "--timeout", &v)) {
+        timeout_s_ = parse_seconds("--timeout", v);
+      } else if (!args[i].empty() && args[i][0] == '-') {
+        usage_error("rotate: unknown option '" + args[i] + "'");
+      } else if (device_.empty()) {
+        device_ = normalize_device(args[i], opts.jid);
+      } else {
+        usage_error("rotate takes one DEVICE, not also '" + args[i] + "'");
+      }
+    }
+    if (device_.empty()) usage_error("rotate needs a DEVICE");
+    if (ca_dir_.empty()) usage_error("rotate needs --ca DIR (the fleet CA: ca.key, ca.crt)");
+  }
+
+  int run() {
+    const fleet::Deadline deadline = deadline_in(timeout_s_);
+    client_ = connect_for_query(opts_, deadline);
+    try {
+      const int rc = rotate(deadline);
+      client_->disconnect(fleet::Clock::now() + kDisconnectLimit);
+      return rc;
+    } catch (const Error& e) {
+      if (e.code() != Exit::Connect) client_->disconnect(fleet::Clock::now() + kDisconnectLimit);
+      throw;
+    }
+  }
+
+ private:
+  fleet::CommandReply command(const std::string& full, const std::string& sessionid, const std::string& action,
+                              const fleet::DataForm* form, fleet::Deadline deadline, const char* what) {
+    const fleet::IqReply r = client_->request(
+        full, "set", fleet::make_command_request("rotate-identity", sessionid, action, form), deadline, what);
+    if (!r.ok) throw fleet::RemoteError(full + " refused rotate-identity: " + r.error.describe(), r.error);
+    if (!r.has_payload) throw Error(Exit::DeviceError, full + " answered rotate-identity without a <command/>");
+    return fleet::parse_command_reply(r.payload);
+  }
+
+  int rotate(fleet::Deadline deadline) {
+    const auto t0 = fleet::Clock::now();
+    const std::string full = fleet::resolve_online_device(*client_, device_, deadline);
+    // Its node as it is now (the old expiry); not fatal: the command decides who may rotate.
+    fleet::DeviceDescription before;
+    try {
+      before = fleet::fetch_description(*client_, device_,
+                                        std::min(deadline, fleet::Clock::now() + std::chrono::seconds(5)));
+    } catch (const Error& e) {
+      if (e.code() == Exit::Connect) throw;
+    }
+    // Stage 1: the device makes its new key and shows the CSR.
+    const fleet::CommandReply stage1 = command(full, "", "execute", nullptr, deadline, "rotate-identity");
+    const fleet::FormField* csr_field = stage1.form ? stage1.form->find("csr") : nullptr;
+    if (stage1.status != "executing" || csr_field == nullptr || csr_field->values.empty()) {
+      throw Error(Exit::DeviceError, full + " answered rotate-identity without a CSR");
+    }
+    std::string b64;
+    for (const std::string& v : csr_field->values) b64 += v;
+    std::string csr = "-----BEGIN CERTIFICATE REQUEST-----\n";
+    for (size_t at = 0; at < b64.size(); at += 64) csr += b64.substr(at, 64) + "\n";
+    csr += "-----END CERTIFICATE REQUEST-----\n";
+    fleet::ca::Issued cert;
+    try {
+      cert = fleet::ca::sign(ca_dir_, csr, days_, static_cast<int64_t>(std::time(nullptr)), device_);
+    } catch (const Error&) {
+      cancel(full, stage1.sessionid, deadline);
+      throw;
+    }
+    std::fprintf(stderr, "xiotctl: signed %s serial %s valid until %s\n", cert.jid.c_str(), cert.serial.c_str(),
+                 agent::identity::iso8601(cert.not_after).c_str());
+    // Stage 2: the certificate, as the base64 of its DER in lines.
+    std::string body;
+    for (size_t at = 0; at < cert.cert_pem.size();) {
+      size_t end = cert.cert_pem.find('\n', at);
+      if (end == std::string::npos) end = cert.cert_pem.size();
+      const std::string line = cert.cert_pem.substr(at, end - at);
+      if (line.compare(0, 5, "-----") != 0) body += line;
+      at = end + 1;
+    }
+    fleet::DataForm submit;
+    submit.type = "submit";
+    fleet::FormField field;
+    field.var = "certificate";
+    field.type = "text-multi";
+    for (size_t at = 0; at < body.size(); at += 240) field.values.push_back(body.substr(at, 240));
+    submit.fields.push_back(field);
+    const fleet::CommandReply done = command(full, stage1.sessionid, "complete", &submit, deadline, "rotate-identity");
+    for (const fleet::CommandNote& n : done.notes) std::fprintf(stderr, "xiotctl: %s: %s\n", full.c_str(), n.text.c_str());
+    if (done.status != "completed") throw Error(Exit::DeviceError, full + ": rotate-identity " + done.status);
+    // The device logs in again with the new identity and publishes its node.
+    const std::string want = agent::identity::iso8601(cert.not_after);
+    fleet::DeviceDescription d;
+    for (;;) {
+      try {
+        d = fleet::fetch_description(*client_, device_,
+                                     std::min(deadline, fleet::Clock::now() + std::chrono::seconds(5)));
+      } catch (const Error& e) {
+        if (e.code() != Exit::Timeout || fleet::Clock::now() >= deadline) throw;
+      }
+      if (d.has_cert && d.cert_expires == want) break;
+      if (fleet::Clock::now() >= deadline) {
+        throw Error(Exit::Timeout, "timed out waiting for " + device_ + " to log in with the new certificate (its "
+                                   "node says cert-expires " + (d.cert_expires.empty() ? "none" : d.cert_expires) +
+                                   "; refused? see the device's log)");
+      }
+      client_->run_once(std::chrono::milliseconds(250));
+    }
+    const double secs = std::chrono::duration<double>(fleet::Clock::now() - t0).count();
+    std::printf("%s: certificate %s -> %s (serial %s, %lld days left)\n", device_.c_str(),
+                before.cert_expires.empty() ? "none" : before.cert_expires.c_str(), d.cert_expires.c_str(),
+                cert.serial.c_str(), d.cert_days_left);
+    std::fprintf(stderr, "xiotctl: rotation took %.2f s\n", secs);
+    return 0;
+  }
+
+  void cancel(const std::string& full, const std::string& sessionid, fleet::Deadline deadline) {
+    try {
+      (void)client_->request(full, "set", fleet::make_command_request("rotate-identity", sessionid, "cancel", nullptr),
+                             deadline, "rotate-identity cancel");
+    } catch (const Error&) {
+    }
+  }
+
+  const fleet::ConnectionOptions& opts_;
+  std::string device_;
+  std::string ca_dir_;
+  int days_ = 365;
+  double timeout_s_ = 60;
+  std::unique_ptr<fleet::Client> client_;
+};
+
 int run(int argc, char** argv) {
   ConnectionFlags flags;
   std::vector<std::string> rest;
@@ -1293,12 +1442,12 @@ int run(int argc, char** argv) {
   }
   if (command == "ca") return cmd_ca(rest);
   if (command != "watch" && command != "devices" && command != "commands" && command != "run" &&
-      command != "info" && command != "firmware") {
+      command != "info" && command != "firmware" && command != "rotate") {
     usage_error("unknown command '" + command + "'");
   }
   // Arguments first: a usage error needs no config file.
   QueryArgs query;
-  if (command != "watch" && command != "firmware") query = parse_query(command, rest);
+  if (command != "watch" && command != "firmware" && command != "rotate") query = parse_query(command, rest);
 
   fleet::ConnectionOptions opts = flags.resolve();
   if (command == "watch") return cmd_watch(opts, rest);
@@ -1307,6 +1456,12 @@ int run(int argc, char** argv) {
     opts.stream_management = false;
     fleet::validate_options(opts);
     return fw.run();
+  }
+  if (command == "rotate") {
+    RotateCommand rot(opts, rest);
+    opts.stream_management = false;
+    fleet::validate_options(opts);
+    return rot.run();
   }
   opts.stream_management = false;  // one-shot: no <r/> after every request
   fleet::validate_options(opts);

@@ -22,6 +22,8 @@ constexpr int kOk = 0;
 constexpr int kFailure = 1;
 constexpr int kUsage = 2;
 constexpr size_t kMaxFile = 1024 * 1024;
+/// install_pending_certificate(): the certificate failed a check.
+constexpr int kRefused = -1;
 
 const char* usage_text() {
   return "usage: xiot-agent identity new  [--config FILE] [--jid J] [--state-dir DIR] [--force]\n"
@@ -200,6 +202,129 @@ void refuse_pending_identity(const PendingIdentity& p) {
   (void)::rename(p.cert.c_str(), (p.cert + ".refused").c_str());
 }
 
+int make_key_and_csr(const std::string& dir, const std::string& key_path, const std::string& csr_path,
+                     const std::string& jid, std::string* csr, std::string* error) {
+  int e = make_dir(dir, 0700);
+  if (e != 0) {
+    *error = "cannot create " + dir + ": " + std::strerror(e);
+    return e;
+  }
+  std::string key, why;
+  if (identity::generate_key(&key) != hal::Err::Ok) {
+    *error = "key generation failed (entropy source)";
+    return EIO;
+  }
+  if (identity::make_csr(key, jid, csr, &why) != hal::Err::Ok) {
+    std::fill(key.begin(), key.end(), '\0');
+    *error = "CSR for '" + jid + "': " + why;
+    return EINVAL;
+  }
+  e = write_file_atomically(key_path, key, 0600);
+  std::fill(key.begin(), key.end(), '\0');
+  if (e == 0) e = write_file_atomically(csr_path, *csr, 0644);
+  if (e != 0) {
+    *error = "cannot write " + dir + ": " + std::strerror(e);
+    return e;
+  }
+  return 0;
+}
+
+int install_pending_certificate(const std::string& dir, const std::string& jid, const std::string& pem, int64_t now,
+                                std::string* done, std::string* error) {
+  std::string key, pub, why;
+  int e = read_whole_file(dir + "/pending.key", &key);
+  if (e != 0) {
+    *error = "no pending key " + dir + "/pending.key: " + std::strerror(e) + " (rotate first)";
+    return kRefused;
+  }
+  const hal::Err pe = identity::public_key_der(key, &pub);
+  std::fill(key.begin(), key.end(), '\0');
+  if (pe != hal::Err::Ok) {
+    *error = dir + "/pending.key: not a private key";
+    return kRefused;
+  }
+  identity::CertInfo info;
+  if (identity::read_cert(pem, &info, &why) != hal::Err::Ok) {
+    *error = why;
+    return kRefused;
+  }
+  if (info.pubkey_der != pub) {
+    *error = "not signed for pending.key (another key)";
+    return kRefused;
+  }
+  if (info.jid != jid) {
+    *error = "names " + (info.jid.empty() ? std::string("no xmppAddr") : info.jid) + ", not " + jid;
+    return kRefused;
+  }
+  if (now < info.not_before || now > info.not_after) {
+    *error = now < info.not_before ? "not valid before " + identity::iso8601(info.not_before)
+                                   : "expired " + identity::iso8601(info.not_after);
+    return kRefused;
+  }
+  if ((e = write_file_atomically(dir + "/pending.crt", pem, 0644)) != 0) {
+    *error = "cannot write " + dir + "/pending.crt: " + std::strerror(e);
+    return e;
+  }
+  (void)::unlink((dir + "/pending.crt.refused").c_str());
+  *done = "installed " + dir + "/pending.crt (serial " + info.serial + ", valid until " +
+          identity::iso8601(info.not_after) + ")";
+  return 0;
+}
+
+FileIdentityRotator::FileIdentityRotator(const AgentConfig& cfg, int64_t (*now)())
+    : dir_(identity_dir(parent_of(cfg.journal.path))), jid_(cfg.xmpp.jid), now_(now) {}
+
+void FileIdentityRotator::begin(char* csr_b64, size_t cap, IdentityRotationAnswer* out) {
+  using Kind = IdentityRotationAnswer::Kind;
+  std::string csr, error;
+  const int e = make_key_and_csr(dir_, dir_ + "/pending.key", dir_ + "/pending.csr", jid_, &csr, &error);
+  if (e != 0) {
+    out->kind = Kind::Failed;
+    std::snprintf(out->text, sizeof out->text, "%s", error.c_str());
+    return;
+  }
+  (void)::unlink((dir_ + "/pending.crt").c_str());
+  const std::string body = pem_body(csr);
+  if (body.size() + 1 > cap) {
+    out->kind = Kind::Failed;
+    std::snprintf(out->text, sizeof out->text, "the CSR is %zu characters of base64 (room for %zu)", body.size(),
+                  cap - 1);
+    return;
+  }
+  std::memcpy(csr_b64, body.c_str(), body.size() + 1);
+  out->kind = Kind::Ok;
+  std::snprintf(out->text, sizeof out->text, "new key %s/pending.key and CSR for %s", dir_.c_str(), jid_.c_str());
+}
+
+void FileIdentityRotator::install(const char* cert_b64, IdentityRotationAnswer* out) {
+  using Kind = IdentityRotationAnswer::Kind;
+  std::string done, error;
+  const int e = install_pending_certificate(dir_, jid_, pem_from_body(cert_b64, "CERTIFICATE"), now_(), &done, &error);
+  out->kind = e == 0 ? Kind::Ok : e == kRefused ? Kind::Refused : Kind::Failed;
+  std::snprintf(out->text, sizeof out->text, "%s", e == 0 ? done.c_str() : error.c_str());
+}
+
+std::string pem_body(const std::string& pem) {
+  std::string body;
+  size_t at = 0;
+  while (at < pem.size()) {
+    size_t end = pem.find('\n', at);
+    if (end == std::string::npos) end = pem.size();
+    std::string line = pem.substr(at, end - at);
+    while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.pop_back();
+    if (line.compare(0, 5, "-----") != 0) body += line;
+    at = end + 1;
+  }
+  return body;
+}
+
+std::string pem_from_body(const std::string& b64, const char* label) {
+  std::string pem = std::string("-----BEGIN ") + label + "-----\n";
+  for (size_t at = 0; at < b64.size(); at += 64) pem += b64.substr(at, 64) + "\n";
+  pem += std::string("-----END ") + label + "-----\n";
+  return pem;
+}
+
 int run_identity(int argc, char** argv, std::FILE* out, std::FILE* err, int64_t now,
                  const IdentityDefaults& defaults) {
   Args a;
@@ -277,42 +402,18 @@ int run_identity(int argc, char** argv, std::FILE* out, std::FILE* err, int64_t 
   const std::string key_path = dir + (rotating ? "/pending.key" : "/device.key");
   const std::string csr_path = dir + (rotating ? "/pending.csr" : "/device.csr");
   if (a.cmd == "install") {
-    std::string key, pem, pub, error;
-    identity::CertInfo info;
-    int e = read_whole_file(dir + "/pending.key", &key);
+    std::string pem, error, done;
+    int e = read_whole_file(install_cert, &pem);
     if (e != 0) {
-      std::fprintf(err, "xiot-agent identity install: no pending key %s/pending.key: %s (run identity rotate)\n",
-                   dir.c_str(), std::strerror(e));
+      std::fprintf(err, "xiot-agent identity install: %s: %s\n", install_cert.c_str(), std::strerror(e));
       return kUsage;
     }
-    const hal::Err pe = identity::public_key_der(key, &pub);
-    std::fill(key.begin(), key.end(), '\0');
-    if (pe != hal::Err::Ok) {
-      std::fprintf(err, "xiot-agent identity install: %s/pending.key: not a private key\n", dir.c_str());
-      return kUsage;
+    e = install_pending_certificate(dir, a.jid, pem, now, &done, &error);
+    if (e != 0) {
+      std::fprintf(err, "xiot-agent identity install: %s: %s\n", install_cert.c_str(), error.c_str());
+      return e == kRefused ? kUsage : kFailure;
     }
-    if ((e = read_whole_file(install_cert, &pem)) != 0 || identity::read_cert(pem, &info, &error) != hal::Err::Ok) {
-      std::fprintf(err, "xiot-agent identity install: %s: %s\n", install_cert.c_str(),
-                   e != 0 ? std::strerror(e) : error.c_str());
-      return kUsage;
-    }
-    if (info.pubkey_der != pub) {
-      std::fprintf(err, "xiot-agent identity install: %s was not signed for pending.key (another key)\n",
-                   install_cert.c_str());
-      return kUsage;
-    }
-    if (info.jid != a.jid) {
-      std::fprintf(err, "xiot-agent identity install: %s names %s, not %s\n", install_cert.c_str(),
-                   info.jid.empty() ? "no xmppAddr" : info.jid.c_str(), a.jid.c_str());
-      return kUsage;
-    }
-    if ((e = write_file_atomically(dir + "/pending.crt", pem, 0644)) != 0) {
-      std::fprintf(err, "xiot-agent identity install: cannot write %s/pending.crt: %s\n", dir.c_str(),
-                   std::strerror(e));
-      return kFailure;
-    }
-    std::fprintf(out, "installed %s/pending.crt (valid until %s); the agent switches at its next start\n",
-                 dir.c_str(), identity::iso8601(info.not_after).c_str());
+    std::fprintf(out, "%s; the agent switches at its next start\n", done.c_str());
     return kOk;
   }
   // A configured client_key wins over the default place.
@@ -325,26 +426,15 @@ int run_identity(int argc, char** argv, std::FILE* out, std::FILE* err, int64_t 
                    key_path.c_str());
       return kUsage;
     }
-    int e = make_dir(dir, 0700);
+    std::string csr, error;
+    const int e = make_key_and_csr(dir, key_path, csr_path, a.jid, &csr, &error);
     if (e != 0) {
-      std::fprintf(err, "xiot-agent identity new: cannot create %s: %s\n", dir.c_str(), std::strerror(e));
+      std::fprintf(err, "xiot-agent identity new: %s\n", error.c_str());
       return kFailure;
     }
-    std::string key, csr, error;
-    if (identity::generate_key(&key) != hal::Err::Ok) {
-      std::fprintf(err, "xiot-agent identity new: key generation failed (entropy source)\n");
-      return kFailure;
-    }
-    if (identity::make_csr(key, a.jid, &csr, &error) != hal::Err::Ok) {
-      std::fprintf(err, "xiot-agent identity new: CSR for '%s': %s\n", a.jid.c_str(), error.c_str());
-      return kFailure;
-    }
-    e = write_file_atomically(key_path, key, 0600);
-    std::fill(key.begin(), key.end(), '\0');
-    if (e == 0) e = write_file_atomically(csr_path, csr, 0644);
-    if (e != 0) {
-      std::fprintf(err, "xiot-agent identity new: cannot write %s: %s\n", dir.c_str(), std::strerror(e));
-      return kFailure;
+    if (rotating) {
+      // An older pending certificate was for an older pending key.
+      (void)::unlink((dir + "/pending.crt").c_str());
     }
     std::fputs(csr.c_str(), out);
     std::fprintf(err, "xiot-agent identity: wrote %s (0600) and %s for %s\n", key_path.c_str(), csr_path.c_str(),

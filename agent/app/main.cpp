@@ -209,6 +209,11 @@ struct UpdateBackend {
 
 // Returns an exit code, or kRestart when the agent went offline for a reboot.
 constexpr int kRestart = -1;
+// ... or kRelogin when rotate-identity installed a new certificate: log in
+// again (same process) with the pending identity.
+constexpr int kRelogin = -2;
+
+int64_t wall_now() { return static_cast<int64_t>(::time(nullptr)); }
 
 // `ctx` is the one libstrophe context; every session of it is gone when run() returns.
 // `pending`: non-null while a rotated identity is tried (cfg names its
@@ -247,6 +252,8 @@ int run(agent::AgentConfig& cfg, agent::Context& ctx, const agent::AgentConfig& 
   hal::linux_::host_boot_id(host_boot, sizeof host_boot);
   agent.set_host_boot_id(host_boot);
   agent.set_client_certificate(agent::client_certificate_not_after(cfg), cfg.xmpp.cert_warn_days);
+  agent::FileIdentityRotator rotator(configured, wall_now);
+  if (!configured.xmpp.client_cert.empty()) agent.set_identity_rotator(&rotator);
   hal::linux_::SystemdNotifier systemd(clock);
   agent.set_service_notifier(&systemd);
   // Clock sanity (docs/time.md): no connection while the wall clock is before
@@ -268,7 +275,7 @@ int run(agent::AgentConfig& cfg, agent::Context& ctx, const agent::AgentConfig& 
   }
 
   bool commit_pending = pending != nullptr;
-  while (hal::linux_::stop_signal() == 0 && !agent.reboot_requested()) {
+  while (hal::linux_::stop_signal() == 0 && !agent.reboot_requested() && !agent.identity_switch_requested()) {
     const uint32_t wait_ms = agent.tick();
     if (commit_pending && agent.session().online()) {
       commit_pending = false;
@@ -287,6 +294,10 @@ int run(agent::AgentConfig& cfg, agent::Context& ctx, const agent::AgentConfig& 
       return kExitAuth;
     }
     ctx.run_once(wait_ms);
+  }
+  if (agent.identity_switch_requested() && hal::linux_::stop_signal() == 0) {
+    agent.stop("switching to a new identity");
+    return kRelogin;
   }
   if (agent.reboot_requested()) {
     XLOG_INFO("agent", "rebooting: %s", agent.reboot_reason());
@@ -372,6 +383,7 @@ int main(int argc, char** argv) {
                  pending.cert.c_str(), pending.cert.c_str(), cfg.xmpp.client_cert.c_str());
       continue;
     }
+    if (rc == kRelogin) continue;
     if (rc != kRestart) return rc;
     // `reboot`: every object of run() is gone (offline with the reason, the
     // journal flushed, the stream closed); only now the HAL restarts: exec

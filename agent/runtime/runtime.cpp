@@ -437,6 +437,26 @@ hal::Err AgentRuntime::request_reboot(const char* reason) {
   return hal::Err::Ok;
 }
 
+void AgentRuntime::rotate_identity_begin(char* csr_b64, size_t cap, IdentityRotationAnswer* out) {
+  if (rotator_ == nullptr) {
+    CommandHost::rotate_identity_begin(csr_b64, cap, out);
+    return;
+  }
+  rotator_->begin(csr_b64, cap, out);
+}
+
+void AgentRuntime::rotate_identity_install(const char* cert_b64, IdentityRotationAnswer* out) {
+  if (rotator_ == nullptr) {
+    CommandHost::rotate_identity_install(cert_b64, out);
+    return;
+  }
+  rotator_->install(cert_b64, out);
+  if (out->kind == IdentityRotationAnswer::Kind::Ok) {
+    identity_switch_requested_ = true;
+    XLOG_INFO("identity", "new certificate installed (%s); logging in again with it", out->text);
+  }
+}
+
 void AgentRuntime::diagnostics(DiagnosticsInfo* out) {
   out->uptime_s = static_cast<uint64_t>(mono_.mono_now().us_since(started_) / 1000000);
   std::snprintf(out->firmware, sizeof out->firmware, "%s", facts().firmware);

@@ -83,6 +83,23 @@ class FakeHost : public agent::CommandHost {
     std::snprintf(out->last_error, sizeof out->last_error, "env0 read failed: timeout");
   }
 
+  void rotate_identity_begin(char* csr_b64, size_t cap, agent::IdentityRotationAnswer* out) override {
+    ++rot_begins;
+    std::snprintf(csr_b64, cap, "%s", rot_csr.c_str());
+    out->kind = rot_kind;
+    std::snprintf(out->text, sizeof out->text, "%s", rot_text.c_str());
+  }
+  void rotate_identity_install(const char* cert_b64, agent::IdentityRotationAnswer* out) override {
+    rot_cert = cert_b64;
+    out->kind = rot_kind;
+    std::snprintf(out->text, sizeof out->text, "%s", rot_text.c_str());
+  }
+
+  agent::IdentityRotationAnswer::Kind rot_kind = agent::IdentityRotationAnswer::Kind::Ok;
+  std::string rot_text = "installed pending.crt";
+  std::string rot_csr = std::string(500, 'A') + "=";
+  std::string rot_cert;
+  int rot_begins = 0;
   agent::FirmwareUpdateAnswer::Kind fw_kind = agent::FirmwareUpdateAnswer::Kind::Accepted;
   std::string fw_text = "update to 1.1.0: send 100 bytes from offset 8192";
   std::string fw_manifest, fw_signature;
@@ -269,14 +286,14 @@ std::vector<std::string> listed(agent::CommandRouter& r, const char* from) {
 
 TEST_F(CmdSim, AclListFiltersByRole) {
   using V = std::vector<std::string>;
-  EXPECT_EQ(listed(*router_, kOwner), (V{"read", "set", "diagnostics", "configure", "reboot", "firmware-update"}));
+  EXPECT_EQ(listed(*router_, kOwner), (V{"read", "set", "diagnostics", "configure", "reboot", "firmware-update", "rotate-identity"}));
   EXPECT_EQ(listed(*router_, kOperator), (V{"read", "set", "diagnostics"}));
   EXPECT_EQ(listed(*router_, kViewer), (V{"read"}));
   EXPECT_EQ(listed(*router_, kStranger), V{});
   EXPECT_EQ(listed(*router_, nullptr), V{});
   EXPECT_EQ(listed(*router_, "localhost"), V{});  // a server/component JID
   EXPECT_EQ(listed(*router_, "ADMIN@LocalHost/x"),
-            (V{"read", "set", "diagnostics", "configure", "reboot", "firmware-update"}));
+            (V{"read", "set", "diagnostics", "configure", "reboot", "firmware-update", "rotate-identity"}));
   const agent::CommandInfo* two[2];
   EXPECT_EQ(router_->list_commands(kOwner, two, 2), 2u);
   EXPECT_STREQ(two[1]->name, "Set an actuator");
@@ -1114,6 +1131,52 @@ TEST_F(CmdSim, FirmwareUpdateJoinsTheManifestLinesAndMapsEveryAnswer) {
   EXPECT_STREQ(resp_.err.text, "url: required with transport url");
 }
 
+TEST_F(CmdSim, RotateIdentityShowsTheCsrThenInstallsTheSignedCertificate) {
+  // Owner only; an operator learns nothing else and the host is not called.
+  EXPECT_TRUE(IsError(run(kOperator, "rotate-identity"), StanzaCondition::Forbidden, CommandCondition::None));
+  EXPECT_EQ(host_.rot_begins, 0);
+  // Stage 1: the CSR's base64 in lines of at most 240 characters, and an empty certificate field.
+  const CommandResponse& s1 = begin(kOwner, "rotate-identity");
+  ASSERT_FALSE(s1.is_error) << s1.err.text;
+  EXPECT_EQ(s1.status, CommandStatus::Executing);
+  ASSERT_NE(s1.form.find("csr"), nullptr);
+  const agent::FormField* csr = s1.form.find("csr");
+  ASSERT_EQ(csr->value_count(), 3u);
+  EXPECT_EQ(std::strlen(csr->value(0)), 240u);
+  EXPECT_EQ(std::string(csr->value(0)) + csr->value(1) + csr->value(2), host_.rot_csr);
+  ASSERT_NE(s1.form.find("certificate"), nullptr);
+  // Complete: the lines joined (PEM armour lines skipped) reach the host.
+  form_.reset(FormType::Submit);
+  ASSERT_TRUE(form_.add_field(FieldType::TextMulti, "certificate").ok());
+  ASSERT_EQ(form_.add_value("-----BEGIN CERTIFICATE-----"), hal::Err::Ok);
+  ASSERT_EQ(form_.add_value("TUlJQ"), hal::Err::Ok);
+  ASSERT_EQ(form_.add_value("mFrZQ=="), hal::Err::Ok);
+  ASSERT_EQ(form_.add_value("-----END CERTIFICATE-----"), hal::Err::Ok);
+  const CommandResponse& done = again(kOwner, "rotate-identity", CommandAction::Complete, &form_);
+  ASSERT_FALSE(done.is_error) << done.err.text;
+  EXPECT_EQ(done.status, CommandStatus::Completed);
+  EXPECT_EQ(host_.rot_cert, "TUlJQmFrZQ==");
+  ASSERT_EQ(done.note_count, 1u);
+  EXPECT_NE(std::string(done.notes[0].text).find("installed; switching at the next login"), std::string::npos);
+  // A certificate the host refuses: bad-request with its reason.
+  host_.rot_kind = agent::IdentityRotationAnswer::Kind::Refused;
+  host_.rot_text = "not signed for pending.key (another key)";
+  EXPECT_TRUE(IsError(run(kOwner, "rotate-identity", nullptr, CommandAction::Execute, &form_),
+                      StanzaCondition::BadRequest, CommandCondition::BadPayload));
+  EXPECT_STREQ(resp_.err.text, "not signed for pending.key (another key)");
+  // No certificate at all.
+  form_.reset(FormType::Submit);
+  ASSERT_TRUE(form_.add_field(FieldType::TextMulti, "certificate").ok());
+  EXPECT_TRUE(IsError(run(kOwner, "rotate-identity", nullptr, CommandAction::Execute, &form_),
+                      StanzaCondition::BadRequest, CommandCondition::BadPayload));
+  EXPECT_STREQ(resp_.err.text, "certificate: required");
+  // A device that logs in with a password: not-allowed, saying so.
+  host_.rot_kind = agent::IdentityRotationAnswer::Kind::PasswordLogin;
+  host_.rot_text = "device logs in with a password (no xmpp.client_cert)";
+  EXPECT_TRUE(IsError(run(kOwner, "rotate-identity"), StanzaCondition::NotAllowed, CommandCondition::None));
+  EXPECT_STREQ(resp_.err.text, "device logs in with a password (no xmpp.client_cert)");
+}
+
 TEST_F(CmdSim, NoHeapAllocationPerRequest) {
   // Warm up every path once (gtest and the board may allocate lazily).
   begin(kOperator, "set");
@@ -1257,7 +1320,7 @@ TEST(CmdXml, ConditionNamesAndTypes) {
   EXPECT_EQ(agent::default_error_type(StanzaCondition::ResourceConstraint), agent::ErrorType::Wait);
   size_t n = 0;
   const agent::CommandInfo* table = agent::command_table(&n);
-  ASSERT_EQ(n, 6u);
+  ASSERT_EQ(n, 7u);
   EXPECT_EQ(agent::find_command("configure"), &table[3]);
   EXPECT_EQ(agent::find_command("firmware-update"), &table[5]);
   EXPECT_STREQ(agent::stanza_condition_name(StanzaCondition::Conflict), "conflict");

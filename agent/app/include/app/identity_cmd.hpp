@@ -28,6 +28,8 @@
 #include <cstdio>
 #include <string>
 
+#include "agent/command_handler.hpp"
+
 namespace agent {
 
 struct IdentityDefaults {
@@ -78,6 +80,37 @@ int commit_pending_identity(const AgentConfig& cfg, const PendingIdentity& p);
 
 /// pending.crt -> pending.crt.refused (the key stays for a new signature).
 void refuse_pending_identity(const PendingIdentity& p);
+
+/// Makes an EC P-256 key (key_path, 0600) and its CSR for `jid` (csr_path,
+/// returned in `csr`), creating `dir` (0700). Returns 0 or an errno with `error`.
+int make_key_and_csr(const std::string& dir, const std::string& key_path, const std::string& csr_path,
+                     const std::string& jid, std::string* csr, std::string* error);
+
+/// Checks `pem` against DIR/pending.key, `jid` and `now` (valid now) and
+/// stores it as DIR/pending.crt. Returns 0 (`done` says what), -1 when the
+/// certificate failed a check, or an errno (cannot write); `error` says why.
+int install_pending_certificate(const std::string& dir, const std::string& jid, const std::string& pem, int64_t now,
+                                std::string* done, std::string* error);
+
+/// The base64 between a PEM's armour lines, without line breaks.
+std::string pem_body(const std::string& pem);
+/// A PEM with `label` around `b64` (in 64-character lines).
+std::string pem_from_body(const std::string& b64, const char* label);
+
+/// The rotate-identity command's files (agent::IdentityRotator): the same
+/// pending.key/.csr/.crt as `identity rotate|install`, in the config's
+/// STATE/identity, for the config's JID. `now` is the wall clock (Unix s).
+class FileIdentityRotator : public IdentityRotator {
+ public:
+  FileIdentityRotator(const AgentConfig& cfg, int64_t (*now)());
+  void begin(char* csr_b64, size_t cap, IdentityRotationAnswer* out) override;
+  void install(const char* cert_b64, IdentityRotationAnswer* out) override;
+
+ private:
+  std::string dir_;
+  std::string jid_;
+  int64_t (*now_)();
+};
 
 /// Runs `identity`. argv[0] is "identity". `now` is the wall clock (Unix s).
 int run_identity(int argc, char** argv, std::FILE* out, std::FILE* err, int64_t now,

@@ -84,6 +84,34 @@ struct FirmwareUpdateAnswer {
   char text[kCommandTextMax] = {};
 };
 
+/// What the identity rotation (`rotate-identity`, docs/identity.md
+/// "Rotation") answers; the command turns it into the IQ result or error.
+struct IdentityRotationAnswer {
+  enum class Kind : uint8_t {
+    Ok,             ///< done (`text`: what, for the log and the note)
+    PasswordLogin,  ///< the device logs in with a password (not-allowed)
+    Refused,        ///< the certificate failed a check (bad-request, `text` says why)
+    Failed,         ///< key generation or storage failed (internal-server-error)
+  };
+  Kind kind = Kind::PasswordLogin;
+  char text[kCommandTextMax] = {};
+};
+
+/// The device's files for rotation, provided by the application (agent/app:
+/// file I/O stays out of agent/core and agent/runtime). Certificates and
+/// CSRs cross this interface as the base64 body of their PEM (the DER in
+/// base64, no line breaks), which is how the command's form carries them.
+class IdentityRotator {
+ public:
+  virtual ~IdentityRotator() = default;
+  /// Makes a new pending key + CSR (replacing an earlier pending pair and
+  /// certificate) and writes the CSR's base64 into `csr_b64` (`cap` bytes, NUL-terminated).
+  virtual void begin(char* csr_b64, size_t cap, IdentityRotationAnswer* out) = 0;
+  /// Checks the certificate (parses, signed for the pending key, names the
+  /// JID, valid now) and stores it as the pending certificate.
+  virtual void install(const char* cert_b64, IdentityRotationAnswer* out) = 0;
+};
+
 /// Effects that live outside agent/core, implemented by the application
 /// (fakes in tests). Called only after the ACL and role checks passed.
 class CommandHost {
@@ -112,6 +140,19 @@ class CommandHost {
     (void)req;
     out->kind = FirmwareUpdateAnswer::Kind::NotConfigured;
     std::snprintf(out->text, sizeof out->text, "updates are not configured on this device (no \"update\" in its config)");
+  }
+  /// rotate-identity stage 1: IdentityRotator::begin. Default: a password login.
+  virtual void rotate_identity_begin(char* csr_b64, size_t cap, IdentityRotationAnswer* out) {
+    if (cap > 0) csr_b64[0] = '\0';
+    out->kind = IdentityRotationAnswer::Kind::PasswordLogin;
+    std::snprintf(out->text, sizeof out->text, "device logs in with a password (no xmpp.client_cert)");
+  }
+  /// rotate-identity stage 2: IdentityRotator::install, then the host
+  /// switches to the new identity at a new login (after the answer is sent).
+  virtual void rotate_identity_install(const char* cert_b64, IdentityRotationAnswer* out) {
+    (void)cert_b64;
+    out->kind = IdentityRotationAnswer::Kind::PasswordLogin;
+    std::snprintf(out->text, sizeof out->text, "device logs in with a password (no xmpp.client_cert)");
   }
 };
 

@@ -16,6 +16,7 @@ extern const CommandInfo kDiagnosticsCommand;  // diagnostics.cpp
 extern const CommandInfo kConfigureCommand;    // configure.cpp
 extern const CommandInfo kRebootCommand;       // reboot.cpp
 extern const CommandInfo kFirmwareUpdateCommand;  // firmware_update.cpp
+extern const CommandInfo kRotateIdentityCommand;  // rotate_identity.cpp
 }  // namespace cmd
 
 namespace {
@@ -30,6 +31,7 @@ const CommandInfo kCommands[] = {
     cmd::kConfigureCommand,
     cmd::kRebootCommand,
     cmd::kFirmwareUpdateCommand,
+    cmd::kRotateIdentityCommand,
 };
 constexpr size_t kCommandCount = std::size(kCommands);
 

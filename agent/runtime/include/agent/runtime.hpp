@@ -153,6 +153,13 @@ class AgentRuntime final : public CommandHost {
   /// reboot_reason() and restarts through the HAL.
   bool reboot_requested() const { return reboot_requested_; }
   const char* reboot_reason() const { return reboot_reason_; }
+  /// Set once `rotate-identity` installed a new certificate: the caller
+  /// stops the runtime ("switching to a new identity") and logs in again
+  /// with the pending identity (docs/identity.md "Rotation").
+  bool identity_switch_requested() const { return identity_switch_requested_; }
+  /// The application's rotation files (agent/app); null (the default) = a
+  /// password login: rotate-identity answers not-allowed.
+  void set_identity_rotator(IdentityRotator* r) { rotator_ = r; }
 
   Session& session() { return session_; }
   TelemetryPublisher& publisher() { return publisher_; }
@@ -174,6 +181,8 @@ class AgentRuntime final : public CommandHost {
   hal::Err request_reboot(const char* reason) override;
   void diagnostics(DiagnosticsInfo* out) override;
   void firmware_update(const FirmwareUpdateRequest& req, FirmwareUpdateAnswer* out) override;
+  void rotate_identity_begin(char* csr_b64, size_t cap, IdentityRotationAnswer* out) override;
+  void rotate_identity_install(const char* cert_b64, IdentityRotationAnswer* out) override;
 
  private:
   /// Presence and the device node follow health and the actuators' state.
@@ -213,6 +222,8 @@ class AgentRuntime final : public CommandHost {
   std::vector<char> description_;      ///< scratch, sized once
   std::vector<char> last_description_; ///< what the device node holds
   bool reboot_requested_ = false;
+  bool identity_switch_requested_ = false;
+  IdentityRotator* rotator_ = nullptr;
   int64_t cert_not_after_ = 0;  ///< set_client_certificate(); 0 = none
   uint32_t cert_warn_days_ = 30;
   char reboot_reason_[kCommandTextMax] = {};
