@@ -269,6 +269,16 @@ void AgentRuntime::tick_update() {
                (update_parts_.self_test == nullptr || update_parts_.self_test(update_parts_.self_test_ctx));
   }
   update_->tick(session_.online(), board_ok);
+  if (update_->status().state == UpdateState::Downloading && ibb_->armed() && ibb_->closed_by_sender()) {
+    // The sender closed its stream and the image is still short (a complete
+    // one was verified by tick() above): a truncated image, not a lost link.
+    char text[UpdateManager::kTextMax];
+    std::snprintf(text, sizeof text, "image truncated: the sender closed the stream after %llu of %llu bytes",
+                  static_cast<unsigned long long>(update_->sink().received()),
+                  static_cast<unsigned long long>(update_->sink().expected()));
+    XLOG_WARN("update", "%s", text);
+    update_->fail_transfer(text);
+  }
   const UpdateStatus u = update_->status();
   if (u.state != UpdateState::Downloading && ibb_->armed()) ibb_->disarm();
   if (update_->changes() != update_changes_seen_) {

@@ -193,6 +193,29 @@ TEST_F(UpdateTest, TamperedImageFailsAndNothingIsInstalled) {
   EXPECT_EQ(agent->count_output(kAgentOnline, Process::Stream::Either), 1u);  // no reboot
 }
 
+TEST_F(UpdateTest, TruncatedImageFailsWhenTheSenderClosesItsStream) {
+  auto agent = start_agent(agent_config());
+  subscribe("admin");
+  const std::string img = image("fw.img", "1.1.0", 64 * 1024, 1);
+  const std::string m = sign(img, "1.1.0", "m");
+  const std::string cut = dir() + "/cut.img";  // the first 40000 bytes of the signed image
+  {
+    std::ifstream in(img, std::ios::binary);
+    std::string bytes(40000, '\0');
+    in.read(&bytes[0], static_cast<std::streamsize>(bytes.size()));
+    std::ofstream(cut, std::ios::binary) << bytes;
+  }
+  const Result r = xiotctl("admin", {"firmware", "push", "dev1", "--manifest", m, "--image", cut, "--timeout", "60"});
+  EXPECT_EQ(r.code, 1) << r.describe();
+  const std::string whole = std::to_string(std::ifstream(img, std::ios::binary | std::ios::ate).tellg());
+  EXPECT_NE(r.err.find("update failed: image truncated: the sender closed the stream after 40000 of " + whole + " bytes"),
+            std::string::npos)
+      << r.err;
+  const Result s = status();
+  EXPECT_NE(s.out.find("firmware 0.1.0; update failed 1.1.0"), std::string::npos) << s.out;
+  EXPECT_EQ(agent->count_output(kAgentOnline, Process::Stream::Either), 1u);  // nothing installed, no reboot
+}
+
 TEST_F(UpdateTest, WrongKeyWrongBoardDowngradeAndNonOwnerAreRefused) {
   auto agent = start_agent(agent_config());
   subscribe("admin");

@@ -47,6 +47,21 @@ TEST_F(IbbTest, InOrderBlocksReachTheSink) {
   EXPECT_EQ(rx_.blocks(), 2u);
 }
 
+TEST_F(IbbTest, TheSendersCloseIsRememberedUntilTheNextOpenOrArm) {
+  rx_.arm(kOwner, "s1", &sink_);
+  EXPECT_FALSE(rx_.closed_by_sender());
+  ASSERT_EQ(rx_.on_open(kOwner, "s1", "4096", nullptr), IbbReply::Ok);
+  EXPECT_EQ(rx_.on_close("mallory@localhost/x", "s1"), IbbReply::NotAcceptable);
+  EXPECT_FALSE(rx_.closed_by_sender());  // only the owner's close counts
+  EXPECT_EQ(rx_.on_close(kOwner, "s1"), IbbReply::Ok);
+  EXPECT_TRUE(rx_.closed_by_sender());
+  ASSERT_EQ(rx_.on_open(kOwner, "s1", "4096", nullptr), IbbReply::Ok);  // a resumed stream
+  EXPECT_FALSE(rx_.closed_by_sender());
+  EXPECT_EQ(rx_.on_close(kOwner, "s1"), IbbReply::Ok);
+  rx_.arm(kOwner, "s2", &sink_);
+  EXPECT_FALSE(rx_.closed_by_sender());
+}
+
 TEST_F(IbbTest, OnlyTheArmedStreamFromTheOwner) {
   EXPECT_EQ(rx_.on_open(kOwner, "s1", "4096", nullptr), IbbReply::ItemNotFound);  // not armed
   rx_.arm(kOwner, "s1", &sink_);

@@ -44,6 +44,7 @@ void IbbReceiver::arm(const char* owner, const char* sid, ByteSink* sink) {
   copy_text(sid_, sizeof sid_, sid);
   sink_ = sink;
   open_ = false;
+  closed_by_sender_ = false;
   next_seq_ = 0;
   error_[0] = '\0';
 }
@@ -51,6 +52,7 @@ void IbbReceiver::arm(const char* owner, const char* sid, ByteSink* sink) {
 void IbbReceiver::disarm() {
   sink_ = nullptr;
   open_ = false;
+  closed_by_sender_ = false;
   sid_[0] = '\0';
 }
 
@@ -78,6 +80,7 @@ IbbReply IbbReceiver::on_open(const char* from, const char* sid, const char* blo
     return refuse(IbbReply::ResourceConstraint, "only stanza='iq' is accepted");
   }
   open_ = true;
+  closed_by_sender_ = false;
   block_size_ = bs;
   next_seq_ = 0;
   error_[0] = '\0';
@@ -115,6 +118,7 @@ IbbReply IbbReceiver::on_close(const char* from, const char* sid) {
   const IbbReply c = check(from, sid);
   if (c != IbbReply::Ok) return c;
   open_ = false;
+  closed_by_sender_ = true;
   return IbbReply::Ok;
 }
 

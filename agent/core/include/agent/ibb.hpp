@@ -46,6 +46,9 @@ class IbbReceiver {
   void disarm();
   bool armed() const { return sink_ != nullptr; }
   bool open() const { return open_; }
+  /// The sender closed the stream (<close/>) since it was armed or last
+  /// opened: it has nothing more to send.
+  bool closed_by_sender() const { return closed_by_sender_; }
   const char* sid() const { return sid_; }
 
   /// <open sid block-size stanza?>. `stanza_attr` may be null ("iq" default).
@@ -70,6 +73,7 @@ class IbbReceiver {
   char owner_[kJidMax] = {};
   char sid_[kSidMax + 1] = {};
   bool open_ = false;
+  bool closed_by_sender_ = false;
   uint32_t block_size_ = 0;
   uint16_t next_seq_ = 0;
   uint64_t blocks_ = 0;
