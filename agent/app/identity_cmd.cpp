@@ -1,4 +1,5 @@
 #include "app/identity_cmd.hpp"
+#include "app/setup.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -68,29 +69,7 @@ struct Args {
 
 std::string identity_dir(const std::string& state_dir) { return state_dir + "/identity"; }
 
-int read_whole_file(const std::string& path, std::string* out) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return errno;
-  out->clear();
-  char buf[4096];
-  int e = 0;
-  for (;;) {
-    const ssize_t n = ::read(fd, buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      e = errno;
-      break;
-    }
-    if (n == 0) break;
-    out->append(buf, static_cast<size_t>(n));
-    if (out->size() > kMaxFile) {
-      e = EFBIG;
-      break;
-    }
-  }
-  ::close(fd);
-  return e;
-}
+int read_whole_file(const std::string& path, std::string* out) { return read_small_file(path, kMaxFile, out); }
 
 int write_file_atomically(const std::string& path, const std::string& text, unsigned mode) {
   const std::string tmp = path + ".tmp";

@@ -77,34 +77,6 @@ std::string absolute(const std::string& base_dir, const std::string& p) {
   return base_dir + "/" + p;
 }
 
-/// Reads a whole small file: 0 or an errno value (EFBIG over `max`).
-int read_small_file(const std::string& path, size_t max, std::string* out) {
-  struct stat st {};
-  if (::stat(path.c_str(), &st) != 0) return errno;
-  if (S_ISDIR(st.st_mode)) return EISDIR;
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return errno;
-  out->clear();
-  char buf[4096];
-  int result = 0;
-  for (;;) {
-    const ssize_t n = ::read(fd, buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      result = errno;
-      break;
-    }
-    if (n == 0) break;
-    out->append(buf, static_cast<size_t>(n));
-    if (out->size() > max) {
-      result = EFBIG;
-      break;
-    }
-  }
-  ::close(fd);
-  return result;
-}
-
 /// Reads the password from `fd` (--password-stdin): at most kMaxPasswordBytes.
 int read_fd(int fd, size_t max, std::string* out) {
   char buf[512];
@@ -723,6 +695,35 @@ int commit(const Inputs& in, SetupOwnership& ownership, std::FILE* out, Problem*
 }
 
 }  // namespace
+
+// See app/setup.hpp.
+int read_small_file(const std::string& path, size_t max, std::string* out) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return errno;
+  if (S_ISDIR(st.st_mode)) return EISDIR;
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return errno;
+  out->clear();
+  char buf[4096];
+  int result = 0;
+  for (;;) {
+    const ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      result = errno;
+      break;
+    }
+    if (n == 0) break;
+    out->append(buf, static_cast<size_t>(n));
+    if (out->size() > max) {
+      result = EFBIG;
+      break;
+    }
+  }
+  ::close(fd);
+  return result;
+}
+
 
 SystemOwnership::SystemOwnership() {
   root_ = ::geteuid() == 0;

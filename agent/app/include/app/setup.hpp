@@ -23,6 +23,7 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <cstddef>
 #include <string>
 
 namespace agent {
@@ -84,5 +85,10 @@ int run_setup(int argc, char** argv, SetupOwnership& ownership, std::FILE* out, 
 
 /// The usage text of `xiot-agent setup` (also part of `xiot-agent --help`).
 const char* setup_usage();
+
+/// Reads a whole small file (setup's CA and password files, identity's keys
+/// and certificates): 0 or an errno value (EISDIR for a directory, EFBIG
+/// over `max` bytes).
+int read_small_file(const std::string& path, size_t max, std::string* out);
 
 }  // namespace agent
