@@ -3,6 +3,7 @@
 // Manager.GetUnit(s name) -> o unit, signal Manager.JobRemoved(u id, o job,
 // s unit, s result), property org.freedesktop.systemd1.Service.Result (s).
 #include "hal/linux/deb_installer.hpp"
+#include "sd_bus_open.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -72,15 +73,7 @@ void DebInstaller::disconnect() {
 
 Err DebInstaller::connect() {
   if (bus_ != nullptr) return Err::Ok;
-  int r = 0;
-  if (address_[0] == '\0') {
-    r = sd_bus_open_system(&bus_);
-  } else {
-    r = sd_bus_new(&bus_);
-    if (r >= 0) r = sd_bus_set_address(bus_, address_);
-    if (r >= 0) r = sd_bus_set_bus_client(bus_, 1);
-    if (r >= 0) r = sd_bus_start(bus_);
-  }
+  int r = open_bus(address_, &bus_);
   if (r >= 0) {
     r = sd_bus_match_signal(bus_, &job_slot_, kSystemd, kManagerPath, kManager, "JobRemoved", job_removed_trampoline,
                             this);

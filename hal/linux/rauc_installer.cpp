@@ -4,6 +4,7 @@
 // s, GetSlotStatus() -> a(sa{sv}), properties Operation s, LastError s,
 // Progress (isi), BootSlot s, signal Completed(i result).
 #include "hal/linux/rauc_installer.hpp"
+#include "sd_bus_open.hpp"
 
 #include <fcntl.h>
 #include <systemd/sd-bus.h>
@@ -73,15 +74,7 @@ void RaucInstaller::disconnect() {
 
 Err RaucInstaller::connect() {
   if (bus_ != nullptr) return Err::Ok;
-  int r = 0;
-  if (address_[0] == '\0') {
-    r = sd_bus_open_system(&bus_);
-  } else {
-    r = sd_bus_new(&bus_);
-    if (r >= 0) r = sd_bus_set_address(bus_, address_);
-    if (r >= 0) r = sd_bus_set_bus_client(bus_, 1);
-    if (r >= 0) r = sd_bus_start(bus_);
-  }
+  int r = open_bus(address_, &bus_);
   if (r >= 0) {
     r = sd_bus_match_signal(bus_, &props_slot_, kService, kObject, "org.freedesktop.DBus.Properties",
                             "PropertiesChanged", props_trampoline, this);
