@@ -23,7 +23,8 @@
  * that does not verify exits 3; anything else (even a refused login) is retried.
  *
  * stdout: `online <unix time s>` each time a session is up (after the initial
- * presence was sent), `done <acked>` when --count items were acknowledged.
+ * presence was sent), `done <acked>` when --count items were acknowledged,
+ * `stop published <n> acked <m>` at exit.
  *
  *   floor_publisher --host H --port P --jid J --password PW --ca FILE
  *                   [--mode stanza|raw] [--interval S] [--count N] [--retry-ms MS]
@@ -372,7 +373,7 @@ int main(int argc, char **argv) {
     next_attempt = now_ms() + (unsigned long)opt.retry_ms;
   }
   while (!stop && !fatal_err) {
-    xmpp_run_once(ctx, 10);
+    xmpp_run_once(ctx, lost ? 10 : 1000); /* libstrophe wakes earlier for its timed handlers */
     if (lost && !stop && !fatal_err) {
       unsigned long t = now_ms();
       if (next_attempt == 0) next_attempt = t; /* the first attempt at once */
@@ -391,6 +392,8 @@ int main(int argc, char **argv) {
     }
     xmpp_conn_release(conn);
   }
+  printf("stop published %lu acked %lu\n", seq, acked);
+  fflush(stdout);
   xmpp_ctx_free(ctx);
   xmpp_shutdown();
   return fatal_err ? 3 : 0;

@@ -7,7 +7,7 @@
  *
  * Reconnect policy as the floor publisher's: at once, then every --retry-ms.
  * stdout: `online <unix time s>` on each CONNACK, `done <acked>` after --count
- * PUBACKs.
+ * PUBACKs, `stop published <n> acked <m>` at exit.
  *
  *   mqtt_publisher --port P --user U --password PW (--ca FILE | --plain)
  *                  [--host H] [--interval S] [--count N] [--retry-ms MS]
@@ -170,7 +170,7 @@ int main(int argc, char **argv) {
     }
     int wait_ms = online ? (int)((next_pub - now_mono()) * 1000.0) : 10;
     if (wait_ms < 0) wait_ms = 0;
-    if (wait_ms > 100) wait_ms = 100;
+    if (wait_ms > 1000) wait_ms = 1000;
     int rc = mosquitto_loop(m, wait_ms, 1);
     if (rc != MOSQ_ERR_SUCCESS && rc != MOSQ_ERR_NO_CONN) {
       online = 0;
@@ -183,6 +183,8 @@ int main(int argc, char **argv) {
     mosquitto_disconnect(m);
     mosquitto_loop(m, 50, 1);
   }
+  printf("stop published %ld acked %ld\n", sent, acked);
+  fflush(stdout);
   mosquitto_destroy(m);
   mosquitto_lib_cleanup();
   return 0;

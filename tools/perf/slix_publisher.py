@@ -10,7 +10,7 @@ publish of a session only, as the floor does).
 Reconnect policy as the floor's: at once when the link is lost, then every
 --retry-ms (slixmpp's own doubling back-off is replaced).
 stdout: `online <unix time s>` at each session start, `done <acked>` after
---count acknowledged items.
+--count acknowledged items, `stop published <n> acked <m>` at exit.
 """
 import argparse
 import asyncio
@@ -143,6 +143,7 @@ def main():
             done.set_result(None)
     client.add_event_handler("disconnected", finished)
     loop.run_until_complete(done)
+    print("stop published %d acked %d" % (client.seq, client.acked), flush=True)
 
 
 if __name__ == "__main__":
