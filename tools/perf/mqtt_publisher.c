@@ -11,6 +11,7 @@
  *
  *   mqtt_publisher --port P --user U --password PW (--ca FILE | --plain)
  *                  [--host H] [--interval S] [--count N] [--retry-ms MS]
+ *                  [--id CLIENT_ID]   (default: the user name)
  */
 #include <getopt.h>
 #include <mosquitto.h>
@@ -86,12 +87,12 @@ static void on_signal(int sig) {
 static void usage(void) {
   fprintf(stderr,
           "usage: mqtt_publisher --port P --user U --password PW (--ca FILE | --plain) [--host H]\n"
-          "                      [--interval S] [--count N] [--retry-ms MS]\n");
+          "                      [--interval S] [--count N] [--retry-ms MS] [--id CLIENT_ID]\n");
   exit(2);
 }
 
 int main(int argc, char **argv) {
-  const char *host = "127.0.0.1", *user = NULL, *password = NULL, *ca = NULL;
+  const char *host = "127.0.0.1", *user = NULL, *password = NULL, *ca = NULL, *client_id = NULL;
   int port = 8883, plain = 0;
   double interval = 1.0;
   long retry_ms = 100;
@@ -100,7 +101,8 @@ int main(int argc, char **argv) {
       {"user", required_argument, 0, 'u'},     {"password", required_argument, 0, 'w'},
       {"ca", required_argument, 0, 'c'},       {"plain", no_argument, 0, 'P'},
       {"interval", required_argument, 0, 'i'}, {"count", required_argument, 0, 'n'},
-      {"retry-ms", required_argument, 0, 'r'}, {0, 0, 0, 0}};
+      {"retry-ms", required_argument, 0, 'r'}, {"id", required_argument, 0, 'I'},
+      {0, 0, 0, 0}};
   int ch;
   while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
     switch (ch) {
@@ -113,6 +115,7 @@ int main(int argc, char **argv) {
       case 'i': interval = atof(optarg); break;
       case 'n': count = atol(optarg); break;
       case 'r': retry_ms = atol(optarg); break;
+      case 'I': client_id = optarg; break;
       default: usage();
     }
   }
@@ -124,7 +127,7 @@ int main(int argc, char **argv) {
   char topic[128];
   snprintf(topic, sizeof topic, "xiot/%s/telemetry", user);
   mosquitto_lib_init();
-  struct mosquitto *m = mosquitto_new(user, true, NULL);
+  struct mosquitto *m = mosquitto_new(client_id ? client_id : user, true, NULL);
   if (m == NULL) {
     fprintf(stderr, "mqtt_publisher: mosquitto_new failed\n");
     return 1;
