@@ -370,6 +370,22 @@ TEST(SenmlPbColumnar, BoundCoversWorstCase) {
   }
 }
 
+TEST(SenmlPbColumnar, TheWireFormatExample) {
+  // docs/wire-format.md, "Two forms of a Pack": the three-snapshot example.
+  const Sample s0[] = {{"env0.temperature", "Cel", num(2154, -2)}, {"relay0.state", "", Value::boolean(true)}};
+  const Sample s1[] = {{"env0.temperature", "Cel", num(2160, -2)}, {"relay0.state", "", Value::boolean(true)}};
+  const Sample s2[] = {{"env0.temperature", "Cel", num(2160, -2)}, {"relay0.state", "", Value::boolean(false)}};
+  const Snapshot snaps[] = {{hal::WallTime{1763900000250000}, s0, 2},
+                            {hal::WallTime{1763900010250000}, s1, 2},
+                            {hal::WallTime{1763900020250000}, s2, 2}};
+  char xml[512];
+  const hal::Result<size_t> r = agent::format_senml_pb(xml, sizeof xml, "dev1_localhost:", snaps, 3);
+  ASSERT_TRUE(r.ok());
+  EXPECT_STREQ(xml,
+               "<senml-pb xmlns='urn:xiot:senml-pb:0'>Eg9kZXYxX2xvY2FsaG9zdDoYoKL5jr+QogYiCIDaxAmA2sQJKh8KEGVudjAudGVt"
+               "cGVyYXR1cmUSA0NlbBgDIgTUIQwAKhMKDHJlbGF5MC5zdGF0ZSoDAQEA</senml-pb>");
+}
+
 TEST(SenmlPbColumnar, DecoderRejectsInconsistentColumns) {
   std::vector<agent::DecodedRecord> out;
   xiot::senml::Pack pack;
