@@ -16,6 +16,7 @@ TelemetrySettings settings_of(const TelemetryConfig& t) {
   s.interval_ms = static_cast<uint32_t>(t.interval_s * 1000.0 + 0.5);
   s.batch_max = t.batch_max;
   s.sample_ms = static_cast<uint32_t>(t.sample_s * 1000.0 + 0.5);
+  s.batch_window_ms = static_cast<uint32_t>(t.batch_window_s * 1000.0 + 0.5);
   return s;
 }
 
@@ -24,14 +25,15 @@ TelemetrySettings settings_of(const TelemetryConfig& t) {
 TelemetryConfig effective_telemetry(const AgentConfig& cfg, hal::Storage* storage) {
   TelemetryConfig t = cfg.telemetry;
   if (storage == nullptr) return t;
-  TelemetrySettings s;
+  TelemetrySettings s = settings_of(t);
   const hal::Err e = load_settings(*storage, kSettingsKey, &s);
   if (e == hal::Err::Ok) {
     t.interval_s = s.interval_ms / 1000.0;
     t.batch_max = s.batch_max;
     t.sample_s = s.sample_ms / 1000.0;
-    XLOG_INFO("agent", "persisted settings: telemetry every %g s, batch_max %u, sample %g s (from %s)",
-              t.interval_s, t.batch_max, t.sample_s, kSettingsKey);
+    t.batch_window_s = s.batch_window_ms / 1000.0;
+    XLOG_INFO("agent", "persisted settings: telemetry every %g s, batch_max %u, sample %g s, window %g s (from %s)",
+              t.interval_s, t.batch_max, t.sample_s, t.batch_window_s, kSettingsKey);
   } else if (e != hal::Err::NotFound) {
     // A damaged blob is not fatal: the config's values hold until the next
     // `configure` replaces it.
@@ -432,7 +434,8 @@ void AgentRuntime::publish_telemetry_now(const drv::Device& device, size_t chann
 }
 
 hal::Err AgentRuntime::reconfigure_telemetry(const TelemetrySettings& s) {
-  const hal::Err e = publisher_.reconfigure(s.interval_ms / 1000.0, s.batch_max, s.sample_ms / 1000.0);
+  const hal::Err e =
+      publisher_.reconfigure(s.interval_ms / 1000.0, s.batch_max, s.sample_ms / 1000.0, s.batch_window_ms / 1000.0);
   if (e != hal::Err::Ok) return e;
   settings_ = s;
   XLOG_INFO("agent", "telemetry reconfigured: every %u ms, batch_max %u, sample every %u ms", s.interval_ms,

@@ -96,9 +96,11 @@ class Parser {
   }
 
   bool parse_telemetry(json::Value tel, agent::TelemetryConfig* t) {
-    static const char* const kTel[] = {"interval_s", "sample_s", "service", "node", "batch_max", "encoding"};
+    static const char* const kTel[] = {"interval_s", "sample_s", "service", "node", "batch_max", "encoding",
+                                       "batch_window_s"};
     return tel.object(kTel) && tel["interval_s"].number(&t->interval_s, limits::kIntervalS.lo, limits::kIntervalS.hi) &&
            tel["sample_s"].number(&t->sample_s, limits::kSampleS.lo, limits::kSampleS.hi) &&
+           tel["batch_window_s"].number(&t->batch_window_s, limits::kBatchWindowS.lo, limits::kBatchWindowS.hi) &&
            tel["service"].text(&t->service) && tel["node"].text(&t->node) &&
            tel["batch_max"].integer(&t->batch_max, limits::kBatchMax.lo, limits::kBatchMax.hi) &&
            tel["encoding"].one_of(&t->encoding, kEncodings);

@@ -127,6 +127,32 @@ TEST(SenmlPb, DecodesTheWireFormatExample) {
   EXPECT_TRUE(rs[2].boolean);
 }
 
+TEST(SenmlPb, ColumnarFormReadsLikeTheXmlBatch) {
+  // docs/wire-format.md "Two forms of a Pack": the three-snapshot batch,
+  // columnar, gives xiotctl exactly the readings of its SenML XML.
+  const auto pb = parse(
+      "<senml-pb xmlns='urn:xiot:senml-pb:0'>Eg9kZXYxX2xvY2FsaG9zdDoYoKL5jr+QogYiCIDaxAmA2sQJKh8KEGVudjAudGVt"
+      "cGVyYXR1cmUSA0NlbBgDIgTUIQwAKhMKDHJlbGF5MC5zdGF0ZSoDAQEA</senml-pb>");
+  const auto xml = parse(
+      "<sensml xmlns='urn:ietf:params:xml:ns:senml'>"
+      "<senml bn='dev1_localhost:' bt='1763900000.25' n='env0.temperature' u='Cel' v='21.54'/>"
+      "<senml n='relay0.state' vb='true'/>"
+      "<senml n='env0.temperature' t='10' u='Cel' v='21.60'/>"
+      "<senml n='relay0.state' t='10' vb='true'/>"
+      "<senml n='env0.temperature' t='20' u='Cel' v='21.60'/>"
+      "<senml n='relay0.state' t='20' vb='false'/>"
+      "</sensml>");
+  ASSERT_EQ(pb.size(), 6u);
+  ASSERT_EQ(xml.size(), 6u);
+  for (size_t i = 0; i < pb.size(); ++i) {
+    EXPECT_EQ(format_reading_line(pb[i]), format_reading_line(xml[i])) << i;
+    EXPECT_EQ(format_reading_json(pb[i]), format_reading_json(xml[i])) << i;
+  }
+  EXPECT_EQ(pb[4].number, "21.60");
+  EXPECT_EQ(pb[4].time_us, 1763900020250000);
+  EXPECT_FALSE(pb[5].boolean);
+}
+
 TEST(Format, TimeIsUtcWithMilliseconds) {
   EXPECT_EQ(format_time_ms(1763900000250000), "2025-11-23T12:13:20.250Z");
   EXPECT_EQ(format_time_ms(1763900000250999), "2025-11-23T12:13:20.250Z");

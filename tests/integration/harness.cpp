@@ -495,6 +495,7 @@ std::string write_agent_config(const DevServer& server, const std::string& path,
   cJSON_AddStringToObject(tel, "service", c.service.c_str());
   cJSON_AddStringToObject(tel, "node", c.node.c_str());
   cJSON_AddNumberToObject(tel, "batch_max", c.batch_max);
+  cJSON_AddNumberToObject(tel, "batch_window_s", c.batch_window_s);
   cJSON_AddStringToObject(tel, "encoding", c.encoding.c_str());
 
   const std::string any = "*@" + server.domain();

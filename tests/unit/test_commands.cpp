@@ -749,6 +749,7 @@ TEST_F(CmdSim, ConfigurePrefillsThenReconfiguresAndPersists) {
   EXPECT_TRUE(form.form.find("interval_s")->required());
   EXPECT_TRUE(form.form.find("batch_max")->required());
   EXPECT_STREQ(form.form.value_of("sample_s"), "1");
+  EXPECT_STREQ(form.form.value_of("batch_window_s"), "1");
 
   const CommandResponse& done = again(kOwner, "configure", CommandAction::Complete,
                                       submit({{"interval_s", "0.05"}, {"batch_max", "5"}, {"sample_s", "0.25"}}));
@@ -763,16 +764,20 @@ TEST_F(CmdSim, ConfigurePrefillsThenReconfiguresAndPersists) {
                "telemetry every 0.05 s, 5 readings per item, on-change sampling every 0.25 s");
   ASSERT_EQ(storage_.blobs.count(agent::kSettingsKey), 1u);
   EXPECT_EQ(storage_.blobs[agent::kSettingsKey],
-            R"({"version":1,"telemetry":{"interval_ms":50,"batch_max":5,"sample_ms":250}})");
+            R"({"version":1,"telemetry":{"interval_ms":50,"batch_max":5,"sample_ms":250,"batch_window_ms":1000}})");
   agent::TelemetrySettings back;
   ASSERT_EQ(agent::load_settings(storage_, agent::kSettingsKey, &back), hal::Err::Ok);
   EXPECT_EQ(back.interval_ms, 50u);
   EXPECT_EQ(back.batch_max, 5u);
   EXPECT_EQ(back.sample_ms, 250u);
-  // A blob from before sample_ms existed still loads, with the default.
+  EXPECT_EQ(back.batch_window_ms, 1000u);
+  // A blob from before sample_ms existed still loads, with the default; one
+  // from before batch_window_ms keeps the window it was given (the config's).
   storage_.blobs[agent::kSettingsKey] = R"({"version":1,"telemetry":{"interval_ms":50,"batch_max":5}})";
+  back.batch_window_ms = 250;
   ASSERT_EQ(agent::load_settings(storage_, agent::kSettingsKey, &back), hal::Err::Ok);
   EXPECT_EQ(back.sample_ms, 1000u);
+  EXPECT_EQ(back.batch_window_ms, 250u);
 
   // The next form shows the new values.
   begin(kOwner, "configure");
@@ -789,6 +794,22 @@ TEST_F(CmdSim, ConfigureOmittedFieldKeepsItsValue) {
   ASSERT_FALSE(resp_.is_error) << resp_.err.text;
   EXPECT_EQ(host_.settings.interval_ms, 1500u);
   EXPECT_EQ(host_.settings.batch_max, 3u);
+  EXPECT_EQ(host_.settings.batch_window_ms, 1000u);
+}
+
+TEST_F(CmdSim, ConfigureTheBatchingWindow) {
+  host_.settings = {50, 1};
+  begin(kOwner, "configure");
+  again(kOwner, "configure", CommandAction::Complete, submit({{"batch_window_s", "0"}}));
+  ASSERT_FALSE(resp_.is_error) << resp_.err.text;
+  EXPECT_EQ(host_.settings.batch_window_ms, 0u);
+  EXPECT_EQ(storage_.blobs[agent::kSettingsKey],
+            R"({"version":1,"telemetry":{"interval_ms":50,"batch_max":1,"sample_ms":1000,"batch_window_ms":0}})");
+  begin(kOwner, "configure");
+  EXPECT_STREQ(resp_.form.value_of("batch_window_s"), "0");
+  again(kOwner, "configure", CommandAction::Complete, submit({{"batch_window_s", "2.5"}}));
+  ASSERT_FALSE(resp_.is_error) << resp_.err.text;
+  EXPECT_EQ(host_.settings.batch_window_ms, 2500u);
 }
 
 TEST_F(CmdSim, ConfigureBadValues) {
@@ -811,6 +832,9 @@ TEST_F(CmdSim, ConfigureBadValues) {
       {"batch_max", "101", "batch_max: '101' is out of range (1 to 100)"},
       {"sample_s", "0.01", "sample_s: '0.01' is out of range (0.05 to 86400)"},
       {"sample_s", "x", "sample_s: 'x' is not a number"},
+      {"batch_window_s", "-1", "batch_window_s: '-1' is out of range (0 to 60)"},
+      {"batch_window_s", "60.001", "batch_window_s: '60.001' is out of range (0 to 60)"},
+      {"batch_window_s", "soon", "batch_window_s: 'soon' is not a number"},
   };
   begin(kOwner, "configure");
   for (const Case& c : cases) {

@@ -248,6 +248,14 @@ std::vector<ErrorCase> error_cases() {
        "{F}: telemetry.sample_s: expected a number from 0.05 to 86400, got 0.01"},
       {"sample_string", cfg("", R"(, "telemetry": {"sample_s": "1"})"),
        "{F}: telemetry.sample_s: expected a number from 0.05 to 86400, got \"1\""},
+      {"batch_window_negative", cfg("", R"(, "telemetry": {"batch_window_s": -0.5})"),
+       "{F}: telemetry.batch_window_s: expected a number from 0 to 60, got -0.5"},
+      {"batch_window_high", cfg("", R"(, "telemetry": {"batch_window_s": 61})"),
+       "{F}: telemetry.batch_window_s: expected a number from 0 to 60, got 61"},
+      {"batch_window_string", cfg("", R"(, "telemetry": {"batch_window_s": "1"})"),
+       "{F}: telemetry.batch_window_s: expected a number from 0 to 60, got \"1\""},
+      {"batch_window_null", cfg("", R"(, "telemetry": {"batch_window_s": true})"),
+       "{F}: telemetry.batch_window_s: expected a number from 0 to 60, got true"},
       {"telemetry_unknown_key", cfg("", R"(, "telemetry": {"interval": 10})"),
        "{F}: telemetry.interval: unknown key (did you mean \"interval_s\"?)"},
       {"service_jid", cfg("", R"(, "telemetry": {"service": "a@pubsub.localhost"})"),
@@ -435,7 +443,7 @@ TEST(Config, AllKeys) {
     },
     "board": "../boards/sim/board.json",
     "telemetry": { "interval_s": 0.25, "service": "pubsub.localhost", "node": "fleet/dev1",
-                   "batch_max": 10, "encoding": "protobuf" },
+                   "batch_max": 10, "encoding": "protobuf", "batch_window_s": 0.5 },
     "acl": { "owners": ["Admin@LocalHost"], "operators": ["ops@localhost"], "viewers": ["*@Localhost"] },
     "journal": { "path": "/tmp/../)" + dir.path().substr(1) + R"(/var/./journal", "max_bytes": 4096,
                  "fsync": "always", "fsync_interval_s": 2.5 },
@@ -464,6 +472,7 @@ TEST(Config, AllKeys) {
   EXPECT_EQ(c.telemetry.service, "pubsub.localhost");
   EXPECT_EQ(c.telemetry.node, "fleet/dev1");
   EXPECT_EQ(c.telemetry.batch_max, 10u);
+  EXPECT_DOUBLE_EQ(c.telemetry.batch_window_s, 0.5);
   EXPECT_EQ(c.telemetry.encoding, agent::Encoding::Protobuf);
   EXPECT_EQ(c.acl.owners, std::vector<std::string>{"admin@localhost"});
   EXPECT_EQ(c.acl.operators, std::vector<std::string>{"ops@localhost"});
@@ -532,6 +541,7 @@ TEST(Config, Defaults) {
   EXPECT_DOUBLE_EQ(c.xmpp.reconnect_cap_s, 60.0);
   EXPECT_DOUBLE_EQ(c.telemetry.interval_s, 10.0);
   EXPECT_DOUBLE_EQ(c.telemetry.sample_s, 1.0);
+  EXPECT_DOUBLE_EQ(c.telemetry.batch_window_s, 1.0);
   EXPECT_EQ(c.telemetry.service, "pep");
   EXPECT_EQ(c.telemetry.node, "urn:xiot:telemetry:0");
   EXPECT_EQ(c.telemetry.batch_max, 1u);

@@ -396,3 +396,41 @@ TEST(ReportSimBoard, ButtonEdgePublishesAtOnce) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST_F(Report, OnChangeEventLeavesAtOnceWithABatchingWindow) {
+  cfg_.interval_s = 0.1;
+  cfg_.batch_window_s = 1;  // 10 readings per item
+  cfg_.sample_s = 0.1;
+  auto p = std::make_unique<agent::TelemetryPublisher>(reg_, mono_, wall_, cfg_, "dev1@localhost", "7f3a12cd",
+                                                       sink_);
+  sink_.listener = &p->outbox();
+  p->set_report_policies(policies_.data(), policies_.size());
+  ASSERT_EQ(p->start(), hal::Err::Ok);
+  ASSERT_EQ(p->batch_max(), 10u);
+  (void)p->tick();
+  advance_ms(100);
+  (void)p->tick();
+  EXPECT_TRUE(sink_.items.empty());  // two readings wait for the window
+  EXPECT_EQ(p->batched(), 2u);
+  advance_ms(30);
+  button_->set_value(0, drv::Value::boolean(true));
+  button_->changes = true;
+  (void)p->tick();
+  // The edge goes out now, closing the batch with it: one item, the two
+  // readings and the event.
+  ASSERT_EQ(sink_.items.size(), 1u);
+  EXPECT_EQ(sink_.items[0].at, mono_.now);
+  EXPECT_TRUE(has(sink_.items[0].payload, "n='button0.state' t='0.13' vb='true'")) << sink_.items[0].payload;
+  EXPECT_EQ(p->batched(), 0u);
+  // A `set` command publishes at once as well.
+  advance_ms(10);
+  relay_->set_value(0, drv::Value::boolean(true));
+  p->publish_channel(*relay_, 0);
+  ASSERT_EQ(sink_.items.size(), 2u);
+  EXPECT_EQ(sink_.items[1].at, mono_.now);
+  EXPECT_TRUE(has(sink_.items[1].payload, "relay0.state")) << sink_.items[1].payload;
+}
+
+}  // namespace

@@ -203,6 +203,221 @@ TEST(SenmlPb, BoundCoversWorstCase) {
   EXPECT_LT(r.value(), bound);
 }
 
+// ---- the columnar form (a batch of like snapshots) -----------------------------
+
+/// The columnar Pack of `snaps` (all carrying the same channels) built
+/// through the generated API: deltas computed here independently.
+std::string reference_columnar(const char* bn, const std::vector<Snapshot>& snaps) {
+  xiot::senml::Pack pack;
+  std::vector<const Snapshot*> rows;
+  for (const Snapshot& s : snaps) {
+    if (s.count != 0) rows.push_back(&s);
+  }
+  pack.set_bn(bn);
+  pack.set_bt_us(rows[0]->time.unix_us);
+  for (size_t i = 1; i < rows.size(); ++i) {
+    pack.add_dt_us(static_cast<int64_t>(static_cast<uint64_t>(rows[i]->time.unix_us) -
+                                        static_cast<uint64_t>(rows[i - 1]->time.unix_us)));
+  }
+  for (size_t c = 0; c < rows[0]->count; ++c) {
+    const Sample& f = rows[0]->samples[c];
+    xiot::senml::Column* col = pack.add_columns();
+    col->set_n(f.name);
+    if (f.unit != nullptr) col->set_u(f.unit);
+    uint64_t prev = 0;
+    for (const Snapshot* r : rows) {
+      const Value& v = r->samples[c].value;
+      if (v.type == drv::ValueType::Numeric) {
+        col->set_exponent(v.exponent);
+        col->add_mantissa(static_cast<int64_t>(static_cast<uint64_t>(v.mantissa) - prev));
+        prev = static_cast<uint64_t>(v.mantissa);
+      } else {
+        col->add_vb(v.flag);
+      }
+    }
+  }
+  return pack.SerializeAsString();
+}
+
+/// Three BME280-like channels and a relay, `n` snapshots 50 ms apart; every
+/// third snapshot is followed by an empty one (skipped by both forms).
+std::vector<Snapshot> like_batch(std::vector<std::vector<Sample>>* storage, size_t n) {
+  storage->clear();
+  storage->reserve(n);
+  std::vector<Snapshot> snaps;
+  int64_t t = 1763900000250000;
+  for (size_t i = 0; i < n; ++i) {
+    const auto k = static_cast<int64_t>(i);
+    storage->push_back({{"env0.temperature", "Cel", num(2154 + (k % 3) - 1, -2)},
+                        {"env0.humidity", "%RH", num(401 - k, -1)},
+                        {"env0.pressure", "Pa", num(101325 + 7 * k, 0)},
+                        {"relay0.state", nullptr, Value::boolean(i % 2 == 0)}});
+    snaps.push_back(Snapshot{hal::WallTime{t}, storage->back().data(), 4});
+    if (i % 3 == 2) snaps.push_back(Snapshot{hal::WallTime{t + 1}, nullptr, 0});
+    t += i == 4 ? -2000000 : 50000;  // the wall clock stepped back once
+  }
+  return snaps;
+}
+
+std::string encode(const char* bn, const std::vector<Snapshot>& snaps) {
+  std::vector<uint8_t> buf(65536);
+  const hal::Result<size_t> r = agent::encode_senml_pb(buf.data(), buf.size(), bn, snaps.data(), snaps.size());
+  EXPECT_TRUE(r.ok());
+  return r.ok() ? std::string(reinterpret_cast<const char*>(buf.data()), r.value()) : std::string();
+}
+
+TEST(SenmlPbColumnar, EncoderMatchesGeneratedCodeByteForByte) {
+  std::vector<std::vector<Sample>> storage;
+  for (size_t n : {2u, 3u, 10u, 100u}) {
+    const std::vector<Snapshot> snaps = like_batch(&storage, n);
+    EXPECT_EQ(encode("dev1_localhost:", snaps), reference_columnar("dev1_localhost:", snaps)) << n;
+  }
+}
+
+TEST(SenmlPbColumnar, ExtremeValuesWrapAndMatch) {
+  std::vector<std::vector<Sample>> storage = {
+      {{"a.x", "", num(INT64_MIN, -128)}, {"a.y", "V", num(0, 0)}},
+      {{"a.x", "", num(INT64_MAX, -128)}, {"a.y", "V", num(-1, 0)}},
+      {{"a.x", "", num(INT64_MIN, -128)}, {"a.y", "V", num(INT64_MAX, 0)}}};
+  const std::vector<Snapshot> snaps = {{hal::WallTime{INT64_MAX}, storage[0].data(), 2},
+                                       {hal::WallTime{INT64_MIN}, storage[1].data(), 2},
+                                       {hal::WallTime{0}, storage[2].data(), 2}};
+  const std::string mine = encode("d:", snaps);
+  EXPECT_EQ(mine, reference_columnar("d:", snaps));
+  std::vector<agent::DecodedRecord> out;
+  ASSERT_EQ(agent::decode_senml_pb_bytes(reinterpret_cast<const uint8_t*>(mine.data()), mine.size(), &out),
+            hal::Err::Ok);
+  ASSERT_EQ(out.size(), 6u);
+  EXPECT_EQ(out[0].time_us, INT64_MAX);
+  EXPECT_EQ(out[0].mantissa, INT64_MIN);
+  EXPECT_EQ(out[0].exponent, -128);
+  EXPECT_EQ(out[2].time_us, INT64_MIN);
+  EXPECT_EQ(out[2].mantissa, INT64_MAX);
+  EXPECT_EQ(out[3].mantissa, -1);
+  EXPECT_EQ(out[4].time_us, 0);
+  EXPECT_EQ(out[5].mantissa, INT64_MAX);
+  EXPECT_EQ(out[5].unit, "V");
+}
+
+TEST(SenmlPbColumnar, DecodesToTheSameRecordsAsTheRowsForm) {
+  std::vector<std::vector<Sample>> storage;
+  const std::vector<Snapshot> snaps = like_batch(&storage, 10);
+  const std::string columnar = encode("dev1_localhost:", snaps);
+  const std::string rows = reference_bytes("dev1_localhost:", snaps);
+  EXPECT_LT(columnar.size(), rows.size());
+  std::vector<agent::DecodedRecord> a;
+  std::vector<agent::DecodedRecord> b;
+  ASSERT_EQ(agent::decode_senml_pb_bytes(reinterpret_cast<const uint8_t*>(columnar.data()), columnar.size(), &a),
+            hal::Err::Ok);
+  ASSERT_EQ(agent::decode_senml_pb_bytes(reinterpret_cast<const uint8_t*>(rows.data()), rows.size(), &b),
+            hal::Err::Ok);
+  ASSERT_EQ(a.size(), 40u);
+  ASSERT_EQ(a.size(), b.size());
+  for (size_t i = 0; i < a.size(); ++i) {
+    EXPECT_EQ(a[i].base_name, b[i].base_name) << i;
+    EXPECT_EQ(a[i].name, b[i].name) << i;
+    EXPECT_EQ(a[i].unit, b[i].unit) << i;
+    EXPECT_EQ(a[i].time_us, b[i].time_us) << i;
+    EXPECT_EQ(a[i].type, b[i].type) << i;
+    EXPECT_EQ(a[i].mantissa, b[i].mantissa) << i;
+    EXPECT_EQ(a[i].exponent, b[i].exponent) << i;
+    EXPECT_EQ(a[i].flag, b[i].flag) << i;
+    EXPECT_EQ(a[i].has_value, b[i].has_value) << i;
+  }
+  EXPECT_EQ(a[36].name, "env0.temperature");
+  EXPECT_EQ(a[39].name, "relay0.state");
+}
+
+TEST(SenmlPbColumnar, UnlikeSnapshotsStayRows) {
+  const auto rows_form = [](const std::vector<Snapshot>& snaps) {
+    const std::string bytes = encode("d:", snaps);
+    xiot::senml::Pack pack;
+    EXPECT_TRUE(pack.ParseFromString(bytes));
+    EXPECT_EQ(bytes, reference_bytes("d:", snaps));
+    return pack.records_size() != 0 && pack.columns_size() == 0 && !pack.has_bn();
+  };
+  const Sample a[] = {{"env0.temperature", "Cel", num(2154, -2)}, {"env0.humidity", "%RH", num(401, -1)}};
+  const Sample only_t[] = {{"env0.temperature", "Cel", num(2154, -2)}};
+  const Sample other_exp[] = {{"env0.temperature", "Cel", num(215, -1)}, {"env0.humidity", "%RH", num(401, -1)}};
+  const Sample other_unit[] = {{"env0.temperature", "K", num(2154, -2)}, {"env0.humidity", "%RH", num(401, -1)}};
+  const Sample other_name[] = {{"env1.temperature", "Cel", num(2154, -2)}, {"env0.humidity", "%RH", num(401, -1)}};
+  const Sample str[] = {{"sys0.fw", "", text("1.0")}};
+  const hal::WallTime t0{1763900000000000};
+  const hal::WallTime t1{1763900001000000};
+  EXPECT_TRUE(rows_form({{t0, a, 2}}));                        // one snapshot
+  EXPECT_TRUE(rows_form({{t0, a, 2}, {t1, only_t, 1}}));       // a channel missing
+  EXPECT_TRUE(rows_form({{t0, a, 2}, {t1, other_exp, 2}}));    // the exponent changed
+  EXPECT_TRUE(rows_form({{t0, a, 2}, {t1, other_unit, 2}}));   // the unit changed
+  EXPECT_TRUE(rows_form({{t0, a, 2}, {t1, other_name, 2}}));   // another channel
+  EXPECT_TRUE(rows_form({{t0, str, 1}, {t1, str, 1}}));        // strings
+  EXPECT_TRUE(rows_form({{t0, a, 2}, {t1, nullptr, 0}}));      // one non-empty snapshot
+}
+
+TEST(SenmlPbColumnar, BoundCoversWorstCase) {
+  const Sample shape[] = {{"env0.temperature", "Cel", num(0, 0)}, {"relay0.state", "", Value::boolean(false)}};
+  const Sample lo[] = {{"env0.temperature", "Cel", num(INT64_MIN, -128)}, {"relay0.state", "", Value::boolean(true)}};
+  const Sample hi[] = {{"env0.temperature", "Cel", num(INT64_MAX, -128)}, {"relay0.state", "", Value::boolean(true)}};
+  for (size_t n : {2u, 7u, 100u}) {
+    std::vector<Snapshot> snaps;
+    for (size_t i = 0; i < n; ++i) {
+      snaps.push_back(Snapshot{hal::WallTime{i % 2 == 0 ? INT64_MIN : INT64_MAX}, i % 2 == 0 ? lo : hi, 2});
+    }
+    const size_t bound = agent::senml_pb_bound("dev:", shape, 2, n);
+    std::vector<char> buf(bound);
+    const hal::Result<size_t> r = agent::format_senml_pb(buf.data(), buf.size(), "dev:", snaps.data(), n);
+    ASSERT_TRUE(r.ok()) << n;
+    EXPECT_LT(r.value(), bound) << n;
+  }
+}
+
+TEST(SenmlPbColumnar, TheWireFormatExample) {
+  // docs/wire-format.md, "Two forms of a Pack": the three-snapshot example.
+  const Sample s0[] = {{"env0.temperature", "Cel", num(2154, -2)}, {"relay0.state", "", Value::boolean(true)}};
+  const Sample s1[] = {{"env0.temperature", "Cel", num(2160, -2)}, {"relay0.state", "", Value::boolean(true)}};
+  const Sample s2[] = {{"env0.temperature", "Cel", num(2160, -2)}, {"relay0.state", "", Value::boolean(false)}};
+  const Snapshot snaps[] = {{hal::WallTime{1763900000250000}, s0, 2},
+                            {hal::WallTime{1763900010250000}, s1, 2},
+                            {hal::WallTime{1763900020250000}, s2, 2}};
+  char xml[512];
+  const hal::Result<size_t> r = agent::format_senml_pb(xml, sizeof xml, "dev1_localhost:", snaps, 3);
+  ASSERT_TRUE(r.ok());
+  EXPECT_STREQ(xml,
+               "<senml-pb xmlns='urn:xiot:senml-pb:0'>Eg9kZXYxX2xvY2FsaG9zdDoYoKL5jr+QogYiCIDaxAmA2sQJKh8KEGVudjAudGVt"
+               "cGVyYXR1cmUSA0NlbBgDIgTUIQwAKhMKDHJlbGF5MC5zdGF0ZSoDAQEA</senml-pb>");
+}
+
+TEST(SenmlPbColumnar, DecoderRejectsInconsistentColumns) {
+  std::vector<agent::DecodedRecord> out;
+  xiot::senml::Pack pack;
+  pack.set_bn("d:");
+  pack.set_bt_us(1);
+  pack.add_dt_us(5);  // two snapshots
+  xiot::senml::Column* c = pack.add_columns();
+  c->set_n("x");
+  c->add_mantissa(1);  // one value
+  std::string bytes = pack.SerializeAsString();
+  EXPECT_EQ(agent::decode_senml_pb_bytes(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size(), &out),
+            hal::Err::Corrupt);
+  c->add_mantissa(1);
+  c->add_vb(true);  // both kinds of value
+  bytes = pack.SerializeAsString();
+  EXPECT_EQ(agent::decode_senml_pb_bytes(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size(), &out),
+            hal::Err::Corrupt);
+  c->clear_vb();
+  pack.add_records()->set_n("y");  // both forms
+  bytes = pack.SerializeAsString();
+  EXPECT_EQ(agent::decode_senml_pb_bytes(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size(), &out),
+            hal::Err::Corrupt);
+  pack.clear_records();
+  bytes = pack.SerializeAsString();
+  ASSERT_EQ(agent::decode_senml_pb_bytes(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size(), &out),
+            hal::Err::Ok);
+  ASSERT_EQ(out.size(), 2u);
+  EXPECT_EQ(out[1].mantissa, 2);
+  EXPECT_EQ(out[1].time_us, 6);
+  EXPECT_EQ(out[1].base_name, "d:");
+}
+
 TEST(Base64, Rfc4648Vectors) {
   const struct {
     const char* in;

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <memory>
 #include <string>
 #include <vector>
@@ -526,6 +527,176 @@ TEST_F(Telemetry, NoHeapAfterStart) {
   EXPECT_EQ(after - before, 0);
   EXPECT_GT(counting.accepted, 0);
   EXPECT_GT(p.items_dropped(), 0u);
+}
+
+
+// ---- batch_window_s: readings faster than the window travel together -------
+
+size_t count_of(const std::string& s, const std::string& what) {
+  size_t n = 0;
+  for (size_t at = s.find(what); at != std::string::npos; at = s.find(what, at + 1)) ++n;
+  return n;
+}
+
+TEST(EffectiveBatch, WindowOverIntervalCappedAndNeverBelowBatchMax) {
+  using agent::TelemetryPublisher;
+  EXPECT_EQ(TelemetryPublisher::effective_batch(50000, 1, 1000000), 20u);
+  EXPECT_EQ(TelemetryPublisher::effective_batch(300000, 1, 1000000), 3u);  // floor
+  EXPECT_EQ(TelemetryPublisher::effective_batch(10000000, 1, 1000000), 1u);
+  EXPECT_EQ(TelemetryPublisher::effective_batch(10000000, 10, 1000000), 10u);
+  EXPECT_EQ(TelemetryPublisher::effective_batch(50000, 30, 1000000), 30u);
+  EXPECT_EQ(TelemetryPublisher::effective_batch(50000, 1, 60000000), 100u);  // at most 100
+  EXPECT_EQ(TelemetryPublisher::effective_batch(50000, 4, 0), 4u);            // off
+}
+
+TEST_F(Telemetry, WindowBatchesFastReadingsAndBoundsTheirLatency) {
+  cfg_.interval_s = 0.05;
+  cfg_.batch_window_s = 1;
+  auto p = make();
+  ASSERT_EQ(p->start(), hal::Err::Ok);
+  EXPECT_EQ(p->batch_max(), 20u);
+  EXPECT_EQ(p->configured_batch_max(), 1u);
+  const hal::MonoTime t0 = mono_.now;
+  for (int k = 0; k < 60; ++k) {
+    const hal::MonoTime next = p->tick();
+    advance_ms(next.us_since(mono_.now) / 1000);
+  }
+  ASSERT_EQ(sink_.items.size(), 3u);
+  for (size_t i = 0; i < sink_.items.size(); ++i) {
+    const std::string& item = sink_.items[i].payload;
+    EXPECT_EQ(count_of(item, "n='env0.temperature'"), 20u) << item;
+    EXPECT_EQ(count_of(item, "n='relay0.state'"), 20u) << item;
+    // The item's first reading was taken at slot 20 * i; it left within 1 s of it.
+    const hal::MonoTime first = t0.plus_us(static_cast<int64_t>(i) * 20 * 50000);
+    EXPECT_LT(sink_.items[i].at.us_since(first), 1000000) << i;
+    EXPECT_GE(sink_.items[i].at.us_since(first), 0) << i;
+  }
+  EXPECT_EQ(p->samples_taken(), 60u);
+}
+
+TEST_F(Telemetry, WindowDeadlineClosesAPartialBatch) {
+  cfg_.interval_s = 0.1;
+  cfg_.batch_window_s = 0.95;  // 9 readings fit; the 10th slot is past the bound
+  auto p = make();
+  ASSERT_EQ(p->start(), hal::Err::Ok);
+  ASSERT_EQ(p->batch_max(), 9u);
+  const hal::MonoTime t0 = mono_.now;
+  (void)p->tick();  // reading 1
+  EXPECT_EQ(p->batched(), 1u);
+  env_->sample_error = hal::Err::Timeout;  // the next readings have nothing to report
+  relay_->sample_error = hal::Err::Timeout;
+  for (int k = 1; k <= 9; ++k) {
+    advance_ms(100);
+    const hal::MonoTime next = p->tick();
+    // After the slot at 900 ms the latency bound (950 ms) comes before the next slot.
+    EXPECT_EQ(next, k == 9 ? t0.plus_ms(950) : t0.plus_ms(100 * (k + 1))) << k;
+  }
+  EXPECT_TRUE(sink_.items.empty());
+  advance_ms(50);
+  (void)p->tick();
+  ASSERT_EQ(sink_.items.size(), 1u);
+  EXPECT_EQ(sink_.items[0].at, t0.plus_ms(950));
+  EXPECT_EQ(count_of(sink_.items[0].payload, "n='env0.temperature'"), 1u);
+  EXPECT_EQ(p->window_closes(), 1u);
+  EXPECT_EQ(p->batched(), 0u);
+}
+
+TEST_F(Telemetry, LateTickClosesTheWindowBeforeTheNextReading) {
+  cfg_.interval_s = 0.05;
+  cfg_.batch_window_s = 1;
+  auto p = make();
+  ASSERT_EQ(p->start(), hal::Err::Ok);
+  (void)p->tick();
+  advance_ms(50);
+  (void)p->tick();
+  advance_ms(3000);  // the loop stalled
+  (void)p->tick();
+  ASSERT_EQ(sink_.items.size(), 1u);
+  EXPECT_EQ(count_of(sink_.items[0].payload, "n='env0.temperature'"), 2u);
+  EXPECT_EQ(p->batched(), 1u);  // the late reading starts the next item
+}
+
+TEST_F(Telemetry, WindowSlowerThanTheIntervalKeepsOneReadingPerItem) {
+  cfg_.interval_s = 10;
+  cfg_.batch_window_s = 1;
+  auto p = make();
+  ASSERT_EQ(p->start(), hal::Err::Ok);
+  EXPECT_EQ(p->batch_max(), 1u);
+  for (int k = 0; k < 3; ++k) {
+    (void)p->tick();
+    EXPECT_EQ(sink_.items.size(), static_cast<size_t>(k + 1));
+    EXPECT_EQ(count_of(sink_.items.back().payload, "n='env0.temperature'"), 1u);
+    advance_ms(10000);
+  }
+}
+
+TEST_F(Telemetry, ExplicitBatchMaxKeepsItsCountWithAWindow) {
+  cfg_.interval_s = 10;
+  cfg_.batch_max = 10;
+  cfg_.batch_window_s = 1;
+  auto p = make();
+  ASSERT_EQ(p->start(), hal::Err::Ok);
+  EXPECT_EQ(p->batch_max(), 10u);
+  hal::MonoTime next = p->tick();
+  EXPECT_EQ(next, mono_.now.plus_ms(10000));  // no 1 s deadline
+  for (int k = 1; k < 10; ++k) {
+    advance_ms(10000);
+    next = p->tick();
+    EXPECT_EQ(sink_.items.size(), k < 9 ? 0u : 1u);
+  }
+  ASSERT_EQ(sink_.items.size(), 1u);
+  EXPECT_EQ(count_of(sink_.items[0].payload, "n='env0.temperature'"), 10u);
+  EXPECT_EQ(p->window_closes(), 0u);
+}
+
+TEST_F(Telemetry, WindowZeroIsOneReadingPerItem) {
+  cfg_.interval_s = 0.05;
+  cfg_.batch_window_s = 0;
+  auto p = make();
+  ASSERT_EQ(p->start(), hal::Err::Ok);
+  EXPECT_EQ(p->batch_max(), 1u);
+  for (int k = 0; k < 5; ++k) {
+    (void)p->tick();
+    advance_ms(50);
+  }
+  EXPECT_EQ(sink_.items.size(), 5u);
+}
+
+TEST_F(Telemetry, BadWindowIsRefused) {
+  cfg_.batch_window_s = -0.1;
+  EXPECT_EQ(make()->start(), hal::Err::InvalidArgument);
+  cfg_.batch_window_s = 60.5;
+  EXPECT_EQ(make()->start(), hal::Err::InvalidArgument);
+  cfg_.batch_window_s = std::nan("");
+  EXPECT_EQ(make()->start(), hal::Err::InvalidArgument);
+  cfg_.batch_window_s = 60;
+  auto p = make();
+  ASSERT_EQ(p->start(), hal::Err::Ok);
+  EXPECT_EQ(p->reconfigure(10, 1, 0, 61), hal::Err::InvalidArgument);
+  EXPECT_EQ(p->reconfigure(10, 1, 0, std::nan("")), hal::Err::InvalidArgument);
+}
+
+TEST_F(Telemetry, ReconfigureToAFasterIntervalGrowsTheWindowBatch) {
+  cfg_.interval_s = 10;
+  cfg_.batch_window_s = 1;
+  auto p = make();
+  ASSERT_EQ(p->start(), hal::Err::Ok);
+  const size_t small = p->item_capacity();
+  (void)p->tick();
+  ASSERT_EQ(sink_.items.size(), 1u);
+  ASSERT_EQ(p->reconfigure(0.05, 1), hal::Err::Ok);
+  EXPECT_EQ(p->batch_max(), 20u);
+  EXPECT_GT(p->item_capacity(), small);
+  for (int k = 0; k < 40; ++k) {
+    advance_ms(50);
+    (void)p->tick();
+  }
+  ASSERT_EQ(sink_.items.size(), 3u);
+  EXPECT_EQ(count_of(sink_.items[1].payload, "n='env0.temperature'"), 20u);
+  // The window can be changed too (negative keeps it): off again.
+  ASSERT_EQ(p->reconfigure(0.05, 1, 0, 0), hal::Err::Ok);
+  EXPECT_EQ(p->batch_max(), 1u);
+  EXPECT_EQ(p->batch_window_us(), 0);
 }
 
 }  // namespace

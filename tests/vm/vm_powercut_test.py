@@ -64,7 +64,7 @@ ITEMS_PER_BOOT = 60    # items of a boot that reach the server before the cut (3
 
 def agent_config(policy):
     cfg = base.agent_config()
-    cfg["telemetry"] = {"interval_s": 0.05, "sample_s": 0.05}
+    cfg["telemetry"] = {"interval_s": 0.05, "sample_s": 0.05, "batch_window_s": 0}  # one item per reading
     cfg["journal"] = {"path": "/var/lib/xiot/journal"}
     if policy:
         cfg["journal"]["fsync"] = policy

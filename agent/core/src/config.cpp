@@ -154,7 +154,8 @@ constexpr size_t kMaxPublicKeyBytes = 16384;
 const char* const kXmppKeys[] = {"jid",         "password",   "password_file",   "resource",         "host",
                                  "port",        "tls",        "ca_file",         "client_cert",      "client_key",
                                  "ping_interval_s", "reconnect_base_s", "reconnect_cap_s", "cert_warn_days"};
-const char* const kTelemetryKeys[] = {"interval_s", "sample_s", "service", "node", "batch_max", "encoding"};
+const char* const kTelemetryKeys[] = {"interval_s", "sample_s", "service", "node", "batch_max", "encoding",
+                                     "batch_window_s"};
 const char* const kAclKeys[] = {"owners", "operators", "viewers"};
 const char* const kJournalKeys[] = {"path", "max_bytes", "fsync", "fsync_interval_s"};
 const char* const kLogKeys[] = {"level"};
@@ -339,7 +340,8 @@ bool Loader::load_telemetry(json::Value root, AgentConfig* cfg) {
   if (!t.object(kTelemetryKeys)) return false;
   TelemetryConfig& c = cfg->telemetry;
   if (!t["interval_s"].number(&c.interval_s, limits::kIntervalS.lo, limits::kIntervalS.hi) ||
-      !t["sample_s"].number(&c.sample_s, limits::kSampleS.lo, limits::kSampleS.hi)) {
+      !t["sample_s"].number(&c.sample_s, limits::kSampleS.lo, limits::kSampleS.hi) ||
+      !t["batch_window_s"].number(&c.batch_window_s, limits::kBatchWindowS.lo, limits::kBatchWindowS.hi)) {
     return false;
   }
 

@@ -22,6 +22,16 @@ constexpr uint32_t kRecVs = 7;
 constexpr uint32_t kRecT = 8;
 constexpr uint32_t kDecMantissa = 1;
 constexpr uint32_t kDecExponent = 2;
+// The columnar form (Pack fields 2..5, message Column).
+constexpr uint32_t kPackBn = 2;
+constexpr uint32_t kPackBt = 3;
+constexpr uint32_t kPackDt = 4;
+constexpr uint32_t kPackColumns = 5;
+constexpr uint32_t kColN = 1;
+constexpr uint32_t kColU = 2;
+constexpr uint32_t kColExponent = 3;
+constexpr uint32_t kColMantissa = 4;
+constexpr uint32_t kColVb = 5;
 
 constexpr size_t kMaxVarint = detail::kMaxVarintBytes;
 constexpr size_t kValueTextMax = sizeof(drv::Value{}.text) - 1;
@@ -191,6 +201,178 @@ hal::Err for_each_record(const char* base_name, const Snapshot* snapshots, size_
   return hal::Err::Ok;
 }
 
+// ---- the columnar form -------------------------------------------------------
+//
+// Used when a batch has two or more snapshots that all carry the same channels
+// (same names and units, in the same order), each channel numeric with one
+// exponent throughout, or boolean. Then names and units go once per channel,
+// values as packed deltas, times as packed deltas (senml.proto, Pack fields 2..5).
+
+/// Wrapping difference a - b (two's complement), as the decoder adds it back.
+int64_t wrap_sub(int64_t a, int64_t b) {
+  return static_cast<int64_t>(static_cast<uint64_t>(a) - static_cast<uint64_t>(b));
+}
+
+bool same_text(const char* a, const char* b) {
+  if (a == nullptr) a = "";
+  if (b == nullptr) b = "";
+  return a == b || std::strcmp(a, b) == 0;
+}
+
+/// The non-empty snapshots, in order (an empty one is skipped, as in rows).
+struct Batch {
+  const Snapshot* snaps;
+  size_t count;  // all of them, empty ones included
+  size_t rows;   // non-empty ones
+  const Snapshot* first;
+};
+
+bool columnar_fits(const Batch& b) {
+  if (b.rows < 2) return false;
+  const Snapshot& f = *b.first;
+  for (size_t c = 0; c < f.count; ++c) {
+    const drv::Value& v = f.samples[c].value;
+    if (v.type == drv::ValueType::String) return false;
+  }
+  for (size_t s = 0; s < b.count; ++s) {
+    const Snapshot& snap = b.snaps[s];
+    if (snap.count == 0) continue;
+    if (snap.count != f.count) return false;
+    for (size_t c = 0; c < f.count; ++c) {
+      const Sample& a = snap.samples[c];
+      const Sample& z = f.samples[c];
+      if (a.value.type != z.value.type || !same_text(a.name, z.name) || !same_text(a.unit, z.unit)) return false;
+      if (a.value.type == drv::ValueType::Numeric && a.value.exponent != z.value.exponent) return false;
+    }
+  }
+  return true;
+}
+
+/// Bytes of the packed dt_us payload (times after the first, each minus the one before).
+size_t dt_payload_len(const Batch& b) {
+  size_t n = 0;
+  const Snapshot* prev = nullptr;
+  for (size_t s = 0; s < b.count; ++s) {
+    if (b.snaps[s].count == 0) continue;
+    if (prev != nullptr) n += varint_len(zigzag64(wrap_sub(b.snaps[s].time.unix_us, prev->time.unix_us)));
+    prev = &b.snaps[s];
+  }
+  return n;
+}
+
+/// Bytes of column c's packed values (mantissa deltas, or one byte per bool).
+size_t values_payload_len(const Batch& b, size_t c) {
+  if (b.first->samples[c].value.type == drv::ValueType::Boolean) return b.rows;
+  size_t n = 0;
+  int64_t prev = 0;
+  for (size_t s = 0; s < b.count; ++s) {
+    if (b.snaps[s].count == 0) continue;
+    const int64_t m = b.snaps[s].samples[c].value.mantissa;
+    n += varint_len(zigzag64(wrap_sub(m, prev)));
+    prev = m;
+  }
+  return n;
+}
+
+size_t column_body_len(const Batch& b, size_t c) {
+  const Sample& f = b.first->samples[c];
+  size_t n = 0;
+  const size_t nl = text_len(f.name);
+  if (nl != 0) n += tag_len(kColN) + varint_len(nl) + nl;
+  const size_t ul = text_len(f.unit);
+  if (ul != 0) n += tag_len(kColU) + varint_len(ul) + ul;
+  const bool numeric = f.value.type == drv::ValueType::Numeric;
+  if (numeric && f.value.exponent != 0) n += tag_len(kColExponent) + varint_len(zigzag32(f.value.exponent));
+  const size_t vl = values_payload_len(b, c);
+  n += tag_len(numeric ? kColMantissa : kColVb) + varint_len(vl) + vl;
+  return n;
+}
+
+/// Writes (w non-null) and measures the columnar Pack; fields in number order.
+size_t columnar_pack(PbWriter* w, const Batch& b, const char* base_name) {
+  const Snapshot& f = *b.first;
+  size_t n = 0;
+  const size_t bl = text_len(base_name);
+  n += tag_len(kPackBn) + varint_len(bl) + bl;
+  n += tag_len(kPackBt) + varint_len(zigzag64(f.time.unix_us));
+  const size_t dl = dt_payload_len(b);
+  n += tag_len(kPackDt) + varint_len(dl) + dl;
+  for (size_t c = 0; c < f.count; ++c) {
+    const size_t cl = column_body_len(b, c);
+    n += tag_len(kPackColumns) + varint_len(cl) + cl;
+  }
+  if (w == nullptr) return n;
+  w->string_field(kPackBn, base_name, bl);
+  w->tag(kPackBt, kWireVarint);
+  w->varint(zigzag64(f.time.unix_us));
+  w->tag(kPackDt, kWireLen);
+  w->varint(dl);
+  const Snapshot* prev = nullptr;
+  for (size_t s = 0; s < b.count; ++s) {
+    if (b.snaps[s].count == 0) continue;
+    if (prev != nullptr) w->varint(zigzag64(wrap_sub(b.snaps[s].time.unix_us, prev->time.unix_us)));
+    prev = &b.snaps[s];
+  }
+  for (size_t c = 0; c < f.count; ++c) {
+    const Sample& fc = f.samples[c];
+    w->tag(kPackColumns, kWireLen);
+    w->varint(column_body_len(b, c));
+    const size_t nl = text_len(fc.name);
+    if (nl != 0) w->string_field(kColN, fc.name, nl);
+    const size_t ul = text_len(fc.unit);
+    if (ul != 0) w->string_field(kColU, fc.unit, ul);
+    const bool numeric = fc.value.type == drv::ValueType::Numeric;
+    if (numeric && fc.value.exponent != 0) {
+      w->tag(kColExponent, kWireVarint);
+      w->varint(zigzag32(fc.value.exponent));
+    }
+    w->tag(numeric ? kColMantissa : kColVb, kWireLen);
+    w->varint(values_payload_len(b, c));
+    int64_t prev_m = 0;
+    for (size_t s = 0; s < b.count; ++s) {
+      if (b.snaps[s].count == 0) continue;
+      const drv::Value& v = b.snaps[s].samples[c].value;
+      if (numeric) {
+        w->varint(zigzag64(wrap_sub(v.mantissa, prev_m)));
+        prev_m = v.mantissa;
+      } else {
+        w->varint(v.flag ? 1 : 0);
+      }
+    }
+  }
+  return n;
+}
+
+/// Checks the arguments as for_each_record does and fills `b`.
+hal::Err make_batch(const char* base_name, const Snapshot* snapshots, size_t count, Batch* b) {
+  if (base_name == nullptr || (snapshots == nullptr && count != 0)) return hal::Err::InvalidArgument;
+  *b = Batch{snapshots, count, 0, nullptr};
+  for (size_t s = 0; s < count; ++s) {
+    if (snapshots[s].count == 0) continue;
+    if (snapshots[s].samples == nullptr) return hal::Err::InvalidArgument;
+    for (size_t i = 0; i < snapshots[s].count; ++i) {
+      if (snapshots[s].samples[i].name == nullptr) return hal::Err::InvalidArgument;
+    }
+    if (b->first == nullptr) b->first = &snapshots[s];
+    ++b->rows;
+  }
+  return b->first == nullptr ? hal::Err::InvalidArgument : hal::Err::Ok;
+}
+
+/// The length of the Pack in the form encode_senml_pb() picks.
+hal::Result<size_t> pack_len(const char* base_name, const Snapshot* snapshots, size_t count) {
+  Batch b;
+  const hal::Err e = make_batch(base_name, snapshots, count, &b);
+  if (e != hal::Err::Ok) return e;
+  if (columnar_fits(b)) return columnar_pack(nullptr, b, base_name);
+  size_t raw = 0;
+  (void)for_each_record(base_name, snapshots, count, [&raw](const RecordFields& r) {
+    const size_t body = record_body_len(r);
+    raw += tag_len(kPackRecords) + varint_len(body) + body;
+  });
+  return raw;
+}
+
 constexpr char kB64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 constexpr const char* kOpen1 = "<senml-pb xmlns='";
@@ -234,6 +416,14 @@ hal::Result<size_t> base64_encode(char* out, size_t cap, const uint8_t* in, size
 hal::Result<size_t> encode_senml_pb(uint8_t* buf, size_t cap, const char* base_name,
                                     const Snapshot* snapshots, size_t snapshot_count) {
   PbWriter w(buf, buf == nullptr ? 0 : cap);
+  Batch b;
+  const hal::Err be = make_batch(base_name, snapshots, snapshot_count, &b);
+  if (be != hal::Err::Ok) return be;
+  if (columnar_fits(b)) {
+    (void)columnar_pack(&w, b, base_name);
+    if (w.overflowed()) return hal::Err::Overflow;
+    return w.length();
+  }
   const hal::Err e = for_each_record(base_name, snapshots, snapshot_count, [&w](const RecordFields& r) {
     w.tag(kPackRecords, kWireLen);
     w.varint(record_body_len(r));
@@ -246,12 +436,9 @@ hal::Result<size_t> encode_senml_pb(uint8_t* buf, size_t cap, const char* base_n
 
 hal::Result<size_t> format_senml_pb(char* buf, size_t cap, const char* base_name,
                                     const Snapshot* snapshots, size_t snapshot_count) {
-  size_t raw = 0;
-  const hal::Err e = for_each_record(base_name, snapshots, snapshot_count, [&raw](const RecordFields& r) {
-    const size_t body = record_body_len(r);
-    raw += tag_len(kPackRecords) + varint_len(body) + body;
-  });
-  if (e != hal::Err::Ok) return e;
+  const hal::Result<size_t> len = pack_len(base_name, snapshots, snapshot_count);
+  if (!len.ok()) return len.error();
+  const size_t raw = len.value();
   const size_t prefix = std::strlen(kOpen1) + std::strlen(kSenmlPbXmlns) + std::strlen(kOpen2);
   const size_t b64 = 4 * ((raw + 2) / 3);
   const size_t total = prefix + b64 + std::strlen(kClose);
@@ -301,7 +488,18 @@ size_t senml_pb_bound(const char* base_name, const Sample* channels, size_t chan
     per_snapshot += 1 + kMaxVarint + body;
   }
   const size_t bl = text_len(base_name);
-  const size_t raw = per_snapshot * snapshot_count + (1 + kMaxVarint + bl) + (1 + kMaxVarint);
+  const size_t rows = per_snapshot * snapshot_count + (1 + kMaxVarint + bl) + (1 + kMaxVarint);
+  // The columnar form: bn, bt, the packed times, and per channel its column
+  // header (n, u, exponent) and its packed values. Never more than rows for
+  // the same batch, but bounded on its own rather than by that argument.
+  size_t columns = (1 + kMaxVarint + bl) + (1 + kMaxVarint) + (1 + kMaxVarint + kMaxVarint * snapshot_count);
+  for (size_t i = 0; i < channel_count; ++i) {
+    const Sample& c = channels[i];
+    const size_t body = (1 + kMaxVarint + text_len(c.name)) + (1 + kMaxVarint + text_len(c.unit)) + (1 + 5) +
+                        (1 + kMaxVarint + kMaxVarint * snapshot_count);
+    columns += 1 + kMaxVarint + body;
+  }
+  const size_t raw = rows > columns ? rows : columns;
   const size_t b64 = 4 * ((raw + 2) / 3);
   return std::strlen(kOpen1) + std::strlen(kSenmlPbXmlns) + std::strlen(kOpen2) + b64 +
          std::strlen(kClose) + 1;

@@ -65,7 +65,8 @@ TelemetryPublisher::TelemetryPublisher(drv::Registry& reg, hal::MonotonicClock& 
       encoding_(cfg.encoding),
       cfg_interval_s_(cfg.interval_s),
       cfg_batch_max_(cfg.batch_max),
-      cfg_sample_s_(cfg.sample_s) {}
+      cfg_sample_s_(cfg.sample_s),
+      cfg_window_s_(cfg.batch_window_s) {}
 
 TelemetryPublisher::~TelemetryPublisher() = default;
 
@@ -76,6 +77,18 @@ bool TelemetryPublisher::valid_settings(double interval_s, uint32_t batch_max) {
 
 bool TelemetryPublisher::valid_sample(double sample_s) {
   return std::isfinite(sample_s) && sample_s >= limits::kSampleS.lo && sample_s <= limits::kSampleS.hi;
+}
+
+bool TelemetryPublisher::valid_window(double window_s) {
+  return std::isfinite(window_s) && window_s >= limits::kBatchWindowS.lo && window_s <= limits::kBatchWindowS.hi;
+}
+
+uint32_t TelemetryPublisher::effective_batch(int64_t interval_us, uint32_t batch_max, int64_t window_us) {
+  if (window_us <= 0 || interval_us <= 0) return batch_max;
+  const int64_t fit = window_us / interval_us;  // readings that fit in the window
+  const auto hi = static_cast<int64_t>(limits::kBatchMax.hi);
+  const auto window_batch = static_cast<uint32_t>(fit < hi ? fit : hi);
+  return window_batch > batch_max ? window_batch : batch_max;
 }
 
 size_t TelemetryPublisher::slot_bound(uint32_t batch_cap) const {
@@ -106,7 +119,8 @@ hal::Err TelemetryPublisher::allocate(uint32_t batch_cap, std::unique_ptr<Sample
 
 hal::Err TelemetryPublisher::start() {
   if (started_) return hal::Err::InvalidArgument;
-  if (!valid_settings(cfg_interval_s_, cfg_batch_max_) || !valid_sample(cfg_sample_s_) || device_id_arg_ == nullptr ||
+  if (!valid_settings(cfg_interval_s_, cfg_batch_max_) || !valid_sample(cfg_sample_s_) ||
+      !valid_window(cfg_window_s_) || device_id_arg_ == nullptr ||
       !boot_id_ok(boot_id_arg_)) {
     return hal::Err::InvalidArgument;
   }
@@ -159,17 +173,21 @@ hal::Err TelemetryPublisher::start() {
   }
   if (policies_arg_ != nullptr && policies_count_arg_ != channel_count_) return hal::Err::InvalidArgument;
 
-  hal::Err e = allocate(cfg_batch_max_, &samples_, &snaps_, &slot_cap_);
+  interval_us_ = std::llround(cfg_interval_s_ * 1e6);
+  window_us_ = std::llround(cfg_window_s_ * 1e6);
+  const uint32_t batch = effective_batch(interval_us_, cfg_batch_max_, window_us_);
+  hal::Err e = allocate(batch, &samples_, &snaps_, &slot_cap_);
   if (e != hal::Err::Ok) return e;
   e = outbox_.start(slot_cap_);
   if (e != hal::Err::Ok) return e;
-  batch_cap_ = cfg_batch_max_;
-  batch_max_ = cfg_batch_max_;
-  interval_us_ = std::llround(cfg_interval_s_ * 1e6);
+  batch_cap_ = batch;
+  batch_max_ = batch;
+  user_batch_max_ = cfg_batch_max_;
   sample_us_ = std::llround(cfg_sample_s_ * 1e6);
   started_ = true;
-  XLOG_DEBUG(kArea, "started: %zu channels, every %lld us, batch %u, %zu-byte items", channel_count_,
-             static_cast<long long>(interval_us_), batch_max_, slot_cap_);
+  XLOG_DEBUG(kArea, "started: %zu channels, every %lld us, batch %u (window %lld us), %zu-byte items",
+             channel_count_, static_cast<long long>(interval_us_), batch_max_, static_cast<long long>(window_us_),
+             slot_cap_);
   return hal::Err::Ok;
 }
 
@@ -193,6 +211,7 @@ void TelemetryPublisher::take_sample() {
     channels_[i].have_last = true;
   }
   if (n == 0) return;  // nothing readable this time; health reports why
+  if (batch_count_ == 0) batch_first_ = mono_.mono_now();
   snaps_[batch_count_] = Snapshot{when, row, n};
   ++batch_count_;
   if (batch_count_ >= batch_max_) close_batch();
@@ -317,6 +336,13 @@ hal::MonoTime TelemetryPublisher::tick() {
   // Consumed every turn, also when the slot is due (which then reports the
   // new values with everything else).
   const uint32_t forced = poll_inputs();
+  if (batch_count_ != 0 && window_deadline() && now.us_since(batch_first_) >= window_us_) {
+    // The latency bound: a batch the window made bigger leaves when its
+    // first reading is a window old, full or not (before this slot's sample,
+    // which starts the next one).
+    ++window_closes_;
+    close_batch();
+  }
   if (now >= next_due_) {
     take_sample();
     next_due_ = next_due_.plus_us(interval_us_);
@@ -335,7 +361,12 @@ hal::MonoTime TelemetryPublisher::tick() {
   }
   flush();
   outbox_.tick();
-  return event_devices_ != 0 && next_check_ < next_due_ ? next_check_ : next_due_;
+  hal::MonoTime next = event_devices_ != 0 && next_check_ < next_due_ ? next_check_ : next_due_;
+  if (batch_count_ != 0 && window_deadline()) {
+    const hal::MonoTime deadline = batch_first_.plus_us(window_us_);
+    if (deadline < next) next = deadline;
+  }
+  return next;
 }
 
 void TelemetryPublisher::publish_now() {
@@ -360,25 +391,32 @@ void TelemetryPublisher::publish_channel(const drv::Device& device, size_t index
   flush();
 }
 
-hal::Err TelemetryPublisher::reconfigure(double interval_s, uint32_t batch_max, double sample_s) {
+hal::Err TelemetryPublisher::reconfigure(double interval_s, uint32_t batch_max, double sample_s,
+                                         double batch_window_s) {
   if (!started_ || !valid_settings(interval_s, batch_max)) return hal::Err::InvalidArgument;
   if (sample_s != 0 && !valid_sample(sample_s)) return hal::Err::InvalidArgument;
+  if (!(batch_window_s < 0) && !valid_window(batch_window_s)) return hal::Err::InvalidArgument;  // NaN too
+  const int64_t window_us = batch_window_s < 0 ? window_us_ : std::llround(batch_window_s * 1e6);
+  const int64_t interval_us = std::llround(interval_s * 1e6);
+  const uint32_t batch = effective_batch(interval_us, batch_max, window_us);
   close_batch();
-  if (batch_max > batch_cap_) {
+  if (batch > batch_cap_) {
     std::unique_ptr<Sample[]> samples;
     std::unique_ptr<Snapshot[]> snaps;
     size_t cap = 0;
-    const hal::Err e = allocate(batch_max, &samples, &snaps, &cap);
+    const hal::Err e = allocate(batch, &samples, &snaps, &cap);
     if (e != hal::Err::Ok) return e;
     // Larger items: the outbox keeps what it queued.
     if (outbox_.grow(cap) != hal::Err::Ok) return hal::Err::NoSpace;
     samples_ = std::move(samples);
     snaps_ = std::move(snaps);
     slot_cap_ = cap;
-    batch_cap_ = batch_max;
+    batch_cap_ = batch;
   }
-  batch_max_ = batch_max;
-  interval_us_ = std::llround(interval_s * 1e6);
+  batch_max_ = batch;
+  user_batch_max_ = batch_max;
+  window_us_ = window_us;
+  interval_us_ = interval_us;
   if (sample_s != 0) sample_us_ = std::llround(sample_s * 1e6);
   if (scheduled_) {
     next_due_ = mono_.mono_now().plus_us(interval_us_);

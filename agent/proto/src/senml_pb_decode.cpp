@@ -49,6 +49,45 @@ bool extract_base64(const char* p, size_t len, std::string* b64) {
   return true;
 }
 
+/// The columnar form (senml.proto, Pack fields 2..5) as the records it means.
+hal::Err decode_columnar(const xiot::senml::Pack& pack, std::vector<DecodedRecord>* out) {
+  if (pack.records_size() != 0) return hal::Err::Corrupt;  // one form or the other
+  const size_t snaps = static_cast<size_t>(pack.dt_us_size()) + 1;
+  for (const xiot::senml::Column& c : pack.columns()) {
+    const size_t m = static_cast<size_t>(c.mantissa_size());
+    const size_t b = static_cast<size_t>(c.vb_size());
+    if (!((m == snaps && b == 0) || (b == snaps && m == 0))) return hal::Err::Corrupt;
+  }
+  const size_t ncols = static_cast<size_t>(pack.columns_size());
+  out->reserve(snaps * ncols);
+  std::vector<int64_t> mantissa(ncols, 0);
+  uint64_t time = static_cast<uint64_t>(pack.bt_us());
+  for (size_t s = 0; s < snaps; ++s) {
+    if (s > 0) time += static_cast<uint64_t>(pack.dt_us(static_cast<int>(s - 1)));  // wrapping, as encoded
+    for (size_t k = 0; k < ncols; ++k) {
+      const xiot::senml::Column& c = pack.columns(static_cast<int>(k));
+      DecodedRecord d;
+      d.base_name = pack.bn();
+      d.name = c.n();
+      d.unit = c.u();
+      d.time_us = static_cast<int64_t>(time);
+      d.has_value = true;
+      if (c.mantissa_size() != 0) {
+        mantissa[k] = static_cast<int64_t>(static_cast<uint64_t>(mantissa[k]) +
+                                           static_cast<uint64_t>(c.mantissa(static_cast<int>(s))));
+        d.type = drv::ValueType::Numeric;
+        d.mantissa = mantissa[k];
+        d.exponent = c.exponent();
+      } else {
+        d.type = drv::ValueType::Boolean;
+        d.flag = c.vb(static_cast<int>(s));
+      }
+      out->push_back(std::move(d));
+    }
+  }
+  return hal::Err::Ok;
+}
+
 }  // namespace
 
 hal::Err decode_senml_pb_bytes(const uint8_t* data, size_t len, std::vector<DecodedRecord>* out) {
@@ -56,6 +95,9 @@ hal::Err decode_senml_pb_bytes(const uint8_t* data, size_t len, std::vector<Deco
   out->clear();
   xiot::senml::Pack pack;
   if (!pack.ParseFromArray(data, static_cast<int>(len))) return hal::Err::Corrupt;
+  if (pack.columns_size() != 0 || pack.has_bn() || pack.has_bt_us() || pack.dt_us_size() != 0) {
+    return decode_columnar(pack, out);
+  }
   std::string bn;
   int64_t bt = 0;
   out->reserve(static_cast<size_t>(pack.records_size()));

@@ -52,6 +52,10 @@ struct TelemetryConfig {
   std::string node;           ///< default "urn:xiot:telemetry:0" (pep) or "xiot/<localpart>/telemetry"
   uint32_t batch_max = 1;     ///< 1..100
   double sample_s = 1.0;      ///< 0.05..86400: on_change/deadband channels checked this often
+  /// 0..60, 0 = off: readings taken faster than this travel together (the
+  /// batch grows to floor(window / interval), at most 100) and an item so
+  /// grown leaves at the latest this long after its first reading.
+  double batch_window_s = 1.0;
   Encoding encoding = Encoding::SenmlXml;
 };
 

@@ -37,6 +37,9 @@ constexpr NumberRange kIntervalS{0.05, 86400};
 constexpr IntRange kBatchMax{1, 100};
 /// How often on_change/deadband channels are sampled between intervals.
 constexpr NumberRange kSampleS{0.05, 86400};
+/// telemetry.batch_window_s: readings taken faster than this travel together
+/// (0 = off). Above 60 s a "latency bound" would not bound much.
+constexpr NumberRange kBatchWindowS{0, 60};
 
 // ---- journal ----------------------------------------------------------------
 constexpr IntRange kJournalMaxBytes{4096, int64_t{1} << 30};

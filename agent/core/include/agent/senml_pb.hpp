@@ -18,6 +18,13 @@
 //   vb   = 6  bool
 //   vs   = 7  string
 //   t_us = 8  sint64   time relative to bt, microseconds (omitted when 0)
+//
+// Columnar form (Pack fields 2..5, message Column), picked by the encoder
+// when two or more non-empty snapshots all carry the same channels (same
+// name and unit, same order), each numeric with one exponent throughout or
+// boolean: Pack { bn = 2; bt_us = 3; packed dt_us = 4 (time deltas);
+// columns = 5 { n = 1; u = 2; exponent = 3; packed mantissa = 4 (first, then
+// deltas, wrapping); packed vb = 5 } }. Otherwise the rows form above.
 #pragma once
 
 #include <cstddef>
@@ -33,7 +40,8 @@ constexpr const char* kSenmlPbXmlns = "urn:xiot:senml-pb:0";
 
 /// Serialises the records (same rules as format_senml_xml: bn/bt on the first
 /// record, t_us on records of later snapshots, empty snapshots skipped) as a
-/// xiot.senml.Pack into `buf`. Returns the number of bytes.
+/// xiot.senml.Pack into `buf`, columnar when the snapshots allow it (above).
+/// Returns the number of bytes.
 /// Errors: Overflow, InvalidArgument (no samples, null names).
 hal::Result<size_t> encode_senml_pb(uint8_t* buf, size_t cap, const char* base_name,
                                     const Snapshot* snapshots, size_t snapshot_count);
@@ -45,8 +53,8 @@ hal::Result<size_t> encode_senml_pb(uint8_t* buf, size_t cap, const char* base_n
 hal::Result<size_t> format_senml_pb(char* buf, size_t cap, const char* base_name,
                                     const Snapshot* snapshots, size_t snapshot_count);
 
-/// Upper bound of format_senml_pb's output, NUL included (same arguments as
-/// senml_xml_bound()).
+/// Upper bound of format_senml_pb's output in either form, NUL included
+/// (same arguments as senml_xml_bound()).
 size_t senml_pb_bound(const char* base_name, const Sample* channels, size_t channel_count,
                       size_t snapshot_count);
 

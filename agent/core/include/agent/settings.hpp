@@ -20,6 +20,8 @@ struct TelemetrySettings {
   uint32_t batch_max = 1;
   /// How often on_change/deadband channels are sampled (limits::kSampleS).
   uint32_t sample_ms = 1000;
+  /// The batching window (limits::kBatchWindowS), 0 = off.
+  uint32_t batch_window_ms = 1000;
 };
 
 namespace detail {
@@ -37,6 +39,12 @@ constexpr uint32_t kSampleMinMs = detail::seconds_to_ms(limits::kSampleS.lo);
 constexpr uint32_t kSampleMaxMs = detail::seconds_to_ms(limits::kSampleS.hi);
 static_assert(kSampleMinMs / 1000.0 == limits::kSampleS.lo && kSampleMaxMs / 1000.0 == limits::kSampleS.hi,
               "limits::kSampleS must be whole milliseconds");
+/// limits::kBatchWindowS in milliseconds (0..60000).
+constexpr uint32_t kBatchWindowMinMs = detail::seconds_to_ms(limits::kBatchWindowS.lo);
+constexpr uint32_t kBatchWindowMaxMs = detail::seconds_to_ms(limits::kBatchWindowS.hi);
+static_assert(kBatchWindowMinMs / 1000.0 == limits::kBatchWindowS.lo &&
+                  kBatchWindowMaxMs / 1000.0 == limits::kBatchWindowS.hi,
+              "limits::kBatchWindowS must be whole milliseconds");
 /// limits::kBatchMax as uint32_t (1..100).
 constexpr uint32_t kBatchMaxMin = static_cast<uint32_t>(limits::kBatchMax.lo);
 constexpr uint32_t kBatchMaxMax = static_cast<uint32_t>(limits::kBatchMax.hi);
@@ -46,14 +54,15 @@ static_assert(limits::kBatchMax.lo >= 0 && kBatchMaxMin == limits::kBatchMax.lo 
 /// Storage key of the persisted settings blob.
 constexpr const char* kSettingsKey = "settings.json";
 /// Writes `s` as
-/// `{"version":1,"telemetry":{"interval_ms":N,"batch_max":N,"sample_ms":N}}`
+/// `{"version":1,"telemetry":{"interval_ms":N,"batch_max":N,"sample_ms":N,"batch_window_ms":N}}`
 /// with Storage::replace (atomic). `key` is borrowed for the call. Errors:
 /// InvalidArgument (out of range, or a bad key), NoSpace, Io.
 hal::Err save_settings(hal::Storage& storage, const char* key, const TelemetrySettings& s);
 /// Reads what save_settings() wrote into `*out` (left untouched on error).
 /// Start-up only: reads through json::Reader (json/reader.hpp), which
 /// allocates. Unknown keys are ignored; a blob without "sample_ms" (written
-/// before it existed) leaves sample_ms at the default. Errors: NotFound (never saved),
+/// before it existed) leaves sample_ms at the default, one without
+/// "batch_window_ms" leaves out->batch_window_ms as it was (the config file's). Errors: NotFound (never saved),
 /// Corrupt (not that JSON shape, or values out of range), Overflow (blob over
 /// 512 bytes), InvalidArgument, Io.
 hal::Err load_settings(hal::Storage& storage, const char* key, TelemetrySettings* out);

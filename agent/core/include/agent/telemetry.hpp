@@ -45,7 +45,17 @@ hal::Result<size_t> format_item_id(char* out, size_t cap, const char* boot_id, u
 ///
 /// Batching: each sample appends one snapshot (the channels whose device
 /// sampled Ok and whose get() succeeded; an all-empty sample is not kept).
-/// When the batch holds batch_max snapshots it becomes one item.
+/// When the batch holds batch_max() snapshots it becomes one item.
+///
+/// Batching window (TelemetryConfig::batch_window_s, 0 = off): readings taken
+/// faster than the window travel together. The effective batch, batch_max(),
+/// is max(batch_max, floor(window / interval)), at most 100. When the window
+/// is what made it bigger than the configured batch_max, an item is also
+/// closed once its first snapshot is `window` old even if not full (the
+/// latency bound: late ticks, skipped slots, unreadable samples), and tick()
+/// returns that deadline when it comes before the next slot. A configured
+/// batch_max at or above floor(window / interval) keeps its count semantics
+/// (no deadline). Event items (below) are never held back by the window.
 ///
 /// Delivery: each item is committed to the outbox (journaled first when there
 /// is a journal) and published oldest first whenever the sink is ready (on
@@ -72,7 +82,7 @@ hal::Result<size_t> format_item_id(char* out, size_t cap, const char* boot_id, u
 /// journal and has the same "<boot_id>-<seq>" id as any item. tick() returns
 /// the earlier of the next slot and the next sample_s check.
 ///
-/// Memory: start() allocates everything once: batch_max x channels samples,
+/// Memory: start() allocates everything once: batch_max() x channels samples,
 /// and the outbox's item buffers of item_capacity() bytes each (an exact
 /// worst-case bound for the configured encoding and channel set).
 class TelemetryPublisher {
@@ -83,7 +93,7 @@ class TelemetryPublisher {
   static constexpr size_t kItemIdCap = agent::kItemIdCap;
 
   /// All references are borrowed and must outlive the publisher. `cfg` is
-  /// copied (interval_s, batch_max, encoding); `device_id` (the bare JID, for
+  /// copied (interval_s, batch_max, batch_window_s, sample_s, encoding); `device_id` (the bare JID, for
   /// the SenML base name) and `boot_id` are copied by start(). The registry
   /// must hold all its devices before start(): the channel set is fixed then.
   /// `journal` (may be null: memory only; borrowed, not yet opened) is opened
@@ -110,6 +120,7 @@ class TelemetryPublisher {
   /// Sizes and allocates the fixed buffers and starts the outbox (which opens
   /// and recovers the journal). Errors: InvalidArgument (interval_s outside
   /// 0.05..86400, batch_max outside 1..100, sample_s outside 0.05..86400,
+  /// batch_window_s outside 0..60,
   /// report policies that do not fit the registry, null device_id, boot_id
   /// empty/longer than 32/with spaces or controls, or start() called twice),
   /// NoSpace (allocation failed).
@@ -139,11 +150,17 @@ class TelemetryPublisher {
 
   /// Changes the schedule and batching (the `configure` command). The current
   /// batch is closed into an item first. The next sample is due one new
-  /// interval from now. `sample_s` (0 = keep) is the event sampling period. A batch_max above the one start() sized for
-  /// reallocates the buffers (pending items are kept).
+  /// interval from now. `sample_s` (0 = keep) is the event sampling period;
+  /// `batch_window_s` (negative = keep, 0 = off) the batching window. An
+  /// effective batch above the one start() sized for reallocates the buffers
+  /// (pending items are kept).
   /// Errors: InvalidArgument (out of range, or before start()), NoSpace
   /// (allocation failed; the old settings stay).
-  hal::Err reconfigure(double interval_s, uint32_t batch_max, double sample_s = 0);
+  hal::Err reconfigure(double interval_s, uint32_t batch_max, double sample_s = 0, double batch_window_s = -1);
+
+  /// The effective batch: batch_max, or floor(window / interval) (at most
+  /// 100) when that is bigger; window 0 = batch_max.
+  static uint32_t effective_batch(int64_t interval_us, uint32_t batch_max, int64_t window_us);
 
   /// Scheduled (interval) samples and publish_now() samples.
   uint64_t samples_taken() const { return samples_taken_; }
@@ -180,7 +197,14 @@ class TelemetryPublisher {
   hal::MonoTime next_due() const { return next_due_; }
   /// Bytes per item buffer (0 before start()).
   size_t item_capacity() const { return slot_cap_; }
+  /// The effective batch (see effective_batch()).
   uint32_t batch_max() const { return batch_max_; }
+  /// The configured batch_max (before the window).
+  uint32_t configured_batch_max() const { return user_batch_max_; }
+  /// The batching window, microseconds (0 = off).
+  int64_t batch_window_us() const { return window_us_; }
+  /// Items closed by the window's latency bound before they were full.
+  uint64_t window_closes() const { return window_closes_; }
   int64_t interval_us() const { return interval_us_; }
   /// The outbox (the session reports publish results to it).
   Outbox& outbox() { return outbox_; }
@@ -201,6 +225,8 @@ class TelemetryPublisher {
   static_assert(drv::Registry::kMaxDevices <= 32, "device masks are 32 bits");
   static bool valid_settings(double interval_s, uint32_t batch_max);
   static bool valid_sample(double sample_s);
+  static bool valid_window(double window_s);
+  bool window_deadline() const { return window_us_ != 0 && batch_max_ > user_batch_max_; }
   bool moved(const Channel& ch, const drv::Value& v) const;
   uint32_t poll_inputs();
   void publish_events(uint32_t check_mask, uint32_t forced_mask, const Channel* only);
@@ -227,6 +253,11 @@ class TelemetryPublisher {
   uint32_t batch_cap_ = 0;  // what the buffers are sized for
   hal::MonoTime next_due_{};
   double cfg_sample_s_;
+  double cfg_window_s_;
+  int64_t window_us_ = 0;
+  uint32_t user_batch_max_ = 1;  // batch_max as configured
+  hal::MonoTime batch_first_{};  // when the batch's first snapshot was taken
+  uint64_t window_closes_ = 0;
   int64_t sample_us_ = 0;
   hal::MonoTime next_check_{};
   const drv::ReportPolicy* policies_arg_ = nullptr;

@@ -1,4 +1,4 @@
-// `configure` (owner): one form (interval_s, batch_max, sample_s) prefilled with the
+// `configure` (owner): one form (interval_s, batch_max, sample_s, batch_window_s) prefilled with the
 // settings in force; complete applies them through the host and persists
 // them with save_settings() (docs/commands.md "configure").
 #include <cinttypes>
@@ -65,7 +65,8 @@ bool scaled_field(const Form& form, const char* var, int scale, int64_t lo, int6
 
 /// "0.05 to 86400" and "1 to 100": the ranges of agent/limits.hpp as the form
 /// and its errors show them (each buffer 32 bytes).
-void format_ranges(char* interval, char* batch, char* sample) {
+void format_ranges(char* interval, char* batch, char* sample, char* window) {
+  std::snprintf(window, 32, "%g to %g", limits::kBatchWindowS.lo, limits::kBatchWindowS.hi);
   std::snprintf(interval, 32, "%g to %g", limits::kIntervalS.lo, limits::kIntervalS.hi);
   std::snprintf(sample, 32, "%g to %g", limits::kSampleS.lo, limits::kSampleS.hi);
   std::snprintf(batch, 32, "%" PRId64 " to %" PRId64, static_cast<int64_t>(limits::kBatchMax.lo),
@@ -79,7 +80,8 @@ bool settings_from_form(const CommandCall& call, CommandResponse* out, Telemetry
   char interval_range[32];
   char batch_range[32];
   char sample_range[32];
-  format_ranges(interval_range, batch_range, sample_range);
+  char window_range[32];
+  format_ranges(interval_range, batch_range, sample_range, window_range);
   CommandError e;
   bool present = false;
   int64_t v = 0;
@@ -99,6 +101,12 @@ bool settings_from_form(const CommandCall& call, CommandResponse* out, Telemetry
     return false;
   }
   if (present) s->sample_ms = static_cast<uint32_t>(v);
+  if (!scaled_field(*call.form, "batch_window_s", 3, kBatchWindowMinMs, kBatchWindowMaxMs, window_range, &present,
+                    &v, &e)) {
+    fail_with(out, e);
+    return false;
+  }
+  if (present) s->batch_window_ms = static_cast<uint32_t>(v);
   return true;
 }
 
@@ -111,7 +119,8 @@ void execute(const CommandCall& call, CommandResponse* out) {
   char interval_range[32];
   char batch_range[32];
   char sample_range[32];
-  format_ranges(interval_range, batch_range, sample_range);
+  char window_range[32];
+  format_ranges(interval_range, batch_range, sample_range, window_range);
   char label[96];
   char interval[24];
   format_ms_as_seconds(interval, sizeof interval, cur.interval_ms);
@@ -128,6 +137,11 @@ void execute(const CommandCall& call, CommandResponse* out) {
   std::snprintf(label, sizeof label, "On-change/deadband sampling period in seconds (%s)", sample_range);
   (void)f.add_field(FieldType::TextSingle, "sample_s", label, true);
   (void)f.add_value(sample);
+  char window[24];
+  format_ms_as_seconds(window, sizeof window, cur.batch_window_ms);
+  std::snprintf(label, sizeof label, "Batching window in seconds (%s; 0 = off)", window_range);
+  (void)f.add_field(FieldType::TextSingle, "batch_window_s", label, true);
+  (void)f.add_value(window);
   show_form(out, kActionComplete);
 }
 
@@ -153,8 +167,10 @@ void complete(const CommandCall& call, CommandResponse* out) {
   format_ms_as_seconds(interval, sizeof interval, s.interval_ms);
   char sample[24];
   format_ms_as_seconds(sample, sizeof sample, s.sample_ms);
-  XLOG_INFO(kArea, "%.128s configured telemetry: every %s s, batch %" PRIu32 ", sample %s s", nz(call.from),
-            interval, s.batch_max, sample);
+  char window[24];
+  format_ms_as_seconds(window, sizeof window, s.batch_window_ms);
+  XLOG_INFO(kArea, "%.128s configured telemetry: every %s s, batch %" PRIu32 ", sample %s s, window %s s",
+            nz(call.from), interval, s.batch_max, sample, window);
   out->status = CommandStatus::Completed;
   out->add_note(NoteType::Info, "telemetry every %s s, %" PRIu32 " reading%s per item, on-change sampling every %s s",
                 interval, s.batch_max, s.batch_max == 1 ? "" : "s", sample);

@@ -28,7 +28,8 @@ struct DecodedRecord {
   bool has_value = false; ///< false when the record carried no v/vb/vs
 };
 
-/// Decodes a <senml-pb/> payload into `out` (replacing its contents).
+/// Decodes a <senml-pb/> payload into `out` (replacing its contents): the
+/// rows form and the columnar form (senml.proto) give the same records.
 /// `payload` may be the whole element (`<senml-pb xmlns='urn:xiot:senml-pb:0'>
 /// BASE64</senml-pb>`, any attribute quoting) or just its base64 text;
 /// whitespace inside the base64 is ignored.
