@@ -21,13 +21,20 @@
 //    (the fleet simulator) the line is held, and the first of them to be
 //    disconnected before it logged in takes it: approximate only when
 //    another one's login breaks for another reason within the same round trip.
+//  - "connection failed, error 111" (ECONNREFUSED; event.c logs it from the
+//    event loop and then raises DISCONNECT with error 0, so the handler never
+//    learns why) is the session's whose TCP connect is in progress, when only
+//    one is (always so for xiot-agent); with several, nobody's (those then
+//    fall back to the double login, see session.cpp).
 // The certificate callback cannot help: it carries no userdata and a conn's
 // context has no public userdata getter in 0.12.
 #pragma once
 
 #include <strophe.h>
 
+#include <cerrno>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -56,7 +63,7 @@ struct CommandScratch {
 };
 
 /// What a libstrophe log line says about a login.
-enum class LoginLine : uint8_t { Other, Resumed, AuthFailed, TlsFailed };
+enum class LoginLine : uint8_t { Other, Resumed, AuthFailed, TlsFailed, ConnectRefused };
 
 inline LoginLine classify(const char* area, const char* msg) {
   if (std::strcmp(area, "auth") == 0 && std::strstr(msg, "Cannot authenticate") != nullptr) {
@@ -73,6 +80,11 @@ inline LoginLine classify(const char* area, const char* msg) {
     return LoginLine::TlsFailed;
   }
   if (std::strstr(msg, "Session resumed successfully") != nullptr) return LoginLine::Resumed;
+  constexpr const char* kConnectFailed = "connection failed, error ";
+  if (std::strcmp(area, "xmpp") == 0 && std::strncmp(msg, kConnectFailed, std::strlen(kConnectFailed)) == 0 &&
+      std::atoi(msg + std::strlen(kConnectFailed)) == ECONNREFUSED) {
+    return LoginLine::ConnectRefused;
+  }
   return LoginLine::Other;
 }
 
@@ -109,6 +121,18 @@ struct ContextState {
     const LoginLine kind = classify(area, msg);
     if (kind == LoginLine::Resumed) {
       resumed_held = true;
+    } else if (kind == LoginLine::ConnectRefused) {
+      Session* only = nullptr;
+      size_t n = 0;
+      for (Session* s : sessions) {
+        if (s->login_stage() != Session::LoginStage::TcpConnecting) continue;
+        only = s;
+        ++n;
+      }
+      if (n == 1) {
+        only->on_log(area, msg);
+        return only;
+      }
     } else if (kind == LoginLine::AuthFailed || kind == LoginLine::TlsFailed) {
       const Session::LoginStage stage =
           kind == LoginLine::AuthFailed ? Session::LoginStage::Authenticating : Session::LoginStage::Handshaking;
