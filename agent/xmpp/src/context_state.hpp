@@ -111,6 +111,14 @@ struct ContextState {
     if (current == s) current = nullptr;
   }
 
+  /// Every session of the context is online (and there is one).
+  bool all_online() const {
+    for (const Session* s : sessions) {
+      if (!s->online()) return false;
+    }
+    return !sessions.empty();
+  }
+
   /// Attributes one libstrophe line (see above); returns the session it was
   /// given to, or nullptr.
   Session* on_line(const char* area, const char* msg) {
