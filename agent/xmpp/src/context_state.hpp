@@ -21,11 +21,10 @@
 //    (the fleet simulator) the line is held, and the first of them to be
 //    disconnected before it logged in takes it: approximate only when
 //    another one's login breaks for another reason within the same round trip.
-//  - "connection failed, error 111" (ECONNREFUSED; event.c logs it from the
-//    event loop and then raises DISCONNECT with error 0, so the handler never
-//    learns why) is the session's whose TCP connect is in progress, when only
-//    one is (always so for xiot-agent); with several, nobody's (those then
-//    fall back to the double login, see session.cpp).
+//  - "connection failed, error 111" (ECONNREFUSED) is logged by the event
+//    loop right before it disconnects that conn (event.c: the line, then
+//    conn_disconnect(), whose DISCONNECT carries error 0, so the handler
+//    never learns why): held until the next DISCONNECT, exact.
 // The certificate callback cannot help: it carries no userdata and a conn's
 // context has no public userdata getter in 0.12.
 #pragma once
@@ -96,6 +95,7 @@ struct ContextState {
   std::vector<Session*> sessions;  ///< this context's sessions; grows per session, never per stanza
   Session* current = nullptr;      ///< the session libstrophe is working for right now (see above)
   bool resumed_held = false;       ///< a "resumed" line waits for its CONNECT
+  bool refused_held = false;       ///< a "connection failed, error 111" line waits for its DISCONNECT
   uint32_t failures_held = 0;      ///< login-failure lines no session could be named for yet
   std::string held_area;           ///< the latest of them
   std::string held_msg;
@@ -130,17 +130,7 @@ struct ContextState {
     if (kind == LoginLine::Resumed) {
       resumed_held = true;
     } else if (kind == LoginLine::ConnectRefused) {
-      Session* only = nullptr;
-      size_t n = 0;
-      for (Session* s : sessions) {
-        if (s->login_stage() != Session::LoginStage::TcpConnecting) continue;
-        only = s;
-        ++n;
-      }
-      if (n == 1) {
-        only->on_log(area, msg);
-        return only;
-      }
+      refused_held = true;
     } else if (kind == LoginLine::AuthFailed || kind == LoginLine::TlsFailed) {
       const Session::LoginStage stage =
           kind == LoginLine::AuthFailed ? Session::LoginStage::Authenticating : Session::LoginStage::Handshaking;
@@ -162,6 +152,13 @@ struct ContextState {
       }
     }
     return nullptr;
+  }
+
+  /// At a DISCONNECT: whether libstrophe just said the connect was refused (once).
+  bool take_refused() {
+    const bool r = refused_held;
+    refused_held = false;
+    return r;
   }
 
   /// `s` was disconnected before it logged in: gives it a held login

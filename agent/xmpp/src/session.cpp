@@ -195,9 +195,9 @@ Session::~Session() {
 ContextState& Session::context_state() { return *ctx_.state_; }
 
 Session::LoginStage Session::login_stage() const {
-  if (state_ != State::Connecting || conn_ == nullptr) return LoginStage::None;
-  if (xmpp_conn_is_connecting(conn_) != 0) return LoginStage::TcpConnecting;
-  if (xmpp_conn_is_connected(conn_) == 0) return LoginStage::None;
+  if (state_ != State::Connecting || conn_ == nullptr || xmpp_conn_is_connected(conn_) == 0) {
+    return LoginStage::None;
+  }
   // TLS is mandatory (STARTTLS or direct): SASL starts on a secured stream.
   return xmpp_conn_is_secured(conn_) != 0 ? LoginStage::Authenticating : LoginStage::Handshaking;
 }
@@ -358,10 +358,11 @@ void Session::on_conn_event(int event, int error, const char* stream_error) {
   // Signals that the server no longer holds our stream-management session:
   // the stream ended with a stream error (a stream error ends the session
   // rather than hibernating it; Prosody sends system-shutdown when it stops
-  // gracefully), or a connection attempt was refused (on_log: no server
+  // gracefully), or a connection attempt was refused (context_state.hpp: no server
   // process, its sessions are gone). A timeout or a stream cut without a word
   // proves nothing (a cut network; the server may still hold the session).
-  if (stream_error != nullptr) server_session_gone_ = true;
+  const bool refused = st.take_refused();  // always taken: it is this DISCONNECT's
+  if (stream_error != nullptr || refused) server_session_gone_ = true;
   ping_outstanding_ = false;
   if (state_ == State::Stopped) return;
   if (state_ == State::Connecting && !auth_failed_ && tls_error_.empty()) st.take_held_failure(this);

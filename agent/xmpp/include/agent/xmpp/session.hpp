@@ -189,8 +189,7 @@ class Session : public TelemetrySink {
 
   /// Where a connection attempt stands, for the context's log attribution.
   enum class LoginStage : uint8_t {
-    None,            ///< not logging in
-    TcpConnecting,   ///< the TCP connection is being set up
+    None,            ///< not logging in (or the transport is not up yet)
     Handshaking,     ///< connected, TLS not established
     Authenticating,  ///< TLS up, not logged in
   };
