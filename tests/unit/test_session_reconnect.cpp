@@ -7,14 +7,19 @@
 //  - when the server's stream-management session is known to be gone (stream
 //    error, refused connect, resumption window passed) the next attempt starts
 //    on a fresh connection object (no resumption tried: one login);
-//  - a plain link drop keeps the connection object, so resumption is tried.
+//  - a plain link drop keeps the connection object, so resumption is tried;
+//  - publish-options go with the first telemetry publish after a fresh login
+//    and after a precondition-not-met (last test).
 #include <gtest/gtest.h>
 #include <strophe.h>
 
 #include <cerrno>  // ETIMEDOUT
+#include <string>
+#include <vector>
 
 #include "agent/backoff.hpp"
 #include "agent/config.hpp"
+#include "agent/outbox.hpp"
 #include "agent/xmpp/session.hpp"
 #include "hal/sim/manual_clock.hpp"
 
@@ -158,6 +163,70 @@ TEST_F(SessionReconnect, WithoutStreamManagementNothingIsDecided) {
   s.on_conn_event(XMPP_CONN_DISCONNECT, 0, "system-shutdown");
   EXPECT_LE(wait_for_attempt(s), 250);
   EXPECT_EQ(s.stats().fresh_starts, 0u);  // nothing to resume: the same object logs in once anyway
+}
+
+// Publish-options (issue 13): only the first publish to the telemetry node
+// after a fresh login carries them, and an item published without them that
+// is answered precondition-not-met is wanted again at once (ResendNow), then
+// with them; refused with them too, it is reported as any refusal.
+class Outcomes : public agent::PublishListener {
+ public:
+  void on_publish_result(const char* item_id, agent::PublishOutcome outcome, const char* condition) override {
+    seen.push_back(std::string(item_id) + " " + std::to_string(static_cast<int>(outcome)) + " " + condition);
+  }
+  std::vector<std::string> seen;
+};
+
+xmpp_stanza_t* publish_error(xmpp_ctx_t* ctx, const char* id, const char* type, const char* condition) {
+  xmpp_stanza_t* iq = xmpp_iq_new(ctx, "error", id);
+  xmpp_stanza_t* err = xmpp_stanza_new(ctx);
+  xmpp_stanza_set_name(err, "error");
+  xmpp_stanza_set_type(err, type);
+  xmpp_stanza_t* c = xmpp_stanza_new(ctx);
+  xmpp_stanza_set_name(c, condition);
+  xmpp_stanza_set_ns(c, "urn:ietf:params:xml:ns:xmpp-stanzas");
+  xmpp_stanza_add_child_ex(err, c, 0);
+  xmpp_stanza_add_child_ex(iq, err, 0);
+  return iq;
+}
+
+TEST_F(SessionReconnect, PublishOptionsOnlyFirstAndAfterPreconditionNotMet) {
+  agent::Session s(ctx_, cfg_, clock_, rng_);
+  Outcomes outcomes;
+  s.set_publish_listener(&outcomes);
+  ASSERT_EQ(s.start(), hal::Err::Ok);
+  online(s, "600");
+  const char payload[] = "<x/>";
+  for (const char* id : {"b-000001", "b-000002", "b-000003"}) ASSERT_EQ(s.publish(id, payload, 4), hal::Err::Ok);
+  EXPECT_EQ(s.stats().publish_options_sent, 1u);  // the first one only
+
+  // b-000002 went without them: precondition-not-met -> wanted again now, then with them.
+  xmpp_stanza_t* e = publish_error(ctx_.raw(), "pub-b-000002", "cancel", "precondition-not-met");
+  s.on_stanza(e);
+  xmpp_stanza_release(e);
+  ASSERT_EQ(outcomes.seen.size(), 1u);
+  EXPECT_EQ(outcomes.seen[0], "b-000002 3 precondition-not-met");  // ResendNow
+  ASSERT_EQ(s.publish("b-000002", payload, 4), hal::Err::Ok);
+  EXPECT_EQ(s.stats().publish_options_sent, 2u);
+  ASSERT_EQ(s.publish("b-000004", payload, 4), hal::Err::Ok);
+  EXPECT_EQ(s.stats().publish_options_sent, 2u);
+
+  // Refused with them as well: reported as any refusal.
+  e = publish_error(ctx_.raw(), "pbo-b-000002", "cancel", "precondition-not-met");
+  s.on_stanza(e);
+  xmpp_stanza_release(e);
+  ASSERT_EQ(outcomes.seen.size(), 2u);
+  EXPECT_EQ(outcomes.seen[1], "b-000002 2 precondition-not-met");  // Rejected
+
+  // A resumed stream keeps the settled state; a fresh login wants them again.
+  s.on_conn_event(XMPP_CONN_DISCONNECT, 0, "system-shutdown");
+  (void)wait_for_attempt(s);
+  s.on_conn_event(XMPP_CONN_CONNECT, 0, nullptr);
+  clock_.advance_ms(3001);
+  (void)s.tick();
+  ASSERT_TRUE(s.online());
+  ASSERT_EQ(s.publish("b-000005", payload, 4), hal::Err::Ok);
+  EXPECT_EQ(s.stats().publish_options_sent, 3u);
 }
 
 }  // namespace
