@@ -3,7 +3,10 @@
 // (XEP-0004) is read into the fixed Form (agent/xmpp/stanza_form.hpp), routed
 // (agent/commands.hpp) against the simulated board, and the answer formatted.
 // Oracles beyond "no crash": the answer is always produced, and it is always
-// well-formed XML (libstrophe parses it back).
+// well-formed XML: libstrophe parses it back, alone and inside the reply
+// envelope the session sends raw (agent/xmpp/stanza_text.hpp), with the
+// request's fuzzed id (the command's sessionid attribute stands in for it)
+// and the sender as 'to'.
 //
 // Input: byte 0 picks the sender (owner, operator, viewer, stranger, or a
 // second operator resource); the rest is the <command/> element's text. The
@@ -19,6 +22,7 @@
 
 #include "agent/commands.hpp"
 #include "agent/xmpp/stanza_form.hpp"
+#include "agent/xmpp/stanza_text.hpp"
 #include "boards/board.hpp"
 #include "hal/sim/manual_clock.hpp"
 
@@ -52,6 +56,7 @@ struct World {
   agent::Form form;
   agent::CommandResponse response;
   char xml[16384];
+  std::string out;  ///< the raw reply, as the session builds it
 
   World() {
     std::string error;
@@ -99,6 +104,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     xmpp_stanza_t* back = xmpp_stanza_new_from_string(w->ctx, w->xml);
     if (back == nullptr) __builtin_trap();  // the agent would send malformed XML
     xmpp_stanza_release(back);
+    agent::reply_open_text(w->out, w->response.is_error ? "error" : "result",
+                           xmpp_stanza_get_attribute(command, "sessionid"), from);
+    w->out += w->xml;
+    w->out += "</iq>";
+    xmpp_stanza_t* iq = xmpp_stanza_new_from_string(w->ctx, w->out.c_str());
+    if (iq == nullptr) __builtin_trap();  // the raw reply would be malformed
+    xmpp_stanza_release(iq);
   } else if (w->response.is_error) {
     __builtin_trap();  // an error always fits
   }

@@ -149,6 +149,50 @@ TEST(AgentFaults, NetworkCutFor30sIsDetectedAndLosesNothing) {
   expect_no_gaps(watch.out());
 }
 
+/// The "libstrophe blocks in use" the agent logs every 10 acknowledged items.
+std::vector<long long> blocks_at_acks(const Process& agent) {
+  const std::string text = agent.out() + agent.err();
+  const std::regex line("items acknowledged \\(libstrophe blocks in use: ([0-9]+)\\)");
+  std::vector<long long> out;
+  for (auto it = std::sregex_iterator(text.begin(), text.end(), line); it != std::sregex_iterator(); ++it) {
+    out.push_back(std::stoll((*it)[1]));
+  }
+  return out;
+}
+
+TEST(AgentFaults, ALinkDropResumesAndStreamManagementFreesWhatWasSentRaw) {
+  // Telemetry goes out with xmpp_send_raw (issue 13). Stream management must
+  // count it like any stanza: the server's acks free it (libstrophe's blocks
+  // stay flat over hundreds of items, before and after the drop), and a
+  // dropped TCP connection with the server up is resumed, not logged into afresh.
+  DevServer server;
+  AgentConfig c;
+  c.interval_s = 0.05;
+  c.override_json = R"({"xmpp":{"reconnect_base_s":0.2,"reconnect_cap_s":1}})";
+  Process agent({xiot::test::binary_path("xiot-agent"), "--config",
+                 write_agent_config(server, server.dir() + "/agent/agent.json", c)});
+  ASSERT_TRUE(agent.wait_for_output(kOnline, in(20s))) << agent.describe();
+  ASSERT_TRUE(xiot::test::wait_until([&] { return blocks_at_acks(agent).size() >= 8; }, in(90s)))
+      << agent.describe();
+  const long long first = blocks_at_acks(agent)[1];  // after the first acks settled the queue's shape
+  const int lport = local_port_of(agent.pid(), server.port());
+  ASSERT_NE(lport, 0);
+  xiot::test::run_checked({"ss", "-K", "sport", "=", ":" + std::to_string(lport), "dport", "=",
+                           ":" + std::to_string(server.port())});
+  ASSERT_TRUE(agent.wait_for_output("stream management session resumed", in(30s))) << agent.describe();
+  const size_t seen = blocks_at_acks(agent).size();
+  ASSERT_TRUE(xiot::test::wait_until([&] { return blocks_at_acks(agent).size() >= seen + 8; }, in(90s)))
+      << agent.describe();
+  const std::vector<long long> counts = blocks_at_acks(agent);
+  EXPECT_LE(counts.back(), first + 16) << "blocks in use grew from " << first << " to " << counts.back() << " over "
+                                       << counts.size() * 10 << " items";
+  agent.kill(SIGTERM);
+  ASSERT_EQ(agent.wait_exit(in(15s)), std::optional<int>(0)) << agent.describe();
+  EXPECT_EQ(agent.count_output("logging in afresh", Process::Stream::Either), 0u) << agent.describe();
+  EXPECT_EQ(agent.count_output("session: 2 logins (0 fresh starts, 0 fresh reconnects)", Process::Stream::Either), 1u)
+      << agent.describe();
+}
+
 TEST(AgentFaults, RepliesAreNeitherLostNorRepeatedAcrossAResume) {
   // XEP-0198 on both sides: IQs keep coming while the agent's connection is
   // killed; the server holds them for the hibernating session, the agent

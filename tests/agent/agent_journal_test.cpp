@@ -187,6 +187,31 @@ void server_outage_loses_nothing(int sig) {
   EXPECT_EQ(agent.wait_exit(in(10s)), 0) << agent.describe();
 }
 
+TEST(AgentPublish, PublishOptionsGoOnlyWithTheFirstPublishToEachNode) {
+  // Issue 13: Prosody re-checks publish-options on every publish that carries
+  // them, so only the first publish to each node after a login does (it
+  // creates the node or checks it). The nodes still end up configured.
+  DevServer server;
+  AgentConfig c;
+  c.interval_s = 0.1;
+  const std::string cfg = write_agent_config(server, server.dir() + "/agent/agent.json", c);
+  Process agent({xiot::test::binary_path("xiot-agent"), "--config", cfg});
+  ASSERT_TRUE(agent.wait_for_output(kOnline, in(20s))) << agent.describe();
+  ASSERT_TRUE(agent.wait_for_output("30 items acknowledged", in(60s))) << agent.describe();
+  for (const char* node : {kNode, "urn:xiot:device:0"}) {
+    Process p(pep_argv(server, {"config", node}));
+    ASSERT_EQ(p.wait_exit(in(40s)), 0) << p.describe();
+    EXPECT_NE(p.out().find("\"pubsub#persist_items\": true"), std::string::npos) << node << ": " << p.out();
+    EXPECT_NE(p.out().find("\"pubsub#access_model\": \"presence\""), std::string::npos) << node << ": " << p.out();
+  }
+  agent.kill(SIGTERM);
+  ASSERT_EQ(agent.wait_exit(in(15s)), std::optional<int>(0)) << agent.describe();
+  // One login: one publish with options to the telemetry node, one to the device node.
+  EXPECT_TRUE(std::regex_search(agent.err() + agent.out(),
+                                std::regex("session: 1 logins .*, 2 publishes with publish-options, ([3-9][0-9]|[0-9]{3,}) items sent")))
+      << agent.describe();
+}
+
 TEST(AgentJournal, ServerStoppedForAWhileLosesNothing) { server_outage_loses_nothing(SIGTERM); }
 
 // SIGKILL: no stream is closed, Prosody's PEP store is left as the kill found

@@ -227,6 +227,30 @@ TEST(AgentOnline, ComesBackOnlineAfterTheServerRestarts) {
   EXPECT_GE(items.size(), 2u);
 }
 
+TEST(AgentOnline, AServerRestartCostsOneLogin) {
+  // Prosody ends every stream with system-shutdown when it stops: the agent
+  // knows its stream-management session is gone and logs in once on a fresh
+  // connection, instead of a refused resumption and a second login (issue 13).
+  DevServer server;
+  AgentConfig cfg;
+  cfg.override_json = R"({"xmpp":{"reconnect_base_s":0.2,"reconnect_cap_s":1}})";
+  Process agent(agent_argv(xiot::test::write_agent_config(server, server.dir() + "/agent.json", cfg)));
+  expect_online(agent);
+  server.restart();
+  ASSERT_TRUE(xiot::test::wait_until([&] { return agent.count_output(kOnline, Process::Stream::Either) >= 2; },
+                                     in(30s)))
+      << agent.describe() << server.log_tail();
+  agent.kill(SIGTERM);
+  ASSERT_EQ(agent.wait_exit(in(15s)), std::optional<int>(0)) << agent.describe();
+  EXPECT_EQ(agent.count_output("INFO xmpp: logged in as", Process::Stream::Either), 2u) << agent.describe();
+  EXPECT_EQ(agent.count_output("stream management did not resume", Process::Stream::Either), 0u)
+      << agent.describe();
+  EXPECT_EQ(agent.count_output("the server's session is gone", Process::Stream::Either), 1u) << agent.describe();
+  EXPECT_EQ(agent.count_output("session: 2 logins (1 fresh starts, 0 fresh reconnects)", Process::Stream::Either),
+            1u)
+      << agent.describe();
+}
+
 TEST(AgentOnline, RefusesStrangers) {
   DevServer server;
   AgentConfig cfg;

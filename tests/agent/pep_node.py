@@ -12,6 +12,8 @@ usage: pep_node.py --jid J --password P --host H --port N --ca-file F ACTION NOD
   create NODE [--max-items N]   create NODE (persist_items, access_model=presence,
                                 max_items N, default 256); prints {"created": NODE}
   items NODE                    prints {"items": [id, ...]} in the server's order
+  config NODE                   prints {"config": {var: value, ...}}, the node's
+                                configuration as its owner reads it
 Exit 0 on success, 1 on an error answer ({"error": condition} printed), 3 on a
 login failure, 4 on a timeout.
 """
@@ -57,6 +59,11 @@ class PepNode(slixmpp.ClientXMPP):
                 form.add_field(var="pubsub#max_items", value=str(a.max_items))
                 await pubsub.create_node(self.boundjid.bare, a.node, config=form, timeout=10)
                 self.emit({"created": a.node})
+            elif a.action == "config":
+                res = await pubsub.get_node_config(self.boundjid.bare, a.node, timeout=10)
+                values = res["pubsub_owner"]["configure"]["form"].get_values()
+                self.emit({"config": {k: (v if isinstance(v, (str, bool, int)) else str(v))
+                                      for k, v in values.items()}})
             else:
                 res = await pubsub.get_items(self.boundjid.bare, a.node, timeout=10)
                 self.emit({"items": [it["id"] for it in res["pubsub"]["items"]["substanzas"]]})
@@ -78,7 +85,7 @@ def main():
     p.add_argument("--ca-file", required=True)
     p.add_argument("--timeout", type=float, default=30)
     p.add_argument("--max-items", type=int, default=256)
-    p.add_argument("action", choices=["create", "items"])
+    p.add_argument("action", choices=["create", "items", "config"])
     p.add_argument("node")
     args = p.parse_args()
     logging.basicConfig(level=logging.ERROR)

@@ -63,6 +63,45 @@ TEST(Backoff, ResetStartsOver) {
   EXPECT_LE(b.next_delay_ms(), 500u);
 }
 
+TEST(Backoff, AfterAResetTheFirstDrawIsQuickAndNotCounted) {
+  agent::Rng rng(4);
+  agent::Backoff b(1000, 60000, rng);
+  // Before any login: no quick draw (the first connection attempt was immediate).
+  EXPECT_GE(b.next_delay_ms(), b.min_delay_ms());
+  EXPECT_EQ(b.attempt(), 1u);
+  uint32_t lo = UINT32_MAX;
+  uint32_t hi = 0;
+  double sum = 0;
+  constexpr int kRounds = 4000;
+  for (int i = 0; i < kRounds; ++i) {
+    b.reset();
+    const uint32_t quick = b.next_delay_ms();
+    ASSERT_LE(quick, 250u);
+    lo = quick < lo ? quick : lo;
+    hi = quick > hi ? quick : hi;
+    sum += quick;
+    ASSERT_EQ(b.attempt(), 0u);  // not an attempt of the schedule
+    ASSERT_EQ(b.ceiling_ms(), 1000u);
+    const uint32_t next = b.next_delay_ms();  // the schedule's first full draw
+    ASSERT_GE(next, 100u);
+    ASSERT_LE(next, 1000u);
+    ASSERT_EQ(b.attempt(), 1u);
+  }
+  EXPECT_EQ(lo, 0u);
+  EXPECT_EQ(hi, 250u);
+  EXPECT_NEAR(sum / kRounds, 125.0, 8.0);  // uniform over [0, 250]
+}
+
+TEST(Backoff, TheQuickDrawNeverExceedsBase) {
+  agent::Rng rng(5);
+  agent::Backoff b(100, 1000, rng);
+  EXPECT_EQ(b.quick_ceiling_ms(), 100u);
+  for (int i = 0; i < 1000; ++i) {
+    b.reset();
+    ASSERT_LE(b.next_delay_ms(), 100u);
+  }
+}
+
 TEST(Backoff, MinimumDelayIsATenthOfBase) {
   agent::Rng rng(3);
   agent::Backoff b(1000, 1000, rng);

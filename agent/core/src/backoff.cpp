@@ -33,6 +33,10 @@ uint32_t Backoff::ceiling_ms() const {
 }
 
 uint32_t Backoff::next_delay_ms() {
+  if (quick_next_) {
+    quick_next_ = false;
+    return static_cast<uint32_t>(rng_.uniform(quick_ceiling_ms()));
+  }
   const uint32_t ceiling = ceiling_ms();
   const uint32_t lowest = min_delay_ms() < ceiling ? min_delay_ms() : ceiling;
   // Full jitter over [floor, ceiling]: uniform, but never a near-zero delay.

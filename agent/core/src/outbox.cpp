@@ -464,6 +464,13 @@ void Outbox::on_publish_result(const char* item_id, PublishOutcome outcome, cons
       XLOG_INFO(kArea, "publish of %s answered '%s' (wait): sending it again in %lld ms", e->id,
                 condition != nullptr ? condition : "", static_cast<long long>(opt_.retry_after_us / 1000));
       break;
+    case PublishOutcome::ResendNow:
+      ++stats_.retried;
+      e->state = State::Pending;
+      e->retry_at = mono_.mono_now();
+      XLOG_INFO(kArea, "publish of %s answered '%s': sending it again now", e->id,
+                condition != nullptr ? condition : "");
+      break;
     case PublishOutcome::Rejected:
       ++stats_.rejected;
       XLOG_WARN(kArea, "item %s refused by the server (%s): not sent again", e->id,

@@ -75,6 +75,17 @@ int64_t Context::close() {
 
 void Context::run_once(uint32_t timeout_ms) {
   ++turns_;
+  // libstrophe 0.12.2 formats every line it logs before it calls the logger
+  // (ctx.c _strophe_log: vsnprintf first, no level check for a custom
+  // logger), and it logs every stanza written and read in full at debug
+  // level: ~15k instructions per telemetry item, for lines we drop below
+  // debug. ctx->log points at state_->log, so while every session of the
+  // context is online and we are not at debug level, the loop runs without a
+  // logger. During logins it is there: the sessions need its lines (a failed
+  // SASL or TLS login, a resumed stream, a refused connect). What is lost:
+  // libstrophe's own warnings while online (none seen in the integration runs;
+  // the session logs every disconnect and its reason itself).
+  state_->log.handler = log_level() != LogLevel::Debug && state_->all_online() ? nullptr : strophe_log;
   xmpp_run_once(ctx_, timeout_ms);
 }
 

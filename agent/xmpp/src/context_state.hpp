@@ -21,13 +21,19 @@
 //    (the fleet simulator) the line is held, and the first of them to be
 //    disconnected before it logged in takes it: approximate only when
 //    another one's login breaks for another reason within the same round trip.
+//  - "connection failed, error 111" (ECONNREFUSED) is logged by the event
+//    loop right before it disconnects that conn (event.c: the line, then
+//    conn_disconnect(), whose DISCONNECT carries error 0, so the handler
+//    never learns why): held until the next DISCONNECT, exact.
 // The certificate callback cannot help: it carries no userdata and a conn's
 // context has no public userdata getter in 0.12.
 #pragma once
 
 #include <strophe.h>
 
+#include <cerrno>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -56,7 +62,7 @@ struct CommandScratch {
 };
 
 /// What a libstrophe log line says about a login.
-enum class LoginLine : uint8_t { Other, Resumed, AuthFailed, TlsFailed };
+enum class LoginLine : uint8_t { Other, Resumed, AuthFailed, TlsFailed, ConnectRefused };
 
 inline LoginLine classify(const char* area, const char* msg) {
   if (std::strcmp(area, "auth") == 0 && std::strstr(msg, "Cannot authenticate") != nullptr) {
@@ -73,6 +79,11 @@ inline LoginLine classify(const char* area, const char* msg) {
     return LoginLine::TlsFailed;
   }
   if (std::strstr(msg, "Session resumed successfully") != nullptr) return LoginLine::Resumed;
+  constexpr const char* kConnectFailed = "connection failed, error ";
+  if (std::strcmp(area, "xmpp") == 0 && std::strncmp(msg, kConnectFailed, std::strlen(kConnectFailed)) == 0 &&
+      std::atoi(msg + std::strlen(kConnectFailed)) == ECONNREFUSED) {
+    return LoginLine::ConnectRefused;
+  }
   return LoginLine::Other;
 }
 
@@ -84,6 +95,7 @@ struct ContextState {
   std::vector<Session*> sessions;  ///< this context's sessions; grows per session, never per stanza
   Session* current = nullptr;      ///< the session libstrophe is working for right now (see above)
   bool resumed_held = false;       ///< a "resumed" line waits for its CONNECT
+  bool refused_held = false;       ///< a "connection failed, error 111" line waits for its DISCONNECT
   uint32_t failures_held = 0;      ///< login-failure lines no session could be named for yet
   std::string held_area;           ///< the latest of them
   std::string held_msg;
@@ -99,6 +111,14 @@ struct ContextState {
     if (current == s) current = nullptr;
   }
 
+  /// Every session of the context is online (and there is one).
+  bool all_online() const {
+    for (const Session* s : sessions) {
+      if (!s->online()) return false;
+    }
+    return !sessions.empty();
+  }
+
   /// Attributes one libstrophe line (see above); returns the session it was
   /// given to, or nullptr.
   Session* on_line(const char* area, const char* msg) {
@@ -109,6 +129,8 @@ struct ContextState {
     const LoginLine kind = classify(area, msg);
     if (kind == LoginLine::Resumed) {
       resumed_held = true;
+    } else if (kind == LoginLine::ConnectRefused) {
+      refused_held = true;
     } else if (kind == LoginLine::AuthFailed || kind == LoginLine::TlsFailed) {
       const Session::LoginStage stage =
           kind == LoginLine::AuthFailed ? Session::LoginStage::Authenticating : Session::LoginStage::Handshaking;
@@ -130,6 +152,13 @@ struct ContextState {
       }
     }
     return nullptr;
+  }
+
+  /// At a DISCONNECT: whether libstrophe just said the connect was refused (once).
+  bool take_refused() {
+    const bool r = refused_held;
+    refused_held = false;
+    return r;
   }
 
   /// `s` was disconnected before it logged in: gives it a held login

@@ -1,6 +1,11 @@
 // Reconnect delays: exponential backoff with full jitter (AWS architecture
 // blog, "Exponential Backoff And Jitter"): delay = uniform(0, min(cap, base*2^n)),
 // with a small floor so that a run of tiny draws cannot hammer a server.
+// The first attempt after a lost link (after reset()) is quick instead:
+// uniform(0, min(250 ms, base)), not counted as an attempt; a server that is
+// back (or never went: a dropped connection) is met at once, and a fleet that
+// lost a server which is still down meets a refused port and goes on to the
+// full-jitter draws, so logins after an outage still spread.
 // Monotonic milliseconds only; never allocates.
 #pragma once
 
@@ -30,9 +35,18 @@ class Backoff {
   /// doubles per attempt from base_ms up to cap_ms; the delay is uniform in
   /// [min_delay_ms(), ceiling] (so a storm of zero delays cannot hammer a
   /// server).
+  /// Right after reset() (not before the first one) the quick first draw
+  /// instead: uniform in [0, quick_ceiling_ms()], attempt() unchanged.
   uint32_t next_delay_ms();
-  /// After a successful login.
-  void reset() { attempt_ = 0; }
+  /// After a successful login: the schedule starts over, with a quick first
+  /// attempt.
+  void reset() {
+    attempt_ = 0;
+    quick_next_ = true;
+  }
+  /// The ceiling of the quick first draw: min(kQuickMs, base_ms).
+  uint32_t quick_ceiling_ms() const { return base_ms_ < kQuickMs ? base_ms_ : kQuickMs; }
+  static constexpr uint32_t kQuickMs = 250;
   uint32_t attempt() const { return attempt_; }
   /// The ceiling that the next call would draw under.
   uint32_t ceiling_ms() const;
@@ -43,6 +57,7 @@ class Backoff {
   uint32_t cap_ms_;
   Rng& rng_;
   uint32_t attempt_ = 0;
+  bool quick_next_ = false;
 };
 
 }  // namespace agent

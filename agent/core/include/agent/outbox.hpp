@@ -59,6 +59,8 @@ enum class PublishOutcome : uint8_t {
   Accepted,  ///< IQ result: the item is stored
   Retry,     ///< IQ error of type "wait" (RFC 6120 §8.3.2): try again later
   Rejected,  ///< any other IQ error: refused for good
+  ResendNow, ///< the sink wants the item again at once (it was refused for a reason the
+             ///< sink has just fixed, e.g. publish-options now go with it)
 };
 
 /// Receives the outcome of each publish (the IQ result or error).

@@ -89,7 +89,10 @@ struct SessionStats {
   uint32_t disconnects = 0;
   uint32_t pings_sent = 0;
   uint32_t ping_timeouts = 0;
-  uint32_t fresh_reconnects = 0;  ///< logins redone on a new connection object after a failed resumption
+  uint32_t fresh_reconnects = 0;  ///< logins redone on a new connection object after a refused resumption
+  uint32_t fresh_starts = 0;      ///< reconnects begun on a new connection object because the server's
+                                  ///< session was known to be gone (no resumption tried: one login)
+  uint32_t publish_options_sent = 0;  ///< publishes that carried <publish-options/> (telemetry and device node)
   uint64_t items_sent = 0;
   uint64_t items_acked = 0;
   uint64_t items_rejected = 0;
@@ -171,6 +174,8 @@ class Session : public TelemetrySink {
   bool stop_done() const;
 
   // libstrophe trampolines (public so the C callbacks can reach them).
+  /// `stream_error`: the stream error's condition (and text), nullptr when
+  /// the stream did not end with one.
   void on_conn_event(int event, int error, const char* stream_error);
   int on_stanza(_xmpp_stanza_t* stanza);
   int on_message(_xmpp_stanza_t* stanza);
@@ -209,16 +214,24 @@ class Session : public TelemetrySink {
   void reply_disco_items(_xmpp_stanza_t* iq, const char* node);
   void handle_ibb(_xmpp_stanza_t* iq, _xmpp_stanza_t* payload);
   void reply_error(_xmpp_stanza_t* iq, const char* type, const char* condition);
+  /// An empty IQ result to `iq`.
+  void reply_empty(_xmpp_stanza_t* iq);
   void handle_command(_xmpp_stanza_t* iq, _xmpp_stanza_t* command);
   /// Answers `request` with an IQ of `type` whose payload is `child`, XML
-  /// text made by agent/core. Returns false when the text does not parse.
-  bool reply_with_xml(_xmpp_stanza_t* request, const char* type, const char* child);
+  /// text made by agent/core (escaped there: nothing parses it again), sent
+  /// as one raw stanza.
+  void reply_with_xml(_xmpp_stanza_t* request, const char* type, const char* child);
+  /// Sends out_buf_ (one complete stanza) as it is. See session.cpp.
+  void send_out_buf();
   /// The role of the IQ's sender (stranger when it has no from).
   Role sender_role(_xmpp_stanza_t* stanza) const;
-  /// Parses a publish IQ (with publish-options) built in iq_buf_; `to`
-  /// nullptr = our own PEP service. Returns nullptr if it is not well-formed.
-  _xmpp_stanza_t* make_publish_iq(const char* iq_id, const char* to, const char* node, const char* item_id,
-                                  const char* payload, size_t len);
+  /// Formats a publish IQ into out_buf_ (with publish-options when
+  /// `options`); `to` nullptr = our own PEP service.
+  void make_publish_iq(const char* iq_id, const char* to, const char* node, const char* item_id,
+                       const char* payload, size_t len, bool options);
+  /// Whether the stream-management session held on conn_ can still be
+  /// resumed at `now` (see connect_now()).
+  bool resumption_hopeless(hal::MonoTime now) const;
 
   Context& ctx_;
   const AgentConfig& cfg_;
@@ -233,11 +246,19 @@ class Session : public TelemetrySink {
   bool auth_failed_ = false;
   bool resumed_ = false;
   uint32_t device_seq_ = 0;            ///< id of the latest device-node publish ("dev-N")
+  uint32_t device_options_seq_ = 0;    ///< the device_seq_ that carried publish-options (0 = none)
   bool device_retry_pending_ = false;  ///< the latest was refused: publish again at device_retry_at_
   uint32_t device_retry_ms_ = 0;
   hal::MonoTime device_retry_at_{};
   bool sm_was_enabled_ = false;        ///< a stream-management session was enabled on conn_
   bool fresh_connection_next_ = false; ///< connect_now() starts with a new conn_ (see on_conn_event)
+  bool server_session_gone_ = false;   ///< a stream error or a refused connect since the link was lost
+  uint32_t sm_max_s_ = 0;              ///< the server's resumption window (<enabled max/>), 0 = not said
+  hal::MonoTime link_lost_at_{};       ///< when the last online link went down
+  /// Publish-options wanted on the next publish to the telemetry node [0] and
+  /// the device node [1]: after each fresh login, and after an item published
+  /// without them was answered precondition-not-met.
+  bool options_wanted_[2] = {true, true};
   std::string tls_error_;
   hal::MonoTime next_connect_{};
   hal::MonoTime next_ping_{};
@@ -254,7 +275,7 @@ class Session : public TelemetrySink {
   std::string status_;
   std::string device_xml_;
   char caps_ver_[32] = {};
-  std::string iq_buf_;  ///< reused buffer for outgoing publish IQs (reserved once)
+  std::string out_buf_;  ///< reused buffer for every preformatted outgoing stanza (reserved once)
   CommandRouter* router_ = nullptr;
   ChatBot* chat_ = nullptr;
   CommandScratch* cmd_ = nullptr;  ///< the context's, taken by set_command_handlers()

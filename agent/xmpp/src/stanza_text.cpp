@@ -1,0 +1,58 @@
+#include "agent/xmpp/stanza_text.hpp"
+
+#include "agent/xml_text.hpp"
+
+namespace agent {
+
+void publish_iq_text(std::string& b, const char* iq_id, const char* to, const char* node, const char* item_id,
+                     const char* payload, size_t len, bool options) {
+  // PEP nodes get access_model=presence; a pubsub component refuses that
+  // option (precondition-not-met), so it gets persistence only.
+  const bool pep = to == nullptr;
+  b.clear();
+  b += "<iq type='set' id='";
+  xml_escape_append(b, iq_id);
+  b += "'";
+  if (!pep) {
+    b += " to='";
+    xml_escape_append(b, to);
+    b += "'";
+  }
+  b += "><pubsub xmlns='http://jabber.org/protocol/pubsub'><publish node='";
+  xml_escape_append(b, node);
+  b += "'><item id='";
+  xml_escape_append(b, item_id);
+  b += "'>";
+  b.append(payload, len);
+  b += "</item></publish>";
+  if (options) {
+    // Only when the node may have to be created or its configuration checked
+    // (Prosody re-checks the options on every publish that carries them).
+    b += "<publish-options><x xmlns='jabber:x:data' type='submit'>"
+         "<field var='FORM_TYPE' type='hidden'><value>http://jabber.org/protocol/pubsub#publish-options</value></field>"
+         "<field var='pubsub#persist_items'><value>true</value></field>";
+    if (pep) b += "<field var='pubsub#access_model'><value>presence</value></field>";
+    b += "</x></publish-options>";
+  }
+  b += "</pubsub></iq>";
+}
+
+void reply_open_text(std::string& b, const char* type, const char* id, const char* to) {
+  b.clear();
+  b += "<iq type='";
+  b += type;
+  b += "'";
+  if (id != nullptr) {
+    b += " id='";
+    xml_escape_append(b, id);
+    b += "'";
+  }
+  if (to != nullptr) {
+    b += " to='";
+    xml_escape_append(b, to);
+    b += "'";
+  }
+  b += ">";
+}
+
+}  // namespace agent
