@@ -1,0 +1,39 @@
+# XIOT_DEVICE_RELEASE: the release configuration for devices (docs/footprint.md).
+# One switch, for a native build and for a cross build (tools/cross-build,
+# cmake/toolchain-aarch64-linux-gnu.cmake) alike:
+#   cmake -S . -B build-device -DXIOT_DEVICE_RELEASE=ON     (or: cmake --preset device)
+#   cmake --build build-device --target xiot-agent
+# What it turns on, each step measured in docs/footprint.md:
+#   -Os                                 size over speed (after CMAKE_<LANG>_FLAGS, so
+#                                       it wins over a build type's or dpkg's -O2)
+#   -ffunction-sections -fdata-sections one section per function and object ...
+#   -Wl,--gc-sections                   ... so the linker drops the unreferenced ones
+#   -Wl,-O1 -Wl,--as-needed             tail-merged strings; only the shared libraries
+#                                       the binary calls become NEEDED
+#   link-time optimisation              CMAKE_INTERPROCEDURAL_OPTIMIZATION (-flto),
+#                                       unless XIOT_DEVICE_LTO=OFF (tools/footprint's
+#                                       per-module link map needs it off)
+#   -fno-asynchronous-unwind-tables     only for the -fno-exceptions targets (xiot_embedded:
+#   -fno-unwind-tables                  agent, hal, drivers, boards): no exception can pass
+#                                       through them, so their .eh_frame serves nothing
+#   XIOT_STRIP ON (default)             xiot-agent stripped after linking, symbols in
+#                                       xiot-agent.debug
+# Tests and benchmarks default to OFF (the device-side targets only). Hardening
+# flags (PIE, RELRO, stack protector, _FORTIFY_SOURCE from dpkg-buildflags) are
+# left as they are.
+if(NOT XIOT_DEVICE_RELEASE)
+  return()
+endif()
+option(XIOT_DEVICE_LTO "XIOT_DEVICE_RELEASE with link-time optimisation" ON)
+add_compile_options(-Os -ffunction-sections -fdata-sections)
+add_link_options(-Wl,--gc-sections -Wl,-O1 -Wl,--as-needed)
+if(XIOT_DEVICE_LTO)
+  include(CheckIPOSupported)
+  check_ipo_supported(RESULT xiot_ipo OUTPUT xiot_ipo_out LANGUAGES C CXX)
+  if(NOT xiot_ipo)
+    message(FATAL_ERROR "XIOT_DEVICE_RELEASE: the compiler cannot do link-time optimisation: ${xiot_ipo_out}")
+  endif()
+  set(CMAKE_INTERPROCEDURAL_OPTIMIZATION ON)
+endif()
+set(XIOT_STRIP ON CACHE BOOL "Strip xiot-agent after linking (debug symbols in xiot-agent.debug)")
+message(STATUS "xiot: device release (-Os, sections + gc-sections, LTO ${XIOT_DEVICE_LTO})")
