@@ -10,12 +10,23 @@
 #   -Wl,--gc-sections                   ... so the linker drops the unreferenced ones
 #   -Wl,-O1 -Wl,--as-needed             tail-merged strings; only the shared libraries
 #                                       the binary calls become NEEDED
+#   -Wl,-z,pack-relative-relocs         the PIE's relative relocations as DT_RELR (a bitmap)
+#                                       instead of 24-byte .rela.dyn entries; needs glibc
+#                                       2.36 on the target (Debian 12), which the linker
+#                                       records (GLIBC_ABI_DT_RELR), so an older one refuses
+#                                       to start it with a clear error
 #   link-time optimisation              CMAKE_INTERPROCEDURAL_OPTIMIZATION (-flto),
 #                                       unless XIOT_DEVICE_LTO=OFF (tools/footprint's
 #                                       per-module link map needs it off)
 #   -fno-asynchronous-unwind-tables     only for the -fno-exceptions targets (xiot_embedded:
 #   -fno-unwind-tables                  agent, hal, drivers, boards): no exception can pass
 #                                       through them, so their .eh_frame serves nothing
+#   -static-libstdc++ -static-libgcc   unless XIOT_DEVICE_STATIC_LIBSTDCXX=OFF: on a device the
+#                                       agent is usually the only C++ program, and the shared
+#                                       libstdc++ costs ~1 MB of RSS (all of it PSS) for the
+#                                       ~100 KB of it the agent uses (docs/footprint.md)
+#   -Wl,-Map=<target>.map               a link map beside each executable's objects
+#                                       (tools/footprint attributes sections to libraries)
 #   XIOT_STRIP ON (default)             xiot-agent stripped after linking, symbols in
 #                                       xiot-agent.debug
 # Tests and benchmarks default to OFF (the device-side targets only). Hardening
@@ -25,8 +36,13 @@ if(NOT XIOT_DEVICE_RELEASE)
   return()
 endif()
 option(XIOT_DEVICE_LTO "XIOT_DEVICE_RELEASE with link-time optimisation" ON)
+option(XIOT_DEVICE_STATIC_LIBSTDCXX "XIOT_DEVICE_RELEASE links libstdc++ and libgcc statically" ON)
 add_compile_options(-Os -ffunction-sections -fdata-sections)
-add_link_options(-Wl,--gc-sections -Wl,-O1 -Wl,--as-needed)
+add_link_options(-Wl,--gc-sections -Wl,-O1 -Wl,--as-needed -Wl,-z,pack-relative-relocs
+                 -Wl,-Map=$<TARGET_PROPERTY:NAME>.map)
+if(XIOT_DEVICE_STATIC_LIBSTDCXX)
+  add_link_options($<$<LINK_LANGUAGE:CXX>:-static-libstdc++> -static-libgcc)
+endif()
 if(XIOT_DEVICE_LTO)
   include(CheckIPOSupported)
   check_ipo_supported(RESULT xiot_ipo OUTPUT xiot_ipo_out LANGUAGES C CXX)
@@ -36,4 +52,5 @@ if(XIOT_DEVICE_LTO)
   set(CMAKE_INTERPROCEDURAL_OPTIMIZATION ON)
 endif()
 set(XIOT_STRIP ON CACHE BOOL "Strip xiot-agent after linking (debug symbols in xiot-agent.debug)")
-message(STATUS "xiot: device release (-Os, sections + gc-sections, LTO ${XIOT_DEVICE_LTO})")
+message(STATUS "xiot: device release (-Os, sections + gc-sections, LTO ${XIOT_DEVICE_LTO}, "
+               "static libstdc++ ${XIOT_DEVICE_STATIC_LIBSTDCXX})")
