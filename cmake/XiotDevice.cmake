@@ -24,7 +24,9 @@
 #   -static-libstdc++ -static-libgcc   unless XIOT_DEVICE_STATIC_LIBSTDCXX=OFF: on a device the
 #                                       agent is usually the only C++ program, and the shared
 #                                       libstdc++ costs ~1 MB of RSS (all of it PSS) for the
-#                                       ~100 KB of it the agent uses (docs/footprint.md)
+#                                       ~100 KB of it the agent uses (docs/footprint.md);
+#                                       agent/app/device_terminate.cpp keeps the
+#                                       demangler (48 KB) out
 #   -Wl,-Map=<target>.map               a link map beside each executable's objects
 #                                       (tools/footprint attributes sections to libraries)
 #   XIOT_STRIP ON (default)             xiot-agent stripped after linking, symbols in
