@@ -14,7 +14,8 @@
 #                                       instead of 24-byte .rela.dyn entries; needs glibc
 #                                       2.36 on the target (Debian 12), which the linker
 #                                       records (GLIBC_ABI_DT_RELR), so an older one refuses
-#                                       to start it with a clear error
+#                                       to start it with a clear error; only where the
+#                                       linker can (binutils 2.40: x86, not aarch64)
 #   link-time optimisation              CMAKE_INTERPROCEDURAL_OPTIMIZATION (-flto),
 #                                       unless XIOT_DEVICE_LTO=OFF (tools/footprint's
 #                                       per-module link map needs it off)
@@ -40,8 +41,14 @@ endif()
 option(XIOT_DEVICE_LTO "XIOT_DEVICE_RELEASE with link-time optimisation" ON)
 option(XIOT_DEVICE_STATIC_LIBSTDCXX "XIOT_DEVICE_RELEASE links libstdc++ and libgcc statically" ON)
 add_compile_options(-Os -ffunction-sections -fdata-sections)
-add_link_options(-Wl,--gc-sections -Wl,-O1 -Wl,--as-needed -Wl,-z,pack-relative-relocs
-                 -Wl,-Map=$<TARGET_PROPERTY:NAME>.map)
+add_link_options(-Wl,--gc-sections -Wl,-O1 -Wl,--as-needed -Wl,-Map=$<TARGET_PROPERTY:NAME>.map)
+# binutils 2.40 packs relative relocations for x86 only (aarch64 from 2.41): it
+# warns "ignored" elsewhere, which --fatal-warnings turns into a failed check.
+include(CheckLinkerFlag)
+check_linker_flag(CXX "LINKER:--fatal-warnings,-z,pack-relative-relocs" XIOT_LINKER_RELR)
+if(XIOT_LINKER_RELR)
+  add_link_options(-Wl,-z,pack-relative-relocs)
+endif()
 if(XIOT_DEVICE_STATIC_LIBSTDCXX)
   add_link_options($<$<LINK_LANGUAGE:CXX>:-static-libstdc++> -static-libgcc)
 endif()
