@@ -22,12 +22,13 @@
 #   -fno-asynchronous-unwind-tables     only for the -fno-exceptions targets (xiot_embedded:
 #   -fno-unwind-tables                  agent, hal, drivers, boards): no exception can pass
 #                                       through them, so their .eh_frame serves nothing
-#   -static-libstdc++ -static-libgcc   unless XIOT_DEVICE_STATIC_LIBSTDCXX=OFF: on a device the
+#   -static-libstdc++ -static-libgcc   xiot-agent only (agent/app/CMakeLists.txt), unless
+#                                       XIOT_DEVICE_STATIC_LIBSTDCXX=OFF: on a device the
 #                                       agent is usually the only C++ program, and the shared
-#                                       libstdc++ costs ~1 MB of RSS (all of it PSS) for the
-#                                       ~100 KB of it the agent uses (docs/footprint.md);
-#                                       agent/app/device_terminate.cpp keeps the
-#                                       demangler (48 KB) out
+#                                       libstdc++ costs ~1 MB of RSS (all of it PSS there) for
+#                                       the ~60 KB of it (with libgcc's unwinder) the agent
+#                                       uses (docs/footprint.md); agent/app/device_terminate.cpp
+#                                       keeps the demangler (48 KB) out
 #   -Wl,-Map=<target>.map               a link map beside each executable's objects
 #                                       (tools/footprint attributes sections to libraries)
 #   XIOT_STRIP ON (default)             xiot-agent stripped after linking, symbols in
@@ -48,9 +49,6 @@ include(CheckLinkerFlag)
 check_linker_flag(CXX "LINKER:--fatal-warnings,-z,pack-relative-relocs" XIOT_LINKER_RELR)
 if(XIOT_LINKER_RELR)
   add_link_options(-Wl,-z,pack-relative-relocs)
-endif()
-if(XIOT_DEVICE_STATIC_LIBSTDCXX)
-  add_link_options($<$<LINK_LANGUAGE:CXX>:-static-libstdc++> -static-libgcc)
 endif()
 if(XIOT_DEVICE_LTO)
   include(CheckIPOSupported)
