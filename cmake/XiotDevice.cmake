@@ -26,7 +26,7 @@
 #                                       XIOT_DEVICE_STATIC_LIBSTDCXX=OFF: on a device the
 #                                       agent is usually the only C++ program, and the shared
 #                                       libstdc++ costs ~1 MB of RSS (all of it PSS there) for
-#                                       the ~60 KB of it (with libgcc's unwinder) the agent
+#                                       the ~45 KB of it (with libgcc's unwinder) the agent
 #                                       uses (docs/footprint.md); agent/app/device_terminate.cpp
 #                                       keeps the demangler (48 KB) out
 #   -Wl,-Map=<target>.map               a link map beside each executable's objects
