@@ -13,6 +13,11 @@ endfunction()
 function(xiot_embedded tgt)
   xiot_warnings(${tgt})
   target_compile_options(${tgt} PRIVATE $<$<COMPILE_LANGUAGE:CXX>:-fno-exceptions -fno-rtti>)
+  # The device release (cmake/XiotDevice.cmake): no exception passes through
+  # these targets, so no unwind tables either.
+  if(XIOT_DEVICE_RELEASE)
+    target_compile_options(${tgt} PRIVATE -fno-asynchronous-unwind-tables -fno-unwind-tables)
+  endif()
 endfunction()
 
 # ASan/UBSan/... for the whole tree (CI runs the suite once without and once
