@@ -60,10 +60,10 @@ class FleetIntegration : public ::testing::Test {
     return run(std::move(argv));
   }
 
-  /// Provisions kDevices devices and returns the fleet file's path.
-  std::string provision(const std::vector<std::string>& extra = {}) {
+  /// Provisions `count` devices and returns the fleet file's path.
+  std::string provision(const std::vector<std::string>& extra = {}, int count = kDevices) {
     std::vector<std::string> argv = {xiot::test::source_path("tools/fleet"), "provision", "--server-dir",
-                                     server_.dir(), "--count", std::to_string(kDevices), "--interval", "0.5"};
+                                     server_.dir(), "--count", std::to_string(count), "--interval", "0.5"};
     argv.insert(argv.end(), extra.begin(), extra.end());
     auto p = run(argv);
     EXPECT_EQ(p->wait_exit(in(60s)), 0) << p->describe() << server_.log_tail();
@@ -250,6 +250,50 @@ TEST_F(FleetIntegration, SimulatedFleetComesOnlineAndTheOperatorSeesAndCommandsE
       },
       in(15s), 200ms))
       << last;
+}
+
+// Beyond one process's 1000 devices (select()), tools/fleet-bench shares one
+// fleet file between simulators with --first/--count: each runs its own slice
+// and together they bring every device online, none twice.
+TEST_F(FleetIntegration, TwoSimulatorsShareOneFleetFileAndEveryDeviceComesOnlineOnce) {
+  const std::string fleet = provision({}, 6);
+  auto too_many = run({xiot::test::binary_path("xiot-fleet-sim"), "--fleet", fleet, "--first", "4", "--count", "4"});
+  EXPECT_EQ(too_many->wait_exit(in(10s)), 2) << too_many->describe();
+  EXPECT_NE(too_many->err().find("has only 6 devices"), std::string::npos) << too_many->err();
+
+  auto a = run({xiot::test::binary_path("xiot-fleet-sim"), "--fleet", fleet, "--first", "1", "--count", "3",
+                "--ramp", "0.5", "--stats", "0.5"});
+  auto b = run({xiot::test::binary_path("xiot-fleet-sim"), "--fleet", fleet, "--first", "4", "--count", "3",
+                "--ramp", "0.5", "--stats", "0.5"});
+  ASSERT_TRUE(a->wait_for_output("all 3 devices online", in(30s), Process::Stream::Out)) << a->describe();
+  ASSERT_TRUE(b->wait_for_output("all 3 devices online", in(30s), Process::Stream::Out)) << b->describe();
+
+  // The operator sees all six online at once: no slice overlapped another
+  // (a second login of the same account would replace the first's resource
+  // and the simulators would report reconnects).
+  std::string last;
+  ASSERT_TRUE(xiot::test::wait_until(
+      [&] {
+        auto devs = xiotctl({"devices", "--json", "--timeout", "10"});
+        if (devs->wait_exit(in(20s)) != 0) return false;
+        last = devs->out();
+        Json doc = parse(last);
+        const cJSON* counts = cJSON_GetObjectItemCaseSensitive(doc.get(), "counts");
+        const cJSON* online = cJSON_GetObjectItemCaseSensitive(counts, "online");
+        return cJSON_IsNumber(online) && online->valueint == 6;
+      },
+      in(20s), 200ms))
+      << last;
+  for (auto* sim : {a.get(), b.get()}) {
+    sim->kill(SIGTERM);
+    ASSERT_EQ(sim->wait_exit(in(15s)), 0) << sim->describe();
+    const std::vector<std::string> out = lines_of(sim->out());
+    ASSERT_FALSE(out.empty());
+    Json summary = parse(out.back());
+    ASSERT_TRUE(summary) << sim->out();
+    EXPECT_EQ(cJSON_GetObjectItemCaseSensitive(summary.get(), "started")->valueint, 3) << out.back();
+    EXPECT_EQ(cJSON_GetObjectItemCaseSensitive(summary.get(), "reconnects")->valueint, 0) << out.back();
+  }
 }
 
 TEST_F(FleetIntegration, ProvisioningAgainReKeysTheDevicesAndTheOldPasswordsStopWorking) {
