@@ -229,4 +229,33 @@ TEST_F(SessionReconnect, PublishOptionsOnlyFirstAndAfterPreconditionNotMet) {
   EXPECT_EQ(s.stats().publish_options_sent, 3u);
 }
 
+// A node that is missing (item-not-found) is not a verdict on the reading
+// (fleet-scale runs on ejabberd: the node-creating transaction aborted under
+// a login storm): without publish-options the item goes again at once with
+// them; refused with them too, it waits and is tried again (Retry), never
+// dropped, and the next publish carries publish-options once more.
+TEST_F(SessionReconnect, AMissingNodeIsRetriedNotDropped) {
+  agent::Session s(ctx_, cfg_, clock_, rng_);
+  Outcomes outcomes;
+  s.set_publish_listener(&outcomes);
+  ASSERT_EQ(s.start(), hal::Err::Ok);
+  online(s, "600");
+  const char payload[] = "<x/>";
+  ASSERT_EQ(s.publish("b-000001", payload, 4), hal::Err::Ok);  // with publish-options
+  ASSERT_EQ(s.publish("b-000002", payload, 4), hal::Err::Ok);  // without
+  ASSERT_EQ(s.stats().publish_options_sent, 1u);
+
+  xmpp_stanza_t* e = publish_error(ctx_.raw(), "pbo-b-000001", "cancel", "item-not-found");
+  s.on_stanza(e);
+  xmpp_stanza_release(e);
+  e = publish_error(ctx_.raw(), "pub-b-000002", "cancel", "item-not-found");
+  s.on_stanza(e);
+  xmpp_stanza_release(e);
+  ASSERT_EQ(outcomes.seen.size(), 2u);
+  EXPECT_EQ(outcomes.seen[0], "b-000001 1 item-not-found");  // Retry
+  EXPECT_EQ(outcomes.seen[1], "b-000002 3 item-not-found");  // ResendNow
+  ASSERT_EQ(s.publish("b-000002", payload, 4), hal::Err::Ok);
+  EXPECT_EQ(s.stats().publish_options_sent, 2u);
+}
+
 }  // namespace

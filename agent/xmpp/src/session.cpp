@@ -636,13 +636,26 @@ int Session::on_publish_result(xmpp_stanza_t* stanza) {
     ++stats_.items_rejected;
     xmpp_stanza_t* err = xmpp_stanza_get_child_by_name(stanza, "error");
     condition = error_condition(stanza, "");
-    if (!with_options && std::strcmp(condition, "precondition-not-met") == 0) {
+    const bool no_node = std::strcmp(condition, "item-not-found") == 0;
+    if (!with_options && (no_node || std::strcmp(condition, "precondition-not-met") == 0)) {
       // XEP-0060 §7.1.5: the node's configuration is not what we publish
-      // with; the same item again, now with publish-options (refused again:
-      // reported as any refusal).
+      // with (or the node is gone); the same item again, now with
+      // publish-options (refused again: reported as any refusal).
       options_wanted_[0] = true;
-      XLOG_INFO("xmpp", "publish of item %s: precondition-not-met without publish-options; again with them", item);
+      XLOG_INFO("xmpp", "publish of item %s: %s without publish-options; again with them", item, condition);
       if (listener_ != nullptr) listener_->on_publish_result(item, PublishOutcome::ResendNow, condition);
+      return 0;
+    }
+    if (with_options && no_node) {
+      // The node could not be created just now (ejabberd under a login
+      // storm aborts the node-creating Mnesia transaction and answers
+      // item-not-found; a pubsub component whose node is not provisioned
+      // yet): not a verdict on the reading. Keep it and try again later,
+      // with publish-options once more; the journal holds it meanwhile.
+      options_wanted_[0] = true;
+      XLOG_WARN("xmpp", "publish of item %s: the node %s does not exist and was not created; trying again later",
+                item, cfg_.telemetry.node.c_str());
+      if (listener_ != nullptr) listener_->on_publish_result(item, PublishOutcome::Retry, condition);
       return 0;
     }
     // RFC 6120 §8.3.2: "wait" means retry after waiting; anything else will
