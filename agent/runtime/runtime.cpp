@@ -411,13 +411,14 @@ void AgentRuntime::stop(const char* reason) {
   const OutboxStats& o = publisher_.outbox().stats();
   XLOG_INFO("telemetry",
             "this run: %llu items made, %llu acknowledged by the server, %llu replayed, %llu resent, "
-            "%llu rejected, %llu dropped (journal full %llu, memory %llu, other %llu), %zu waiting",
+            "%llu rejected, %llu dropped (journal full %llu, memory %llu, other %llu), %zu waiting; %llu readings taken",
             static_cast<unsigned long long>(o.committed), static_cast<unsigned long long>(o.acked),
             static_cast<unsigned long long>(o.replayed), static_cast<unsigned long long>(o.resent),
             static_cast<unsigned long long>(o.rejected),
             static_cast<unsigned long long>(o.dropped_full + o.dropped_memory + o.dropped_other),
             static_cast<unsigned long long>(o.dropped_full), static_cast<unsigned long long>(o.dropped_memory),
-            static_cast<unsigned long long>(o.dropped_other), publisher_.pending());
+            static_cast<unsigned long long>(o.dropped_other), publisher_.pending(),
+            static_cast<unsigned long long>(publisher_.samples_taken()));
   if (watchdog_ != nullptr) {
     const hal::Err w = watchdog_->stop();
     if (w != hal::Err::Ok && w != hal::Err::NotSupported) {
