@@ -365,6 +365,9 @@ int main(int argc, char **argv) {
   signal(SIGINT, on_signal);
   signal(SIGTERM, on_signal);
   signal(SIGPIPE, SIG_IGN);
+  /* As the agent does (DESIGN.md, libstrophe facts): OpenSSL's default paths at
+   * the CA file, so the whole system bundle is not loaded on every connect. */
+  setenv("SSL_CERT_FILE", opt.ca, 1);
   xmpp_initialize();
   ctx = xmpp_ctx_new(NULL, NULL);
   unsigned long next_attempt = 0;
