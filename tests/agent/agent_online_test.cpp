@@ -238,7 +238,7 @@ TEST(AgentOnline, AServerRestartCostsOneLogin) {
   cfg.override_json = R"({"xmpp":{"reconnect_base_s":0.2,"reconnect_cap_s":1}})";
   Process agent(agent_argv(xiot::test::write_agent_config(server, server.dir() + "/agent.json", cfg)));
   expect_online(agent);
-  server.stop();
+  server.stop_keeping_ports();
   ASSERT_TRUE(xiot::test::wait_until(
       [&] { return agent.count_output("reconnecting in", Process::Stream::Either) >= 2; },
       in(30s)))

@@ -437,6 +437,11 @@ void DevServer::stop() {
   devserver({"stop", dir()}, std::chrono::seconds(30));
 }
 
+void DevServer::stop_keeping_ports() {
+  if (!started_) return;
+  devserver({"stop", dir(), "--keep-ports"}, std::chrono::seconds(30));
+}
+
 void DevServer::start_again() { restart(); }
 
 bool DevServer::running() const {

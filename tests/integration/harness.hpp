@@ -204,6 +204,9 @@ class DevServer {
   void restart();
   /// Stops it (bounded: SIGTERM, then SIGKILL). Idempotent.
   void stop();
+  /// Stops it like stop() but keeps its ports reserved, so that no server
+  /// of a test running in parallel takes them before start_again().
+  void stop_keeping_ports();
   /// Starts it again after stop(), like restart().
   void start_again();
   bool running() const;
