@@ -94,6 +94,7 @@ struct ContextState {
   int64_t outstanding = 0;
   std::vector<Session*> sessions;  ///< this context's sessions; grows per session, never per stanza
   Session* current = nullptr;      ///< the session libstrophe is working for right now (see above)
+  size_t online_sessions = 0;      ///< of them, how many are Online (Session::set_state())
   bool resumed_held = false;       ///< a "resumed" line waits for its CONNECT
   bool refused_held = false;       ///< a "connection failed, error 111" line waits for its DISCONNECT
   uint32_t failures_held = 0;      ///< login-failure lines no session could be named for yet
@@ -111,13 +112,10 @@ struct ContextState {
     if (current == s) current = nullptr;
   }
 
-  /// Every session of the context is online (and there is one).
-  bool all_online() const {
-    for (const Session* s : sessions) {
-      if (!s->online()) return false;
-    }
-    return !sessions.empty();
-  }
+  /// Every session of the context is online (and there is one). Asked on
+  /// every loop turn: a count kept by Session::set_state(), not a walk over
+  /// up to a thousand sessions.
+  bool all_online() const { return !sessions.empty() && online_sessions == sessions.size(); }
 
   /// Attributes one libstrophe line (see above); returns the session it was
   /// given to, or nullptr.

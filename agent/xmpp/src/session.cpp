@@ -189,7 +189,16 @@ Session::Session(Context& ctx, const AgentConfig& cfg, hal::MonotonicClock& cloc
 
 Session::~Session() {
   if (conn_ != nullptr) xmpp_conn_release(conn_);
+  set_state(State::Stopped);  // leaves the context's online count
   ctx_.state_->remove(this);
+}
+
+void Session::set_state(State next) {
+  // The context's count of online sessions follows every change into and out
+  // of Online, so the loop asks it instead of visiting every session.
+  if (next == State::Online && state_ != State::Online) ++ctx_.state_->online_sessions;
+  if (next != State::Online && state_ == State::Online) --ctx_.state_->online_sessions;
+  state_ = next;
 }
 
 ContextState& Session::context_state() { return *ctx_.state_; }
@@ -267,7 +276,7 @@ void Session::connect_now() {
   auth_failed_ = false;
   resumed_ = false;
   tls_error_.clear();
-  state_ = State::Connecting;
+  set_state(State::Connecting);
   XLOG_INFO("xmpp", "connecting to %s:%u as %s", cfg_.xmpp.host.c_str(), cfg_.xmpp.port,
             cfg_.xmpp.jid.c_str());
   int rc = 0;
@@ -281,7 +290,7 @@ void Session::connect_now() {
 }
 
 void Session::schedule_reconnect(const char* why) {
-  state_ = State::Waiting;
+  set_state(State::Waiting);
   const uint32_t delay = backoff_.next_delay_ms();
   next_connect_ = clock_.mono_now().plus_ms(delay);
   XLOG_WARN("xmpp", "offline (%s); reconnecting in %u ms (attempt %u)", why, delay, backoff_.attempt());
@@ -317,7 +326,7 @@ void Session::on_conn_event(int event, int error, const char* stream_error) {
     ++stats_.logins;
     server_session_gone_ = false;
     auth_failed_ = false;  // logged in: a held failure line was another session's
-    state_ = State::Settling;
+    set_state(State::Settling);
     XLOG_INFO("xmpp", "logged in as %s", xmpp_conn_get_bound_jid(conn_) ? xmpp_conn_get_bound_jid(conn_) : full_jid_.c_str());
     // Handlers may survive a reconnect; delete first so they are never doubled.
     xmpp_handler_delete(conn_, iq_handler);
@@ -341,7 +350,7 @@ void Session::on_conn_event(int event, int error, const char* stream_error) {
       sm_was_enabled_ = false;
       fresh_connection_next_ = true;
       ++stats_.fresh_reconnects;
-      state_ = State::Connecting;
+      set_state(State::Connecting);
       xmpp_disconnect(conn_);
       return;
     }
@@ -374,7 +383,7 @@ void Session::on_conn_event(int event, int error, const char* stream_error) {
                           ? " (wrong password or unknown account)"
                           : " (SASL EXTERNAL: the server refused the client certificate " + cfg_.xmpp.client_cert +
                                 ": another CA, expired, not yet valid, revoked or no such account; see its log)");
-    state_ = State::Stopped;
+    set_state(State::Stopped);
     XLOG_ERROR("xmpp", "%s", fatal_message_.c_str());
     return;
   }
@@ -383,13 +392,13 @@ void Session::on_conn_event(int event, int error, const char* stream_error) {
     fatal_message_ = "TLS certificate of " + cfg_.xmpp.host + ":" + std::to_string(cfg_.xmpp.port) +
                      " not trusted (" + tls_error_ + "); ca_file: " +
                      (cfg_.xmpp.ca_file.empty() ? std::string("system store") : cfg_.xmpp.ca_file);
-    state_ = State::Stopped;
+    set_state(State::Stopped);
     XLOG_ERROR("xmpp", "%s", fatal_message_.c_str());
     return;
   }
   if (fresh_connection_next_) {
     // Our own disconnect right after a login that did not resume: at once.
-    state_ = State::Waiting;
+    set_state(State::Waiting);
     next_connect_ = clock_.mono_now();
     return;
   }
@@ -427,7 +436,7 @@ int Session::on_sm(xmpp_stanza_t* stanza) {
 }
 
 void Session::go_online() {
-  state_ = State::Online;
+  set_state(State::Online);
   ++link_epoch_;
   backoff_.reset();
   if (!resumed_) {
@@ -477,7 +486,7 @@ uint32_t Session::tick() {
           ++stats_.ping_timeouts;
           XLOG_WARN("xmpp", "ping timeout after %u s: link considered dead", cfg_.xmpp.ping_interval_s);
           ping_outstanding_ = false;
-          state_ = State::Connecting;  // on_conn_event will schedule the reconnect
+          set_state(State::Connecting);  // on_conn_event will schedule the reconnect
           xmpp_disconnect(conn_);
           break;
         }
@@ -1024,7 +1033,7 @@ void Session::stop_begin(const char* reason) {
             "%llu items sent",
             stats_.logins, stats_.fresh_starts, stats_.fresh_reconnects, stats_.publish_options_sent,
             static_cast<unsigned long long>(stats_.items_sent));
-  state_ = State::Stopped;
+  set_state(State::Stopped);
   if (!connected) return;
   if (before == State::Online || before == State::Settling) {
     xmpp_stanza_t* pres = xmpp_presence_new(ctx_.raw());

@@ -200,6 +200,8 @@ class Session : public TelemetrySink {
  private:
   enum class State : uint8_t { Idle, Connecting, Settling, Online, Waiting, Stopped };
 
+  /// Every change of state_ goes through here (the context counts online sessions).
+  void set_state(State next);
   /// Replaces conn_ by a fresh, configured connection object (the old one,
   /// with its stream-management state, is released). Outside callbacks only.
   hal::Err new_connection();
