@@ -233,6 +233,23 @@ int run(agent::AgentConfig& cfg, agent::Context& ctx, const agent::AgentConfig& 
   }
   XLOG_INFO("board", "%s: %zu devices, %zu channels", board->name().c_str(), board->registry().device_count(),
             board->registry().channel_count());
+  // alerts.rules[i].channel must name a numeric channel of this board; one of
+  // a device that failed to start only makes that rule inactive (the runtime
+  // warns). docs/alerts.md.
+  for (size_t i = 0; i < cfg.alerts.count; ++i) {
+    const agent::AlertRule& rule = cfg.alerts.rules[i];
+    const char* why = agent::alert_rule_channel_problem(board->registry(), rule, nullptr, nullptr);
+    if (why == nullptr) continue;
+    const char* dot = std::strchr(rule.channel, '.');
+    const std::string device(rule.channel, dot != nullptr ? static_cast<size_t>(dot - rule.channel) : 0);
+    bool failed = false;
+    for (const auto& f : board->failed()) failed = failed || f.name == device;
+    if (failed) continue;
+    const std::string line = cfg.file + ": alerts.rules[" + std::to_string(i) + "].channel: '" + rule.channel +
+                             "': " + why + " (board " + board->name() + ")";
+    print_error(line.c_str());
+    return kExitConfig;
+  }
 
   agent::use_ca_file_for_openssl_defaults(cfg.xmpp.ca_file.c_str(), agent::SystemCaDirectory::Keep);
 

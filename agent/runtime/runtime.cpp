@@ -66,6 +66,7 @@ AgentRuntime::AgentRuntime(Context& ctx, const AgentConfig& cfg, boards::Board& 
       rng_(seed),
       telemetry_cfg_(effective_telemetry(cfg, storage)),
       session_(ctx, cfg, mono, rng_),
+      alerts_(board.registry(), mono, wall),
       journal_(make_journal(journal, mono, cfg.journal)),
       publisher_(board.registry(), mono, wall, telemetry_cfg_, cfg.xmpp.jid.c_str(), boot_id_, session_,
                  journal_.get()),
@@ -130,6 +131,25 @@ hal::Err AgentRuntime::start() {
   const hal::Err e = publisher_.start();
   if (e != hal::Err::Ok) return e;
   session_.set_publish_listener(&publisher_.outbox());
+  {
+    // The config's rules, unless the `alerts` command replaced them.
+    AlertSettings a = cfg_.alerts;
+    if (storage_ != nullptr) {
+      const hal::Err le = load_alerts(*storage_, kAlertsKey, &a);
+      if (le == hal::Err::Ok) {
+        XLOG_INFO("alerts", "persisted alert rules: %zu, room %s (from %s)", a.count, a.room[0] != '\0' ? a.room : "(none)",
+                  kAlertsKey);
+      } else if (le != hal::Err::NotFound) {
+        XLOG_WARN("alerts", "persisted alert rules %s unusable (%s); using the config file's", kAlertsKey,
+                  hal::err_name(le));
+        a = cfg_.alerts;
+      }
+    }
+    alerts_.set_rules(a);
+    log_inactive_rules();
+    publisher_.set_sample_observer(&alerts_);
+    session_.set_muc_room(a.room, a.nick);
+  }
   start_update();
   const DeviceFacts f = facts();
   description_.resize(device_description_bound(f));
@@ -373,7 +393,11 @@ uint32_t AgentRuntime::tick() {
     samples_seen_ = publisher_.samples_taken();
     refresh_description();
   }
+  const hal::MonoTime next_alert = alerts_.tick();
+  send_alerts();
   int64_t wait_ms = next_sample.us_since(mono_.mono_now()) / 1000;
+  const int64_t alert_ms = next_alert.us_since(mono_.mono_now()) / 1000;
+  if (alert_ms < wait_ms) wait_ms = alert_ms;
   if (wait_ms > session_wait) wait_ms = session_wait;
   // An image download over HTTPS: its socket is not in the XMPP context's
   // poll, so the loop turns every millisecond while it runs.
@@ -426,6 +450,35 @@ void AgentRuntime::stop(const char* reason) {
     }
     watchdog_ = nullptr;
   }
+}
+
+void AgentRuntime::send_alerts() {
+  while (alerts_.queued() > 0 && session_.muc_joined()) {
+    const AlertEvent& e = alerts_.front();
+    if (alerts_.format_message(alert_text_, sizeof alert_text_, e, cfg_.xmpp.jid.c_str()).ok()) {
+      XLOG_INFO("alerts", "%s %s", e.alarm ? "ALARM" : "CLEAR", alerts_.settings().rules[e.rule].channel);
+      (void)session_.send_groupchat(alert_text_);
+    } else {
+      XLOG_ERROR("alerts", "alert message does not fit %zu bytes; dropped", sizeof alert_text_);
+    }
+    alerts_.pop();
+  }
+}
+
+void AgentRuntime::log_inactive_rules() {
+  const AlertSettings& a = alerts_.settings();
+  for (size_t i = 0; i < a.count; ++i) {
+    if (const char* why = alert_rule_channel_problem(board_.registry(), a.rules[i], nullptr, nullptr)) {
+      XLOG_WARN("alerts", "rule %zu (%s): %s; inactive until it is there", i + 1, a.rules[i].channel, why);
+    }
+  }
+}
+
+hal::Err AgentRuntime::apply_alert_settings(const AlertSettings& s) {
+  alerts_.set_rules(s);
+  log_inactive_rules();
+  session_.set_muc_room(s.room, s.nick);
+  return hal::Err::Ok;
 }
 
 void AgentRuntime::publish_telemetry_now(const drv::Device& device, size_t channel) {
@@ -495,6 +548,10 @@ void AgentRuntime::diagnostics(DiagnosticsInfo* out) {
     out->cert_not_after = cert_not_after_;
     out->cert_days_left = cert_days_left();
   }
+  out->alert_rules = static_cast<uint32_t>(alerts_.settings().count);
+  out->active_alarms = static_cast<uint32_t>(alerts_.active_alarms());
+  out->alerts_queued = static_cast<uint32_t>(alerts_.queued());
+  out->alerts_dropped = alerts_.dropped();
   if (const char* storage = outbox.storage_problem()) {
     std::snprintf(out->last_error, sizeof out->last_error, "%s", storage);
   } else if (publisher_.last_error() != hal::Err::Ok) {

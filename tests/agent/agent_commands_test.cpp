@@ -244,7 +244,7 @@ TEST_F(AgentCommands, EachRoleListsExactlyTheCommandsItMayRun) {
   const auto viewer = run("viewer", {list});
   const auto stranger = run("stranger", {list, disco_info("read")});
   using S = std::set<std::string>;
-  EXPECT_EQ(item_nodes(owner[0]), (S{"read", "set", "diagnostics", "configure", "reboot", "firmware-update", "rotate-identity"})) << owner[0].dump();
+  EXPECT_EQ(item_nodes(owner[0]), (S{"read", "set", "diagnostics", "configure", "alerts", "reboot", "firmware-update", "rotate-identity"})) << owner[0].dump();
   EXPECT_EQ(item_nodes(op[0]), (S{"read", "set", "diagnostics"})) << op[0].dump();
   EXPECT_EQ(item_nodes(viewer[0]), (S{"read"})) << viewer[0].dump();
   EXPECT_EQ(stranger[0].s("type"), "result") << stranger[0].dump();

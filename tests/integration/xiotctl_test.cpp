@@ -702,7 +702,7 @@ TEST_F(XiotctlFleetTest, CommandsListsWhatEachRoleMayRun) {
   const std::map<std::string, std::vector<std::string>> want = {
       {"viewer", {"read"}},
       {"ops", {"read", "set", "diagnostics"}},
-      {"admin", {"read", "set", "diagnostics", "configure", "reboot", "firmware-update", "rotate-identity"}},
+      {"admin", {"read", "set", "diagnostics", "configure", "alerts", "reboot", "firmware-update", "rotate-identity"}},
   };
   for (const auto& kv : want) {
     subscribe(kv.first, "dev1");

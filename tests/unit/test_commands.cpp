@@ -286,28 +286,28 @@ std::vector<std::string> listed(agent::CommandRouter& r, const char* from) {
 
 TEST_F(CmdSim, AclListFiltersByRole) {
   using V = std::vector<std::string>;
-  EXPECT_EQ(listed(*router_, kOwner), (V{"read", "set", "diagnostics", "configure", "reboot", "firmware-update", "rotate-identity"}));
+  EXPECT_EQ(listed(*router_, kOwner), (V{"read", "set", "diagnostics", "configure", "alerts", "reboot", "firmware-update", "rotate-identity"}));
   EXPECT_EQ(listed(*router_, kOperator), (V{"read", "set", "diagnostics"}));
   EXPECT_EQ(listed(*router_, kViewer), (V{"read"}));
   EXPECT_EQ(listed(*router_, kStranger), V{});
   EXPECT_EQ(listed(*router_, nullptr), V{});
   EXPECT_EQ(listed(*router_, "localhost"), V{});  // a server/component JID
   EXPECT_EQ(listed(*router_, "ADMIN@LocalHost/x"),
-            (V{"read", "set", "diagnostics", "configure", "reboot", "firmware-update", "rotate-identity"}));
+            (V{"read", "set", "diagnostics", "configure", "alerts", "reboot", "firmware-update", "rotate-identity"}));
   const agent::CommandInfo* two[2];
   EXPECT_EQ(router_->list_commands(kOwner, two, 2), 2u);
   EXPECT_STREQ(two[1]->name, "Set an actuator");
 }
 
 TEST_F(CmdSim, AclMatrixEveryRoleTimesEveryNode) {
-  const char* nodes[] = {"read", "set", "diagnostics", "configure", "reboot"};
+  const char* nodes[] = {"read", "set", "diagnostics", "configure", "alerts", "reboot"};
   struct Who {
     const char* jid;
     int allowed;  // how many of `nodes`, in order, this role may run
   };
-  const Who who[] = {{kOwner, 5}, {kOperator, 3}, {kViewer, 1}, {kStranger, 0}};
+  const Who who[] = {{kOwner, 6}, {kOperator, 3}, {kViewer, 1}, {kStranger, 0}};
   for (const Who& w : who) {
-    for (int i = 0; i < 5; ++i) {
+    for (int i = 0; i < 6; ++i) {
       const CommandResponse& r = run(w.jid, nodes[i]);
       if (i < w.allowed) {
         EXPECT_FALSE(r.is_error) << w.jid << " " << nodes[i] << ": " << r.err.text;
@@ -1344,9 +1344,10 @@ TEST(CmdXml, ConditionNamesAndTypes) {
   EXPECT_EQ(agent::default_error_type(StanzaCondition::ResourceConstraint), agent::ErrorType::Wait);
   size_t n = 0;
   const agent::CommandInfo* table = agent::command_table(&n);
-  ASSERT_EQ(n, 7u);
+  ASSERT_EQ(n, 8u);
   EXPECT_EQ(agent::find_command("configure"), &table[3]);
-  EXPECT_EQ(agent::find_command("firmware-update"), &table[5]);
+  EXPECT_EQ(agent::find_command("alerts"), &table[4]);
+  EXPECT_EQ(agent::find_command("firmware-update"), &table[6]);
   EXPECT_STREQ(agent::stanza_condition_name(StanzaCondition::Conflict), "conflict");
   EXPECT_STREQ(agent::stanza_condition_name(StanzaCondition::FeatureNotImplemented), "feature-not-implemented");
   EXPECT_EQ(agent::default_error_type(StanzaCondition::Conflict), agent::ErrorType::Cancel);

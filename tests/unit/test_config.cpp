@@ -75,6 +75,12 @@ const char* const kUpdatePub =
     "bVsaklYx4G7olrrfkAaYLmPUkV2NVnRt87vhsI90vf3u6i5DQZhMlpIfWQ==\n"
     "-----END PUBLIC KEY-----\n";
 
+std::string many_rules(int n) {
+  std::string s;
+  for (int i = 0; i < n; ++i) s += std::string(i == 0 ? "" : ",") + R"({"channel": "env0.temperature", "above": 1})";
+  return s;
+}
+
 std::vector<ErrorCase> error_cases() {
   const std::string long_local(1024, 'a');
   const std::string long_domain(1024, 'd');
@@ -371,6 +377,31 @@ std::vector<ErrorCase> error_cases() {
        "{F}: update.installr: unknown key (did you mean \"installer\"?)"},
       {"update_state_dir_blocked", cfg("", R"(, "update": {"public_keys": ["up.pub"], "state_dir": "blocker/x"})"),
        "{F}: update.state_dir: cannot create directory {D}/blocker/x: Not a directory"},
+      // -- alerts (docs/alerts.md)
+      {"alerts_no_room", cfg("", R"(, "alerts": {"rules": []})"),
+       "{F}: alerts.room: missing; expected the bare JID of a XEP-0045 room, like alarms@conference.example.com"},
+      {"alerts_room_full_jid", cfg("", R"(, "alerts": {"room": "a@conference.localhost/nick"})"),
+       "{F}: alerts.room: expected the bare JID of a XEP-0045 room, like alarms@conference.example.com, got \"a@conference.localhost/nick\" (has a resource)"},
+      {"alerts_unknown_key", cfg("", R"(, "alerts": {"room": "a@c.localhost", "rule": []})"),
+       "{F}: alerts.rule: unknown key (did you mean \"rules\"?)"},
+      {"alerts_both", cfg("", R"(, "alerts": {"room": "a@c.localhost", "rules": [{"channel": "env0.temperature", "above": 30, "below": 5}]})"),
+       "{F}: alerts.rules[0]: expected exactly one of \"above\" or \"below\", got both"},
+      {"alerts_neither", cfg("", R"(, "alerts": {"room": "a@c.localhost", "rules": [{"channel": "env0.temperature"}]})"),
+       "{F}: alerts.rules[0]: missing; expected exactly one of \"above\" or \"below\" (a number)"},
+      {"alerts_no_channel", cfg("", R"(, "alerts": {"room": "a@c.localhost", "rules": [{"above": 1}]})"),
+       "{F}: alerts.rules[0].channel: missing; expected a channel name device.quantity, like env0.temperature"},
+      {"alerts_bad_channel", cfg("", R"(, "alerts": {"room": "a@c.localhost", "rules": [{"channel": "temperature", "above": 1}]})"),
+       "{F}: alerts.rules[0].channel: expected a channel name device.quantity, like env0.temperature, got \"temperature\""},
+      {"alerts_threshold_text", cfg("", R"(, "alerts": {"room": "a@c.localhost", "rules": [{"channel": "env0.temperature", "above": "30"}]})"),
+       "{F}: alerts.rules[0].above: expected a number from -1000000000000 to 1000000000000, got \"30\""},
+      {"alerts_negative_hysteresis", cfg("", R"(, "alerts": {"room": "a@c.localhost", "rules": [{"channel": "env0.temperature", "above": 30, "hysteresis": -1}]})"),
+       "{F}: alerts.rules[0].hysteresis: expected a number from 0 to 1000000000000, got -1"},
+      {"alerts_for_s", cfg("", R"(, "alerts": {"room": "a@c.localhost", "rules": [{"channel": "env0.temperature", "below": 5, "for_s": 86401}]})"),
+       "{F}: alerts.rules[0].for_s: expected an integer from 0 to 86400, got 86401"},
+      {"alerts_rule_key", cfg("", R"(, "alerts": {"room": "a@c.localhost", "rules": [{"channel": "env0.temperature", "above": 30, "for": 3}]})"),
+       "{F}: alerts.rules[0].for: unknown key (did you mean \"for_s\"?)"},
+      {"alerts_too_many", cfg("", R"(, "alerts": {"room": "a@c.localhost", "rules": [)" + many_rules(9) + "]}"),
+       "{F}: alerts.rules: more than 8 rules (got 9)"},
       {"comment_hash_not_a_comment", "# shell style\n" + cfg(), "{F}:1:1: malformed JSON near \"# shell style\""},
   };
 }
@@ -521,6 +552,32 @@ TEST(Config, UpdateSection) {
   agent::AgentConfig e;
   ASSERT_TRUE(agent::load_config(with_update.c_str(), &e, &error)) << error;
   EXPECT_EQ(e.update.state_dir, dir.path() + "/var/update");
+}
+
+TEST(Config, AlertsSection) {
+  TempDir dir;
+  dir.write("board.json", "{}");
+  const std::string file = dir.write(
+      "agent.json", cfg("", R"(, "alerts": {"room": "alarms@conference.localhost", "nick": "dev one",
+          "rules": [{"channel": "env0.temperature", "above": 30, "hysteresis": 0.5, "for_s": 10},
+                    {"channel": "env0.humidity", "below": 12.25}]})"));
+  agent::AgentConfig c;
+  std::string error;
+  ASSERT_TRUE(agent::load_config(file.c_str(), &c, &error)) << error;
+  EXPECT_STREQ(c.alerts.room, "alarms@conference.localhost");
+  EXPECT_STREQ(c.alerts.nick, "dev one");
+  ASSERT_EQ(c.alerts.count, 2u);
+  char line[agent::kAlertLineMax];
+  ASSERT_TRUE(agent::format_alert_rule(line, sizeof line, c.alerts.rules[0]).ok());
+  EXPECT_STREQ(line, "env0.temperature above 30 hysteresis 0.5 for 10");
+  ASSERT_TRUE(agent::format_alert_rule(line, sizeof line, c.alerts.rules[1]).ok());
+  EXPECT_STREQ(line, "env0.humidity below 12.25");
+  // Absent: no room, no rules.
+  const std::string plain = dir.write("plain.json", cfg());
+  agent::AgentConfig d;
+  ASSERT_TRUE(agent::load_config(plain.c_str(), &d, &error)) << error;
+  EXPECT_STREQ(d.alerts.room, "");
+  EXPECT_EQ(d.alerts.count, 0u);
 }
 
 TEST(Config, Defaults) {

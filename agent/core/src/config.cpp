@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "agent/forms.hpp"
 #include "agent/jid.hpp"
 #include "agent/limits.hpp"
 #include "agent/update_manifest.hpp"
@@ -19,6 +20,7 @@ namespace {
 
 constexpr size_t kMaxConfigBytes = 1 << 20;
 constexpr size_t kMaxPasswordBytes = 1024;
+constexpr size_t kCommandTextMaxForConfig = 160;
 
 // ---- paths -------------------------------------------------------------------
 
@@ -146,7 +148,9 @@ bool has_space_or_control(const char* s) {
 
 // ---- the loader --------------------------------------------------------------
 
-const char* const kTopKeys[] = {"xmpp", "board", "telemetry", "acl", "journal", "log", "reboot", "update"};
+const char* const kTopKeys[] = {"xmpp", "board", "telemetry", "acl", "journal", "log", "reboot", "update", "alerts"};
+const char* const kAlertsKeys[] = {"room", "nick", "rules"};
+const char* const kAlertRuleKeys[] = {"channel", "above", "below", "hysteresis", "for_s"};
 const char* const kUpdateKeys[] = {"public_keys", "installer", "health_window_s", "max_image_bytes", "state_dir"};
 const json::Choice<InstallerKind> kInstallers[] = {
     {"sim", InstallerKind::Sim}, {"rauc", InstallerKind::Rauc}, {"deb", InstallerKind::Deb}};
@@ -199,6 +203,8 @@ class Loader {
   bool load_log(json::Value root, AgentConfig* cfg);
   bool load_update(json::Value root, AgentConfig* cfg);
   bool load_public_key(json::Value v, UpdateConfig* c);
+  bool load_alerts(json::Value root, AgentConfig* cfg);
+  bool load_alert_rule(json::Value v, AlertRule* out);
 
   /// An optional file path, made absolute against the config's directory.
   bool get_path(json::Value v, std::string* out) {
@@ -456,6 +462,87 @@ bool Loader::load_update(json::Value root, AgentConfig* cfg) {
   return true;
 }
 
+/// A JSON number as an exact decimal: the shortest text that reads back as
+/// the same double ("30", "0.5", "31.2"), then parse_decimal().
+bool exact_decimal(double d, drv::Value* out) {
+  char text[40];
+  for (int digits = 1; digits <= 17; ++digits) {
+    std::snprintf(text, sizeof text, "%.*g", digits, d);
+    if (std::strtod(text, nullptr) == d) break;
+  }
+  const hal::Result<drv::Value> v = parse_decimal(text);
+  if (!v.ok()) return false;
+  *out = v.value();
+  return true;
+}
+
+bool Loader::load_alert_rule(json::Value v, AlertRule* out) {
+  if (!v.object(kAlertRuleKeys, json::kRequired)) return false;
+  AlertRule r;
+  constexpr const char* kChannel = "a channel name device.quantity, like env0.temperature";
+  const json::Value ch = v["channel"];
+  std::string channel;
+  if (!ch.text(&channel, kChannel, json::kRequired)) return false;
+  // The channel's grammar is the rule line's: parse "<channel> above 0" for it.
+  char why[kCommandTextMaxForConfig];
+  AlertRule probe;
+  if (!parse_alert_rule((channel + " above 0").c_str(), &probe, why, sizeof why) || channel.find(' ') != std::string::npos) {
+    return ch.expected(kChannel);
+  }
+  std::memcpy(r.channel, probe.channel, sizeof r.channel);
+  const json::Value above = v["above"];
+  const json::Value below = v["below"];
+  if (above.absent() == below.absent()) {
+    return v.fail(above.absent() ? "missing; expected exactly one of \"above\" or \"below\" (a number)"
+                                 : "expected exactly one of \"above\" or \"below\", got both");
+  }
+  const json::Value t = above.absent() ? below : above;
+  r.comparison = above.absent() ? AlertComparison::Below : AlertComparison::Above;
+  double threshold = 0;
+  double hysteresis = 0;
+  int64_t for_s = 0;
+  if (!t.number(&threshold, -limits::kAlertValueMax, limits::kAlertValueMax, json::kRequired) ||
+      !v["hysteresis"].number(&hysteresis, 0, limits::kAlertValueMax) ||
+      !v["for_s"].integer(&for_s, limits::kAlertForS.lo, limits::kAlertForS.hi)) {
+    return false;
+  }
+  if (!exact_decimal(threshold, &r.threshold)) return t.expected("a decimal number");
+  if (!exact_decimal(hysteresis, &r.hysteresis)) return v["hysteresis"].expected("a decimal number");
+  r.for_s = static_cast<uint32_t>(for_s);
+  *out = r;
+  return true;
+}
+
+bool Loader::load_alerts(json::Value root, AgentConfig* cfg) {
+  const json::Value a = root["alerts"];
+  if (!a.object(kAlertsKeys)) return false;
+  if (a.absent()) return true;
+  AlertSettings& c = cfg->alerts;
+  constexpr const char* kRoom = "the bare JID of a XEP-0045 room, like alarms@conference.example.com";
+  const json::Value room = a["room"];
+  std::string text;
+  if (!room.text(&text, kRoom, json::kRequired)) return false;
+  if (const char* why = bare_jid_problem(text.c_str())) return room.expected(kRoom, why);
+  if (text.size() >= sizeof c.room) return room.expected(kRoom, "too long");
+  std::memcpy(c.room, text.c_str(), text.size() + 1);
+  constexpr const char* kNick = "a room nickname (1 to 255 bytes, no control characters)";
+  const json::Value nick = a["nick"];
+  text.clear();
+  if (!nick.text(&text, kNick)) return false;
+  if (text.size() >= sizeof c.nick || has_control(text.c_str())) return nick.expected(kNick);
+  std::memcpy(c.nick, text.c_str(), text.size() + 1);
+  const json::Value rules = a["rules"];
+  if (!rules.array("an array of rules {\"channel\", \"above\"|\"below\", \"hysteresis\", \"for_s\"}")) return false;
+  if (rules.size() > kAlertRulesMax) {
+    return rules.fail("more than " + std::to_string(kAlertRulesMax) + " rules (got " + std::to_string(rules.size()) + ")");
+  }
+  return rules.each([this, &c](json::Value r) {
+    if (!load_alert_rule(r, &c.rules[c.count])) return false;
+    ++c.count;
+    return true;
+  });
+}
+
 bool Loader::load(AgentConfig* out) {
   *out = AgentConfig{};
   out->file = json_.file();
@@ -474,7 +561,7 @@ bool Loader::load(AgentConfig* out) {
   const json::Value root = json_.root();
   return root.object(kTopKeys) && load_xmpp(root, out) && load_board(root, out) && load_telemetry(root, out) &&
          load_acl(root, out) && load_journal(root, out) && load_log(root, out) &&
-         root["reboot"].one_of(&out->reboot, kRebootMethods) && load_update(root, out);
+         root["reboot"].one_of(&out->reboot, kRebootMethods) && load_update(root, out) && load_alerts(root, out);
 }
 
 }  // namespace

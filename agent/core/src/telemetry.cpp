@@ -195,6 +195,10 @@ void TelemetryPublisher::take_sample() {
   const size_t failed = reg_.sample_all();
   read_errors_ += failed;
   ++samples_taken_;
+  if (observer_ != nullptr) {
+    const size_t n = reg_.device_count();
+    observer_->on_sampled(n >= 32 ? ~0u : (1u << n) - 1);
+  }
   const hal::WallTime when = wall_.wall_now();
   Sample* row = samples_.get() + batch_count_ * channel_count_;
   size_t n = 0;
@@ -295,6 +299,7 @@ void TelemetryPublisher::publish_events(uint32_t check_mask, uint32_t forced_mas
       ++read_errors_;
     }
   }
+  if (observer_ != nullptr && mask != 0) observer_->on_sampled(mask);
   const hal::WallTime when = wall_.wall_now();
   Sample* row = samples_.get() + batch_count_ * channel_count_;
   size_t n = 0;

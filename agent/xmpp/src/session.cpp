@@ -42,6 +42,7 @@
 #include "agent/acl.hpp"
 #include "agent/caps.hpp"
 #include "agent/description.hpp"
+#include "agent/jid.hpp"
 #include "agent/log.hpp"
 #include "agent/xml_text.hpp"
 #include "agent/xmpp/stanza_form.hpp"
@@ -457,6 +458,10 @@ void Session::go_online() {
   // subscriber that reacts to the presence already reads the new description.
   publish_device();
   send_presence();
+  // A resumed stream is still in the room; a new session is not (XEP-0045
+  // occupancy ends with the session that joined).
+  if (!resumed_ && muc_state_ != MucState::None) muc_state_ = MucState::None;
+  if (!muc_room_.empty() && muc_state_ != MucState::Joined) join_room();
   // What libstrophe holds for this context right now (all its sessions): the
   // soak watches this across reconnects to tell growth from a leak.
   XLOG_INFO("xmpp", "online (libstrophe blocks in use: %lld)", static_cast<long long>(ctx_.outstanding_blocks()));
@@ -502,6 +507,14 @@ uint32_t Session::tick() {
         next_ping_ = now.plus_ms(static_cast<int64_t>(cfg_.xmpp.ping_interval_s) * 1000);
       }
       if (device_retry_pending_ && now >= device_retry_at_) publish_device();
+      if (!muc_room_.empty() && (muc_state_ == MucState::Waiting || muc_state_ == MucState::Joining)) {
+        if (now >= muc_retry_at_) {
+          if (muc_state_ == MucState::Joining) muc_retry_later("no answer to the join");  // logs once
+          join_room();
+        }
+        const int64_t until_room = muc_retry_at_.us_since(now) / 1000;
+        if (until_room < wait_ms) wait_ms = until_room < 1 ? 1 : static_cast<uint32_t>(until_room);
+      }
       {
         const int64_t until_ping = next_ping_.us_since(now) / 1000;
         if (until_ping < wait_ms) wait_ms = until_ping < 1 ? 1 : static_cast<uint32_t>(until_ping);
@@ -683,6 +696,7 @@ int Session::on_stanza(xmpp_stanza_t* stanza) {
   const char* type = xmpp_stanza_get_type(stanza);
   if (name == nullptr) return 1;
   if (std::strcmp(name, "presence") == 0) {
+    if (handle_muc_presence(stanza, type)) return 1;
     if (type != nullptr) handle_subscription(stanza, type);
   } else if (std::strcmp(name, "iq") == 0 && type != nullptr) {
     if (std::strcmp(type, "get") == 0 || std::strcmp(type, "set") == 0) {
@@ -905,6 +919,19 @@ int Session::on_message(xmpp_stanza_t* stanza) {
   // silent for strangers.
   const char* type = xmpp_stanza_get_type(stanza);
   const char* from = xmpp_stanza_get_from(stanza);
+  if (type != nullptr && from != nullptr && std::strcmp(type, "error") == 0 && !muc_room_.empty()) {
+    const char* slash = std::strchr(from, '/');
+    const size_t bare_len = slash != nullptr ? static_cast<size_t>(slash - from) : std::strlen(from);
+    if (equal_ci(from, bare_len, muc_room_.c_str(), muc_room_.size()) && muc_state_ == MucState::Joined) {
+      // The room refused a message (it no longer counts us as an occupant:
+      // the service restarted). Join again at once; the message is lost.
+      char why[96];
+      std::snprintf(why, sizeof why, "a message was refused: %s", error_condition(stanza, "unknown"));
+      muc_retry_later(why);
+      muc_retry_at_ = clock_.mono_now().plus_ms(1000);
+      return 1;
+    }
+  }
   if (chat_ == nullptr || type == nullptr || from == nullptr || std::strcmp(type, "chat") != 0) return 1;
   xmpp_stanza_t* body = find_child(stanza, "body", nullptr);
   if (body == nullptr) return 1;  // chat states and receipts
@@ -925,6 +952,107 @@ int Session::on_message(xmpp_stanza_t* stanza) {
   xmpp_stanza_release(m);
   ++stats_.chats;
   return 1;
+}
+
+void Session::set_muc_room(const char* room, const char* nick) {
+  const std::string r = room != nullptr ? room : "";
+  std::string occupant;
+  if (!r.empty()) occupant = r + "/" + (nick != nullptr && nick[0] != '\0' ? nick : cfg_.xmpp.jid.c_str());
+  if (r == muc_room_ && occupant == muc_occupant_) return;
+  if (online() && (muc_state_ == MucState::Joined || muc_state_ == MucState::Joining)) {
+    muc_leave_text(out_buf_, muc_occupant_.c_str());
+    send_out_buf();
+    XLOG_INFO("alerts", "left room %s", muc_room_.c_str());
+  }
+  muc_state_ = MucState::None;
+  muc_room_ = r;
+  muc_occupant_ = occupant;
+  muc_last_error_.clear();
+  if (online() && !muc_room_.empty()) join_room();
+}
+
+void Session::join_room() {
+  if (!online() || muc_room_.empty()) return;
+  muc_join_text(out_buf_, muc_occupant_.c_str());
+  send_out_buf();
+  ++stats_.muc_joins;
+  muc_state_ = MucState::Joining;
+  muc_retry_at_ = clock_.mono_now().plus_ms(kMucRetryMs);  // no answer by then: again
+  XLOG_DEBUG("alerts", "joining room %s", muc_occupant_.c_str());
+}
+
+void Session::muc_retry_later(const char* why) {
+  muc_state_ = MucState::Waiting;
+  muc_retry_at_ = clock_.mono_now().plus_ms(kMucRetryMs);
+  // Once per distinct reason: a room that stays locked must not fill the log.
+  if (muc_last_error_ != why) {
+    muc_last_error_ = why;
+    XLOG_WARN("alerts", "room %s: %s; joining again every %u s", muc_occupant_.c_str(), why, kMucRetryMs / 1000);
+  }
+}
+
+bool Session::handle_muc_presence(xmpp_stanza_t* stanza, const char* type) {
+  if (muc_room_.empty()) return false;
+  const char* from = xmpp_stanza_get_from(stanza);
+  if (from == nullptr) return false;
+  const char* slash = std::strchr(from, '/');
+  const size_t bare_len = slash != nullptr ? static_cast<size_t>(slash - from) : std::strlen(from);
+  if (!equal_ci(from, bare_len, muc_room_.c_str(), muc_room_.size())) return false;
+  // Our occupant: the nick we joined with (XEP-0045 §7.2.3 also marks it
+  // with status 110, which a leave of an earlier nick carries too).
+  const bool ours = slash != nullptr && std::strcmp(slash + 1, muc_occupant_.c_str() + muc_room_.size() + 1) == 0;
+  if (type != nullptr && std::strcmp(type, "error") == 0) {
+    if (muc_state_ == MucState::Joining || muc_state_ == MucState::Joined) {
+      const char* condition = error_condition(stanza, "unknown");
+      char why[128];
+      if (std::strcmp(condition, "conflict") == 0) {
+        std::snprintf(why, sizeof why, "the nick is in use (conflict)");
+      } else {
+        std::snprintf(why, sizeof why, "join refused: %s", condition);
+      }
+      muc_retry_later(why);
+    }
+    return true;
+  }
+  if (!ours) return true;  // another occupant: nothing for us
+  if (type == nullptr) {
+    bool created = false;
+    xmpp_stanza_t* x = find_child(stanza, "x", "http://jabber.org/protocol/muc#user");
+    for (xmpp_stanza_t* c = x != nullptr ? xmpp_stanza_get_children(x) : nullptr; c != nullptr;
+         c = xmpp_stanza_get_next(c)) {
+      const char* n = xmpp_stanza_is_tag(c) ? xmpp_stanza_get_name(c) : nullptr;
+      const char* code = n != nullptr && std::strcmp(n, "status") == 0 ? xmpp_stanza_get_attribute(c, "code") : nullptr;
+      if (code != nullptr && std::strcmp(code, "201") == 0) created = true;
+    }
+    if (created) {
+      // We made the room (XEP-0045 §10.1): accept the default configuration
+      // so it unlocks for the people who join it.
+      char id[24];
+      std::snprintf(id, sizeof id, "muc-%u", ++muc_seq_);
+      muc_instant_room_text(out_buf_, muc_room_.c_str(), id);
+      send_out_buf();
+    }
+    if (muc_state_ != MucState::Joined) {
+      muc_state_ = MucState::Joined;
+      muc_last_error_.clear();
+      XLOG_INFO("alerts", "joined room %s%s", muc_occupant_.c_str(), created ? " (created it)" : "");
+    }
+    return true;
+  }
+  if (std::strcmp(type, "unavailable") == 0 && muc_state_ == MucState::Joined) {
+    muc_retry_later("left the room (kicked, or the room or its service went away)");
+  }
+  return true;
+}
+
+hal::Err Session::send_groupchat(const char* payload) {
+  if (!muc_joined()) return hal::Err::NotReady;
+  char id[24];
+  std::snprintf(id, sizeof id, "al-%u", ++muc_seq_);
+  groupchat_text(out_buf_, muc_room_.c_str(), id, payload);
+  send_out_buf();
+  ++stats_.groupchats;
+  return hal::Err::Ok;
 }
 
 void Session::handle_ibb(xmpp_stanza_t* iq, xmpp_stanza_t* payload) {

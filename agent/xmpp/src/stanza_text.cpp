@@ -55,4 +55,41 @@ void reply_open_text(std::string& b, const char* type, const char* id, const cha
   b += ">";
 }
 
+namespace {
+void open_to(std::string& b, const char* element, const char* to) {
+  b.clear();
+  b += "<";
+  b += element;
+  b += " to='";
+  xml_escape_append(b, to);
+  b += "'";
+}
+}  // namespace
+
+void muc_join_text(std::string& b, const char* occupant) {
+  open_to(b, "presence", occupant);
+  b += "><x xmlns='http://jabber.org/protocol/muc'><history maxstanzas='0'/></x></presence>";
+}
+
+void muc_leave_text(std::string& b, const char* occupant) {
+  open_to(b, "presence", occupant);
+  b += " type='unavailable'/>";
+}
+
+void muc_instant_room_text(std::string& b, const char* room, const char* id) {
+  open_to(b, "iq", room);
+  b += " type='set' id='";
+  xml_escape_append(b, id);
+  b += "'><query xmlns='http://jabber.org/protocol/muc#owner'><x xmlns='jabber:x:data' type='submit'/></query></iq>";
+}
+
+void groupchat_text(std::string& b, const char* room, const char* id, const char* payload) {
+  open_to(b, "message", room);
+  b += " type='groupchat' id='";
+  xml_escape_append(b, id);
+  b += "'>";
+  b += payload;
+  b += "</message>";
+}
+
 }  // namespace agent

@@ -26,6 +26,7 @@
 #include <cstdio>
 
 #include "agent/acl.hpp"
+#include "agent/alerts.hpp"
 #include "agent/command_response.hpp"
 #include "agent/forms.hpp"
 #include "agent/settings.hpp"
@@ -54,6 +55,10 @@ struct DiagnosticsInfo {
   uint64_t power_cut_lost = 0;
   uint64_t replayed = 0;        ///< items sent again after a link loss or from an earlier run
   uint64_t errors = 0;          ///< read and publish errors since start
+  uint32_t alert_rules = 0;     ///< alert rules configured (docs/alerts.md)
+  uint32_t active_alarms = 0;   ///< of those, in alarm now
+  uint32_t alerts_queued = 0;   ///< room messages waiting (the room is not joined)
+  uint64_t alerts_dropped = 0;  ///< room messages dropped (the queue was full)
   char last_error[128] = {};
   int64_t cert_not_after = 0;   ///< client certificate notAfter (Unix s); 0 = none (password login)
   int64_t cert_days_left = 0;   ///< whole days until then (negative once expired)
@@ -140,6 +145,16 @@ class CommandHost {
     (void)req;
     out->kind = FirmwareUpdateAnswer::Kind::NotConfigured;
     std::snprintf(out->text, sizeof out->text, "updates are not configured on this device (no \"update\" in its config)");
+  }
+  /// The alert settings in force (prefills the `alerts` form). Default: none.
+  virtual void alert_settings(AlertSettings* out) { *out = AlertSettings{}; }
+  /// `alerts`: applies `s` at once (the rule engine, the room joined). The
+  /// command has checked every rule against the registry. Default: alerts
+  /// are not available here. Errors: NotSupported (answered as
+  /// feature-not-implemented), anything else (internal-server-error).
+  virtual hal::Err apply_alert_settings(const AlertSettings& s) {
+    (void)s;
+    return hal::Err::NotSupported;
   }
   /// rotate-identity stage 1: IdentityRotator::begin. Default: a password login.
   virtual void rotate_identity_begin(char* csr_b64, size_t cap, IdentityRotationAnswer* out) {

@@ -16,6 +16,8 @@
 #include <string>
 #include <vector>
 
+#include "agent/alerts.hpp"
+
 namespace agent {
 
 enum class TlsMode : uint8_t { Required, Direct };
@@ -98,6 +100,11 @@ struct AgentConfig {
   LogLevel log_level = LogLevel::Info;
   RebootMethod reboot = RebootMethod::Exec;  ///< "reboot": "exec" | "logind"
   UpdateConfig update;
+  /// "alerts" (docs/alerts.md): the XEP-0045 room and the threshold rules.
+  /// Absent = no room, no rules. The channels are checked against the board
+  /// when it is open (agent/app: a channel the board does not have is a
+  /// config error, one of a device that failed to start a warning).
+  AlertSettings alerts;
 };
 
 /// Reads and validates `path`. On success fills `*out` completely (defaults

@@ -45,5 +45,15 @@ constexpr NumberRange kBatchWindowS{0, 60};
 constexpr IntRange kJournalMaxBytes{4096, int64_t{1} << 30};
 constexpr NumberRange kFsyncIntervalS{0.05, 3600};
 
+// ---- alerts (docs/alerts.md) ------------------------------------------------
+/// Rules per device ("alerts.rules", the `alerts` command): one line each in
+/// the command's text-multi field, so at most what one form field carries
+/// (agent/forms.hpp kFieldMaxValues; alerts.hpp checks it).
+constexpr IntRange kAlertRules{0, 8};
+/// alerts.rules[i].for_s: how long the condition must hold before the alarm (s).
+constexpr IntRange kAlertForS{0, 86400};
+/// |threshold| and hysteresis: kept well inside an exact 64-bit decimal.
+constexpr double kAlertValueMax = 1e12;
+
 }  // namespace limits
 }  // namespace agent

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 
+#include "agent/alerts.hpp"
 #include "agent/limits.hpp"
 #include "hal/status.hpp"
 #include "hal/storage.hpp"
@@ -66,5 +67,21 @@ hal::Err save_settings(hal::Storage& storage, const char* key, const TelemetrySe
 /// Corrupt (not that JSON shape, or values out of range), Overflow (blob over
 /// 512 bytes), InvalidArgument, Io.
 hal::Err load_settings(hal::Storage& storage, const char* key, TelemetrySettings* out);
+
+/// Storage key of the persisted alert settings (the `alerts` command).
+constexpr const char* kAlertsKey = "alerts.json";
+/// Bytes the persisted alert settings take at most (room, nick, every rule line).
+constexpr size_t kAlertsBlobMax = 64 + 2 * (kAlertRoomMax + kAlertNickMax) + kAlertRulesMax * (kAlertLineMax + 4);
+/// Writes `s` as `{"version":1,"room":"..","nick":"..","rules":["<rule line>",..]}`
+/// (the lines of format_alert_rule()) with Storage::replace (atomic). No
+/// heap: formatted on the stack. Errors: InvalidArgument (more than
+/// kAlertRulesMax rules, a room or nick with a quote, backslash or control
+/// character, a bad key), Overflow, NoSpace, Io.
+hal::Err save_alerts(hal::Storage& storage, const char* key, const AlertSettings& s);
+/// Reads what save_alerts() wrote into `*out` (left untouched on error).
+/// Start-up only (json::Reader allocates). Errors: NotFound (never saved),
+/// Corrupt (not that shape, a rule line that does not parse), Overflow (blob
+/// over kAlertsBlobMax bytes), InvalidArgument, Io.
+hal::Err load_alerts(hal::Storage& storage, const char* key, AlertSettings* out);
 
 }  // namespace agent

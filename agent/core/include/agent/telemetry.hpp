@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <memory>
 
+#include "agent/alerts.hpp"
 #include "agent/config.hpp"
 #include "agent/journal.hpp"
 #include "agent/outbox.hpp"
@@ -116,6 +117,11 @@ class TelemetryPublisher {
     policies_arg_ = policies;
     policies_count_arg_ = count;
   }
+
+  /// Told after every registry sample this publisher takes (the interval
+  /// samples, the event checks, publish_now()/publish_channel()), published
+  /// or not: the alert engine sees every reading. Borrowed; nullptr = none.
+  void set_sample_observer(SampleObserver* o) { observer_ = o; }
 
   /// Sizes and allocates the fixed buffers and starts the outbox (which opens
   /// and recovers the journal). Errors: InvalidArgument (interval_s outside
@@ -284,6 +290,7 @@ class TelemetryPublisher {
   uint64_t slots_skipped_ = 0;
   uint64_t read_errors_ = 0;
   hal::Err last_error_ = hal::Err::Ok;
+  SampleObserver* observer_ = nullptr;
 };
 
 }  // namespace agent

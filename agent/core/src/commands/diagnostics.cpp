@@ -58,6 +58,12 @@ void execute(const CommandCall& call, CommandResponse* out) {
   number("errors", "Errors", d.errors);
   if (d.last_error[0] != '\0') text("last_error", "Last error", d.last_error);
   number("command_sessions", "Open command sessions", call.live_sessions);
+  if (d.alert_rules != 0 || d.alerts_dropped != 0) {
+    number("alert_rules", "Alert rules", d.alert_rules);
+    number("active_alarms", "Active alarms", d.active_alarms);
+    number("alerts_queued", "Alert messages waiting for the room", d.alerts_queued);
+    number("alerts_dropped", "Alert messages dropped (queue full)", d.alerts_dropped);
+  }
   if (d.cert_not_after != 0) {
     char when[32];
     if (identity::format_iso8601(d.cert_not_after, when, sizeof when) > 0) {

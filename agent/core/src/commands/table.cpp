@@ -14,6 +14,7 @@ extern const CommandInfo kReadCommand;         // read.cpp
 extern const CommandInfo kSetCommand;          // set.cpp
 extern const CommandInfo kDiagnosticsCommand;  // diagnostics.cpp
 extern const CommandInfo kConfigureCommand;    // configure.cpp
+extern const CommandInfo kAlertsCommand;       // alerts.cpp
 extern const CommandInfo kRebootCommand;       // reboot.cpp
 extern const CommandInfo kFirmwareUpdateCommand;  // firmware_update.cpp
 extern const CommandInfo kRotateIdentityCommand;  // rotate_identity.cpp
@@ -29,6 +30,7 @@ const CommandInfo kCommands[] = {
     cmd::kSetCommand,
     cmd::kDiagnosticsCommand,
     cmd::kConfigureCommand,
+    cmd::kAlertsCommand,
     cmd::kRebootCommand,
     cmd::kFirmwareUpdateCommand,
     cmd::kRotateIdentityCommand,

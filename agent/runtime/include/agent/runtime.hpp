@@ -33,6 +33,7 @@
 #include <memory>
 #include <vector>
 
+#include "agent/alerts.hpp"
 #include "agent/backoff.hpp"
 #include "agent/chat.hpp"
 #include "agent/clock_gate.hpp"
@@ -183,6 +184,12 @@ class AgentRuntime final : public CommandHost {
   void firmware_update(const FirmwareUpdateRequest& req, FirmwareUpdateAnswer* out) override;
   void rotate_identity_begin(char* csr_b64, size_t cap, IdentityRotationAnswer* out) override;
   void rotate_identity_install(const char* cert_b64, IdentityRotationAnswer* out) override;
+  void alert_settings(AlertSettings* out) override { *out = alerts_.settings(); }
+  hal::Err apply_alert_settings(const AlertSettings& s) override;
+
+  /// The alert rules (docs/alerts.md): the config's "alerts", replaced by
+  /// what the `alerts` command persisted (kAlertsKey) when there is one.
+  AlertEngine& alerts() { return alerts_; }
 
  private:
   /// Presence and the device node follow health and the actuators' state.
@@ -209,6 +216,12 @@ class AgentRuntime final : public CommandHost {
   TelemetrySettings settings_;
   TelemetryConfig telemetry_cfg_;  ///< cfg_.telemetry with the persisted settings applied
   Session session_;
+  AlertEngine alerts_;
+  char alert_text_[1536] = {};  ///< one room message's children, formatted for the session
+  /// Sends queued alert messages while the room is joined.
+  void send_alerts();
+  /// Logs the rules that cannot run (their channel is not on the board).
+  void log_inactive_rules();
   std::unique_ptr<Journal> journal_;  ///< null without a segment store
   std::vector<drv::ReportPolicy> report_policies_;  // registry channel order; the publisher copies them
   TelemetryPublisher publisher_;

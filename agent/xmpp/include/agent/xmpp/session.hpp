@@ -99,6 +99,8 @@ struct SessionStats {
   uint64_t commands = 0;        ///< <command/> IQs answered (results and errors)
   uint64_t command_errors = 0;  ///< of those, answered with an IQ error
   uint64_t chats = 0;           ///< chat messages answered
+  uint32_t muc_joins = 0;       ///< room joins sent
+  uint64_t groupchats = 0;      ///< groupchat messages sent (alerts)
 };
 
 class Session : public TelemetrySink {
@@ -144,6 +146,24 @@ class Session : public TelemetrySink {
   /// Routes XEP-0047 <open/>, <data/> and <close/> IQs to `ibb` (borrowed;
   /// nullptr = refused with service-unavailable, the default).
   void set_ibb_receiver(IbbReceiver* ibb) { ibb_ = ibb; }
+  /// The XEP-0045 room alerts go to (docs/alerts.md): `room` a bare JID,
+  /// `nick` the occupant's nick ("" or null = our bare JID). Joined after
+  /// every login that did not resume the stream (a resumed stream is still in
+  /// the room), with presence to room/nick asking for no history. A refused
+  /// join (nick conflict, room locked or missing, forbidden) is logged once
+  /// and tried again kMucRetryMs later, as is an eviction (kicked, the room
+  /// or its service gone). `room` "" or null = none (a joined room is left).
+  /// Copied.
+  void set_muc_room(const char* room, const char* nick);
+  /// In the room now: its presence for our occupant came back.
+  bool muc_joined() const { return state_ == State::Online && muc_state_ == MucState::Joined; }
+  /// Sends a groupchat message whose children are `payload` (XML made and
+  /// escaped by agent/core) to the room, as one raw stanza.
+  /// Errors: NotReady (offline or not in the room).
+  hal::Err send_groupchat(const char* payload);
+  /// How long a refused or lost room waits before joining again.
+  static constexpr uint32_t kMucRetryMs = 30000;
+
   /// Lines logged while libstrophe calls this session back carry `tag`
   /// (log_set_tag(); the fleet simulator passes the device's JID). "" = none,
   /// the default. Copied.
@@ -199,6 +219,11 @@ class Session : public TelemetrySink {
 
  private:
   enum class State : uint8_t { Idle, Connecting, Settling, Online, Waiting, Stopped };
+  enum class MucState : uint8_t { None, Joining, Joined, Waiting };
+  void join_room();
+  /// A presence from the room: true when it was one (handled here).
+  bool handle_muc_presence(_xmpp_stanza_t* stanza, const char* type);
+  void muc_retry_later(const char* why);
 
   /// Every change of state_ goes through here (the context counts online sessions).
   void set_state(State next);
@@ -283,6 +308,12 @@ class Session : public TelemetrySink {
   CommandScratch* cmd_ = nullptr;  ///< the context's, taken by set_command_handlers()
   IbbReceiver* ibb_ = nullptr;
   std::string log_tag_;
+  std::string muc_room_;      ///< bare JID, "" = none
+  std::string muc_occupant_;  ///< room/nick
+  MucState muc_state_ = MucState::None;
+  hal::MonoTime muc_retry_at_{};
+  std::string muc_last_error_;  ///< the refusal last logged (logged once until it changes or a join succeeds)
+  uint32_t muc_seq_ = 0;
   SessionStats stats_;
 };
 

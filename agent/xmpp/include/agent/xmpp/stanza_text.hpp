@@ -25,4 +25,22 @@ void publish_iq_text(std::string& out, const char* iq_id, const char* to, const 
 /// caller appends the payload and "</iq>".
 void reply_open_text(std::string& out, const char* type, const char* id, const char* to);
 
+/// XEP-0045 §7.2: the presence that joins a room as `occupant`
+/// ("room@service/nick"), asking for no history:
+/// "<presence to='..'><x xmlns='http://jabber.org/protocol/muc'><history maxstanzas='0'/></x></presence>".
+/// `out` is cleared first.
+void muc_join_text(std::string& out, const char* occupant);
+
+/// XEP-0045 §7.14: leaving the room (unavailable presence to `occupant`).
+void muc_leave_text(std::string& out, const char* occupant);
+
+/// XEP-0045 §10.1.2: accepting the default configuration of a room we just
+/// created (an instant room), so others can join it: an owner IQ set with an
+/// empty submit form, id `id`, to `room`.
+void muc_instant_room_text(std::string& out, const char* room, const char* id);
+
+/// A groupchat message to `room` with id `id` whose children are `payload`
+/// (XML the agent/core formatters made and escaped, e.g. an alert).
+void groupchat_text(std::string& out, const char* room, const char* id, const char* payload);
+
 }  // namespace agent
