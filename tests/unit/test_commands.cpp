@@ -95,6 +95,16 @@ class FakeHost : public agent::CommandHost {
     std::snprintf(out->text, sizeof out->text, "%s", rot_text.c_str());
   }
 
+  void alert_settings(agent::AlertSettings* out) override { *out = alerts; }
+  hal::Err apply_alert_settings(const agent::AlertSettings& s) override {
+    ++alert_applies;
+    if (alert_result == hal::Err::Ok) alerts = s;
+    return alert_result;
+  }
+  agent::AlertSettings alerts;
+  int alert_applies = 0;
+  hal::Err alert_result = hal::Err::Ok;
+
   agent::IdentityRotationAnswer::Kind rot_kind = agent::IdentityRotationAnswer::Kind::Ok;
   std::string rot_text = "installed pending.crt";
   std::string rot_csr = std::string(500, 'A') + "=";
@@ -889,6 +899,132 @@ TEST_F(CmdSim, ConfigurePersistFailureIsReportedNotHidden) {
 
 // ---------------------------------------------------------------------------
 // reboot
+
+// ---------------------------------------------------------------------------
+// alerts (docs/alerts.md)
+
+/// A submit form for `alerts`: room (jid-single), and the rules as the values
+/// of one text-multi field (absent when `rules` is null).
+const Form* alerts_form(Form& f, const char* room, std::vector<const char*>* rules) {
+  f.reset(FormType::Submit);
+  if (room != nullptr) {
+    EXPECT_TRUE(f.add_field(FieldType::JidSingle, "room").ok());
+    EXPECT_EQ(f.add_value(room), hal::Err::Ok);
+  }
+  if (rules != nullptr) {
+    EXPECT_TRUE(f.add_field(FieldType::TextMulti, "rules").ok());
+    for (const char* r : *rules) EXPECT_EQ(f.add_value(r), hal::Err::Ok);
+  }
+  return &f;
+}
+
+TEST_F(CmdSim, AlertsShowsTheRulesAppliesAndPersistsThem) {
+  std::snprintf(host_.alerts.room, sizeof host_.alerts.room, "old@conference.localhost");
+  char why[96];
+  ASSERT_TRUE(agent::parse_alert_rule("env0.humidity below 10 for 5", &host_.alerts.rules[0], why, sizeof why));
+  host_.alerts.count = 1;
+  const CommandResponse& form = begin(kOwner, "alerts");
+  ASSERT_FALSE(form.is_error) << form.err.text;
+  EXPECT_EQ(form.status, CommandStatus::Executing);
+  EXPECT_EQ(form.actions, agent::kActionComplete);
+  ASSERT_NE(form.form.find("room"), nullptr);
+  EXPECT_EQ(form.form.find("room")->type(), FieldType::JidSingle);
+  EXPECT_STREQ(form.form.value_of("room"), "old@conference.localhost");
+  const agent::FormField* rules = form.form.find("rules");
+  ASSERT_NE(rules, nullptr);
+  EXPECT_EQ(rules->type(), FieldType::TextMulti);
+  ASSERT_EQ(rules->value_count(), 1u);
+  EXPECT_STREQ(rules->value(0), "env0.humidity below 10 for 5");
+
+  std::vector<const char*> lines = {"env0.temperature above 30 hysteresis 0.5 for 10", "",
+                                    "  climate0.humidity below 20  "};
+  Form f;
+  const CommandResponse& done =
+      again(kOwner, "alerts", CommandAction::Complete, alerts_form(f, "alarms@conference.localhost", &lines));
+  ASSERT_FALSE(done.is_error) << done.err.text;
+  EXPECT_EQ(done.status, CommandStatus::Completed);
+  EXPECT_EQ(host_.alert_applies, 1);
+  EXPECT_STREQ(host_.alerts.room, "alarms@conference.localhost");
+  ASSERT_EQ(host_.alerts.count, 2u);
+  ASSERT_EQ(done.note_count, 1u);
+  EXPECT_STREQ(done.notes[0].text, "2 alert rules, alarms to alarms@conference.localhost");
+  EXPECT_EQ(storage_.blobs[agent::kAlertsKey],
+            R"({"version":1,"room":"alarms@conference.localhost","nick":"","rules":)"
+            R"(["env0.temperature above 30 hysteresis 0.5 for 10","climate0.humidity below 20"]})");
+  // One value holding several lines (a client that joins them) reads the same.
+  std::vector<const char*> joined = {"env0.temperature above 31\nenv0.pressure below 90000"};
+  run(kOwner, "alerts", nullptr, CommandAction::Execute, alerts_form(f, nullptr, &joined));
+  ASSERT_FALSE(resp_.is_error) << resp_.err.text;
+  ASSERT_EQ(host_.alerts.count, 2u);
+  EXPECT_STREQ(host_.alerts.rules[1].channel, "env0.pressure");
+  EXPECT_STREQ(host_.alerts.room, "alarms@conference.localhost");  // absent field: unchanged
+  // No rules and no room: alerts off.
+  std::vector<const char*> none;
+  run(kOwner, "alerts", nullptr, CommandAction::Execute, alerts_form(f, "", &none));
+  ASSERT_FALSE(resp_.is_error) << resp_.err.text;
+  EXPECT_EQ(host_.alerts.count, 0u);
+  EXPECT_STREQ(resp_.notes[0].text, "no alert rules");
+}
+
+TEST_F(CmdSim, AlertsOnlyForOwners) {
+  EXPECT_TRUE(IsError(run(kOperator, "alerts"), StanzaCondition::Forbidden, CommandCondition::None));
+  EXPECT_STREQ(resp_.err.text, "'alerts' needs the owner role (you are operator)");
+  EXPECT_TRUE(IsError(run(kViewer, "alerts"), StanzaCondition::Forbidden, CommandCondition::None));
+  EXPECT_TRUE(IsError(run(kStranger, "alerts"), StanzaCondition::Forbidden, CommandCondition::None));
+  Form f;
+  std::vector<const char*> lines = {"env0.temperature above 1"};
+  run(kOperator, "alerts", nullptr, CommandAction::Execute, alerts_form(f, "a@conference.localhost", &lines));
+  EXPECT_TRUE(IsError(resp_, StanzaCondition::Forbidden, CommandCondition::None));
+  EXPECT_EQ(host_.alert_applies, 0);
+  EXPECT_EQ(storage_.writes, 0);
+}
+
+TEST_F(CmdSim, AlertsBadLinesNameTheLine) {
+  struct Case {
+    std::vector<const char*> lines;
+    const char* room;
+    const char* error;
+  };
+  const Case cases[] = {
+      {{"env0.temperature above 30", "env0.temperature over 30"}, "a@conference.localhost",
+       "rules line 2 'env0.temperature over 30': expected 'above' or 'below' after the channel, got 'over'"},
+      {{"env9.temperature above 30"}, "a@conference.localhost",
+       "rules line 1 'env9.temperature above 30': env9.temperature: no such channel on this board"},
+      {{"relay0.state above 0"}, "a@conference.localhost",
+       "rules line 1 'relay0.state above 0': relay0.state: not a numeric channel"},
+      {{"env0.temperature above 30 for 99999"}, "a@conference.localhost",
+       "rules line 1 'env0.temperature above 30 for 99999': for: '99999' is not a whole number of seconds from 0 "
+       "to 86400"},
+      {{"env0.temperature above 30"}, "", "room: required when there are rules (the room the alarms go to)"},
+      {{"env0.temperature above 30"}, "conference.localhost",
+       "room: 'conference.localhost' is not a bare JID of a room (no '@')"},
+      {{"env0.temperature above 1", "env0.temperature above 2", "env0.temperature above 3", "env0.temperature above 4",
+        "env0.temperature above 5", "env0.temperature above 6", "env0.temperature above 7",
+        "env0.temperature above 8\nenv0.temperature above 9"},
+       "a@conference.localhost", "rules line 9: more than 8 rules"},
+  };
+  for (const Case& c : cases) {
+    Form f;
+    std::vector<const char*> lines = c.lines;
+    run(kOwner, "alerts", nullptr, CommandAction::Execute, alerts_form(f, c.room, &lines));
+    EXPECT_TRUE(IsError(resp_, StanzaCondition::BadRequest, CommandCondition::BadPayload)) << c.error;
+    EXPECT_STREQ(resp_.err.text, c.error);
+  }
+  EXPECT_EQ(host_.alert_applies, 0);
+  EXPECT_EQ(storage_.writes, 0);
+  // Host failures are reported.
+  Form f;
+  std::vector<const char*> ok = {"env0.temperature above 30"};
+  host_.alert_result = hal::Err::NotSupported;
+  run(kOwner, "alerts", nullptr, CommandAction::Execute, alerts_form(f, "a@conference.localhost", &ok));
+  EXPECT_TRUE(IsError(resp_, StanzaCondition::FeatureNotImplemented, CommandCondition::None));
+  host_.alert_result = hal::Err::Ok;
+  storage_.replace_result = hal::Err::NoSpace;
+  run(kOwner, "alerts", nullptr, CommandAction::Execute, alerts_form(f, "a@conference.localhost", &ok));
+  ASSERT_FALSE(resp_.is_error);
+  ASSERT_EQ(resp_.note_count, 2u);
+  EXPECT_STREQ(resp_.notes[1].text, "applied, but not persisted: no space");
+}
 
 TEST_F(CmdSim, RebootNeedsConfirmation) {
   const CommandResponse& form = begin(kOwner, "reboot");

@@ -99,7 +99,7 @@ std::vector<ErrorCase> error_cases() {
       {"unknown_top_key_suggestion", cfg("", R"(, "boards": 1)"),
        "{F}: boards: unknown key (did you mean \"board\"?)"},
       {"unknown_top_key_list", cfg("", R"(, "zzz": 1)"),
-       "{F}: zzz: unknown key (expected one of: xmpp board telemetry acl journal log reboot update)"},
+       "{F}: zzz: unknown key (expected one of: xmpp board telemetry acl journal log reboot update alerts)"},
       {"duplicate_top_key", cfg("", R"(, "board": "board.json")"), "{F}: board: duplicate key"},
       // -- xmpp
       {"xmpp_not_object", R"({"xmpp": [], "board": "board.json"})", "{F}: xmpp: expected an object, got an array"},
