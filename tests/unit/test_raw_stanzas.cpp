@@ -112,6 +112,59 @@ TEST_F(RawStanzas, ACommandAnswerInItsReplyEnvelopeIsOneWellFormedIq) {
   xmpp_stanza_release(iq);
 }
 
+TEST_F(RawStanzas, RoomJoinLeaveConfigureAndAlertMessagesParse) {
+  std::string b;
+  agent::muc_join_text(b, kHostile);
+  xmpp_stanza_t* p = parse(b);
+  ASSERT_NE(p, nullptr) << b;
+  EXPECT_STREQ(xmpp_stanza_get_name(p), "presence");
+  EXPECT_EQ(attr(p, "to"), kHostile);
+  EXPECT_EQ(attr(p, "type"), "(none)");
+  xmpp_stanza_t* x = xmpp_stanza_get_child_by_name_and_ns(p, "x", "http://jabber.org/protocol/muc");
+  ASSERT_NE(x, nullptr) << b;
+  EXPECT_EQ(attr(xmpp_stanza_get_child_by_name(x, "history"), "maxstanzas"), "0");
+  xmpp_stanza_release(p);
+
+  agent::muc_leave_text(b, kHostile);
+  p = parse(b);
+  ASSERT_NE(p, nullptr) << b;
+  EXPECT_EQ(attr(p, "type"), "unavailable");
+  EXPECT_EQ(attr(p, "to"), kHostile);
+  xmpp_stanza_release(p);
+
+  agent::muc_instant_room_text(b, kHostile, kHostile);
+  p = parse(b);
+  ASSERT_NE(p, nullptr) << b;
+  EXPECT_STREQ(xmpp_stanza_get_name(p), "iq");
+  EXPECT_EQ(attr(p, "type"), "set");
+  EXPECT_EQ(attr(p, "id"), kHostile);
+  xmpp_stanza_t* q = xmpp_stanza_get_child_by_name_and_ns(p, "query", "http://jabber.org/protocol/muc#owner");
+  ASSERT_NE(q, nullptr) << b;
+  EXPECT_EQ(attr(xmpp_stanza_get_child_by_name_and_ns(q, "x", "jabber:x:data"), "type"), "submit");
+  xmpp_stanza_release(p);
+
+  // The alert payload as agent/core formats it (AlertEngine::format_message).
+  const std::string payload =
+      "<body>ALARM d&lt;1&gt;@x env0.temperature 31.2 Cel above 30 for 10 s</body>"
+      "<alert xmlns='urn:xiot:alert:0' device='d&lt;1&gt;@x' channel='env0.temperature' state='alarm' "
+      "comparison='above' threshold='30' value='31.2' unit='Cel' at='2026-12-06T10:00:00Z'/>";
+  agent::groupchat_text(b, kHostile, kHostile, payload.c_str());
+  p = parse(b);
+  ASSERT_NE(p, nullptr) << b;
+  EXPECT_STREQ(xmpp_stanza_get_name(p), "message");
+  EXPECT_EQ(attr(p, "type"), "groupchat");
+  EXPECT_EQ(attr(p, "to"), kHostile);
+  EXPECT_EQ(attr(p, "id"), kHostile);
+  xmpp_stanza_t* alert = xmpp_stanza_get_child_by_name_and_ns(p, "alert", "urn:xiot:alert:0");
+  EXPECT_EQ(attr(alert, "device"), "d<1>@x");
+  EXPECT_EQ(attr(alert, "state"), "alarm");
+  char* body = xmpp_message_get_body(p);
+  ASSERT_NE(body, nullptr);
+  EXPECT_STREQ(body, "ALARM d<1>@x env0.temperature 31.2 Cel above 30 for 10 s");
+  xmpp_free(ctx_, body);
+  xmpp_stanza_release(p);
+}
+
 TEST_F(RawStanzas, AReusedBufferFormatsWithoutAllocating) {
   std::string b;
   b.reserve(4096);  // as the session does once

@@ -1162,6 +1162,7 @@ void Session::stop_begin(const char* reason) {
             stats_.logins, stats_.fresh_starts, stats_.fresh_reconnects, stats_.publish_options_sent,
             static_cast<unsigned long long>(stats_.items_sent));
   set_state(State::Stopped);
+  muc_state_ = MucState::None;  // the unavailable presence below leaves the room too
   if (!connected) return;
   if (before == State::Online || before == State::Settling) {
     xmpp_stanza_t* pres = xmpp_presence_new(ctx_.raw());

@@ -27,9 +27,19 @@ struct TextBuf {
 
 void read_field(xmpp_stanza_t* f, Form* form) {
   FieldType type = FieldType::TextSingle;
-  if (!parse_field_type(xmpp_stanza_get_attribute(f, "type"), &type)) {
+  const char* type_attr = xmpp_stanza_get_attribute(f, "type");
+  if (!parse_field_type(type_attr, &type)) {
     form->mark_malformed("unknown field type");
     return;
+  }
+  if (type_attr == nullptr && form->type() == FormType::Submit) {
+    // XEP-0004 §3.2: a submitted field need not repeat its type; one with
+    // several values answers a multi field of the form (alerts' rules).
+    size_t values = 0;
+    for (xmpp_stanza_t* c = xmpp_stanza_get_children(f); c != nullptr; c = xmpp_stanza_get_next(c)) {
+      if (xmpp_stanza_is_tag(c) && name_is(c, "value")) ++values;
+    }
+    if (values > 1) type = FieldType::TextMulti;
   }
   if (!form->add_field(type, xmpp_stanza_get_attribute(f, "var"), xmpp_stanza_get_attribute(f, "label"))
            .ok()) {
