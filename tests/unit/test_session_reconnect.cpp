@@ -259,3 +259,83 @@ TEST_F(SessionReconnect, AMissingNodeIsRetriedNotDropped) {
 }
 
 }  // namespace
+
+// The alert room (XEP-0045, docs/alerts.md): joined after login, a refusal
+// (nick conflict) or an eviction tried again kMucRetryMs later, kept over a
+// resumed stream, joined again after a fresh login; groupchat only while in.
+TEST_F(SessionReconnect, AlertRoomJoinRetryAndRejoin) {
+  cfg_.xmpp.ping_interval_s = 3600;  // no ping (unanswered here) ends the link meanwhile
+  agent::Session s(ctx_, cfg_, clock_, rng_);
+  s.set_muc_room("alarms@conference.localhost", nullptr);
+  ASSERT_EQ(s.start(), hal::Err::Ok);
+  EXPECT_EQ(s.send_groupchat("<body>x</body>"), hal::Err::NotReady);
+  online(s, "600");
+  EXPECT_EQ(s.stats().muc_joins, 1u);
+  EXPECT_FALSE(s.muc_joined());
+  EXPECT_EQ(s.send_groupchat("<body>x</body>"), hal::Err::NotReady);
+  auto feed = [&](const char* xml) {
+    xmpp_stanza_t* p = xmpp_stanza_new_from_string(ctx_.raw(), xml);
+    ASSERT_NE(p, nullptr) << xml;
+    s.on_stanza(p);
+    xmpp_stanza_release(p);
+  };
+  const char* self =
+      "<presence from='alarms@conference.localhost/dev1@localhost'>"
+      "<x xmlns='http://jabber.org/protocol/muc#user'><status code='110'/></x></presence>";
+  // Another occupant's presence is not ours (and no subscription request).
+  feed("<presence from='alarms@conference.localhost/watcher'/>");
+  EXPECT_FALSE(s.muc_joined());
+  feed(self);
+  EXPECT_TRUE(s.muc_joined());
+  EXPECT_EQ(s.send_groupchat("<body>ALARM</body>"), hal::Err::Ok);
+  EXPECT_EQ(s.stats().groupchats, 1u);
+
+  // Evicted (kicked, the room gone): out, and in again 30 s later.
+  feed("<presence type='unavailable' from='alarms@conference.localhost/dev1@localhost'>"
+       "<x xmlns='http://jabber.org/protocol/muc#user'><status code='307'/><status code='110'/></x></presence>");
+  EXPECT_FALSE(s.muc_joined());
+  clock_.advance_ms(agent::Session::kMucRetryMs - 1);
+  (void)s.tick();
+  EXPECT_EQ(s.stats().muc_joins, 1u);
+  clock_.advance_ms(1);
+  (void)s.tick();
+  EXPECT_EQ(s.stats().muc_joins, 2u);
+  // The nick is taken: refused, tried again later.
+  feed("<presence type='error' from='alarms@conference.localhost/dev1@localhost'>"
+       "<error type='cancel'><conflict xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></presence>");
+  EXPECT_FALSE(s.muc_joined());
+  clock_.advance_ms(agent::Session::kMucRetryMs);
+  (void)s.tick();
+  EXPECT_EQ(s.stats().muc_joins, 3u);
+  // No answer at all: asked again after the same wait.
+  clock_.advance_ms(agent::Session::kMucRetryMs);
+  (void)s.tick();
+  EXPECT_EQ(s.stats().muc_joins, 4u);
+  feed(self);
+  ASSERT_TRUE(s.muc_joined());
+
+  // A resumed stream is still in the room: no new join.
+  s.on_conn_event(XMPP_CONN_DISCONNECT, 0, nullptr);
+  EXPECT_FALSE(s.muc_joined());
+  (void)wait_for_attempt(s);
+  s.on_log("xmpp", "Session resumed successfully.");
+  s.on_conn_event(XMPP_CONN_CONNECT, 0, nullptr);
+  ASSERT_TRUE(s.online());
+  EXPECT_TRUE(s.muc_joined());
+  EXPECT_EQ(s.stats().muc_joins, 4u);
+  // A fresh login (the server's session gone) joins again.
+  s.on_conn_event(XMPP_CONN_DISCONNECT, 0, "system-shutdown");
+  (void)wait_for_attempt(s);
+  s.on_conn_event(XMPP_CONN_CONNECT, 0, nullptr);
+  clock_.advance_ms(3001);
+  (void)s.tick();
+  ASSERT_TRUE(s.online());
+  EXPECT_FALSE(s.muc_joined());
+  EXPECT_EQ(s.stats().muc_joins, 5u);
+  feed(self);
+  EXPECT_TRUE(s.muc_joined());
+  // No room any more: left, and nothing is sent.
+  s.set_muc_room("", nullptr);
+  EXPECT_FALSE(s.muc_joined());
+  EXPECT_EQ(s.send_groupchat("<body>x</body>"), hal::Err::NotReady);
+}
