@@ -236,7 +236,7 @@ int run(agent::AgentConfig& cfg, agent::Context& ctx, const agent::AgentConfig& 
   // alerts.rules[i].channel must name a numeric channel of this board; one of
   // a device that failed to start only makes that rule inactive (the runtime
   // warns). docs/alerts.md.
-  for (size_t i = 0; i < cfg.alerts.count; ++i) {
+  for (size_t i = 0; i < cfg.alerts.rules.size(); ++i) {
     const agent::AlertRule& rule = cfg.alerts.rules[i];
     const char* why = agent::alert_rule_channel_problem(board->registry(), rule, nullptr, nullptr);
     if (why == nullptr) continue;

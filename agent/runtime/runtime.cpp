@@ -43,6 +43,16 @@ TelemetryConfig effective_telemetry(const AgentConfig& cfg, hal::Storage* storag
   return t;
 }
 
+AlertSettings alert_settings_of(const AlertsConfig& c) {
+  AlertSettings a;
+  std::snprintf(a.room, sizeof a.room, "%s", c.room.c_str());
+  std::snprintf(a.nick, sizeof a.nick, "%s", c.nick.c_str());
+  for (const AlertRule& r : c.rules) {
+    if (a.count < kAlertRulesMax) a.rules[a.count++] = r;
+  }
+  return a;
+}
+
 std::unique_ptr<Journal> make_journal(hal::SegmentStore* store, hal::MonotonicClock& mono, const JournalConfig& j) {
   if (store == nullptr) return nullptr;
   JournalOptions o;
@@ -66,7 +76,6 @@ AgentRuntime::AgentRuntime(Context& ctx, const AgentConfig& cfg, boards::Board& 
       rng_(seed),
       telemetry_cfg_(effective_telemetry(cfg, storage)),
       session_(ctx, cfg, mono, rng_),
-      alerts_(board.registry(), mono, wall),
       journal_(make_journal(journal, mono, cfg.journal)),
       publisher_(board.registry(), mono, wall, telemetry_cfg_, cfg.xmpp.jid.c_str(), boot_id_, session_,
                  journal_.get()),
@@ -133,7 +142,7 @@ hal::Err AgentRuntime::start() {
   session_.set_publish_listener(&publisher_.outbox());
   {
     // The config's rules, unless the `alerts` command replaced them.
-    AlertSettings a = cfg_.alerts;
+    AlertSettings a = alert_settings_of(cfg_.alerts);
     if (storage_ != nullptr) {
       const hal::Err le = load_alerts(*storage_, kAlertsKey, &a);
       if (le == hal::Err::Ok) {
@@ -142,13 +151,10 @@ hal::Err AgentRuntime::start() {
       } else if (le != hal::Err::NotFound) {
         XLOG_WARN("alerts", "persisted alert rules %s unusable (%s); using the config file's", kAlertsKey,
                   hal::err_name(le));
-        a = cfg_.alerts;
+        a = alert_settings_of(cfg_.alerts);
       }
     }
-    alerts_.set_rules(a);
-    log_inactive_rules();
-    publisher_.set_sample_observer(&alerts_);
-    session_.set_muc_room(a.room, a.nick);
+    use_alerts(a);
   }
   start_update();
   const DeviceFacts f = facts();
@@ -393,11 +399,13 @@ uint32_t AgentRuntime::tick() {
     samples_seen_ = publisher_.samples_taken();
     refresh_description();
   }
-  const hal::MonoTime next_alert = alerts_.tick();
-  send_alerts();
   int64_t wait_ms = next_sample.us_since(mono_.mono_now()) / 1000;
-  const int64_t alert_ms = next_alert.us_since(mono_.mono_now()) / 1000;
-  if (alert_ms < wait_ms) wait_ms = alert_ms;
+  if (alerts_) {
+    const hal::MonoTime next_alert = alerts_->engine.tick();
+    send_alerts();
+    const int64_t alert_ms = next_alert.us_since(mono_.mono_now()) / 1000;
+    if (alert_ms < wait_ms) wait_ms = alert_ms;
+  }
   if (wait_ms > session_wait) wait_ms = session_wait;
   // An image download over HTTPS: its socket is not in the XMPP context's
   // poll, so the loop turns every millisecond while it runs.
@@ -453,20 +461,41 @@ void AgentRuntime::stop(const char* reason) {
 }
 
 void AgentRuntime::send_alerts() {
-  while (alerts_.queued() > 0 && session_.muc_joined()) {
-    const AlertEvent& e = alerts_.front();
-    if (alerts_.format_message(alert_text_, sizeof alert_text_, e, cfg_.xmpp.jid.c_str()).ok()) {
-      XLOG_INFO("alerts", "%s %s", e.alarm ? "ALARM" : "CLEAR", alerts_.settings().rules[e.rule].channel);
-      (void)session_.send_groupchat(alert_text_);
+  AlertEngine& engine = alerts_->engine;
+  while (engine.queued() > 0 && session_.muc_joined()) {
+    const AlertEvent& e = engine.front();
+    if (engine.format_message(alerts_->text, sizeof alerts_->text, e, cfg_.xmpp.jid.c_str()).ok()) {
+      XLOG_INFO("alerts", "%s %s", e.alarm ? "ALARM" : "CLEAR", engine.settings().rules[e.rule].channel);
+      (void)session_.send_groupchat(alerts_->text);
     } else {
-      XLOG_ERROR("alerts", "alert message does not fit %zu bytes; dropped", sizeof alert_text_);
+      XLOG_ERROR("alerts", "alert message does not fit %zu bytes; dropped", sizeof alerts_->text);
     }
-    alerts_.pop();
+    engine.pop();
+  }
+}
+
+void AgentRuntime::use_alerts(const AlertSettings& s) {
+  if (!alerts_ && (s.count != 0 || s.room[0] != '\0')) {
+    alerts_.reset(new AlertParts(board_.registry(), mono_, wall_));
+    publisher_.set_sample_observer(&alerts_->engine);
+  }
+  if (alerts_) {
+    alerts_->engine.set_rules(s);
+    log_inactive_rules();
+  }
+  session_.set_muc_room(s.room, s.nick);
+}
+
+void AgentRuntime::alert_settings(AlertSettings* out) {
+  if (alerts_) {
+    *out = alerts_->engine.settings();
+  } else {
+    *out = AlertSettings{};
   }
 }
 
 void AgentRuntime::log_inactive_rules() {
-  const AlertSettings& a = alerts_.settings();
+  const AlertSettings& a = alerts_->engine.settings();
   for (size_t i = 0; i < a.count; ++i) {
     if (const char* why = alert_rule_channel_problem(board_.registry(), a.rules[i], nullptr, nullptr)) {
       XLOG_WARN("alerts", "rule %zu (%s): %s; inactive until it is there", i + 1, a.rules[i].channel, why);
@@ -475,9 +504,7 @@ void AgentRuntime::log_inactive_rules() {
 }
 
 hal::Err AgentRuntime::apply_alert_settings(const AlertSettings& s) {
-  alerts_.set_rules(s);
-  log_inactive_rules();
-  session_.set_muc_room(s.room, s.nick);
+  use_alerts(s);
   return hal::Err::Ok;
 }
 
@@ -548,10 +575,13 @@ void AgentRuntime::diagnostics(DiagnosticsInfo* out) {
     out->cert_not_after = cert_not_after_;
     out->cert_days_left = cert_days_left();
   }
-  out->alert_rules = static_cast<uint32_t>(alerts_.settings().count);
-  out->active_alarms = static_cast<uint32_t>(alerts_.active_alarms());
-  out->alerts_queued = static_cast<uint32_t>(alerts_.queued());
-  out->alerts_dropped = alerts_.dropped();
+  if (alerts_) {
+    const AlertEngine& engine = alerts_->engine;
+    out->alert_rules = static_cast<uint32_t>(engine.settings().count);
+    out->active_alarms = static_cast<uint32_t>(engine.active_alarms());
+    out->alerts_queued = static_cast<uint32_t>(engine.queued());
+    out->alerts_dropped = engine.dropped();
+  }
   if (const char* storage = outbox.storage_problem()) {
     std::snprintf(out->last_error, sizeof out->last_error, "%s", storage);
   } else if (publisher_.last_error() != hal::Err::Ok) {

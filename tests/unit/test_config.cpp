@@ -564,9 +564,9 @@ TEST(Config, AlertsSection) {
   agent::AgentConfig c;
   std::string error;
   ASSERT_TRUE(agent::load_config(file.c_str(), &c, &error)) << error;
-  EXPECT_STREQ(c.alerts.room, "alarms@conference.localhost");
-  EXPECT_STREQ(c.alerts.nick, "dev one");
-  ASSERT_EQ(c.alerts.count, 2u);
+  EXPECT_EQ(c.alerts.room, "alarms@conference.localhost");
+  EXPECT_EQ(c.alerts.nick, "dev one");
+  ASSERT_EQ(c.alerts.rules.size(), 2u);
   char line[agent::kAlertLineMax];
   ASSERT_TRUE(agent::format_alert_rule(line, sizeof line, c.alerts.rules[0]).ok());
   EXPECT_STREQ(line, "env0.temperature above 30 hysteresis 0.5 for 10");
@@ -576,8 +576,8 @@ TEST(Config, AlertsSection) {
   const std::string plain = dir.write("plain.json", cfg());
   agent::AgentConfig d;
   ASSERT_TRUE(agent::load_config(plain.c_str(), &d, &error)) << error;
-  EXPECT_STREQ(d.alerts.room, "");
-  EXPECT_EQ(d.alerts.count, 0u);
+  EXPECT_EQ(d.alerts.room, "");
+  EXPECT_EQ(d.alerts.rules.size(), 0u);
 }
 
 TEST(Config, Defaults) {

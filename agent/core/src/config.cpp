@@ -517,28 +517,27 @@ bool Loader::load_alerts(json::Value root, AgentConfig* cfg) {
   const json::Value a = root["alerts"];
   if (!a.object(kAlertsKeys)) return false;
   if (a.absent()) return true;
-  AlertSettings& c = cfg->alerts;
+  AlertsConfig& c = cfg->alerts;
   constexpr const char* kRoom = "the bare JID of a XEP-0045 room, like alarms@conference.example.com";
   const json::Value room = a["room"];
-  std::string text;
-  if (!room.text(&text, kRoom, json::kRequired)) return false;
-  if (const char* why = bare_jid_problem(text.c_str())) return room.expected(kRoom, why);
-  if (text.size() >= sizeof c.room) return room.expected(kRoom, "too long");
-  std::memcpy(c.room, text.c_str(), text.size() + 1);
-  constexpr const char* kNick = "a room nickname (1 to 255 bytes, no control characters)";
+  if (!room.text(&c.room, kRoom, json::kRequired)) return false;
+  if (const char* why = bare_jid_problem(c.room.c_str())) return room.expected(kRoom, why);
+  if (c.room.size() >= kAlertRoomMax) return room.expected(kRoom, "too long");
+  constexpr const char* kNick = "a room nickname (1 to 255 bytes, no control characters, quotes or backslashes)";
   const json::Value nick = a["nick"];
-  text.clear();
-  if (!nick.text(&text, kNick)) return false;
-  if (text.size() >= sizeof c.nick || has_control(text.c_str())) return nick.expected(kNick);
-  std::memcpy(c.nick, text.c_str(), text.size() + 1);
+  if (!nick.text(&c.nick, kNick)) return false;
+  if (c.nick.size() >= kAlertNickMax || has_control(c.nick.c_str()) || c.nick.find_first_of("\"\\") != std::string::npos) {
+    return nick.expected(kNick);
+  }
   const json::Value rules = a["rules"];
   if (!rules.array("an array of rules {\"channel\", \"above\"|\"below\", \"hysteresis\", \"for_s\"}")) return false;
   if (rules.size() > kAlertRulesMax) {
     return rules.fail("more than " + std::to_string(kAlertRulesMax) + " rules (got " + std::to_string(rules.size()) + ")");
   }
   return rules.each([this, &c](json::Value r) {
-    if (!load_alert_rule(r, &c.rules[c.count])) return false;
-    ++c.count;
+    AlertRule rule;
+    if (!load_alert_rule(r, &rule)) return false;
+    c.rules.push_back(rule);
     return true;
   });
 }

@@ -89,6 +89,14 @@ struct UpdateConfig {
   std::string state_dir;                 ///< absolute; default "<journal.path's parent>/update" (the state directory)
 };
 
+/// "alerts" (docs/alerts.md). Start-up form (std::string, vector); the
+/// runtime turns it into the fixed AlertSettings.
+struct AlertsConfig {
+  std::string room;             ///< bare JID; "" = the section is absent
+  std::string nick;             ///< "" = the device's bare JID
+  std::vector<AlertRule> rules; ///< at most kAlertRulesMax
+};
+
 struct AgentConfig {
   std::string file;            ///< the config file as given (for messages)
   std::string dir;             ///< absolute directory of the config file (base of relative paths)
@@ -104,7 +112,7 @@ struct AgentConfig {
   /// Absent = no room, no rules. The channels are checked against the board
   /// when it is open (agent/app: a channel the board does not have is a
   /// config error, one of a device that failed to start a warning).
-  AlertSettings alerts;
+  AlertsConfig alerts;
 };
 
 /// Reads and validates `path`. On success fills `*out` completely (defaults

@@ -184,12 +184,15 @@ class AgentRuntime final : public CommandHost {
   void firmware_update(const FirmwareUpdateRequest& req, FirmwareUpdateAnswer* out) override;
   void rotate_identity_begin(char* csr_b64, size_t cap, IdentityRotationAnswer* out) override;
   void rotate_identity_install(const char* cert_b64, IdentityRotationAnswer* out) override;
-  void alert_settings(AlertSettings* out) override { *out = alerts_.settings(); }
+  void alert_settings(AlertSettings* out) override;
   hal::Err apply_alert_settings(const AlertSettings& s) override;
 
   /// The alert rules (docs/alerts.md): the config's "alerts", replaced by
   /// what the `alerts` command persisted (kAlertsKey) when there is one.
-  AlertEngine& alerts() { return alerts_; }
+  /// nullptr while no room and no rule was ever set (the engine and its
+  /// buffers, ~4 KiB, exist only on devices that use alerts: the fleet
+  /// simulator runs thousands of runtimes).
+  AlertEngine* alerts() { return alerts_ ? &alerts_->engine : nullptr; }
 
  private:
   /// Presence and the device node follow health and the actuators' state.
@@ -216,8 +219,14 @@ class AgentRuntime final : public CommandHost {
   TelemetrySettings settings_;
   TelemetryConfig telemetry_cfg_;  ///< cfg_.telemetry with the persisted settings applied
   Session session_;
-  AlertEngine alerts_;
-  char alert_text_[1536] = {};  ///< one room message's children, formatted for the session
+  struct AlertParts {
+    AlertParts(const drv::Registry& reg, hal::MonotonicClock& mono, hal::WallClock& wall) : engine(reg, mono, wall) {}
+    AlertEngine engine;
+    char text[1536] = {};  ///< one room message's children, formatted for the session
+  };
+  std::unique_ptr<AlertParts> alerts_;  ///< see alerts()
+  /// Applies `s`: the engine (made on first use), the room.
+  void use_alerts(const AlertSettings& s);
   /// Sends queued alert messages while the room is joined.
   void send_alerts();
   /// Logs the rules that cannot run (their channel is not on the board).
