@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "agent/alerts.hpp"
 #include "agent/senml.hpp"
 #include "agent/senml_pb.hpp"
 #include "agent/telemetry.hpp"
@@ -67,6 +68,36 @@ void BM_SampleSimBoard(benchmark::State& state) {
   }
 }
 BENCHMARK(BM_SampleSimBoard);
+
+// What the alert engine adds to one snapshot (docs/alerts.md): N rules
+// (0, 1, 8) evaluated over the sim board's values after a sample; the rules
+// never fire (the sample itself is not timed: BM_SampleSimBoard).
+void BM_AlertRulesPerSnapshot(benchmark::State& state) {
+  SimBoard sim;
+  if (!sim.board) return state.SkipWithError("sim board did not load");
+  agent::AlertEngine engine(sim.board->registry(), sim.clock, sim.clock);
+  agent::AlertSettings s;
+  std::snprintf(s.room, sizeof s.room, "alarms@conference.localhost");
+  const char* const lines[] = {"env0.temperature above 80 hysteresis 0.5 for 10", "env0.humidity below 5",
+                               "env0.pressure below 80000", "climate0.temperature above 80",
+                               "climate0.humidity above 99", "env0.temperature below -40",
+                               "climate0.temperature below -40", "env0.pressure above 120000"};
+  char why[128];
+  for (int64_t i = 0; i < state.range(0); ++i) {
+    if (!agent::parse_alert_rule(lines[i], &s.rules[s.count++], why, sizeof why)) return state.SkipWithError(why);
+  }
+  engine.set_rules(s);
+  (void)sim.board->registry().sample_all();
+  const size_t n = sim.board->registry().device_count();
+  const uint32_t all = n >= 32 ? ~0u : (1u << n) - 1;
+  for (auto _ : state) {
+    sim.clock.advance_ms(1000);
+    engine.on_sampled(all);
+    benchmark::DoNotOptimize(engine.tick());
+  }
+  state.counters["alarms"] = static_cast<double>(engine.active_alarms());
+}
+BENCHMARK(BM_AlertRulesPerSnapshot)->Arg(0)->Arg(1)->Arg(8);
 
 // Snapshot values of the sim board, collected once, for the formatters.
 struct Readings {
