@@ -54,6 +54,23 @@ TEST_F(StanzaForm, ReadsEveryPartOfASubmittedForm) {
   EXPECT_STREQ(form_.field(2).value(1), "b");
 }
 
+// XEP-0004 §3.2: a submitted field need not repeat its type. Several values
+// then answer a multi field (slixmpp sends the alerts command's rules so);
+// in a form of another type a typeless field stays text-single.
+TEST_F(StanzaForm, ATypelessSubmittedFieldMayCarrySeveralValues) {
+  read("<x xmlns='jabber:x:data' type='submit'><field var='rules'><value>a</value><value>b</value></field>"
+       "<field var='room'><value>r@c</value></field></x>");
+  ASSERT_EQ(form_.build_error(), hal::Err::Ok) << form_.build_error_text();
+  EXPECT_EQ(form_.field(0).type(), agent::FieldType::TextMulti);
+  ASSERT_EQ(form_.field(0).value_count(), 2u);
+  EXPECT_STREQ(form_.field(0).value(1), "b");
+  EXPECT_EQ(form_.field(1).type(), agent::FieldType::TextSingle);
+  if (stanza_ != nullptr) xmpp_stanza_release(stanza_);
+  stanza_ = nullptr;
+  read("<x xmlns='jabber:x:data' type='form'><field var='rules'><value>a</value><value>b</value></field></x>");
+  EXPECT_EQ(form_.build_error(), hal::Err::InvalidArgument);
+}
+
 TEST_F(StanzaForm, AMissingOrUnknownFormTypeIsMalformed) {
   read("<x xmlns='jabber:x:data'><field var='a'><value>1</value></field></x>");
   EXPECT_EQ(form_.build_error(), hal::Err::InvalidArgument);
