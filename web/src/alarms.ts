@@ -164,7 +164,7 @@ export class AlarmPanel {
     h("span", { class: "channel" }, a.channel), " ",
     h("b", null, `${a.value}${a.unit ? " " + a.unit : ""}`),
     a.comparison ? h("span", { class: "hint" }, ` ${a.comparison} ${a.threshold}`) : "",
-    h("time", { datetime: a.atText }, isoTime(a.at)))));
+    h("time", { datetime: a.atText }, a.atText))));
     if (!this.alarms.length) this.list.append(h("li", { class: "hint" }, "No alarms."));
   }
 }

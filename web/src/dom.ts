@@ -34,5 +34,5 @@ export function ago(ms: number | undefined, now: number): string {
 }
 
 export function isoTime(ms: number): string {
-  return Number.isFinite(ms) ? new Date(ms).toISOString().replace(/\.\d+Z$/, (m) => m.slice(0, 4) + "Z") : "";
+  return Number.isFinite(ms) ? new Date(ms).toISOString().replace(".000Z", "Z") : "";
 }

@@ -268,7 +268,7 @@ export class CommandRunner {
       this.done?.(r);
       return;
     }
-    const form = h("form", { testid: "command-form", class: "command-form", "data-node": this.node, "data-stage": String(this.stage), "data-status": r.status });
+    const form = h("form", { testid: "command-form", class: "command-form", novalidate: true, "data-node": this.node, "data-stage": String(this.stage), "data-status": r.status });
     form.append(h("h3", null, r.form?.title || this.name || this.node));
     form.append(...r.notes.map(noteEl));
     for (const i of r.form?.instructions ?? []) form.append(h("p", { class: "hint" }, i));
