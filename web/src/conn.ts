@@ -4,7 +4,7 @@
 // PEP items: "<node>+notify", XEP-0163 §4), roster and presence routing.
 import { client, xml, type Client, type Jid } from "@xmpp/client";
 import type { Element } from "@xmpp/xml";
-import scramsha1 from "@xmpp/sasl-scram-sha-1";
+import { useScramSha1 } from "./scram";
 
 export type { Element };
 export { xml };
@@ -155,8 +155,8 @@ export async function login(opts: {
     },
   });
   // @xmpp/client leaves SCRAM-SHA-1 out of browser builds (its package.json
-  // "browser" map predates sasl-scram-sha-1 1.3's WebCrypto code): add it here.
-  scramsha1(xmpp.saslFactory);
+  // "browser" map): ours (src/scram.ts, PBKDF2 in WebCrypto) is registered here.
+  useScramSha1(xmpp.saslFactory);
 
   const ver = await capsVer();
   let started = false;
@@ -188,6 +188,11 @@ export async function login(opts: {
   xmpp.on("online", () => {
     if (started && session) opts.online(session);
   });
+  // A resumed stream (XEP-0198) keeps roster, presence and subscriptions: nothing to redo.
+  (xmpp as unknown as { streamManagement?: { on(ev: string, fn: () => void): void } })
+    .streamManagement?.on("resumed", () => {
+      if (started) opts.lost("");
+    });
 
   try {
     xmpp.reconnect.stop(); // no retry loop behind a wrong password

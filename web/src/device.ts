@@ -8,7 +8,7 @@ import type { App } from "./main";
 import { kids, NS, xml, type Element } from "./conn";
 import { ago, h, isoTime } from "./dom";
 import { CommandRunner, describeError, renderResult, sendCommand } from "./forms";
-import { bestResource, Ring, type Channel, type Device } from "./store";
+import { bestResource, Ring, RING_CAPACITY, type Channel, type Device } from "./store";
 
 interface Chart {
   channel: string;
@@ -55,20 +55,23 @@ export class DeviceView {
     });
     this.resize.observe(this.chartsBox);
 
-    const d = app.store.get(jid);
-    if (d && !d.history) {
-      d.history = new Map();
-      for (const r of d.last.values()) {
-        if (r.kind === "number" && Number.isFinite(r.num)) {
-          const ring = new Ring(600);
-          ring.push(r.timeMs, r.num);
-          d.history.set(r.name, ring);
-        }
-      }
-      // Seed from the node's stored items (as many as the server keeps, up to 50).
-      void app.fetchDevice(d, 50);
-    }
     this.render(new Set([jid]));
+  }
+
+  /// Starts the device's ring buffers (first open in this page): the last
+  /// readings, then the node's stored items.
+  private ensureHistory(d: Device): void {
+    if (d.history) return;
+    d.history = new Map();
+    for (const r of d.last.values()) {
+      if (r.kind === "number" && Number.isFinite(r.num)) {
+        const ring = new Ring(RING_CAPACITY);
+        ring.push(r.timeMs, r.num);
+        d.history.set(r.name, ring);
+      }
+    }
+    // Seed from the node's stored items (as many as the server keeps, up to 50).
+    void this.app.fetchDevice(d, 50);
   }
 
   destroy(): void {
@@ -88,6 +91,7 @@ export class DeviceView {
       this.desc.replaceChildren(h("p", { class: "error" }, `${this.jid} is not in your roster.`));
       return;
     }
+    this.ensureHistory(d);
     this.view.dataset.health = d.health;
     const key = JSON.stringify([d.descAttrs, d.channels, d.problems, d.extra.map(String), d.health, d.status, d.descError]);
     if (key !== this.descKey) {

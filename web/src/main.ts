@@ -148,6 +148,13 @@ export class App {
         return true;
       });
     }
+    // A new session: nobody's presence is known until the server sends it again.
+    for (const d of this.store.devices.values()) {
+      if (d.resources.size === 0) continue;
+      d.resources.clear();
+      d.health = "offline";
+      this.store.touch(d.jid, true);
+    }
     try {
       const r = await s.iq("", "get", xml("query", { xmlns: NS.roster }));
       const q = r.getChild("query", NS.roster);
@@ -157,7 +164,10 @@ export class App {
     }
     s.sendPresence();
     this.alarms?.join();
-    void this.fetchAll();
+    // Prosody sends the last item of every node we +notify for as soon as it
+    // knows our caps; ask only for what has not come by then (ejabberd, or an
+    // empty node), so a login does not cost the server every item twice.
+    setTimeout(() => void this.fetchAll(true), 2500);
   }
 
   private applyRosterItems(q: Element, full: boolean): void {
@@ -180,25 +190,26 @@ export class App {
     if (full) for (const jid of [...this.store.devices.keys()]) if (!seen.has(jid)) this.store.remove(jid);
   }
 
-  /// The newest device description and telemetry item of every device, at most
-  /// 64 requests in flight (the +notify route brings later ones).
-  private async fetchAll(): Promise<void> {
-    const queue = [...this.store.devices.values()];
+  /// The newest device description and telemetry item of every device (with
+  /// `missingOnly`, of those not received yet), 32 devices at a time (the
+  /// +notify route brings later ones).
+  private async fetchAll(missingOnly: boolean): Promise<void> {
+    const queue = [...this.store.devices.values()].filter((d) => !missingOnly || !d.described || d.lastTime === undefined);
     const worker = async () => {
-      for (let d = queue.shift(); d; d = queue.shift()) await this.fetchDevice(d);
+      for (let d = queue.shift(); d; d = queue.shift()) await this.fetchDevice(d, 1, missingOnly);
     };
     await Promise.all(Array.from({ length: 32 }, worker));
   }
 
-  async fetchDevice(d: Device, telemetryItems = 1): Promise<void> {
+  async fetchDevice(d: Device, telemetryItems = 1, missingOnly = false): Promise<void> {
     const s = this.session;
     if (!s) return;
     const get = (node: string, max: number) =>
       s.iq(d.jid, "get", xml("pubsub", { xmlns: NS.pubsub }, xml("items", { node, max_items: String(max) })), 20000);
     await Promise.all([
-      get(NS.device, 1).then((r) => this.onItems(d.jid, r.getChild("pubsub", NS.pubsub)?.getChild("items")),
+      missingOnly && d.described ? null : get(NS.device, 1).then((r) => this.onItems(d.jid, r.getChild("pubsub", NS.pubsub)?.getChild("items")),
         (e) => { d.descError = (e as Error).message; this.store.touch(d.jid); }),
-      get(NS.telemetry, telemetryItems).then((r) => this.onItems(d.jid, r.getChild("pubsub", NS.pubsub)?.getChild("items")),
+      missingOnly && d.lastTime !== undefined ? null : get(NS.telemetry, telemetryItems).then((r) => this.onItems(d.jid, r.getChild("pubsub", NS.pubsub)?.getChild("items")),
         (e) => { d.telemetryError = (e as Error).message; this.store.touch(d.jid); }),
     ]);
   }

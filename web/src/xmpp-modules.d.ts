@@ -65,7 +65,3 @@ declare module "@xmpp/client" {
   }): Client;
   export function jid(s: string): Jid;
 }
-
-declare module "@xmpp/sasl-scram-sha-1" {
-  export default function scramsha1(factory: unknown): void;
-}
