@@ -188,6 +188,22 @@ export async function login(opts: {
   xmpp.on("online", () => {
     if (started && session) opts.online(session);
   });
+  // Closing or reloading the tab: end the stream cleanly, synchronously. A
+  // WebSocket that just drops leaves a stream-management session that the
+  // server keeps "hibernating" for minutes, still receiving every device's
+  // notifications.
+  window.addEventListener("pagehide", () => {
+    if (!started) return;
+    started = false;
+    const ws = (xmpp as unknown as { socket?: { socket?: WebSocket | null } }).socket?.socket;
+    try {
+      ws?.send("<presence xmlns='jabber:client' type='unavailable'/>");
+      ws?.send("<close xmlns='urn:ietf:params:xml:ns:xmpp-framing'/>");
+      ws?.close(1000);
+    } catch {
+      /* the socket is gone already */
+    }
+  });
   // A resumed stream (XEP-0198) keeps roster, presence and subscriptions: nothing to redo.
   (xmpp as unknown as { streamManagement?: { on(ev: string, fn: () => void): void } })
     .streamManagement?.on("resumed", () => {

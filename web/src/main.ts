@@ -4,7 +4,7 @@
 import "uplot/dist/uPlot.min.css";
 import "./app.css";
 import {
-  bareOf, checkJid, checkServiceUrl, defaultServiceUrl, kids, login, NS, parsePresence, xml,
+  bareOf, checkJid, IqError, checkServiceUrl, defaultServiceUrl, kids, login, NS, parsePresence, xml,
   type Element, type Session,
 } from "./conn";
 import { h } from "./dom";
@@ -208,9 +208,9 @@ export class App {
       s.iq(d.jid, "get", xml("pubsub", { xmlns: NS.pubsub }, xml("items", { node, max_items: String(max) })), 20000);
     await Promise.all([
       missingOnly && d.described ? null : get(NS.device, 1).then((r) => this.onItems(d.jid, r.getChild("pubsub", NS.pubsub)?.getChild("items")),
-        (e) => { d.descError = (e as Error).message; this.store.touch(d.jid); }),
+        (e) => { d.descError = nodeError(e, "no device description"); this.store.touch(d.jid); }),
       missingOnly && d.lastTime !== undefined ? null : get(NS.telemetry, telemetryItems).then((r) => this.onItems(d.jid, r.getChild("pubsub", NS.pubsub)?.getChild("items")),
-        (e) => { d.telemetryError = (e as Error).message; this.store.touch(d.jid); }),
+        (e) => { d.telemetryError = nodeError(e, "no telemetry published"); this.store.touch(d.jid); }),
     ]);
   }
 
@@ -269,6 +269,10 @@ export class App {
       for (const items of kids(ev, "items")) this.onItems(from, items);
     }
   }
+}
+
+function nodeError(e: unknown, missing: string): string {
+  return e instanceof IqError && e.condition === "item-not-found" ? missing : (e as Error).message;
 }
 
 const root = document.getElementById("app");
