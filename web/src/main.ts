@@ -241,6 +241,11 @@ export class App {
     }
   }
 
+  /// A stanza as if it had arrived (the debug hook).
+  inject(el: Element): void {
+    this.onStanza(el);
+  }
+
   private onStanza(el: Element): void {
     const s = this.session;
     if (!s) return;
@@ -275,5 +280,28 @@ function nodeError(e: unknown, missing: string): string {
   return e instanceof IqError && e.condition === "item-not-found" ? missing : (e as Error).message;
 }
 
+/// DOM (from DOMParser) → xmpp.js element, for the debug hook below.
+function fromDom(n: globalThis.Element): Element {
+  const attrs: Record<string, string> = {};
+  for (const a of n.attributes) attrs[a.name] = a.value;
+  const el = xml(n.localName, attrs);
+  for (const c of n.childNodes) {
+    if (c.nodeType === 1) el.append(fromDom(c as globalThis.Element));
+    else if (c.nodeType === 3) el.append(c.textContent ?? "");
+  }
+  return el;
+}
+
 const root = document.getElementById("app");
-if (root) new App(root).start();
+if (root) {
+  const app = new App(root);
+  app.start();
+  // For load measurements (web/scripts/load.mjs --synthetic): with
+  // localStorage["xiot.console.debug"] set, stanzas can be fed in as if received.
+  if (localStorage.getItem("xiot.console.debug")) {
+    (window as unknown as Record<string, unknown>).xiotConsoleInject = (text: string) => {
+      const doc = new DOMParser().parseFromString(text, "application/xml");
+      app.inject(fromDom(doc.documentElement));
+    };
+  }
+}
