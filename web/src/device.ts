@@ -45,9 +45,9 @@ export class DeviceView {
     this.view = h("section", { testid: "device-view", class: "device", "data-jid": jid, "data-health": "offline" },
       h("div", { class: "toolbar" }, back, h("h2", null, jid)),
       this.desc,
-      h("section", { class: "card" }, h("h3", null, "Telemetry"), this.lastEl, this.chartsBox),
       h("section", { class: "card" }, h("h3", null, "Actuators"), this.actuatorsBox),
       h("section", { class: "card" }, h("h3", null, "Commands"), this.commandsBox, this.runnerBox),
+      h("section", { class: "card" }, h("h3", null, "Telemetry"), this.lastEl, this.chartsBox),
       h("section", { class: "card" }, h("h3", null, "Diagnostics"), this.diagBox));
     host.replaceChildren(this.view);
     this.resize = new ResizeObserver(() => {
@@ -133,12 +133,12 @@ export class DeviceView {
     if (d.descError && !d.described) parts.push(h("p", { class: "error" }, `device node: ${d.descError}`));
     if (d.problems.length) parts.push(h("ul", { class: "problems" }, ...d.problems.map((p) => h("li", null, p))));
     if (d.channels.length) {
-      parts.push(h("table", { class: "grid channels" },
+      parts.push(h("details", { class: "channels" }, h("summary", null, `${d.channels.length} channels`), h("table", { class: "grid channels" },
         h("thead", null, h("tr", null, ...["channel", "kind", "type", "unit", "report", "value"].map((c) => h("th", null, c)))),
         h("tbody", null, ...d.channels.map((c) => h("tr", { "data-channel": c.name },
           h("td", null, c.name), h("td", null, c.kind), h("td", null, c.type), h("td", null, c.unit),
           h("td", null, c.report + (c.attrs.deadband ? ` ${c.attrs.deadband}` : "")),
-          h("td", { class: "value" }, c.value ?? ""))))));
+          h("td", { class: "value" }, c.value ?? "")))))));
     }
     for (const el of d.extra) parts.push(renderExtra(el));
     this.desc.replaceChildren(...parts);
@@ -259,9 +259,9 @@ export class DeviceView {
           ...this.chartSize(c.box),
           legend: { show: false },
           cursor: { show: true, drag: { x: false, y: false } },
-          scales: { x: { time: true } },
+          scales: { x: { time: true }, y: { range: (_u: uPlot, min: number, max: number) => yRange(min, max) } },
           series: [{}, { label: ch.name, stroke: "#2a7ab0", width: 1.5, points: { show: size < 40 } }],
-          axes: [{}, { size: 56 }],
+          axes: [{}, { size: (_u: uPlot, values: string[] | null) => 20 + 7 * Math.max(3, ...(values ?? []).map((v) => v.length)) }],
         }, data as uPlot.AlignedData, c.box);
       } else {
         c.plot.setData(data as uPlot.AlignedData);
@@ -315,6 +315,18 @@ export class DeviceView {
       this.diagBox.replaceChildren(h("p", { class: "hint" }, "This account may not run diagnostics here."));
     }
   }
+}
+
+/// The y range: the data with 10 % margin, ±1 around a flat line (uPlot's
+/// default would stretch a flat 18.17 down to 0).
+function yRange(min: number, max: number): [number, number] {
+  if (!Number.isFinite(min) || !Number.isFinite(max)) return [0, 1];
+  if (min === max) {
+    const pad = Math.abs(min) > 10 ? Math.abs(min) * 0.001 + 0.5 : 1;
+    return [min - pad, max + pad];
+  }
+  const pad = (max - min) * 0.1;
+  return [min - pad, max + pad];
 }
 
 /// An unknown child of <device/> (e.g. the desired-state report): its name,
