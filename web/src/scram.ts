@@ -21,7 +21,6 @@ async function hmac(key: BufferSource, msg: BufferSource): Promise<Uint8Array<Ar
 }
 
 export class ScramSha1 {
-  static readonly prototypeName = "SCRAM-SHA-1";
   readonly name = "SCRAM-SHA-1";
   readonly clientFirst = true;
   private stage: "initial" | "challenge" | "final" = "initial";
@@ -29,11 +28,14 @@ export class ScramSha1 {
   private firstBare = "";
   private challengeText = "";
 
+  /// `cnonce`: only for test vectors; empty = 18 random bytes, base64.
+  constructor(private readonly fixedNonce = "") {}
+
   async response(cred: { username?: string; password?: string }): Promise<string> {
     if (this.stage === "initial") {
       const raw = new Uint8Array(18);
       crypto.getRandomValues(raw);
-      this.cnonce = b64(raw);
+      this.cnonce = this.fixedNonce || b64(raw);
       this.firstBare = `n=${saslname(cred.username ?? "")},r=${this.cnonce}`;
       this.stage = "challenge";
       return "n,," + this.firstBare;
