@@ -37,8 +37,8 @@ await T("fleet-filter").selectOption("all");
 await T("fleet-search").fill("");
 const { execFileSync } = await import("node:child_process");
 if (process.env.ENV_JSON) {
-  execFileSync("/usr/bin/python3", [new URL("./send-alarm.py", import.meta.url).pathname, process.env.ENV_JSON, "admin", "alarms@conference.localhost", device, "env0.temperature", "alarm", "31.2"], { stdio: "ignore" });
-  execFileSync("/usr/bin/python3", [new URL("./send-alarm.py", import.meta.url).pathname, process.env.ENV_JSON, "admin", "alarms@conference.localhost", device, "env0.temperature", "clear", "29.1"], { stdio: "ignore" });
+  execFileSync("/usr/bin/python3", [new URL("./send-alarm.py", import.meta.url).pathname, process.env.ENV_JSON, "viewer", "alarms@conference.localhost", device, "env0.temperature", "alarm", "31.2"], { stdio: "ignore" });
+  execFileSync("/usr/bin/python3", [new URL("./send-alarm.py", import.meta.url).pathname, process.env.ENV_JSON, "viewer", "alarms@conference.localhost", device, "env0.temperature", "clear", "29.1"], { stdio: "ignore" });
   await page.locator("[data-testid=alarm-item]").nth(1).waitFor({ timeout: 10000 });
   await page.screenshot({ path: join(out, "alarms.png") });
 }

@@ -34,4 +34,7 @@ class Bot(slixmpp.ClientXMPP):
 
 b = Bot()
 b.connect((env["host"], env["port"]))
-asyncio.get_event_loop().run_until_complete(b.disconnected)
+try:
+    asyncio.get_event_loop().run_until_complete(asyncio.wait_for(b.disconnected, 30))
+except asyncio.TimeoutError:
+    sys.exit("send-alarm: no answer within 30 s")

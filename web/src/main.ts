@@ -255,9 +255,9 @@ export class App {
       const bare = bareOf(p.from);
       if (!bare || bare === s.bare) return;
       if (p.type === "subscribe") {
-        // Approve devices of our roster (the agent subscribes back to operators).
-        const d = this.store.get(bare);
-        s.send(xml("presence", { to: bare, type: d ? "subscribed" : "unsubscribed" }));
+        // Approve devices of our roster (the agent subscribes back to operators);
+        // leave anyone else's request pending for a person to decide in another client.
+        if (this.store.get(bare)) s.send(xml("presence", { to: bare, type: "subscribed" }));
         return;
       }
       if (p.type !== "" && p.type !== "unavailable") return;
