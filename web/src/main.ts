@@ -36,7 +36,7 @@ export class App {
     const remembered = localStorage.getItem("xiot.console.jid") ?? "";
     const jid = h("input", { testid: "login-jid", name: "jid", type: "text", autocomplete: "username", placeholder: "ops@example.org", value: remembered, required: true });
     const pw = h("input", { testid: "login-password", name: "password", type: "password", autocomplete: "current-password", required: true });
-    const ws = h("input", { name: "service", type: "text", placeholder: defaultServiceUrl(location), value: localStorage.getItem("xiot.console.ws") ?? "" });
+    const ws = h("input", { testid: "login-websocket", name: "service", type: "text", placeholder: defaultServiceUrl(location), value: localStorage.getItem("xiot.console.ws") ?? "" });
     const err = h("p", { testid: "login-error", class: "error", role: "alert", hidden: !error }, error);
     const submit = h("button", { testid: "login-submit", type: "submit" }, "Log in");
     const form = h("form", { class: "login", autocomplete: "on" },
