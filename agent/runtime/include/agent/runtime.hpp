@@ -39,6 +39,7 @@
 #include "agent/commands.hpp"
 #include "agent/config.hpp"
 #include "agent/description.hpp"
+#include "agent/desired.hpp"
 #include "agent/ibb.hpp"
 #include "agent/journal.hpp"
 #include "agent/update.hpp"
@@ -94,7 +95,7 @@ class UrlFetcher {
   virtual const char* error_text() const = 0;
 };
 
-class AgentRuntime final : public CommandHost {
+class AgentRuntime final : public CommandHost, public DesiredSink {
  public:
   /// How long the loop may stall before the watchdog fires. The loop turns at
   /// least once a second; libstrophe's TLS handshake blocks it for a while
@@ -184,6 +185,11 @@ class AgentRuntime final : public CommandHost {
   void rotate_identity_begin(char* csr_b64, size_t cap, IdentityRotationAnswer* out) override;
   void rotate_identity_install(const char* cert_b64, IdentityRotationAnswer* out) override;
 
+  // DesiredSink (docs/desired-state.md): applies the item through the
+  // router; the device node carries the report.
+  void on_desired(const DesiredItem& item) override;
+  const DesiredState& desired() const { return desired_; }
+
  private:
   /// Presence and the device node follow health and the actuators' state.
   /// `actuators_changed`: a command moved an actuator (the device node is
@@ -214,6 +220,7 @@ class AgentRuntime final : public CommandHost {
   TelemetryPublisher publisher_;
   CommandRouter router_;
   ChatBot chat_;
+  DesiredState desired_;
   std::vector<FailedDevice> failed_;
   uint64_t samples_seen_ = 0;
   HealthReport last_health_{};
