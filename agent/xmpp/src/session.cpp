@@ -879,6 +879,7 @@ void Session::setup_desired_node() {
   // `conflict` and keeps its configuration (we made it; nobody else may
   // create nodes on our PEP service). Prosody's PEP accepts access models
   // presence, whitelist and open; presence lets viewers read the node too.
+  // docs/desired-state.md "The node".
   std::string& b = out_buf_;
   b.clear();
   b += "<iq type='set' id='";
@@ -894,6 +895,9 @@ void Session::setup_desired_node() {
        "<field var='pubsub#max_items'><value>1</value></field>"
        "<field var='pubsub#persist_items'><value>true</value></field>"
        "<field var='pubsub#send_last_published_item'><value>on_sub_and_presence</value></field>"
+       // Prosody 13 and ejabberd put the publisher on notifications only with
+       // this; Prosody 0.12 ignores the field and always does.
+       "<field var='pubsub#itemreply'><value>publisher</value></field>"
        "</x></configure></pubsub></iq>";
   send_out_buf();
 }
