@@ -71,6 +71,13 @@ TEST_F(DesiredParse, ReadsIdVersionPublisherAndEveryValueInOrder) {
   EXPECT_STREQ(item_.values[2].text, "a&b");
 }
 
+TEST_F(DesiredParse, AFullJidPublisherIsKeptBare) {
+  // ejabberd stamps the publisher's full JID.
+  read(item("<value n='relay0.state' vb='true'/>", "", " publisher='ops@localhost/commander'"));
+  EXPECT_STREQ(item_.error, "");
+  EXPECT_STREQ(item_.publisher, "ops@localhost");
+}
+
 TEST_F(DesiredParse, NoPublisherLeavesItEmpty) {
   read(item("<value n='relay0.state' vb='true'/>", "", ""));
   EXPECT_STREQ(item_.error, "");

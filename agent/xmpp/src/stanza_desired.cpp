@@ -37,6 +37,9 @@ void desired_from_item(xmpp_stanza_t* item, DesiredItem* out) {
     out->publisher[0] = '\0';
     out->fail("publisher longer than %zu bytes", sizeof out->publisher - 1);
   }
+  // Prosody stamps the bare JID, ejabberd the publisher's full JID: the ACL
+  // and the report need the bare one.
+  if (char* slash = std::strchr(out->publisher, '/')) *slash = '\0';
   xmpp_stanza_t* desired = find_child(item, "desired", kDesiredXmlns);
   if (desired == nullptr) {
     out->fail("no <desired xmlns='%s'/> in the item", kDesiredXmlns);

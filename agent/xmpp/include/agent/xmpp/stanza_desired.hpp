@@ -12,7 +12,7 @@ namespace agent {
 
 /// Fills `out` from a PubSub `<item id='current' publisher='ops@localhost'>`
 /// element (XEP-0060 §7.1.2.1, the publisher attribute as the server stamps
-/// it) holding `<desired xmlns='urn:xiot:desired:0' version='…'>` with
+/// it: kept as a bare JID, the resource ejabberd adds is dropped) holding `<desired xmlns='urn:xiot:desired:0' version='…'>` with
 /// `<value n='…' v|vb|vs='…'/>` children. `out` is reset first. Structural
 /// problems and limits are latched in out->error (the item is then refused
 /// as a whole): no `<desired/>` payload, a `<value/>` without `n` or without
