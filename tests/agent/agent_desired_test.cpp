@@ -182,6 +182,21 @@ TEST_F(AgentDesired, OperatorMayNotChangeSettingsAndViewerMayNotPublish) {
   EXPECT_TRUE(agent_->wait_for_output("set telemetry.interval_s to 5", in(5s))) << agent_->describe();
 }
 
+TEST_F(AgentDesired, ANotificationFromAnyoneButTheDevicesOwnServiceIsIgnored) {
+  // An operator forging a PEP event to the device's full JID: the device
+  // follows only its own PEP service (from = its bare JID).
+  const std::string event =
+      "<event xmlns='http://jabber.org/protocol/pubsub#event'><items node='urn:xiot:desired:0'>"
+      "<item id='current' publisher='admin@" + server_.domain() + "'>"
+      "<desired xmlns='urn:xiot:desired:0' version='forged'><value n='relay0.state' vb='true'/></desired>"
+      "</item></items></event>";
+  const auto a = run("ops", {std::string(R"({"op":"message","type":"headline","xml":)") + q(event) + "}",
+                             read_cmd()});
+  EXPECT_EQ(str(a[0].get(), "type"), "result") << dump(a[0]);
+  EXPECT_EQ(form_value(a[1], "relay0.state"), "false") << dump(a[1]);
+  EXPECT_EQ(agent_->count_output("desired: item", Process::Stream::Either), 0u) << agent_->describe();
+}
+
 TEST_F(AgentDesired, StateDesiredWhileStoppedIsAppliedOnStart) {
   ASSERT_TRUE(agent_->wait_for_output("node urn:xiot:desired:0", in(10s))) << agent_->describe();
   agent_->kill(SIGTERM);
