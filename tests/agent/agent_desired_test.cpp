@@ -182,6 +182,30 @@ TEST_F(AgentDesired, OperatorMayNotChangeSettingsAndViewerMayNotPublish) {
   EXPECT_TRUE(agent_->wait_for_output("set telemetry.interval_s to 5", in(5s))) << agent_->describe();
 }
 
+TEST_F(AgentDesired, XiotctlDesireWaitsForTheReportAndDesiredReadsItBack) {
+  ASSERT_TRUE(agent_->wait_for_output("node urn:xiot:desired:0", in(10s))) << agent_->describe();
+  const std::string ops = xiot::test::write_ops_config(server_, server_.dir() + "/ops.json");
+  Process desire({xiot::test::binary_path("xiotctl"), "--config", ops, "desire", "dev1", "relay0.state=on",
+                  "--timeout", "20"});
+  ASSERT_EQ(desire.wait_exit(in(30s)), 0) << desire.describe() << agent_->describe();
+  EXPECT_NE(desire.out().find("ok, 1 of 1 applied"), std::string::npos) << desire.out();
+  // A setting needs the owner: the device applies the relay, refuses the setting; exit 1.
+  Process partial({xiot::test::binary_path("xiotctl"), "--config", ops, "desire", "dev1", "relay0.state=off",
+                   "telemetry.interval_s=5", "--timeout", "20"});
+  EXPECT_EQ(partial.wait_exit(in(30s)), 1) << partial.describe();
+  EXPECT_NE(partial.out().find("partial, 1 of 2 applied"), std::string::npos) << partial.out();
+  EXPECT_NE(partial.out().find("telemetry.interval_s: configure needs the owner role"), std::string::npos)
+      << partial.out();
+  Process desired({xiot::test::binary_path("xiotctl"), "--config", ops, "desired", "dev1", "--json"});
+  ASSERT_EQ(desired.wait_exit(in(30s)), 0) << desired.describe();
+  const Json doc = parse(desired.out());
+  ASSERT_TRUE(doc) << desired.out();
+  EXPECT_EQ(str(doc.get(), "result"), "partial") << desired.out();
+  EXPECT_EQ(str(doc.get(), "publisher"), "ops@" + server_.domain()) << desired.out();
+  const auto r = run("ops", {read_cmd()});
+  EXPECT_EQ(form_value(r[0], "relay0.state"), "false") << dump(r[0]);
+}
+
 TEST_F(AgentDesired, ANotificationFromAnyoneButTheDevicesOwnServiceIsIgnored) {
   // An operator forging a PEP event to the device's full JID: the device
   // follows only its own PEP service (from = its bare JID).
