@@ -149,17 +149,28 @@ hal::Result<size_t> format_desired_report(char* buf, size_t cap, const DesiredRe
   return w.finish();
 }
 
+// Off the stack (a small target's loop has little of it) and not per device
+// until the device receives desired state (the fleet simulator runs many).
+struct DesiredState::Work {
+  char report[kDesiredReportMax];
+  char scratch[kDesiredReportMax];
+  CommandError errs[kDesiredValuesMax];
+  DesiredValueError errors[kDesiredValuesMax];
+};
+
 DesiredState::DesiredState(CommandRouter& router) : router_(router) {}
+DesiredState::~DesiredState() = default;
+
+const char* DesiredState::report_xml() const { return work_ != nullptr ? work_->report : ""; }
 
 bool DesiredState::apply(const DesiredItem& item, hal::WallTime now) {
-  if (report_ == nullptr) {
-    report_.reset(new char[kDesiredReportMax]);
-    scratch_.reset(new char[kDesiredReportMax]);
-    report_[0] = '\0';
+  if (work_ == nullptr) {
+    work_.reset(new Work);
+    work_->report[0] = '\0';
   }
   ++items_;
-  DesiredValueError errors[kDesiredValuesMax];
-  CommandError errs[kDesiredValuesMax];
+  DesiredValueError* errors = work_->errors;
+  CommandError* errs = work_->errs;
   size_t n_errors = 0;
   size_t applied = 0;
   size_t changes = 0;
@@ -227,7 +238,7 @@ bool DesiredState::apply(const DesiredItem& item, hal::WallTime now) {
   rep.errors = errors;
   rep.error_count = n_errors;
   size_t at = 0;
-  const hal::Result<size_t> len = format_desired_report(scratch_.get(), kDesiredReportMax, rep, &at);
+  const hal::Result<size_t> len = format_desired_report(work_->scratch, kDesiredReportMax, rep, &at);
   last_result_ = rep.result;
   last_changes_ = changes;
   if (!len.ok()) {
@@ -241,13 +252,14 @@ bool DesiredState::apply(const DesiredItem& item, hal::WallTime now) {
               item.publisher, desired_result_name(rep.result), applied, item.count, changes);
   }
   // The same report apart from its time: nothing to publish again.
-  const char* s = scratch_.get();
+  const char* s = work_->scratch;
+  char* report = work_->report;
   const char* after_at = std::strchr(s + at + 5, '\'');  // the closing quote of at='...'
-  const char* old_after_at = report_len_ > 0 ? std::strchr(report_.get() + report_at_ + 5, '\'') : nullptr;
-  const bool same = report_len_ > 0 && at == report_at_ && std::memcmp(s, report_.get(), at) == 0 &&
+  const char* old_after_at = report_len_ > 0 ? std::strchr(report + report_at_ + 5, '\'') : nullptr;
+  const bool same = report_len_ > 0 && at == report_at_ && std::memcmp(s, report, at) == 0 &&
                     after_at != nullptr && old_after_at != nullptr && std::strcmp(after_at, old_after_at) == 0;
   if (same) return false;
-  std::memcpy(report_.get(), s, len.value() + 1);
+  std::memcpy(report, s, len.value() + 1);
   report_len_ = len.value();
   report_at_ = at;
   return true;

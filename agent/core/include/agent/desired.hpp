@@ -93,6 +93,7 @@ class DesiredState {
  public:
   /// `router` (borrowed) applies the values as the item's publisher.
   explicit DesiredState(CommandRouter& router);
+  ~DesiredState();
   DesiredState(const DesiredState&) = delete;
   DesiredState& operator=(const DesiredState&) = delete;
 
@@ -109,7 +110,7 @@ class DesiredState {
   bool apply(const DesiredItem& item, hal::WallTime now);
 
   /// The `<desired/>` report of the last apply(), "" before the first.
-  const char* report_xml() const { return report_ != nullptr ? report_.get() : ""; }
+  const char* report_xml() const;
   DesiredResult last_result() const { return last_result_; }
   /// Values of the last apply() that moved something (Device::set or a
   /// reconfigure ran); 0 when everything was already in place.
@@ -118,9 +119,9 @@ class DesiredState {
   uint64_t items() const { return items_; }
 
  private:
+  struct Work;  ///< the report buffers and per-value errors (~15 KiB), allocated on the first item
   CommandRouter& router_;
-  std::unique_ptr<char[]> report_;  ///< kDesiredReportMax, on the first item
-  std::unique_ptr<char[]> scratch_;
+  std::unique_ptr<Work> work_;
   size_t report_len_ = 0;
   size_t report_at_ = 0;  ///< offset of the `at` attribute (excluded from the comparison)
   DesiredResult last_result_ = DesiredResult::Refused;
