@@ -221,6 +221,27 @@ TEST_F(AgentDesired, ANotificationFromAnyoneButTheDevicesOwnServiceIsIgnored) {
   EXPECT_EQ(agent_->count_output("desired: item", Process::Stream::Either), 0u) << agent_->describe();
 }
 
+TEST_F(AgentDesired, AJidRemovedFromTheAclLosesItsPublisherAffiliationAtTheNextLogin) {
+  ASSERT_TRUE(agent_->wait_for_output("node urn:xiot:desired:0", in(10s))) << agent_->describe();
+  auto a = run("ops", {publish("<desired xmlns='urn:xiot:desired:0' version='1'>"
+                               "<value n='relay0.state' vb='true'/></desired>")});
+  ASSERT_EQ(str(a[0].get(), "type"), "result") << dump(a[0]);
+  agent_->kill(SIGTERM);
+  ASSERT_TRUE(agent_->wait_exit(in(10s)).has_value()) << agent_->describe();
+  AgentConfig c;
+  c.viewers = {"viewer@" + server_.domain(), "ops@" + server_.domain()};
+  c.operators = {"nobody@" + server_.domain()};
+  config_ = write_agent_config(server_, server_.dir() + "/agent/agent.json", c);
+  start_agent();
+  ASSERT_TRUE(agent_->wait_for_output("is no longer a publisher of urn:xiot:desired:0", in(10s)))
+      << agent_->describe();
+  // Wait for the server's answer to the set before publishing.
+  ASSERT_TRUE(agent_->wait_for_output("id=\"dsn-aff\" type=\"result\"", in(10s))) << agent_->describe();
+  a = run("ops", {publish("<desired xmlns='urn:xiot:desired:0' version='2'>"
+                          "<value n='relay0.state' vb='false'/></desired>")});
+  EXPECT_EQ(str(a[0].get(), "condition"), "forbidden") << dump(a[0]);
+}
+
 TEST_F(AgentDesired, StateDesiredWhileStoppedIsAppliedOnStart) {
   ASSERT_TRUE(agent_->wait_for_output("node urn:xiot:desired:0", in(10s))) << agent_->describe();
   agent_->kill(SIGTERM);

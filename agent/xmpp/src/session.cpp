@@ -68,6 +68,7 @@ constexpr const char* kNsPubsubEvent = "http://jabber.org/protocol/pubsub#event"
 constexpr const char* kDesiredNotify = "urn:xiot:desired:0+notify";
 // The desired node's setup IQ ids.
 constexpr const char* kDesiredCreateId = "dsn-create";
+constexpr const char* kDesiredAffGetId = "dsn-affget";
 constexpr const char* kDesiredAffId = "dsn-aff";
 constexpr const char* kCapsNode = "urn:xiot:agent";
 // Telemetry publish IQ ids: the prefix says whether publish-options went with it.
@@ -902,8 +903,9 @@ void Session::setup_desired_node() {
   send_out_buf();
 }
 
-void Session::set_desired_publishers() {
-  // XEP-0060 §8.9.2: every owner and operator a publisher. A pattern
+void Session::set_desired_publishers(xmpp_stanza_t* current) {
+  // XEP-0060 §8.9.2: every owner and operator a publisher, and every other
+  // publisher the server lists (`current`, may be null) none. A pattern
   // ("*@domain") cannot be an affiliation: such users can publish only where
   // the server lets them otherwise; the device's own ACL check stays.
   std::string& b = out_buf_;
@@ -925,6 +927,21 @@ void Session::set_desired_publishers() {
       ++n;
     }
   }
+  for (xmpp_stanza_t* a = current != nullptr ? xmpp_stanza_get_children(current) : nullptr; a != nullptr;
+       a = xmpp_stanza_get_next(a)) {
+    const char* name = xmpp_stanza_is_tag(a) ? xmpp_stanza_get_name(a) : nullptr;
+    const char* jid = name != nullptr && std::strcmp(name, "affiliation") == 0 ? xmpp_stanza_get_attribute(a, "jid")
+                                                                              : nullptr;
+    const char* aff = jid != nullptr ? xmpp_stanza_get_attribute(a, "affiliation") : nullptr;
+    if (aff == nullptr || std::strcmp(aff, "publisher") != 0) continue;  // the owner (us) stays
+    const Role role = role_of(cfg_.acl, jid);
+    if (role == Role::Owner || role == Role::Operator) continue;
+    b += "<affiliation jid='";
+    xml_escape_append(b, jid);
+    b += "' affiliation='none'/>";
+    XLOG_INFO("desired", "%s is no longer a publisher of %s (not an owner or operator)", jid, kDesiredNode);
+    ++n;
+  }
   b += "</affiliations></pubsub></iq>";
   if (n == 0) {
     XLOG_WARN("desired", "no owner or operator JID to make a publisher of %s", kDesiredNode);
@@ -941,11 +958,26 @@ void Session::on_desired_node_result(xmpp_stanza_t* stanza) {
   if (std::strcmp(id, kDesiredCreateId) == 0) {
     if (ok || std::strcmp(condition, "conflict") == 0) {
       XLOG_DEBUG("desired", "node %s %s", kDesiredNode, ok ? "created" : "exists");
-      set_desired_publishers();
+      // XEP-0060 §8.9.1: the affiliations now, so that JIDs no longer in
+      // the ACL lose theirs in the same set.
+      std::string& b = out_buf_;
+      b.clear();
+      b += "<iq type='get' id='";
+      b += kDesiredAffGetId;
+      b += "'><pubsub xmlns='";
+      b += kNsPubsubOwner;
+      b += "'><affiliations node='";
+      b += kDesiredNode;
+      b += "'/></pubsub></iq>";
+      send_out_buf();
     } else {
       XLOG_WARN("desired", "creating the node %s was refused (%s): desired state cannot be published to this device",
                 kDesiredNode, condition);
     }
+  } else if (std::strcmp(id, kDesiredAffGetId) == 0) {
+    // A server that cannot list them still gets the publishers set.
+    xmpp_stanza_t* pubsub = ok ? find_child(stanza, "pubsub", kNsPubsubOwner) : nullptr;
+    set_desired_publishers(pubsub != nullptr ? find_child(pubsub, "affiliations", nullptr) : nullptr);
   } else if (std::strcmp(id, kDesiredAffId) == 0 && !ok) {
     XLOG_WARN("desired", "making owners and operators publishers of %s was refused (%s)", kDesiredNode, condition);
   }

@@ -145,7 +145,8 @@ class Session : public TelemetrySink {
   /// Desired state (docs/desired-state.md): after every fresh login the
   /// session creates the PEP node urn:xiot:desired:0 (access presence,
   /// publish model publishers, one persisted item) and makes every owner and
-  /// operator of the ACL (plain bare JIDs) a `publisher` of it; notifications
+  /// operator of the ACL (plain bare JIDs) a `publisher` of it (and any other
+  /// publisher it lists `none`); notifications
   /// of that node from our own bare JID (caps +notify, also the last item at
   /// every login) are read into a DesiredItem and given to `sink`.
   /// Borrowed; nullptr = none (the default: notifications are ignored and the
@@ -224,7 +225,9 @@ class Session : public TelemetrySink {
   void publish_device();
   /// Creates (or finds) the desired node, then sets its publishers.
   void setup_desired_node();
-  void set_desired_publishers();
+  /// `current`: the server's <affiliations/> (publishers no longer in the ACL
+  /// are set to none), or nullptr.
+  void set_desired_publishers(_xmpp_stanza_t* current);
   /// A pubsub event <message/>: a desired item from our own PEP service.
   void handle_event(_xmpp_stanza_t* message);
   void handle_subscription(_xmpp_stanza_t* stanza, const char* type);
