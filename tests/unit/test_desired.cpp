@@ -207,6 +207,22 @@ TEST_F(DesiredApply, ReapplyingTheSameStateTogglesNothingAndReportsNothingNew) {
   EXPECT_EQ(state_->last_changes(), 0u);
 }
 
+TEST_F(DesiredApply, ARepeatedNameCountsOnlyWithItsLastValue) {
+  // Found by fuzz_desired: applying both values in turn moved the setting
+  // twice on every re-apply.
+  make("admin@localhost");
+  item_.add("telemetry.interval_s", DesiredType::Numeric, "2");
+  item_.add("relay0.state", DesiredType::Boolean, "true");
+  item_.add("telemetry.interval_s", DesiredType::Numeric, "1");
+  ASSERT_TRUE(state_->apply(item_, kNow));
+  EXPECT_EQ(host_.settings.interval_ms, 1000u);
+  EXPECT_NE(report().find("result='ok' applied='2' of='2'"), std::string::npos) << report();
+  const int reconfigures = host_.reconfigures;
+  EXPECT_FALSE(state_->apply(item_, kNow));
+  EXPECT_EQ(state_->last_changes(), 0u);
+  EXPECT_EQ(host_.reconfigures, reconfigures);
+}
+
 TEST_F(DesiredApply, NumericValuesCompareAsExactDecimals) {
   make("admin@localhost").add("telemetry.interval_s", DesiredType::Numeric, "5");
   ASSERT_TRUE(state_->apply(item_, kNow));
@@ -261,28 +277,38 @@ TEST_F(DesiredApply, BadValuesAreReportedPerValueWithSetsOwnWording) {
   make("admin@localhost");
   item_.add("nope0.state", DesiredType::Boolean, "true");          // unknown channel
   item_.add("env0.temperature", DesiredType::Numeric, "20");       // a sensor
-  item_.add("relay0.state", DesiredType::Numeric, "1");            // wrong type
-  item_.add("relay0.state", DesiredType::Boolean, "maybe");        // set's parser refuses it
   item_.add("telemetry.interval_s", DesiredType::Numeric, "0");    // configure's range
   item_.add("telemetry.colour", DesiredType::Numeric, "1");        // no such setting
   item_.add("telemetry.batch_max", DesiredType::Boolean, "true");  // a setting is a number
+  item_.add("relay0.on", DesiredType::Boolean, "on");              // unknown too
   item_.add("relay0.state", DesiredType::Boolean, "on");           // the one that works
   ASSERT_TRUE(state_->apply(item_, kNow));
   EXPECT_EQ(state_->last_result(), DesiredResult::Partial);
   EXPECT_TRUE(relay());
-  const std::string r = report();
+  std::string r = report();
   for (const char* want : {
            "<error n='nope0.state'>channel: unknown channel &apos;nope0.state&apos;</error>",
            "<error n='env0.temperature'>channel: env0.temperature is a sensor and cannot be set</error>",
-           "<error n='relay0.state'>relay0.state: v given for a boolean channel</error>",
-           "<error n='relay0.state'>value: &apos;maybe&apos; is not a boolean for relay0.state",
            "<error n='telemetry.interval_s'>telemetry.interval_s: &apos;0&apos; is out of range",
            "<error n='telemetry.colour'>telemetry.colour: unknown setting</error>",
            "<error n='telemetry.batch_max'>telemetry.batch_max: a setting takes v (a number), not vb</error>",
        }) {
     EXPECT_NE(r.find(want), std::string::npos) << want << "\n" << r;
   }
-  EXPECT_NE(r.find("applied='1' of='8'"), std::string::npos) << r;
+  EXPECT_NE(r.find("applied='1' of='7'"), std::string::npos) << r;
+  // The SenML type must be the channel's; the text is set's to judge.
+  make("admin@localhost", "2").add("relay0.state", DesiredType::Numeric, "0");
+  ASSERT_TRUE(state_->apply(item_, kNow));
+  EXPECT_EQ(state_->last_result(), DesiredResult::Refused);
+  EXPECT_NE(report().find("<error n='relay0.state'>relay0.state: v given for a boolean channel</error>"),
+            std::string::npos)
+      << report();
+  make("admin@localhost", "3").add("relay0.state", DesiredType::Boolean, "maybe");
+  ASSERT_TRUE(state_->apply(item_, kNow));
+  EXPECT_NE(report().find("<error n='relay0.state'>value: &apos;maybe&apos; is not a boolean for relay0.state"),
+            std::string::npos)
+      << report();
+  EXPECT_TRUE(relay());  // neither moved it
 }
 
 TEST_F(DesiredApply, AMalformedItemIsRefusedAndNothingApplied) {

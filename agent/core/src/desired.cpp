@@ -174,6 +174,7 @@ bool DesiredState::apply(const DesiredItem& item, hal::WallTime now) {
   size_t n_errors = 0;
   size_t applied = 0;
   size_t changes = 0;
+  size_t considered = 0;  // values after dropping superseded duplicates
   char refusal[kCommandTextMax] = {};
   const Role role = item.publisher[0] != '\0' ? router_.role_of(item.publisher) : Role::Stranger;
   if (item.error[0] != '\0') {
@@ -187,6 +188,14 @@ bool DesiredState::apply(const DesiredItem& item, hal::WallTime now) {
   if (refusal[0] == '\0') {
     for (size_t i = 0; i < item.count; ++i) {
       const DesiredValue& v = item.values[i];
+      // A name given again later: only its last value counts, or every
+      // re-apply would move the channel twice (not idempotent).
+      bool superseded = false;
+      for (size_t j = i + 1; j < item.count && !superseded; ++j) {
+        superseded = std::strcmp(item.values[j].name, v.name) == 0;
+      }
+      if (superseded) continue;
+      ++considered;
       CommandError& e = errs[n_errors];
       bool changed = false;
       bool ok = false;
@@ -232,7 +241,7 @@ bool DesiredState::apply(const DesiredItem& item, hal::WallTime now) {
                : applied == 0       ? DesiredResult::Refused
                                     : DesiredResult::Partial;
   rep.applied = applied;
-  rep.total = item.count;
+  rep.total = refusal[0] != '\0' ? item.count : considered;
   rep.at = now;
   rep.refusal = refusal;
   rep.errors = errors;
@@ -249,7 +258,7 @@ bool DesiredState::apply(const DesiredItem& item, hal::WallTime now) {
     XLOG_WARN(kArea, "item '%.64s' refused: %s", item.item_id, refusal);
   } else {
     XLOG_INFO(kArea, "item '%.64s' from %.128s: %s, %zu of %zu applied, %zu changed", item.item_id,
-              item.publisher, desired_result_name(rep.result), applied, item.count, changes);
+              item.publisher, desired_result_name(rep.result), applied, rep.total, changes);
   }
   // The same report apart from its time: nothing to publish again.
   const char* s = work_->scratch;

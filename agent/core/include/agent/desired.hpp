@@ -98,7 +98,8 @@ class DesiredState {
   DesiredState& operator=(const DesiredState&) = delete;
 
   /// Checks the publisher (viewer, stranger or unknown: the whole item is
-  /// refused), then applies every value in order: a `telemetry.*` name via
+  /// refused), then applies every value in order (a name given more than
+  /// once: only its last value, the others are left out of the count): a `telemetry.*` name via
   /// desire_setting() (owner), any other via desire_channel() (operator),
   /// after checking that the value's attribute fits the channel's type
   /// (vb for boolean, v for numeric, vs for string channels). A value
@@ -142,7 +143,7 @@ struct DesiredReport {
   const char* publisher = "";
   DesiredResult result = DesiredResult::Ok;
   size_t applied = 0;  ///< values applied or already in force
-  size_t total = 0;    ///< values in the item
+  size_t total = 0;    ///< values in the item (a repeated name counted once)
   hal::WallTime at;
   const char* refusal = "";  ///< the whole item's refusal ("" unless result is Refused)
   const DesiredValueError* errors = nullptr;
