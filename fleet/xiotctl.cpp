@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "fleet/adhoc.hpp"
+#include "fleet/desired.hpp"
 #include "fleet/ca.hpp"
 #include "fleet/client.hpp"
 #include "fleet/device.hpp"
@@ -106,6 +107,13 @@ constexpr const char* kUsage =
     "  info DEVICE [--json] [--timeout S]\n"
     "        the device description node: board, firmware, boot id, health,\n"
     "        channels and problems.\n"
+    "  desire DEVICE name=value ... [--json] [--timeout S]\n"
+    "        publishes the desired state (node urn:xiot:desired:0, docs/desired-state.md):\n"
+    "        actuators (relay0.state=on) and, for owners, telemetry.* settings. Waits for\n"
+    "        the device's report when it is online (exit 1 unless every value was applied);\n"
+    "        an offline device applies it when it next logs in (exit 0).\n"
+    "  desired DEVICE [--json] [--timeout S]\n"
+    "        the desired state published and the device's report of what it applied.\n"
     "  upload FILE [--json] [--timeout S] [--upload-service JID] [--content-type T]\n"
     "        XEP-0363: asks the upload service (found by disco, or JID) for a slot,\n"
     "        PUTs FILE over HTTPS (certificate verified with --ca-file) and prints\n"
@@ -632,8 +640,12 @@ QueryArgs parse_query(const std::string& command, const std::vector<std::string>
   }
   const size_t n = q.positional.size();
   if (command == "devices" && n != 0) usage_error("devices takes no arguments, not '" + q.positional[0] + "'");
-  if ((command == "info" || command == "commands") && n != 1) {
+  if ((command == "info" || command == "commands" || command == "desired") && n != 1) {
     usage_error(command + (n == 0 ? " needs a DEVICE" : " takes one DEVICE"));
+  }
+  if (command == "desire") {
+    if (n < 2) usage_error(n == 0 ? "desire needs a DEVICE and name=value ..." : "desire needs name=value ...");
+    (void)fleet::parse_field_args({q.positional.begin() + 1, q.positional.end()});  // checked early
   }
   if (command == "run") {
     if (n < 2) usage_error(n == 0 ? "run needs a DEVICE and a command NODE" : "run needs a command NODE");
@@ -774,6 +786,10 @@ class DeviceCommand {
     try {
       if (command_ == "info") {
         show_info();
+      } else if (command_ == "desire") {
+        desire();
+      } else if (command_ == "desired") {
+        show_desired();
       } else if (command_ == "commands") {
         show_commands();
       } else {
@@ -799,6 +815,72 @@ class DeviceCommand {
     (void)fleet::require_contact(*client_, device_);
     const fleet::DeviceDescription d = fleet::fetch_description(*client_, device_, deadline_);
     put(q_.json ? fleet::format_info_json(device_, d) : fleet::format_info_text(device_, d));
+  }
+
+  /// desire: publish the desired state, then wait for the report of an
+  /// online device (docs/desired-state.md).
+  void desire() {
+    (void)fleet::require_contact(*client_, device_);
+    const fleet::DeviceDescription d = fleet::fetch_description(*client_, device_, deadline_);
+    const auto values = fleet::parse_desired_args({q_.positional.begin() + 1, q_.positional.end()}, d);
+    // The version the report echoes: this publish's wall-clock milliseconds.
+    const std::string version = std::to_string(wall_now_us() / 1000);
+    const fleet::IqReply r = client_->request(device_, "set", fleet::make_desired_publish(values, version), deadline_,
+                                              "the desired-state publish");
+    if (!r.ok) {
+      throw fleet::RemoteError(device_ + " (" + fleet::kDesiredNode + "): " + r.error.describe(), r.error);
+    }
+    client_->run_until([&] { return client_->presence_heard(device_) || fleet::best_presence(*client_, device_); },
+                       std::min(deadline_, fleet::Clock::now() + std::chrono::seconds(2)));
+    if (fleet::best_presence(*client_, device_) == nullptr) {
+      std::fprintf(stderr, "xiotctl: published version %s; %s is offline and applies it when it next logs in\n",
+                   version.c_str(), device_.c_str());
+      return;
+    }
+    // The device node's report with our version (it replaces the item).
+    fleet::DesiredReport rep;
+    while (true) {
+      const fleet::IqReply got = client_->request(
+          device_, "get", fleet::make_items_request(kDeviceNode, fleet::kDeviceItemId, 0), deadline_, "the device node");
+      if (got.ok && got.has_payload) {
+        const auto items = fleet::parse_items_result(got.payload, kDeviceNode);
+        if (!items.empty() && items.front().has_payload) rep = fleet::parse_desired_report(items.front().payload);
+      }
+      if (rep.present && rep.version == version) break;
+      if (fleet::Clock::now() + std::chrono::milliseconds(200) >= deadline_) {
+        throw Error(Exit::Timeout, timed_out(q_.timeout_s) + " waiting for " + device_ + " to report version " + version);
+      }
+      client_->run_once(std::chrono::milliseconds(200));
+    }
+    put(q_.json ? fleet::format_desired_report_json(device_, rep) : fleet::format_desired_report_text(rep));
+    if (rep.result != "ok") throw Error(Exit::DeviceError, device_ + " did not apply every value (" + rep.result + ")");
+  }
+
+  /// desired: what was published and what the device reported.
+  void show_desired() {
+    (void)fleet::require_contact(*client_, device_);
+    const fleet::IqReply r = client_->request(device_, "get", fleet::make_items_request(fleet::kDesiredNode, "current", 0),
+                                              deadline_, "the desired state");
+    std::string published;
+    if (r.ok && r.has_payload) {
+      const auto items = fleet::parse_items_result(r.payload, fleet::kDesiredNode);
+      if (!items.empty() && items.front().has_payload) published = fleet::to_string(items.front().payload);
+    } else if (!r.ok && r.error.condition != "item-not-found") {
+      throw fleet::RemoteError(device_ + " (" + fleet::kDesiredNode + "): " + r.error.describe(), r.error);
+    }
+    const fleet::IqReply got = client_->request(
+        device_, "get", fleet::make_items_request(kDeviceNode, fleet::kDeviceItemId, 0), deadline_, "the device node");
+    fleet::DesiredReport rep;
+    if (got.ok && got.has_payload) {
+      const auto items = fleet::parse_items_result(got.payload, kDeviceNode);
+      if (!items.empty() && items.front().has_payload) rep = fleet::parse_desired_report(items.front().payload);
+    }
+    if (q_.json) {
+      put(fleet::format_desired_report_json(device_, rep));
+    } else {
+      put("published: " + (published.empty() ? std::string("(nothing)") : published) + "\nreported: " +
+          fleet::format_desired_report_text(rep));
+    }
   }
 
   /// commands: what the device offers this operator.
@@ -1442,7 +1524,8 @@ int run(int argc, char** argv) {
   }
   if (command == "ca") return cmd_ca(rest);
   if (command != "watch" && command != "devices" && command != "commands" && command != "run" &&
-      command != "info" && command != "firmware" && command != "rotate") {
+      command != "info" && command != "firmware" && command != "rotate" && command != "desire" &&
+      command != "desired") {
     usage_error("unknown command '" + command + "'");
   }
   // Arguments first: a usage error needs no config file.

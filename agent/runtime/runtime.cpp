@@ -80,7 +80,8 @@ AgentRuntime::AgentRuntime(Context& ctx, const AgentConfig& cfg, boards::Board& 
       publisher_(board.registry(), mono, wall, telemetry_cfg_, cfg.xmpp.jid.c_str(), boot_id_, session_,
                  journal_.get()),
       router_(cfg.acl, board.registry(), mono, rng_, *this, storage),
-      chat_(router_) {
+      chat_(router_),
+      desired_(router_) {
   (void)make_boot_id(boot_id_, sizeof boot_id_, rng_.next());
   settings_ = settings_of(telemetry_cfg_);
   for (const auto& f : board.failed()) failed_.push_back(FailedDevice{f.name.c_str(), f.err});
@@ -124,6 +125,7 @@ DeviceFacts AgentRuntime::facts() const {
   f.storage_problem = publisher_.outbox().storage_problem();
   f.dropped_readings = publisher_.items_dropped();
   if (const Journal* j = publisher_.outbox().journal()) f.power_cut_lost = j->stats().power_cut_lost;
+  f.desired_report = desired_.report_xml();
   f.report_policies = report_policies_.size() == board_.registry().channel_count() ? report_policies_.data() : nullptr;
   if (cert_not_after_ != 0) {
     f.cert_not_after = cert_not_after_;
@@ -160,6 +162,7 @@ hal::Err AgentRuntime::start() {
   const DeviceFacts f = facts();
   description_.resize(device_description_bound(f));
   session_.set_command_handlers(&router_, &chat_);
+  session_.set_desired_sink(this);
   if (clock_gate_ != nullptr && !clock_gate_->check()) {
     // Never connect with a clock that cannot check certificates; never weaken
     // the check either: wait (tick() looks again every turn). The service
@@ -506,6 +509,12 @@ void AgentRuntime::log_inactive_rules() {
 hal::Err AgentRuntime::apply_alert_settings(const AlertSettings& s) {
   use_alerts(s);
   return hal::Err::Ok;
+}
+
+void AgentRuntime::on_desired(const DesiredItem& item) {
+  // An actuator that moved already refreshed the description (through
+  // publish_telemetry_now); a new report needs it too.
+  if (desired_.apply(item, wall_.wall_now())) refresh_description(true);
 }
 
 void AgentRuntime::publish_telemetry_now(const drv::Device& device, size_t channel) {

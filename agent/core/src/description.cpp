@@ -1,4 +1,5 @@
 #include "agent/description.hpp"
+#include "agent/desired.hpp"
 
 #include "agent/identity.hpp"
 
@@ -233,6 +234,7 @@ hal::Result<size_t> format_device_description(char* buf, size_t cap, const Devic
     }
     w.put("/>");
   }
+  if (facts.desired_report != nullptr) w.put(facts.desired_report);  // our own XML (format_desired_report)
   w.put("</device>");
   return w.finish();
 }
@@ -264,6 +266,7 @@ size_t device_description_bound(const DeviceFacts& facts) {
   n += 32 + 6 * 64;
   // cert-expires='YYYY-MM-DDTHH:MM:SSZ' cert-days-left='-N' (any time, any count).
   n += 80;
+  n += kDesiredReportMax;  // the <desired/> report comes and goes after start
   return n;
 }
 

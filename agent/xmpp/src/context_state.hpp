@@ -40,6 +40,7 @@
 
 #include "agent/chat.hpp"
 #include "agent/commands.hpp"
+#include "agent/desired.hpp"
 #include "agent/forms.hpp"
 #include "agent/log.hpp"
 #include "agent/xmpp/session.hpp"
@@ -59,6 +60,7 @@ struct CommandScratch {
   CommandResponse response;
   char xml[kCommandXmlCap];
   char chat_body[kChatBodyMax + 2];  // one byte over the bot's limit: it says "too long"
+  DesiredItem desired;  // a desired-state notification, read and applied in one go
 };
 
 /// What a libstrophe log line says about a login.

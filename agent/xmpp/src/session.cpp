@@ -45,6 +45,7 @@
 #include "agent/jid.hpp"
 #include "agent/log.hpp"
 #include "agent/xml_text.hpp"
+#include "agent/xmpp/stanza_desired.hpp"
 #include "agent/xmpp/stanza_form.hpp"
 #include "agent/xmpp/stanza_text.hpp"
 #include "context_state.hpp"
@@ -61,6 +62,15 @@ constexpr const char* kNsVersion = "jabber:iq:version";
 constexpr const char* kNsTime = "urn:xmpp:time";
 constexpr const char* kNsSm = "urn:xmpp:sm:3";
 constexpr const char* kNsStanzas = "urn:ietf:params:xml:ns:xmpp-stanzas";
+constexpr const char* kNsPubsub = "http://jabber.org/protocol/pubsub";
+constexpr const char* kNsPubsubOwner = "http://jabber.org/protocol/pubsub#owner";
+constexpr const char* kNsPubsubEvent = "http://jabber.org/protocol/pubsub#event";
+// XEP-0163 §4: the device wants notifications of its own desired node.
+constexpr const char* kDesiredNotify = "urn:xiot:desired:0+notify";
+// The desired node's setup IQ ids.
+constexpr const char* kDesiredCreateId = "dsn-create";
+constexpr const char* kDesiredAffGetId = "dsn-affget";
+constexpr const char* kDesiredAffId = "dsn-aff";
 constexpr const char* kCapsNode = "urn:xiot:agent";
 // Telemetry publish IQ ids: the prefix says whether publish-options went with it.
 constexpr const char* kPubPrefix = "pub-";
@@ -69,6 +79,7 @@ constexpr const char* kPubOptionsPrefix = "pbo-";
 // Sorted as XEP-0115 §5.1 would sort them (caps_ver sorts anyway).
 constexpr const char* kFeatures[] = {
     kNsCaps, kCommandsXmlns, kNsDiscoInfo, kNsDiscoItems, kDataFormsXmlns, kNsPing, kNsVersion, kNsTime,
+    kDesiredNotify,
 };
 // XEP-0050 §2.2 / §2.3: the commands node and each command node.
 constexpr Identity kCommandListIdentity = {"automation", "command-list", "", "Commands"};
@@ -462,6 +473,10 @@ void Session::go_online() {
   // occupancy ends with the session that joined).
   if (!resumed_ && muc_state_ != MucState::None) muc_state_ = MucState::None;
   if (!muc_room_.empty() && muc_state_ != MucState::Joined) join_room();
+  // After the presence: the server answers it with the node's last item
+  // (caps +notify), which needs no node setup; a new stream sets the node
+  // up again (the ACL may have changed since the last login).
+  if (!resumed_ && desired_ != nullptr) setup_desired_node();
   // What libstrophe holds for this context right now (all its sessions): the
   // soak watches this across reconnects to tell growth from a leak.
   XLOG_INFO("xmpp", "online (libstrophe blocks in use: %lld)", static_cast<long long>(ctx_.outstanding_blocks()));
@@ -715,6 +730,8 @@ int Session::on_stanza(xmpp_stanza_t* stanza) {
         (void)on_device_result(stanza);
       } else if (std::strncmp(id, "ping-", 5) == 0) {
         (void)on_ping_result(stanza);
+      } else if (std::strncmp(id, "dsn-", 4) == 0) {
+        on_desired_node_result(stanza);
       }
     }
   }
@@ -867,6 +884,146 @@ void Session::set_command_handlers(CommandRouter* router, ChatBot* chat) {
   if ((router != nullptr || chat != nullptr) && cmd_ == nullptr) cmd_ = &ctx_.command_scratch();
 }
 
+void Session::set_desired_sink(DesiredSink* sink) {
+  desired_ = sink;
+  if (sink != nullptr && cmd_ == nullptr) cmd_ = &ctx_.command_scratch();
+}
+
+void Session::setup_desired_node() {
+  // XEP-0060 §8.1.3 create-and-configure. An existing node answers
+  // `conflict` and keeps its configuration (we made it; nobody else may
+  // create nodes on our PEP service). Prosody's PEP accepts access models
+  // presence, whitelist and open; presence lets viewers read the node too.
+  // docs/desired-state.md "The node".
+  std::string& b = out_buf_;
+  b.clear();
+  b += "<iq type='set' id='";
+  b += kDesiredCreateId;
+  b += "'><pubsub xmlns='";
+  b += kNsPubsub;
+  b += "'><create node='";
+  b += kDesiredNode;
+  b += "'/><configure><x xmlns='jabber:x:data' type='submit'>"
+       "<field var='FORM_TYPE' type='hidden'><value>http://jabber.org/protocol/pubsub#node_config</value></field>"
+       "<field var='pubsub#access_model'><value>presence</value></field>"
+       "<field var='pubsub#publish_model'><value>publishers</value></field>"
+       "<field var='pubsub#max_items'><value>1</value></field>"
+       "<field var='pubsub#persist_items'><value>true</value></field>"
+       "<field var='pubsub#send_last_published_item'><value>on_sub_and_presence</value></field>"
+       // Prosody 13 and ejabberd put the publisher on notifications only with
+       // this; Prosody 0.12 ignores the field and always does.
+       "<field var='pubsub#itemreply'><value>publisher</value></field>"
+       "</x></configure></pubsub></iq>";
+  send_out_buf();
+}
+
+void Session::set_desired_publishers(xmpp_stanza_t* current) {
+  // XEP-0060 §8.9.2: every owner and operator a publisher, and every other
+  // publisher the server lists (`current`, may be null) none. A pattern
+  // ("*@domain") cannot be an affiliation: such users can publish only where
+  // the server lets them otherwise; the device's own ACL check stays.
+  std::string& b = out_buf_;
+  b.clear();
+  b += "<iq type='set' id='";
+  b += kDesiredAffId;
+  b += "'><pubsub xmlns='";
+  b += kNsPubsubOwner;
+  b += "'><affiliations node='";
+  b += kDesiredNode;
+  b += "'>";
+  size_t n = 0;
+  for (const std::vector<std::string>* list : {&cfg_.acl.owners, &cfg_.acl.operators}) {
+    for (const std::string& jid : *list) {
+      if (jid.empty() || jid[0] == '*' || jid.find('@') == std::string::npos) continue;
+      b += "<affiliation jid='";
+      xml_escape_append(b, jid.c_str());
+      b += "' affiliation='publisher'/>";
+      ++n;
+    }
+  }
+  for (xmpp_stanza_t* a = current != nullptr ? xmpp_stanza_get_children(current) : nullptr; a != nullptr;
+       a = xmpp_stanza_get_next(a)) {
+    const char* name = xmpp_stanza_is_tag(a) ? xmpp_stanza_get_name(a) : nullptr;
+    const char* jid = name != nullptr && std::strcmp(name, "affiliation") == 0 ? xmpp_stanza_get_attribute(a, "jid")
+                                                                              : nullptr;
+    const char* aff = jid != nullptr ? xmpp_stanza_get_attribute(a, "affiliation") : nullptr;
+    if (aff == nullptr || std::strcmp(aff, "publisher") != 0) continue;  // the owner (us) stays
+    const Role role = role_of(cfg_.acl, jid);
+    if (role == Role::Owner || role == Role::Operator) continue;
+    b += "<affiliation jid='";
+    xml_escape_append(b, jid);
+    b += "' affiliation='none'/>";
+    XLOG_INFO("desired", "%s is no longer a publisher of %s (not an owner or operator)", jid, kDesiredNode);
+    ++n;
+  }
+  b += "</affiliations></pubsub></iq>";
+  if (n == 0) {
+    XLOG_WARN("desired", "no owner or operator JID to make a publisher of %s", kDesiredNode);
+    return;
+  }
+  send_out_buf();
+}
+
+void Session::on_desired_node_result(xmpp_stanza_t* stanza) {
+  const char* id = xmpp_stanza_get_id(stanza);
+  const char* type = xmpp_stanza_get_type(stanza);
+  const bool ok = type != nullptr && std::strcmp(type, "result") == 0;
+  const char* condition = ok ? "" : error_condition(stanza, "unknown");
+  if (std::strcmp(id, kDesiredCreateId) == 0) {
+    if (ok || std::strcmp(condition, "conflict") == 0) {
+      XLOG_DEBUG("desired", "node %s %s", kDesiredNode, ok ? "created" : "exists");
+      // XEP-0060 §8.9.1: the affiliations now, so that JIDs no longer in
+      // the ACL lose theirs in the same set.
+      std::string& b = out_buf_;
+      b.clear();
+      b += "<iq type='get' id='";
+      b += kDesiredAffGetId;
+      b += "'><pubsub xmlns='";
+      b += kNsPubsubOwner;
+      b += "'><affiliations node='";
+      b += kDesiredNode;
+      b += "'/></pubsub></iq>";
+      send_out_buf();
+    } else {
+      XLOG_WARN("desired", "creating the node %s was refused (%s): desired state cannot be published to this device",
+                kDesiredNode, condition);
+    }
+  } else if (std::strcmp(id, kDesiredAffGetId) == 0) {
+    // A server that cannot list them still gets the publishers set.
+    xmpp_stanza_t* pubsub = ok ? find_child(stanza, "pubsub", kNsPubsubOwner) : nullptr;
+    set_desired_publishers(pubsub != nullptr ? find_child(pubsub, "affiliations", nullptr) : nullptr);
+  } else if (std::strcmp(id, kDesiredAffId) == 0 && !ok) {
+    XLOG_WARN("desired", "making owners and operators publishers of %s was refused (%s)", kDesiredNode, condition);
+  }
+}
+
+void Session::handle_event(xmpp_stanza_t* message) {
+  // XEP-0060 §7.1.2.1 / XEP-0163: only our own PEP service speaks for our
+  // node; an event from anyone else (a contact's PEP, a spoof) is ignored.
+  const char* from = xmpp_stanza_get_from(message);
+  const char* own = cfg_.xmpp.jid.c_str();
+  size_t i = 0;
+  for (; from[i] != '\0' && own[i] != '\0'; ++i) {
+    const auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; };
+    if (lower(from[i]) != lower(own[i])) return;
+  }
+  if (from[i] != own[i]) return;
+  xmpp_stanza_t* event = find_child(message, "event", kNsPubsubEvent);
+  xmpp_stanza_t* items = event != nullptr ? find_child(event, "items", nullptr) : nullptr;
+  const char* node = items != nullptr ? xmpp_stanza_get_attribute(items, "node") : nullptr;
+  if (node == nullptr || std::strcmp(node, kDesiredNode) != 0) return;
+  // The last <item/> is the newest (a node with max_items 1 sends one).
+  xmpp_stanza_t* item = nullptr;
+  for (xmpp_stanza_t* c = xmpp_stanza_get_children(items); c != nullptr; c = xmpp_stanza_get_next(c)) {
+    const char* name = xmpp_stanza_is_tag(c) ? xmpp_stanza_get_name(c) : nullptr;
+    if (name != nullptr && std::strcmp(name, "item") == 0) item = c;
+  }
+  if (item == nullptr) return;  // a retraction: the desired state stays as applied
+  DesiredItem& d = cmd_->desired;
+  desired_from_item(item, &d);
+  desired_->on_desired(d);
+}
+
 void Session::set_log_tag(const char* tag) { log_tag_ = tag != nullptr ? tag : ""; }
 
 void Session::handle_command(xmpp_stanza_t* iq, xmpp_stanza_t* command) {
@@ -931,6 +1088,11 @@ int Session::on_message(xmpp_stanza_t* stanza) {
       muc_retry_at_ = clock_.mono_now().plus_ms(1000);
       return 1;
     }
+  }
+  if (desired_ != nullptr && from != nullptr && (type == nullptr || std::strcmp(type, "headline") == 0 ||
+                                                 std::strcmp(type, "normal") == 0)) {
+    handle_event(stanza);
+    return 1;
   }
   if (chat_ == nullptr || type == nullptr || from == nullptr || std::strcmp(type, "chat") != 0) return 1;
   xmpp_stanza_t* body = find_child(stanza, "body", nullptr);

@@ -28,8 +28,15 @@ Steps (DEVICE is the device's full JID, given with --device):
                                             order, so any reply would have arrived first)
                                             -> {reply: text|null}
   {"op": "items", "node": N, "max": K}      the device's PEP items -> {items: [{id, payload}]}
+  {"op": "publish", "node": N, "id": I, "xml": "<desired .../>"}
+                                            publishes an item to the device's PEP node N
+                                            (IQ to its bare JID) -> the answer
   {"op": "wait_presence", "want": "available"|"unavailable"}
                                             -> the presence
+  {"op": "message", "type": T, "xml": "<event .../>"}
+                                            a message of type T to the device with a hand-written
+                                            child, then a ping (the device handles stanzas in
+                                            order) -> the ping's answer
   {"op": "ping" | "version" | "time"}       -> the answer
 
 Every document also carries "ms", the step's wall time (for tools/bench).
@@ -238,6 +245,20 @@ class Commander(slixmpp.ClientXMPP):
                 items.append({"id": item["id"],
                               "payload": ET.tostring(payload, encoding="unicode") if payload is not None else ""})
             return {"type": "result", "items": items}
+        if op == "publish":
+            iq = self.make_iq(ito=self.device.bare, itype="set")
+            pubsub = ET.Element("{http://jabber.org/protocol/pubsub}pubsub")
+            publish = ET.SubElement(pubsub, "{http://jabber.org/protocol/pubsub}publish", node=step["node"])
+            item = ET.SubElement(publish, "{http://jabber.org/protocol/pubsub}item", id=step.get("id", "current"))
+            item.append(ET.fromstring(step["xml"]))
+            iq.append(pubsub)
+            return self.answer(await self.iq_answer(iq.send(timeout=t)))
+        if op == "message":
+            msg = self.make_message(mto=self.device, mtype=step.get("type", "headline"))
+            msg.append(ET.fromstring(step["xml"]))
+            msg.send()
+            iq = self.make_iq_get(queryxmlns="urn:xmpp:ping", ito=self.device)
+            return self.answer(await self.iq_answer(iq.send(timeout=t)))
         if op == "ping":
             iq = self.make_iq_get(queryxmlns="urn:xmpp:ping", ito=self.device)
             return self.answer(await self.iq_answer(iq.send(timeout=t)))

@@ -136,6 +136,22 @@ class CommandRouter {
   /// (the hardware failed, with its error).
   bool set_channel(const char* from, const char* channel, const char* value_text,
                    drv::Value* applied, CommandError* err);
+  /// set_channel() for desired state (agent/desired.hpp): the same ACL and
+  /// validation, but a channel that already holds the value (compared as
+  /// exact decimals, Device::get) is not set again and nothing is published;
+  /// *changed says whether Device::set ran. Same errors as set_channel().
+  bool desire_channel(const char* from, const char* channel, const char* value_text, drv::Value* applied,
+                      bool* changed, CommandError* err);
+  /// `configure` for one setting of desired state: `setting` is the
+  /// configure form's field prefixed with "telemetry." (telemetry.interval_s,
+  /// telemetry.batch_max, telemetry.sample_s, telemetry.batch_window_s),
+  /// parsed and range-checked exactly as the form's field; applied through
+  /// CommandHost::reconfigure_telemetry and persisted like `configure` when
+  /// it differs from the setting in force (*changed). Needs owner. Errors in
+  /// *err: forbidden; bad-request + bad-payload (unknown setting, bad value,
+  /// out of range); the host's refusal.
+  bool desire_setting(const char* from, const char* setting, const char* value_text, bool* changed,
+                      CommandError* err);
   /// One status line for people: "sim board, xiot 0.1.0, up 1h 02m, 9
   /// channels, healthy" (", degraded: <problem>" when not). Needs viewer.
   /// Errors in *err: forbidden; internal-server-error (buffer too small).

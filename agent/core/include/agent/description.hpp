@@ -73,6 +73,10 @@ struct DeviceFacts {
   /// Then the device element carries cert-expires and cert-days-left, and the
   /// status line says "certificate expires in N days" once fewer than
   /// cert_warn_days remain ("certificate expired" after it).
+  /// Desired state (docs/desired-state.md): the `<desired/>` report of the
+  /// last desired item (DesiredState::report_xml(), already XML, at most
+  /// kDesiredReportMax bytes), appended as is; nullptr or "" = none.
+  const char* desired_report = nullptr;
   int64_t cert_not_after = 0;
   int64_t cert_days_left = 0;
   uint32_t cert_warn_days = 30;

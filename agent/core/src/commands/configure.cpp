@@ -3,6 +3,7 @@
 // them with save_settings() (docs/commands.md "configure").
 #include <cinttypes>
 #include <cstdio>
+#include <cstring>
 
 #include "agent/commands.hpp"
 #include "agent/limits.hpp"
@@ -29,14 +30,11 @@ void format_ms_as_seconds(char* buf, size_t cap, uint32_t ms) {
   }
 }
 
-/// Parses field `var` of `form` as an exact decimal scaled by 10^scale, in
-/// lo..hi. Returns false with *err (bad-payload naming the field).
-bool scaled_field(const Form& form, const char* var, int scale, int64_t lo, int64_t hi, const char* range,
-                  bool* present, int64_t* out, CommandError* err) {
-  const FormField* f = form.find(var);
-  *present = f != nullptr;
-  if (f == nullptr) return true;  // absent: unchanged
-  const char* text = f->first_value();
+/// Parses `text` (the value of field or setting `var`) as an exact decimal
+/// scaled by 10^scale, in lo..hi. Returns false with *err (bad-payload naming
+/// `var`).
+bool scaled_text(const char* var, const char* text, int scale, int64_t lo, int64_t hi, const char* range,
+                 int64_t* out, CommandError* err) {
   if (text == nullptr || text[0] == '\0') {
     set_error(err, StanzaCondition::BadRequest, CommandCondition::BadPayload, "%s: required", var);
     return false;
@@ -61,6 +59,16 @@ bool scaled_field(const Form& form, const char* var, int scale, int64_t lo, int6
   }
   *out = n.value();
   return true;
+}
+
+/// Parses field `var` of `form` with scaled_text(); an absent field leaves
+/// *present false and is fine (unchanged).
+bool scaled_field(const Form& form, const char* var, int scale, int64_t lo, int64_t hi, const char* range,
+                  bool* present, int64_t* out, CommandError* err) {
+  const FormField* f = form.find(var);
+  *present = f != nullptr;
+  if (f == nullptr) return true;  // absent: unchanged
+  return scaled_text(var, f->first_value(), scale, lo, hi, range, out, err);
 }
 
 /// "0.05 to 86400" and "1 to 100": the ranges of agent/limits.hpp as the form
@@ -192,4 +200,60 @@ const CommandInfo kConfigureCommand = {
 };
 
 }  // namespace cmd
+
+bool CommandRouter::desire_setting(const char* from, const char* setting, const char* value_text, bool* changed,
+                                   CommandError* err) {
+  *changed = false;
+  if (!allowed(from, Role::Owner, "configure", err)) return false;
+  char interval_range[32];
+  char batch_range[32];
+  char sample_range[32];
+  char window_range[32];
+  cmd::format_ranges(interval_range, batch_range, sample_range, window_range);
+  // The configure form's fields, prefixed: one table, the form's ranges.
+  struct Row {
+    const char* name;
+    int scale;
+    int64_t lo, hi;
+    const char* range;
+    uint32_t TelemetrySettings::*field;
+  };
+  const Row rows[] = {
+      {"telemetry.interval_s", 3, kIntervalMinMs, kIntervalMaxMs, interval_range, &TelemetrySettings::interval_ms},
+      {"telemetry.batch_max", 0, kBatchMaxMin, kBatchMaxMax, batch_range, &TelemetrySettings::batch_max},
+      {"telemetry.sample_s", 3, kSampleMinMs, kSampleMaxMs, sample_range, &TelemetrySettings::sample_ms},
+      {"telemetry.batch_window_s", 3, kBatchWindowMinMs, kBatchWindowMaxMs, window_range,
+       &TelemetrySettings::batch_window_ms},
+  };
+  const Row* row = nullptr;
+  for (const Row& r : rows) {
+    if (setting != nullptr && std::strcmp(r.name, setting) == 0) row = &r;
+  }
+  if (row == nullptr) {
+    cmd::set_error(err, StanzaCondition::BadRequest, CommandCondition::BadPayload, "%.64s: unknown setting",
+                   setting != nullptr ? setting : "");
+    return false;
+  }
+  int64_t v = 0;
+  if (!cmd::scaled_text(row->name, value_text, row->scale, row->lo, row->hi, row->range, &v, err)) return false;
+  TelemetrySettings s = host_.telemetry_settings();
+  if (s.*(row->field) == static_cast<uint32_t>(v)) return true;  // already in force
+  s.*(row->field) = static_cast<uint32_t>(v);
+  const hal::Err r = host_.reconfigure_telemetry(s);
+  if (r != hal::Err::Ok) {
+    cmd::set_error(err, r == hal::Err::InvalidArgument ? StanzaCondition::BadRequest
+                                                        : StanzaCondition::InternalServerError,
+                   CommandCondition::None, "%s: reconfigure failed: %s", row->name, hal::err_name(r));
+    return false;
+  }
+  *changed = true;
+  XLOG_INFO(cmd::kArea, "%.128s set %s to %.32s (desired state)", cmd::nz(from), row->name, value_text);
+  if (storage_ != nullptr) {
+    if (const hal::Err p = save_settings(*storage_, options_.settings_key, s); p != hal::Err::Ok) {
+      XLOG_WARN(cmd::kArea, "persisting settings failed: %s", hal::err_name(p));
+    }
+  }
+  return true;
+}
+
 }  // namespace agent

@@ -89,14 +89,49 @@ bool parse_value(const drv::ChannelSpec& spec, const char* name, const char* val
   return true;
 }
 
+/// *out = m * 10^k; false on overflow (k >= 0).
+bool scale_up(int64_t m, int k, int64_t* out) {
+  for (; k > 0; --k) {
+    if (__builtin_mul_overflow(m, int64_t{10}, &m)) return false;
+  }
+  *out = m;
+  return true;
+}
+
+/// `a` and `b` are the same value: same type, and numerically equal as exact
+/// decimals (21.5 equals 21.50), no floating point.
+bool same_value(const drv::Value& a, const drv::Value& b) {
+  if (a.type != b.type) return false;
+  switch (a.type) {
+    case drv::ValueType::Boolean: return a.flag == b.flag;
+    case drv::ValueType::String: return std::strcmp(a.text, b.text) == 0;
+    case drv::ValueType::Numeric: break;
+  }
+  const int e = a.exponent < b.exponent ? a.exponent : b.exponent;
+  int64_t x = 0;
+  int64_t y = 0;
+  if (!scale_up(a.mantissa, a.exponent - e, &x) || !scale_up(b.mantissa, b.exponent - e, &y)) return false;
+  return x == y;
+}
+
 /// Parses `value_text`, drives the channel with Device::set and publishes
-/// telemetry at once.
+/// telemetry at once. With `only_if_different` a channel whose last value
+/// (Device::get, no bus traffic) already equals the parsed value is left
+/// alone: no set, no publish, *changed false (desired state re-applied).
 bool apply_set(CommandHost& host, const char* from, drv::Device& dev, size_t channel, const char* value_text,
-               drv::Value* applied, CommandError* err) {
+               drv::Value* applied, CommandError* err, bool only_if_different = false, bool* changed = nullptr) {
   char name[kChannelNameMax];
   if (!format_channel_name(name, sizeof name, dev, channel).ok()) name[0] = '\0';
   drv::Value v;
+  if (changed != nullptr) *changed = false;
   if (!parse_value(dev.channel(channel), name, value_text, &v, err)) return false;
+  if (only_if_different) {
+    const hal::Result<drv::Value> now = dev.get(channel);
+    if (now.ok() && same_value(now.value(), v)) {
+      *applied = v;
+      return true;
+    }
+  }
   const hal::Err e = dev.set(channel, v);
   switch (e) {
     case hal::Err::Ok: {
@@ -105,6 +140,7 @@ bool apply_set(CommandHost& host, const char* from, drv::Device& dev, size_t cha
       XLOG_INFO(kArea, "%.128s set %s to %s", nz(from), name, text);
       host.publish_telemetry_now(dev, channel);
       *applied = v;
+      if (changed != nullptr) *changed = true;
       return true;
     }
     case hal::Err::InvalidArgument:
@@ -265,6 +301,16 @@ bool CommandRouter::set_channel(const char* from, const char* channel, const cha
   drv::ChannelRef ref;
   if (!cmd::resolve_actuator(registry_, channel, &ref, err)) return false;
   return cmd::apply_set(host_, from, *ref.device, ref.index, value_text, applied, err);
+}
+
+bool CommandRouter::desire_channel(const char* from, const char* channel, const char* value_text,
+                                   drv::Value* applied, bool* changed, CommandError* err) {
+  *changed = false;
+  if (!allowed(from, Role::Operator, "set", err)) return false;
+  drv::ChannelRef ref;
+  if (!cmd::resolve_actuator(registry_, channel, &ref, err)) return false;
+  return cmd::apply_set(host_, from, *ref.device, ref.index, value_text, applied, err,
+                        /*only_if_different=*/true, changed);
 }
 
 }  // namespace agent

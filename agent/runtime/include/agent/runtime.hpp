@@ -40,6 +40,7 @@
 #include "agent/commands.hpp"
 #include "agent/config.hpp"
 #include "agent/description.hpp"
+#include "agent/desired.hpp"
 #include "agent/ibb.hpp"
 #include "agent/journal.hpp"
 #include "agent/update.hpp"
@@ -95,7 +96,7 @@ class UrlFetcher {
   virtual const char* error_text() const = 0;
 };
 
-class AgentRuntime final : public CommandHost {
+class AgentRuntime final : public CommandHost, public DesiredSink {
  public:
   /// How long the loop may stall before the watchdog fires. The loop turns at
   /// least once a second; libstrophe's TLS handshake blocks it for a while
@@ -194,6 +195,11 @@ class AgentRuntime final : public CommandHost {
   /// simulator runs thousands of runtimes).
   AlertEngine* alerts() { return alerts_ ? &alerts_->engine : nullptr; }
 
+  // DesiredSink (docs/desired-state.md): applies the item through the
+  // router; the device node carries the report.
+  void on_desired(const DesiredItem& item) override;
+  const DesiredState& desired() const { return desired_; }
+
  private:
   /// Presence and the device node follow health and the actuators' state.
   /// `actuators_changed`: a command moved an actuator (the device node is
@@ -236,6 +242,7 @@ class AgentRuntime final : public CommandHost {
   TelemetryPublisher publisher_;
   CommandRouter router_;
   ChatBot chat_;
+  DesiredState desired_;
   std::vector<FailedDevice> failed_;
   uint64_t samples_seen_ = 0;
   HealthReport last_health_{};

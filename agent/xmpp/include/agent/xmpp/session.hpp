@@ -18,6 +18,7 @@
 #include "agent/chat.hpp"
 #include "agent/commands.hpp"
 #include "agent/config.hpp"
+#include "agent/desired.hpp"
 #include "agent/ibb.hpp"
 #include "agent/telemetry.hpp"
 #include "hal/clock.hpp"
@@ -143,6 +144,16 @@ class Session : public TelemetrySink {
   /// request/response scratch is the context's (Context::command_scratch(),
   /// allocated by the first session that gets handlers), taken here.
   void set_command_handlers(CommandRouter* router, ChatBot* chat);
+  /// Desired state (docs/desired-state.md): after every fresh login the
+  /// session creates the PEP node urn:xiot:desired:0 (access presence,
+  /// publish model publishers, one persisted item) and makes every owner and
+  /// operator of the ACL (plain bare JIDs) a `publisher` of it (and any other
+  /// publisher it lists `none`); notifications
+  /// of that node from our own bare JID (caps +notify, also the last item at
+  /// every login) are read into a DesiredItem and given to `sink`.
+  /// Borrowed; nullptr = none (the default: notifications are ignored and the
+  /// node is left alone).
+  void set_desired_sink(DesiredSink* sink);
   /// Routes XEP-0047 <open/>, <data/> and <close/> IQs to `ibb` (borrowed;
   /// nullptr = refused with service-unavailable, the default).
   void set_ibb_receiver(IbbReceiver* ibb) { ibb_ = ibb; }
@@ -203,6 +214,8 @@ class Session : public TelemetrySink {
   int on_ping_result(_xmpp_stanza_t* stanza);
   int on_publish_result(_xmpp_stanza_t* stanza);
   int on_device_result(_xmpp_stanza_t* stanza);
+  /// Answers to the desired node's create and affiliation IQs ("dsn-").
+  void on_desired_node_result(_xmpp_stanza_t* stanza);
   /// A libstrophe log line the context attributed to this session: notes a
   /// failed login (SASL or certificate) or a resumed stream.
   void on_log(const char* area, const char* msg);
@@ -235,6 +248,13 @@ class Session : public TelemetrySink {
   void go_online();
   void send_presence();
   void publish_device();
+  /// Creates (or finds) the desired node, then sets its publishers.
+  void setup_desired_node();
+  /// `current`: the server's <affiliations/> (publishers no longer in the ACL
+  /// are set to none), or nullptr.
+  void set_desired_publishers(_xmpp_stanza_t* current);
+  /// A pubsub event <message/>: a desired item from our own PEP service.
+  void handle_event(_xmpp_stanza_t* message);
   void handle_subscription(_xmpp_stanza_t* stanza, const char* type);
   void handle_iq(_xmpp_stanza_t* stanza);
   void reply_disco_info(_xmpp_stanza_t* iq, const char* node);
@@ -307,6 +327,7 @@ class Session : public TelemetrySink {
   ChatBot* chat_ = nullptr;
   CommandScratch* cmd_ = nullptr;  ///< the context's, taken by set_command_handlers()
   IbbReceiver* ibb_ = nullptr;
+  DesiredSink* desired_ = nullptr;
   std::string log_tag_;
   std::string muc_room_;      ///< bare JID, "" = none
   std::string muc_occupant_;  ///< room/nick
