@@ -21,6 +21,7 @@ const arg = (name, dflt) => {
 const N = arg("--devices", 500);
 const RUNS = arg("--runs", 3);
 const WINDOW_S = arg("--window", 20);
+const WAIT_MS = arg("--wait", 300) * 1000;
 const INTERVAL = N / 50; // ~50 items/s over the fleet
 
 const stat = (xs) => {
@@ -35,6 +36,7 @@ const fmt = (xs, unit, digits = 0) => {
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "xiot-web-bench-"));
 console.log(`web-bench: ${N} devices (xiot-fleet-sim, interval ${INTERVAL} s = ~50 items/s), scratch ${dir}`);
 const t0 = Date.now();
+let ok = false;
 const fleet = await startFleet({ dir, simDevices: N, interval: INTERVAL });
 try {
   await waitFor(`all ${N} simulated devices online`, async () =>
@@ -57,18 +59,29 @@ try {
     await page.goto(fleet.env.web_url, { waitUntil: "networkidle" });
     await page.getByTestId("login-jid").fill(fleet.ops.jid);
     await page.getByTestId("login-password").fill(fleet.ops.password);
+    const summaryNow = () => page.evaluate(() => {
+      const s = document.querySelector('[data-testid="fleet-summary"]');
+      if (!s) return "no fleet-summary";
+      return ["total", "healthy", "degraded", "dnd", "offline"].map((k) => `${k}=${s.getAttribute(`data-${k}`)}`).join(" ") +
+        ` rows=${document.querySelectorAll('[data-testid="device-row"]').length}`;
+    }).catch((e) => `${e}`);
+    const explain = async (e) => {
+      const file = path.join(dir, `timeout-run${run}.png`);
+      await page.screenshot({ path: file }).catch(() => {});
+      throw new Error(`${e.message}\npage state: ${await summaryNow()}; screenshot ${file}`);
+    };
     const tClick = Date.now();
     await page.getByTestId("login-submit").click();
     await page.waitForFunction((n) => {
       const s = document.querySelector('[data-testid="fleet-summary"]');
       return s && Number(s.getAttribute("data-total")) === n && document.querySelector('[data-testid="device-row"]');
-    }, N, { polling: "raf", timeout: 120000 });
+    }, N, { polling: 50, timeout: WAIT_MS }).catch(explain);
     const tFirst = Date.now();
     await page.waitForFunction((n) => {
       const s = document.querySelector('[data-testid="fleet-summary"]');
       return s && Number(s.getAttribute("data-offline")) === 0 &&
         Number(s.getAttribute("data-healthy")) + Number(s.getAttribute("data-degraded")) + Number(s.getAttribute("data-dnd")) === n;
-    }, N, { polling: "raf", timeout: 120000 });
+    }, N, { polling: 50, timeout: WAIT_MS }).catch(explain);
     const tAll = Date.now();
     // The page's own HTTP load is over; the WebSocket's frames are not HTTP responses.
     raw.push([...rawBytes.values()].reduce((a, x) => a + x, 0));
@@ -110,7 +123,8 @@ try {
   console.log(`all ${N} devices show their health (login click -> offline=0):     ${fmt(all, "ms")}`);
   console.log(`responsiveness, ${WINDOW_S} s at ~50 items/s: rAF gap max ${fmt(gapMax, "ms")}, p99 ${fmt(gapP99, "ms")}, ` +
               `long tasks (>50 ms) ${fmt(longN, "")} totalling ${fmt(longMs, "ms")}`);
+  ok = true;
 } finally {
   await fleet.stop();
-  fs.rmSync(dir, { recursive: true, force: true });
+  if (ok) fs.rmSync(dir, { recursive: true, force: true });
 }
