@@ -40,7 +40,7 @@ let ok = false;
 const fleet = await startFleet({ dir, simDevices: N, interval: INTERVAL });
 try {
   await waitFor(`all ${N} simulated devices online`, async () =>
-    /all .* devices online/.test(fs.readFileSync(path.join(fleet.logs, "sim.log"), "utf8")), 180000, 500);
+    /all .* devices online/.test(fs.readFileSync(path.join(fleet.logs, "sim.log"), "utf8")), 900000, 500);
   console.log(`web-bench: fleet online after ${((Date.now() - t0) / 1000).toFixed(1)} s; console ${fleet.env.web_url}`);
 
   const raw = [], wire = [], requests = [], first = [], all = [], gapMax = [], gapP99 = [], longN = [], longMs = [];
