@@ -171,7 +171,8 @@ test("an alarm from the device arrives in the alarm panel", async () => {
   const item = page.locator(`[data-testid="alarm-panel"] [data-testid="alarm-item"][data-device="${fleet.agentJid}"]` +
                             '[data-channel="env0.temperature"][data-state="alarm"]');
   await item.first().waitFor({ timeout: 45000 }).catch((e) => {
-    throw new Error(`${e.message}${fleet.agentNote ? `\n(${fleet.agentNote})` : ""}`);
+    const why = [fleet.agentNote, fleet.env.muc_service ? "" : "this devserver has no MUC service (no muc_service in env.json)"];
+    throw new Error([e.message, ...why.filter(Boolean).map((w) => `(${w})`)].join("\n"));
   });
   await shot("07-alarm");
 });
