@@ -47,6 +47,13 @@ try {
   for (let run = 1; run <= RUNS; run++) {
     const b = await launchBrowser();
     const page = b.page;
+    const pageLog = [];
+    page.on("console", (m) => pageLog.push(`console.${m.type()}: ${m.text()}`));
+    page.on("pageerror", (e) => pageLog.push(`pageerror: ${e.message}`));
+    page.on("websocket", (ws) => {
+      ws.on("close", () => pageLog.push(`websocket closed ${ws.url()}`));
+      ws.on("socketerror", (e) => pageLog.push(`websocket error ${e}`));
+    });
     const cdp = await b.context.newCDPSession(page);
     await cdp.send("Network.enable");
     await cdp.send("Network.setCacheDisabled", { cacheDisabled: true });
@@ -68,7 +75,9 @@ try {
     const explain = async (e) => {
       const file = path.join(dir, `timeout-run${run}.png`);
       await page.screenshot({ path: file }).catch(() => {});
-      throw new Error(`${e.message}\npage state: ${await summaryNow()}; screenshot ${file}`);
+      const err = await page.getByTestId("login-error").textContent({ timeout: 1000 }).catch(() => null);
+      throw new Error(`${e.message}\npage state: ${await summaryNow()}; login-error: ${err}; screenshot ${file}\n` +
+                      `page log (last 30):\n${pageLog.slice(-30).join("\n")}`);
     };
     const tClick = Date.now();
     await page.getByTestId("login-submit").click();
