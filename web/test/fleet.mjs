@@ -78,7 +78,7 @@ export async function startFleet(opts) {
     run(DEVSERVER, ["stop", serverDir]);
   } catch { /* not running */ }
   fs.rmSync(serverDir, { recursive: true, force: true });
-  run(DEVSERVER, ["start", serverDir, "--owner-pid", String(process.pid), "--log-level", "warn",
+  run(DEVSERVER, ["start", serverDir, "--owner-pid", String(process.pid), "--log-level", process.env.XIOT_DEVSERVER_LOG_LEVEL || "warn",
                   "--web-root", opts.webRoot || process.env.XIOT_WEB_ROOT || path.join(ROOT, "web", "dist")]);
   run(FLEET, ["provision", "--server-dir", serverDir, "--count", String(total), "--operator", "ops",
               "--owner", "admin", "--interval", String(interval), "--agent-configs", path.join(dir, "agents")]);
