@@ -44,8 +44,10 @@ try {
   console.log(`web-bench: fleet online after ${((Date.now() - t0) / 1000).toFixed(1)} s; console ${fleet.env.web_url}`);
 
   const raw = [], wire = [], requests = [], first = [], all = [], gapMax = [], gapP99 = [], longN = [], longMs = [];
+  const failures = [];
   for (let run = 1; run <= RUNS; run++) {
     const b = await launchBrowser();
+    try {
     const page = b.page;
     const pageLog = [];
     page.on("console", (m) => pageLog.push(`console.${m.type()}: ${m.text()}`));
@@ -123,9 +125,16 @@ try {
                 `first render ${first.at(-1)} ms, all health ${all.at(-1)} ms; ${WINDOW_S} s at ~50 items/s: ` +
                 `${r.frames} frames, rAF gap max ${r.max.toFixed(0)} ms p99 ${r.p99.toFixed(0)} ms, ` +
                 `${r.long} long tasks (${r.longMs.toFixed(0)} ms)`);
+    } catch (e) {
+      // A failed run is reported and counted, not the end of the bench.
+      failures.push(run);
+      console.log(`web-bench: run ${run} FAILED: ${e.message}`);
+    }
     await b.close();
   }
   console.log("");
+  if (failures.length) console.log(`web-bench: ${failures.length} of ${RUNS} runs failed (runs ${failures.join(", ")}); figures over the others`);
+  if (failures.length === RUNS) throw new Error("every run failed");
   console.log(`page weight, first load (cold cache), raw:         ${fmt(raw, "B")}`);
   console.log(`page weight, first load (cold cache), transferred: ${fmt(wire, "B")} in ${stat(requests).median} responses`);
   console.log(`first render with ${N} devices (login click -> data-total=${N} + rows): ${fmt(first, "ms")}`);
