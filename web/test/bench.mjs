@@ -141,7 +141,7 @@ try {
   console.log(`all ${N} devices show their health (login click -> offline=0):     ${fmt(all, "ms")}`);
   console.log(`responsiveness, ${WINDOW_S} s at ~50 items/s: rAF gap max ${fmt(gapMax, "ms")}, p99 ${fmt(gapP99, "ms")}, ` +
               `long tasks (>50 ms) ${fmt(longN, "")} totalling ${fmt(longMs, "ms")}`);
-  ok = true;
+  ok = failures.length === 0; // a failed run keeps the scratch dir (screenshot, logs)
 } finally {
   await fleet.stop();
   if (ok) fs.rmSync(dir, { recursive: true, force: true });
