@@ -65,7 +65,7 @@ try {
     page.on("response", async (r) => {
       try { rawBytes.set(r.url(), (await r.body()).length); } catch { /* redirects, aborted */ }
     });
-    await page.goto(fleet.env.web_url, { waitUntil: "networkidle" });
+    await page.goto(fleet.env.web_url, { waitUntil: "networkidle", timeout: WAIT_MS });
     await page.getByTestId("login-jid").fill(fleet.ops.jid);
     await page.getByTestId("login-password").fill(fleet.ops.password);
     const summaryNow = () => page.evaluate(() => {
