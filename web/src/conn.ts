@@ -357,6 +357,7 @@ export async function login(opts: {
     queueMicrotask(() => opts.online(s));
     return s;
   } catch (e) {
+    xmpp.timeout = 5000; // the error is shown after at most this wait for </close>
     try {
       await xmpp.stop();
     } catch {
