@@ -1,5 +1,6 @@
 // node scripts/check-scram.mjs: src/scram.ts against the SCRAM-SHA-1 example
-// exchange of RFC 5802 §5 (user "user", password "pencil"); exit 1 on a mismatch.
+// exchange of RFC 5802 §5 (user "user", password "pencil"), including the server's
+// signature (v=) check; exit 1 on a mismatch.
 import * as esbuild from "esbuild";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -17,6 +18,10 @@ let bad = 0;
 for (const [g, w] of [[first, want[0]], [final, want[1]]]) {
   if (g !== w) { console.error(`got  ${g}\nwant ${w}`); bad++; }
 }
+// RFC 5802 §5: the server-final-message of the example; a wrong or missing one fails the login.
+if (m.verifyServer("v=rmF9pqV8S7suAoZWja4dJRkFsKQ=") !== "") { console.error("the RFC 5802 server signature was refused"); bad++; }
+if (m.verifyServer("v=AAAAAAAAAAAAAAAAAAAAAAAAAAA=") === "") { console.error("a wrong server signature was accepted"); bad++; }
+if (m.verifyServer("") === "") { console.error("a success without a server signature was accepted"); bad++; }
 let refused = false;
 try {
   const x = new ScramSha1("abc");

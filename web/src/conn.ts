@@ -4,7 +4,7 @@
 // PEP items: "<node>+notify", XEP-0163 §4), roster and presence routing.
 import { client, xml, type Client, type Jid } from "@xmpp/client";
 import type { Element } from "@xmpp/xml";
-import { useScramSha1 } from "./scram";
+import { ScramSha1, useScramSha1 } from "./scram";
 
 export type { Element };
 export { xml };
@@ -98,16 +98,98 @@ export async function capsVer(): Promise<string> {
   return b64(await crypto.subtle.digest("SHA-1", new TextEncoder().encode(s)));
 }
 
-/// Maps a login failure to one line for the login form.
-export function describeLoginError(err: unknown, service: string): string {
-  const e = err as { name?: string; condition?: string; message?: string; code?: string };
-  const msg = e?.message ?? String(err);
-  if (e?.name === "SASLError" || e?.condition === "not-authorized") return "Wrong JID or password (the server said not-authorized)";
-  if (e?.condition) return `The server refused the login: ${e.condition}${e.message && e.message !== e.condition ? ` (${e.message})` : ""}`;
+/// A login failure whose message is already what the user should read.
+export class LoginError extends Error {
+  override name = "LoginError";
+}
+
+/// How long a login may take in all (WebSocket, stream, SCRAM, resource
+/// binding). xmpp.js waits only 2 s for each stream header by default, which a
+/// server busy with a few hundred devices misses now and then (the login then
+/// failed with an empty TimeoutError); a login is one deadline instead.
+export const LOGIN_DEADLINE_MS = 60000;
+
+/// Maps a login failure to one line for the login form; never empty.
+/// `waiting`: what the login was waiting for when it failed.
+export function describeLoginError(err: unknown, service: string, waiting = "the server"): string {
+  const e = err as { name?: string; condition?: string; message?: string; code?: string; text?: string };
+  if (err instanceof LoginError && err.message) return err.message;
+  const msg = (e?.message ?? String(err)).trim();
+  if (e?.name === "SASLError" && e.condition === "not-authorized") return "Wrong JID or password (the server said not-authorized)";
+  if (e?.name === "SASLError" && e.condition) return `The server refused the login (SASL ${e.condition}${e.text ? `: ${e.text}` : ""})`;
+  if (e?.name === "StreamError" && e.condition) return `The server closed the stream with condition ${e.condition}${e.text ? ` (${e.text})` : ""} while waiting for ${waiting}`;
+  if (e?.condition) return `The server refused the login: ${e.condition}${msg && msg !== e.condition ? ` (${msg})` : ""}`;
   if (e?.code === "ECONNERROR" || /ECONNERROR|WebSocket/i.test(msg)) return `Cannot reach the server at ${service}`;
   if (/No compatible mechanism/i.test(msg)) return "The server offers no SCRAM-SHA-1 login (PLAIN is never used)";
-  if (/timeout/i.test(msg)) return `The server at ${service} did not answer in time`;
-  return `Login failed: ${msg}`;
+  if (e?.name === "TimeoutError" || /timeout/i.test(msg)) return `Timed out waiting for ${waiting} (${service})`;
+  return `Login failed while waiting for ${waiting}: ${msg || e?.name || "unknown error"}`;
+}
+
+const NS_SASL = "urn:ietf:params:xml:ns:xmpp-sasl";
+
+/// xmpp.start() under one deadline, naming what it waits for: xmpp.js's own
+/// waits are per step (the stream headers) or none at all (SASL, and a
+/// WebSocket the server closes mid-login leaves start() pending forever).
+/// `progress.waiting` follows the login's steps, for the error text.
+function startWithDeadline(xmpp: Client, service: string, deadlineMs: number, progress: { waiting: string }): Promise<Jid> {
+  return new Promise<Jid>((resolve, reject) => {
+    let streamError = "";
+    const onStatus = (status: string) => {
+      if (status === "connect" || status === "opening") progress.waiting = "the server's stream header";
+      else if (status === "open") progress.waiting = "the server's stream features";
+    };
+    const onSend = (el: Element) => {
+      if (el.is("auth", NS_SASL)) progress.waiting = "the server's SCRAM-SHA-1 challenge";
+      else if (el.is("response", NS_SASL)) progress.waiting = "the server's SASL success";
+      else if (el.name === "iq" && el.getChild("bind", "urn:ietf:params:xml:ns:xmpp-bind")) progress.waiting = "the resource binding result";
+    };
+    const onNonza = (el: Element) => {
+      if (el.is("success", NS_SASL)) progress.waiting = "the server's stream header after authentication";
+      if (el.is("error", "http://etherx.jabber.org/streams")) {
+        const c = el.getChildElements()[0];
+        const text = el.getChildText("text", "urn:ietf:params:xml:ns:xmpp-streams");
+        streamError = (c?.name ?? "undefined-condition") + (text ? ` (${text})` : "");
+      }
+    };
+    const onClose = () => {
+      finish(new LoginError(streamError
+        ? `The server closed the stream with condition ${streamError} while the login waited for ${progress.waiting}`
+        : `The server closed the stream while the login waited for ${progress.waiting}`));
+    };
+    const onDisconnect = (ev?: { clean?: boolean; reason?: { code?: number; reason?: string } }) => {
+      const code = ev?.reason?.code;
+      const why = ev?.reason?.reason;
+      finish(new LoginError(
+        (streamError ? `The server closed the stream with condition ${streamError}` : "The WebSocket connection was closed") +
+        ` while the login waited for ${progress.waiting}` +
+        (code !== undefined ? ` (WebSocket close code ${code}${why ? `: ${why}` : ""})` : "")));
+    };
+    const timer = setTimeout(() => {
+      finish(new LoginError(`Timed out after ${Math.round(deadlineMs / 1000)} s waiting for ${progress.waiting} (${service})`));
+    }, deadlineMs);
+    let done = false;
+    function finish(err: Error | null, jid?: Jid) {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      xmpp.removeListener("status", onStatus);
+      xmpp.removeListener("send", onSend);
+      xmpp.removeListener("nonza", onNonza);
+      xmpp.removeListener("close", onClose);
+      xmpp.removeListener("disconnect", onDisconnect);
+      if (err) reject(err);
+      else resolve(jid!);
+    }
+    xmpp.on("status", onStatus);
+    xmpp.on("send", onSend);
+    xmpp.on("nonza", onNonza);
+    xmpp.on("close", onClose);
+    xmpp.on("disconnect", onDisconnect);
+    xmpp.start().then((jid) => finish(null, jid), (e) => {
+      // An error event that is a stream error: the server's word, with its condition.
+      finish(e instanceof Error || e ? e : new Error(String(e)));
+    });
+  });
 }
 
 export interface PresenceInfo {
@@ -148,17 +230,40 @@ export async function login(opts: {
     service: opts.service,
     domain,
     resource,
+    // Each stream header may take the whole login deadline (default 2 s).
+    timeout: LOGIN_DEADLINE_MS,
     // SCRAM-SHA-1 only: never PLAIN, even if offered (and the xiot servers offer only SCRAM).
     credentials: async (authenticate, mechanisms) => {
       if (!mechanisms.includes("SCRAM-SHA-1")) throw new Error("No compatible mechanism: server offers " + mechanisms.join(", "));
-      await authenticate({ username, password: opts.password }, "SCRAM-SHA-1");
+      // xmpp.js does not hand the <success/> data (RFC 5802 server-final-message)
+      // to the mechanism: take it from the stream and check the server's signature.
+      let success: Element | null = null;
+      const onNonza = (el: Element) => {
+        if (el.is("success", NS_SASL)) success = el;
+      };
+      xmpp.on("nonza", onNonza);
+      try {
+        await authenticate({ username, password: opts.password }, "SCRAM-SHA-1");
+      } finally {
+        xmpp.removeListener("nonza", onNonza);
+      }
+      let data = "";
+      try {
+        data = atob((success as Element | null)?.text().trim() ?? "");
+      } catch {
+        throw new LoginError("SCRAM-SHA-1: the server's success data is not base64");
+      }
+      const why = scram?.verifyServer(data) ?? "SCRAM-SHA-1: no mechanism ran";
+      if (why) throw new LoginError(why);
     },
   });
   // @xmpp/client leaves SCRAM-SHA-1 out of browser builds (its package.json
   // "browser" map): ours (src/scram.ts, PBKDF2 in WebCrypto) is registered here.
-  useScramSha1(xmpp.saslFactory);
+  let scram: ScramSha1 | null = null;
+  useScramSha1(xmpp.saslFactory, (m) => (scram = m));
 
   const ver = await capsVer();
+  const progress = { waiting: `the WebSocket connection to ${opts.service}` };
   let started = false;
   let session: Session | null = null;
 
@@ -212,7 +317,7 @@ export async function login(opts: {
 
   try {
     xmpp.reconnect.stop(); // no retry loop behind a wrong password
-    const j = await xmpp.start();
+    const j = await startWithDeadline(xmpp, opts.service, LOGIN_DEADLINE_MS, progress);
     started = true;
     xmpp.reconnect.start();
     const s: Session = {
@@ -239,6 +344,7 @@ export async function login(opts: {
       stop: async () => {
         started = false;
         xmpp.reconnect.stop();
+        xmpp.timeout = 5000; // logging out waits at most this for the server's </close>
         try {
           await xmpp.send(xml("presence", { type: "unavailable" }));
           await xmpp.stop();
@@ -251,12 +357,13 @@ export async function login(opts: {
     queueMicrotask(() => opts.online(s));
     return s;
   } catch (e) {
+    xmpp.timeout = 5000; // the error is shown after at most this wait for </close>
     try {
       await xmpp.stop();
     } catch {
       /* ignore */
     }
-    throw new Error(describeLoginError(e, opts.service));
+    throw new LoginError(describeLoginError(e, opts.service, progress.waiting));
   }
 }
 

@@ -27,6 +27,8 @@ export class ScramSha1 {
   private cnonce = "";
   private firstBare = "";
   private challengeText = "";
+  private serverSignature = "";
+  private serverFinal: string | null = null;
 
   /// `cnonce`: only for test vectors; empty = 18 random bytes, base64.
   constructor(private readonly fixedNonce = "") {}
@@ -60,17 +62,51 @@ export class ScramSha1 {
     const authMessage = `${this.firstBare},${this.challengeText},${without}`;
     const sig = await hmac(storedKey, enc.encode(authMessage));
     const proof = clientKey.map((b, i) => b ^ sig[i]!);
+    // RFC 5802 §3: ServerSignature = HMAC(HMAC(SaltedPassword, "Server Key"), AuthMessage),
+    // checked against the server-final-message's v= in verifyServer().
+    const serverKey = await hmac(salted, enc.encode("Server Key"));
+    this.serverSignature = b64(await hmac(serverKey, enc.encode(authMessage)));
     this.stage = "final";
     return `${without},p=${b64(proof)}`;
   }
 
   challenge(chal: string): this {
-    this.challengeText = chal;
+    // RFC 6120 §6.3.10 lets the server send its final message as one more
+    // challenge (then an empty <success/>) instead of inside <success/>.
+    if (this.stage === "final") this.serverFinal = chal;
+    else this.challengeText = chal;
     return this;
+  }
+
+  /// RFC 5802 §3/§5.1: the server-final-message ("v=<ServerSignature>" or
+  /// "e=<error>") proves the server knows the password too. `successData` is
+  /// the decoded text of <success/> (empty if it carried none). Returns "" when
+  /// the signature matches, else why the login must fail.
+  verifyServer(successData: string): string {
+    if (this.stage !== "final") return "SCRAM-SHA-1: the server said success before the exchange was complete";
+    const text = successData || this.serverFinal || "";
+    const attrs = new Map<string, string>();
+    for (const part of text.split(",")) {
+      const eq = part.indexOf("=");
+      if (eq > 0) attrs.set(part.slice(0, eq), part.slice(eq + 1));
+    }
+    if (attrs.has("e")) return `SCRAM-SHA-1: the server's final message is an error: ${attrs.get("e")}`;
+    const v = attrs.get("v");
+    if (!v) return "SCRAM-SHA-1: the server sent no signature (v=) with its success, so it did not prove it knows the password";
+    if (v !== this.serverSignature) return "SCRAM-SHA-1: the server's signature (v=) does not match: this is not the server that holds the account's password";
+    return "";
   }
 }
 
-/// Registers the mechanism with an xmpp.js SASL factory (saslmechanisms).
-export function useScramSha1(factory: unknown): void {
-  (factory as { use(name: string, mech: unknown): void }).use("SCRAM-SHA-1", ScramSha1);
+/// Registers the mechanism with an xmpp.js SASL factory (saslmechanisms);
+/// `created` gets each instance the factory makes (to check the server's
+/// signature after <success/>, which xmpp.js does not hand to the mechanism).
+export function useScramSha1(factory: unknown, created?: (m: ScramSha1) => void): void {
+  class Tracked extends ScramSha1 {
+    constructor() {
+      super();
+      created?.(this);
+    }
+  }
+  (factory as { use(name: string, mech: unknown): void }).use("SCRAM-SHA-1", Tracked);
 }

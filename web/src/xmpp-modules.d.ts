@@ -46,6 +46,9 @@ declare module "@xmpp/client" {
     on(event: "status", fn: (status: string) => void): void;
     on(event: string, fn: (...args: any[]) => void): void;
     removeAllListeners(event?: string): void;
+    removeListener(event: string, fn: (...args: any[]) => void): void;
+    /// ms each stream header (and the closing </close>) is waited for; xmpp.js default 2000.
+    timeout: number;
     reconnect: { stop(): void; start(): void; delay: number };
     saslFactory: unknown;
     iqCaller: { request(el: Element, timeout?: number): Promise<Element> };
@@ -59,6 +62,7 @@ declare module "@xmpp/client" {
     service: string;
     domain: string;
     resource?: string;
+    timeout?: number;
     username?: string;
     password?: string;
     credentials?: (authenticate: Authenticate, mechanisms: string[]) => Promise<void>;
