@@ -183,6 +183,10 @@ export async function launchBrowser() {
   return {
     context, page,
     async close() {
+      // Leave the console first: its pagehide handler ends the XMPP stream, so
+      // the server drops the session instead of keeping it hibernating
+      // (stream management) and feeding it every notification for minutes.
+      for (const p of context.pages()) await p.goto("about:blank", { timeout: 5000 }).catch(() => {});
       await context.close().catch(() => {});
       fs.rmSync(profile, { recursive: true, force: true });
     },
