@@ -196,8 +196,7 @@ bool parse_alert_rule(const char* line, AlertRule* out, char* why, size_t cap) {
       say(why, cap, "'%s' given twice", is_h ? "hysteresis" : "for");
       return false;
     }
-    char word[12];
-    std::snprintf(word, sizeof word, "%s", tok);
+    const char* const word = is_h ? "hysteresis" : "for";  // tok is reused below
     if (!next_token(&p, tok, sizeof tok, &cut)) {
       say(why, cap, "expected a number after '%s'", word);
       return false;
