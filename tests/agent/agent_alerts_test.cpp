@@ -84,24 +84,7 @@ class AgentAlerts : public ::testing::Test {
 
   /// Runs the commander's `steps` (a JSON array text) as `user`; one document per step.
   std::vector<Json> run(const std::string& user, const std::string& steps) {
-    const std::string path = server_.dir() + "/steps-" + std::to_string(++scripts_) + ".json";
-    std::ofstream(path) << steps;
-    Process p({"/usr/bin/python3", xiot::test::source_path("tests/integration/probe/xmpp_commander.py"), "--jid",
-               server_.jid(user), "--password", server_.password(user), "--host", server_.host(), "--port",
-               std::to_string(server_.port()), "--ca-file", server_.ca_file(), "--device",
-               server_.jid("dev1") + "/xiot", "--steps", path});
-    EXPECT_EQ(p.wait_exit(in(120s)), std::optional<int>(0)) << p.describe();
-    std::vector<Json> out;
-    const std::string text = p.out();
-    size_t start = 0;
-    while (start < text.size()) {
-      size_t end = text.find('\n', start);
-      if (end == std::string::npos) end = text.size();
-      Json d = parse(text.substr(start, end - start));
-      if (d && cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(d.get(), "step"))) out.push_back(d);
-      start = end + 1;
-    }
-    return out;
+    return xiot::test::run_commander(server_, user, server_.jid("dev1") + "/xiot", steps);
   }
 
   /// Values of form field `var` of a command answer.
@@ -129,7 +112,6 @@ class AgentAlerts : public ::testing::Test {
   std::string config_;
   std::unique_ptr<Process> agent_;
   std::unique_ptr<Process> listener_;
-  int scripts_ = 0;
 };
 
 TEST_F(AgentAlerts, ARuleSetByTheCommandAlarmsTheRoomAndSurvivesARestart) {

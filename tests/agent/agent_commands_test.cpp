@@ -161,25 +161,9 @@ class AgentCommands : public ::testing::Test {
     std::string script = "[";
     for (size_t i = 0; i < steps.size(); ++i) script += (i ? "," : "") + steps[i];
     script += "]";
-    const std::string path = server_.dir() + "/steps-" + std::to_string(++scripts_) + ".json";
-    std::ofstream(path) << script;
-    Process p({"/usr/bin/python3", xiot::test::source_path("tests/integration/probe/xmpp_commander.py"), "--jid",
-               server_.jid(user), "--password", server_.password(user), "--host", server_.host(), "--port",
-               std::to_string(server_.port()), "--ca-file", server_.ca_file(), "--device", device(), "--steps",
-               path});
-    const auto rc = p.wait_exit(in(120s));
-    EXPECT_EQ(rc, std::optional<int>(0)) << p.describe();
     std::vector<Answer> out;
-    const std::string text = p.out();
-    size_t start = 0;
-    while (start < text.size()) {
-      size_t end = text.find('\n', start);
-      if (end == std::string::npos) end = text.size();
-      Json d = parse(text.substr(start, end - start));
-      if (d && cJSON_IsNumber(get(d.get(), "step"))) out.push_back(Answer{d});
-      start = end + 1;
-    }
-    EXPECT_EQ(out.size(), steps.size()) << p.describe();
+    for (Json& d : xiot::test::run_commander(server_, user, device(), script)) out.push_back(Answer{d});
+    EXPECT_EQ(out.size(), steps.size());
     out.resize(steps.size(), Answer{parse(R"({"type":"missing"})")});
     return out;
   }
@@ -194,7 +178,6 @@ class AgentCommands : public ::testing::Test {
 
   DevServer server_;
   std::unique_ptr<Process> agent_;
-  int scripts_ = 0;
 };
 
 // ---- discovery -------------------------------------------------------------------

@@ -99,24 +99,8 @@ class AgentDesired : public ::testing::Test {
     std::string script = "[";
     for (size_t i = 0; i < steps.size(); ++i) script += (i ? "," : "") + steps[i];
     script += "]";
-    const std::string path = server_.dir() + "/desired-steps-" + std::to_string(++scripts_) + ".json";
-    std::ofstream(path) << script;
-    Process p({"/usr/bin/python3", xiot::test::source_path("tests/integration/probe/xmpp_commander.py"), "--jid",
-               server_.jid(user), "--password", server_.password(user), "--host", server_.host(), "--port",
-               std::to_string(server_.port()), "--ca-file", server_.ca_file(), "--device", device(), "--steps",
-               path});
-    EXPECT_EQ(p.wait_exit(in(120s)), std::optional<int>(0)) << p.describe();
-    std::vector<Json> out;
-    const std::string text = p.out();
-    size_t start = 0;
-    while (start < text.size()) {
-      size_t end = text.find('\n', start);
-      if (end == std::string::npos) end = text.size();
-      Json d = parse(text.substr(start, end - start));
-      if (d && cJSON_IsNumber(get(d.get(), "step"))) out.push_back(d);
-      start = end + 1;
-    }
-    EXPECT_EQ(out.size(), steps.size()) << p.describe();
+    std::vector<Json> out = xiot::test::run_commander(server_, user, device(), script);
+    EXPECT_EQ(out.size(), steps.size());
     while (out.size() < steps.size()) out.push_back(parse(R"({"type":"missing"})"));
     return out;
   }
@@ -137,7 +121,6 @@ class AgentDesired : public ::testing::Test {
   DevServer server_;
   std::string config_;
   std::unique_ptr<Process> agent_;
-  int scripts_ = 0;
 };
 
 TEST_F(AgentDesired, OperatorPublishesRelayOnDeviceAppliesAndReports) {

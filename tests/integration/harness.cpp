@@ -543,4 +543,26 @@ std::vector<std::string> fake_device_argv(const DevServer& server, const std::st
           "--account", account};
 }
 
+std::vector<std::shared_ptr<cJSON>> run_commander(const DevServer& server, const std::string& user,
+                                                  const std::string& device, const std::string& steps) {
+  static std::atomic<int> scripts{0};
+  const std::string path = server.dir() + "/commander-steps-" + std::to_string(++scripts) + ".json";
+  std::ofstream(path) << steps;
+  Process p({"/usr/bin/python3", source_path("tests/integration/probe/xmpp_commander.py"), "--jid", server.jid(user),
+             "--password", server.password(user), "--host", server.host(), "--port", std::to_string(server.port()),
+             "--ca-file", server.ca_file(), "--device", device, "--steps", path});
+  EXPECT_EQ(p.wait_exit(in(std::chrono::seconds(120))), std::optional<int>(0)) << p.describe();
+  std::vector<std::shared_ptr<cJSON>> out;
+  const std::string text = p.out();
+  size_t start = 0;
+  while (start < text.size()) {
+    size_t end = text.find('\n', start);
+    if (end == std::string::npos) end = text.size();
+    std::shared_ptr<cJSON> d(cJSON_Parse(text.substr(start, end - start).c_str()), cJSON_Delete);
+    if (d && cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(d.get(), "step"))) out.push_back(d);
+    start = end + 1;
+  }
+  return out;
+}
+
 }  // namespace xiot::test

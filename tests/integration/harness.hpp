@@ -20,10 +20,13 @@
 #include <chrono>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <regex>
 #include <string>
 #include <vector>
+
+struct cJSON;
 
 namespace xiot::test {
 
@@ -283,5 +286,12 @@ std::vector<std::string> fake_device_argv(const DevServer& server, const std::st
 
 /// Reads a whole file ("" if it cannot be read).
 std::string read_file(const std::string& path);
+
+/// Runs tests/integration/probe/xmpp_commander.py as `user` of `server` against
+/// `device` (a full JID) with `steps` (a JSON array text, written to a file in
+/// the server's dir); expects exit 0 (a gtest failure otherwise) and returns
+/// the step documents of its stdout (JSON lines with a numeric "step"), in order.
+std::vector<std::shared_ptr<cJSON>> run_commander(const DevServer& server, const std::string& user,
+                                                  const std::string& device, const std::string& steps);
 
 }  // namespace xiot::test
