@@ -24,6 +24,7 @@
 #include "agent/xmpp/stanza_form.hpp"
 #include "agent/xmpp/stanza_text.hpp"
 #include "boards/board.hpp"
+#include "fake_command_host.hpp"
 #include "hal/sim/manual_clock.hpp"
 
 #ifndef XIOT_SIM_BOARD
@@ -32,18 +33,7 @@
 
 namespace {
 
-class Host final : public agent::CommandHost {
- public:
-  void publish_telemetry_now(const drv::Device&, size_t) override {}
-  agent::TelemetrySettings telemetry_settings() override { return settings; }
-  hal::Err reconfigure_telemetry(const agent::TelemetrySettings& s) override {
-    settings = s;
-    return hal::Err::Ok;
-  }
-  hal::Err request_reboot(const char*) override { return hal::Err::Ok; }
-  void diagnostics(agent::DiagnosticsInfo* out) override { out->uptime_s = 42; }
-  agent::TelemetrySettings settings;
-};
+using Host = fuzz::FakeCommandHost;
 
 struct World {
   hal::sim::ManualClock clock;

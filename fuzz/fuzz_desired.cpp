@@ -21,6 +21,7 @@
 #include "agent/desired.hpp"
 #include "agent/xmpp/stanza_desired.hpp"
 #include "boards/board.hpp"
+#include "fake_command_host.hpp"
 #include "hal/sim/manual_clock.hpp"
 
 #ifndef XIOT_SIM_BOARD
@@ -29,18 +30,7 @@
 
 namespace {
 
-class Host final : public agent::CommandHost {
- public:
-  void publish_telemetry_now(const drv::Device&, size_t) override {}
-  agent::TelemetrySettings telemetry_settings() override { return settings; }
-  hal::Err reconfigure_telemetry(const agent::TelemetrySettings& s) override {
-    settings = s;
-    return hal::Err::Ok;
-  }
-  hal::Err request_reboot(const char*) override { return hal::Err::Ok; }
-  void diagnostics(agent::DiagnosticsInfo*) override {}
-  agent::TelemetrySettings settings;
-};
+using Host = fuzz::FakeCommandHost;
 
 struct World {
   hal::sim::ManualClock clock;
